@@ -1,0 +1,21 @@
+export { runAction } from './action.js';
+export { type ActionContext, createActionsContext } from './context.js';
+export { inputProblem, UserError } from './errors.js';
+export {
+  booleanInput,
+  checkedString,
+  enumInput,
+  type InputSource,
+  type Inputs,
+  type InputSpec,
+  listInput,
+  optionalCheckedString,
+  optionalString,
+  parseInputs,
+  requiredString,
+  show,
+  splitLines,
+  splitList,
+} from './inputs.js';
+export { ExecRunner, lastLines, type RunOptions, type RunResult, runChecked, type ToolRunner } from './runner.js';
+export * as md from './summary.js';

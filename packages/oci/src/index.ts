@@ -1,0 +1,14 @@
+export { DIGEST_PATTERN, digestProblem, isDigest, sha256Digest, sha256File } from './digest.js';
+export {
+  type Descriptor,
+  formatPlatform,
+  LIMITS,
+  type Platform,
+  type PlatformManifest,
+  platformDigests,
+  type VerifiedLayout,
+  type VerifyOptions,
+  verifyLayout,
+} from './layout.js';
+export * from './media-types.js';
+export { bareTag, digestRef, imageProblem, registryOf, tagProblem, tagRef } from './reference.js';

@@ -1,0 +1,12 @@
+export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+export const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+
+export const INDEX_TYPES = new Set([OCI_INDEX, DOCKER_LIST]);
+export const MANIFEST_TYPES = new Set([OCI_MANIFEST, DOCKER_MANIFEST]);
+
+/** BuildKit marks its attestation manifests with this annotation (and platform unknown/unknown). */
+export const ATTESTATION_REFERENCE_TYPE = 'vnd.docker.reference.type';
+export const ATTESTATION_MANIFEST = 'attestation-manifest';
+export const ATTESTATION_SUBJECT = 'vnd.docker.reference.digest';

@@ -1,0 +1,1 @@
+export { createTestContext, everythingPrinted, type Recorded } from './context.js';
