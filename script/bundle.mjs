@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Rebuilds dist/<action>/index.js for every actions/<action>/index.ts (and the root action), then renders
 // action-docs.md from every action.yml. CI runs this and fails when the committed files differ.
-import { readdirSync, existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { renderDocs } from './render-docs.mjs';
@@ -27,10 +27,14 @@ await Promise.all(
       legalComments: 'none',
       logLevel: 'warning',
       // Some CommonJS dependencies call require(); an ESM bundle has to define it.
-      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
     }),
   ),
 );
 const docs = await renderDocs(root);
 writeFileSync(join(root, 'action-docs.md'), docs);
-console.log(`bundled ${actions.length} actions (${actions.join(', ')}) in ${Date.now() - started} ms; rendered action-docs.md`);
+console.log(
+  `bundled ${actions.length} actions (${actions.join(', ')}) in ${Date.now() - started} ms; rendered action-docs.md`,
+);

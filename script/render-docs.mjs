@@ -9,7 +9,9 @@ export async function renderDocs(root) {
   const major = 'v1';
   const sources = [];
   if (existsSync(join(root, 'action.yml'))) sources.push({ file: join(root, 'action.yml'), uses: slug });
-  for (const entry of readdirSync(join(root, 'actions'), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of readdirSync(join(root, 'actions'), { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
     const file = join(root, 'actions', entry.name, 'action.yml');
     if (entry.isDirectory() && existsSync(file)) sources.push({ file, uses: `${slug}/actions/${entry.name}` });
   }

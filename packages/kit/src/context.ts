@@ -46,3 +46,11 @@ function toProps(where?: { file?: string; line?: number; title?: string }): core
   if (!where) return undefined;
   return { file: where.file, startLine: where.line, title: where.title };
 }
+
+/** Registers the values of secret inputs (passwords, tokens) before anything can print them. */
+export function maskSecretInputs(ctx: ActionContext, ...names: string[]): void {
+  for (const name of names) {
+    const value = ctx.input(name).trim();
+    if (value) ctx.secret(value);
+  }
+}

@@ -1,13 +1,13 @@
 export { runAction } from './action.js';
-export { type ActionContext, createActionsContext } from './context.js';
+export { type ActionContext, createActionsContext, maskSecretInputs } from './context.js';
 export { inputProblem, UserError } from './errors.js';
 export {
   booleanInput,
   checkedString,
   enumInput,
   type InputSource,
-  type Inputs,
   type InputSpec,
+  type Inputs,
   listInput,
   optionalCheckedString,
   optionalString,

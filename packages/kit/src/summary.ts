@@ -24,5 +24,8 @@ export function heading(text: string, level = 2): string {
 
 /** Key/value rows as a two-column table. */
 export function facts(rows: readonly [string, string][]): string {
-  return table(['', ''], rows.map(([key, value]) => [key, value]));
+  return table(
+    ['', ''],
+    rows.map(([key, value]) => [key, value]),
+  );
 }

@@ -8,7 +8,8 @@ export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 export function digestProblem(value: string): string | undefined {
   if (DIGEST_PATTERN.test(value)) return undefined;
   if (/^sha256:[a-fA-F0-9]{64}$/.test(value)) return `must use lowercase hex, got ${show(value)}`;
-  if (/^sha(384|512):/.test(value)) return `must be a sha256 digest (the contract uses sha256 only), got ${show(value)}`;
+  if (/^sha(384|512):/.test(value))
+    return `must be a sha256 digest (the contract uses sha256 only), got ${show(value)}`;
   return `must be "sha256:" followed by 64 lowercase hex characters (for example the digest output of build-oci), got ${show(value)}`;
 }
 

@@ -1,4 +1,5 @@
 export { DIGEST_PATTERN, digestProblem, isDigest, sha256Digest, sha256File } from './digest.js';
+export { digestInput, imageInput, resolveTags } from './inputs.js';
 export {
   type Descriptor,
   formatPlatform,

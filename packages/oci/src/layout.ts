@@ -69,7 +69,11 @@ export const LIMITS = {
  * manifest blob reached exists, is a regular file inside the layout and hashes to its name; every layer and
  * config blob exists with the size its descriptor gives. Throws a UserError naming the first problem.
  */
-export async function verifyLayout(dir: string, expectedDigest?: string, options: VerifyOptions = {}): Promise<VerifiedLayout> {
+export async function verifyLayout(
+  dir: string,
+  expectedDigest?: string,
+  options: VerifyOptions = {},
+): Promise<VerifiedLayout> {
   const path = await layoutRoot(dir);
   const layout = new LayoutReader(path, options.layers ?? 'size');
   const top = await layout.topDescriptor();
@@ -106,7 +110,9 @@ export function formatPlatform(platform: Platform): string {
 
 async function layoutRoot(dir: string): Promise<string> {
   if (dir.includes(':')) {
-    throw new UserError(`Layout path ${show(dir)} contains ":"; skopeo and trivy cut OCI paths at the first ":". Use a path without one.`);
+    throw new UserError(
+      `Layout path ${show(dir)} contains ":"; skopeo and trivy cut OCI paths at the first ":". Use a path without one.`,
+    );
   }
   let path: string;
   try {
@@ -114,10 +120,17 @@ async function layoutRoot(dir: string): Promise<string> {
   } catch {
     throw new UserError(`Layout directory ${show(dir)} does not exist. Pass the layout-path output of build-oci.`);
   }
-  const marker = await readSmallFile(path, 'oci-layout', 4096, `${path} is not an OCI layout: it has no oci-layout file`);
+  const marker = await readSmallFile(
+    path,
+    'oci-layout',
+    4096,
+    `${path} is not an OCI layout: it has no oci-layout file`,
+  );
   const version = parseJson(marker, `${path}/oci-layout`) as { imageLayoutVersion?: unknown };
   if (version.imageLayoutVersion !== '1.0.0') {
-    throw new UserError(`${path}/oci-layout has imageLayoutVersion ${show(String(version.imageLayoutVersion))}; expected "1.0.0".`);
+    throw new UserError(
+      `${path}/oci-layout has imageLayoutVersion ${show(String(version.imageLayoutVersion))}; expected "1.0.0".`,
+    );
   }
   return path;
 }
@@ -148,28 +161,39 @@ class LayoutReader {
     }
     const top = descriptors[0] as Descriptor;
     if (!INDEX_TYPES.has(top.mediaType) && !MANIFEST_TYPES.has(top.mediaType)) {
-      throw new UserError(`${this.root}/index.json points at a ${show(top.mediaType)}, which is neither an image index nor an image manifest.`);
+      throw new UserError(
+        `${this.root}/index.json points at a ${show(top.mediaType)}, which is neither an image index nor an image manifest.`,
+      );
     }
     return top;
   }
 
   async walk(descriptor: Descriptor, depth: number, out: PlatformManifest[]): Promise<void> {
     if (depth > LIMITS.nestingDepth) {
-      throw new UserError(`${this.root}: indexes are nested more than ${LIMITS.nestingDepth} deep; refusing the layout.`);
+      throw new UserError(
+        `${this.root}: indexes are nested more than ${LIMITS.nestingDepth} deep; refusing the layout.`,
+      );
     }
     if (INDEX_TYPES.has(descriptor.mediaType)) {
       const index = (await this.readJsonBlob(descriptor, LIMITS.manifestBytes)) as { manifests?: unknown };
-      if (!Array.isArray(index.manifests)) throw new UserError(`${this.blobName(descriptor)}: image index has no manifests list.`);
-      const children = index.manifests.map((entry, i) => this.descriptor(entry, `${descriptor.digest} manifests[${i}]`));
+      if (!Array.isArray(index.manifests))
+        throw new UserError(`${this.blobName(descriptor)}: image index has no manifests list.`);
+      const children = index.manifests.map((entry, i) =>
+        this.descriptor(entry, `${descriptor.digest} manifests[${i}]`),
+      );
       for (const child of children) await this.walk(child, depth + 1, out);
       return;
     }
     if (MANIFEST_TYPES.has(descriptor.mediaType)) {
-      const manifest = (await this.readJsonBlob(descriptor, LIMITS.manifestBytes)) as { config?: unknown; layers?: unknown };
+      const manifest = (await this.readJsonBlob(descriptor, LIMITS.manifestBytes)) as {
+        config?: unknown;
+        layers?: unknown;
+      };
       const config = this.descriptor(manifest.config, `${descriptor.digest} config`);
       const layers = Array.isArray(manifest.layers) ? manifest.layers : [];
       const configBytes = await this.readBlob(config, LIMITS.configBytes);
-      for (const [i, layer] of layers.entries()) await this.checkLayer(this.descriptor(layer, `${descriptor.digest} layers[${i}]`));
+      for (const [i, layer] of layers.entries())
+        await this.checkLayer(this.descriptor(layer, `${descriptor.digest} layers[${i}]`));
       out.push(this.platformManifest(descriptor, configBytes));
       return;
     }
@@ -187,7 +211,12 @@ class LayoutReader {
       const config = safeJson(configBytes) as Partial<Platform> | undefined;
       platform = config?.os && config.architecture ? formatPlatform(config as Platform) : 'unknown/unknown';
     }
-    const result: PlatformManifest = { platform, digest: descriptor.digest, mediaType: descriptor.mediaType, attestation };
+    const result: PlatformManifest = {
+      platform,
+      digest: descriptor.digest,
+      mediaType: descriptor.mediaType,
+      attestation,
+    };
     if (attestation && annotations[ATTESTATION_SUBJECT]) result.subject = annotations[ATTESTATION_SUBJECT];
     return result;
   }
@@ -217,12 +246,18 @@ class LayoutReader {
     const path = join(this.root, name);
     for (const part of ['blobs', 'blobs/sha256', name]) {
       const info = await lstat(join(this.root, part)).catch(() => undefined);
-      if (!info) throw new UserError(`${this.root}: ${part} is missing (needed by ${descriptor.mediaType} ${descriptor.digest}). The layout is incomplete.`);
-      if (info.isSymbolicLink()) throw new UserError(`${this.root}: ${part} is a symbolic link; blobs must be regular files inside the layout.`);
+      if (!info)
+        throw new UserError(
+          `${this.root}: ${part} is missing (needed by ${descriptor.mediaType} ${descriptor.digest}). The layout is incomplete.`,
+        );
+      if (info.isSymbolicLink())
+        throw new UserError(`${this.root}: ${part} is a symbolic link; blobs must be regular files inside the layout.`);
       if (part === name) {
         if (!info.isFile()) throw new UserError(`${this.root}: ${name} is not a regular file.`);
         if (info.size !== descriptor.size) {
-          throw new UserError(`${this.root}: ${name} is ${info.size} bytes, but its descriptor says ${descriptor.size}. The blob is truncated or was changed.`);
+          throw new UserError(
+            `${this.root}: ${name} is ${info.size} bytes, but its descriptor says ${descriptor.size}. The blob is truncated or was changed.`,
+          );
         }
       }
     }
@@ -235,12 +270,16 @@ class LayoutReader {
 
   private async readBlob(descriptor: Descriptor, limit: number): Promise<Buffer> {
     if (descriptor.size > limit) {
-      throw new UserError(`${this.root}: ${this.blobName(descriptor)} is ${descriptor.size} bytes; manifests and configs are limited to ${limit}.`);
+      throw new UserError(
+        `${this.root}: ${this.blobName(descriptor)} is ${descriptor.size} bytes; manifests and configs are limited to ${limit}.`,
+      );
     }
     const path = await this.blobPath(descriptor);
     const bytes = await readLimited(path, limit);
     if (sha256Digest(bytes) !== descriptor.digest) {
-      throw new UserError(`${this.root}: ${this.blobName(descriptor)} does not hash to its name: the blob was changed after the build.`);
+      throw new UserError(
+        `${this.root}: ${this.blobName(descriptor)} does not hash to its name: the blob was changed after the build.`,
+      );
     }
     return bytes;
   }
@@ -254,7 +293,9 @@ class LayoutReader {
     if (this.layers === 'digest') {
       const { sha256File } = await import('./digest.js');
       if ((await sha256File(path)) !== descriptor.digest) {
-        throw new UserError(`${this.root}: ${this.blobName(descriptor)} does not hash to its name: the blob was changed after the build.`);
+        throw new UserError(
+          `${this.root}: ${this.blobName(descriptor)} does not hash to its name: the blob was changed after the build.`,
+        );
       }
     }
   }
@@ -264,8 +305,10 @@ async function readSmallFile(root: string, name: string, limit: number, missing:
   const path = join(root, name);
   const info = await lstat(path).catch(() => undefined);
   if (!info) throw new UserError(`${missing}. Pass the layout-path output of build-oci.`);
-  if (info.isSymbolicLink() || !info.isFile()) throw new UserError(`${path} must be a regular file, not a link or directory.`);
-  if (info.size > limit) throw new UserError(`${path} is ${info.size} bytes; the limit is ${limit}. Refusing the layout.`);
+  if (info.isSymbolicLink() || !info.isFile())
+    throw new UserError(`${path} must be a regular file, not a link or directory.`);
+  if (info.size > limit)
+    throw new UserError(`${path} is ${info.size} bytes; the limit is ${limit}. Refusing the layout.`);
   return readLimited(path, limit);
 }
 
@@ -288,7 +331,8 @@ async function readLimited(path: string, limit: number): Promise<Buffer> {
 
 function parseJson(bytes: Buffer, where: string): unknown {
   const value = safeJson(bytes);
-  if (value === undefined || value === null || typeof value !== 'object') throw new UserError(`${where} is not a JSON object.`);
+  if (value === undefined || value === null || typeof value !== 'object')
+    throw new UserError(`${where} is not a JSON object.`);
   return value;
 }
 

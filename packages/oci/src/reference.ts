@@ -18,11 +18,12 @@ export function imageProblem(value: string): string | undefined {
   if (/\s/.test(value)) return `must not contain whitespace, got ${show(value)}`;
   if (value.includes('@')) return `must not carry a digest (give it in the "digest" input), got ${show(value)}`;
   if (value.length > MAX_IMAGE_LENGTH) return `must be at most ${MAX_IMAGE_LENGTH} characters, got ${value.length}`;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
-  if (/[^\x21-\x7e]/.test(value)) return `must use ASCII letters only (look-alike characters are refused), got ${show(value)}`;
+  if (/[^\x21-\x7e]/.test(value))
+    return `must use ASCII letters only (look-alike characters are refused), got ${show(value)}`;
   if (value !== value.toLowerCase()) return `must be lowercase, got ${show(value)}; use ${show(value.toLowerCase())}`;
   const lastSlash = value.lastIndexOf('/');
-  if (value.slice(lastSlash + 1).includes(':')) return `must not carry a tag (give tags in the "tags" input), got ${show(value)}`;
+  if (value.slice(lastSlash + 1).includes(':'))
+    return `must not carry a tag (give tags in the "tags" input), got ${show(value)}`;
   const match = IMAGE_PATTERN.exec(value);
   if (!match) return `must be registry/repository (${example}), got ${show(value)}`;
   const host = match[1] ?? '';

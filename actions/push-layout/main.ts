@@ -1,0 +1,109 @@
+import {
+  type ActionContext,
+  booleanInput,
+  listInput,
+  maskSecretInputs,
+  md,
+  parseInputs,
+  requiredString,
+  UserError,
+} from '@golden-image/kit';
+import {
+  digestInput,
+  digestRef,
+  imageInput,
+  platformDigests,
+  resolveTags,
+  tagRef,
+  verifyLayout,
+} from '@golden-image/oci';
+import { authFileFor, registryInputSpec, Skopeo } from '@golden-image/registry';
+
+export const inputs = {
+  'layout-path': requiredString('the layout-path output of build-oci'),
+  digest: digestInput(),
+  image: imageInput(),
+  tags: listInput({ required: 'at least one immutable tag, for example sha-1a2b3c4' }),
+  'allow-overwrite': booleanInput(false),
+  ...registryInputSpec(),
+};
+
+/**
+ * Pushes exactly the verified layout to the registry under immutable tags, then proves every tag resolves to
+ * the digest that was scanned.
+ */
+export async function main(ctx: ActionContext): Promise<void> {
+  maskSecretInputs(ctx, 'password');
+  const input = parseInputs(inputs, ctx.input);
+  const tags = resolveTags(input.tags, input.image);
+  const authFile = authFileFor(ctx, input.image, input.username, input.password);
+  const skopeo = new Skopeo(ctx.runner, { tlsVerify: input['tls-verify'], authFile, env: ctx.env });
+
+  const layout = await ctx.group('Verify the layout', async () => {
+    const verified = await verifyLayout(input['layout-path'], input.digest);
+    ctx.info(
+      `${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, ${verified.totalBytes} bytes, all present and intact.`,
+    );
+    return verified;
+  });
+  const version = await skopeo.version();
+
+  await ctx.group('Check the tags are free', async () => {
+    const taken: string[] = [];
+    for (const tag of tags) {
+      const current = await skopeo.digestOf(tagRef(input.image, tag));
+      if (current === undefined) ctx.info(`${tag}: new`);
+      else if (current === layout.digest) ctx.info(`${tag}: already ${current} (re-run)`);
+      else if (input['allow-overwrite'])
+        ctx.warning(`${tag} points at ${current}; overwriting it because allow-overwrite is true.`);
+      else taken.push(`${tagRef(input.image, tag)} already points at ${current}`);
+    }
+    if (taken.length > 0) {
+      throw new UserError(
+        `Refusing to move immutable tags:\n${taken.join('\n')}\nUse a new tag (for example sha-<commit>), or set allow-overwrite: true if moving it is intended. Nothing was pushed.`,
+      );
+    }
+  });
+
+  await ctx.group(`Push with skopeo ${version}`, async () => {
+    const [first, ...rest] = tags as [string, ...string[]];
+    await skopeo.pushLayout(layout.path, input.image, first);
+    // The blobs are in the registry now: the other tags are manifest writes that move no layers.
+    for (const tag of rest) await skopeo.tagDigest(input.image, layout.digest, tag);
+  });
+
+  const refs = tags.map((tag) => tagRef(input.image, tag));
+  await ctx.group('Read every tag back', async () => {
+    const wrong: string[] = [];
+    for (const ref of [digestRef(input.image, layout.digest), ...refs]) {
+      const found = await skopeo.digestOf(ref);
+      if (found !== layout.digest) wrong.push(`${ref} resolves to ${found ?? 'nothing'}`);
+      else ctx.info(`${ref} -> ${found}`);
+    }
+    if (wrong.length > 0) {
+      throw new UserError(
+        `The registry does not hold what was pushed (expected ${layout.digest}):\n${wrong.join('\n')}`,
+      );
+    }
+  });
+
+  const platforms = platformDigests(layout.manifests);
+  ctx.output('digest', layout.digest);
+  ctx.output('image-ref', digestRef(input.image, layout.digest));
+  ctx.output('tags', refs.join('\n'));
+  ctx.output('platforms', JSON.stringify(platforms));
+  await ctx.summary(
+    [
+      md.heading('push-layout'),
+      `Pushed the verified layout as ${md.code(digestRef(input.image, layout.digest))}; every tag was read back and matches.\n`,
+      md.table(
+        ['tag', 'digest'],
+        refs.map((ref) => [ref, layout.digest]),
+      ),
+      '',
+      md.table(['platform', 'manifest'], Object.entries(platforms)),
+      '',
+      `${layout.blobCount} blobs, ${layout.totalBytes} bytes; ${layout.manifests.filter((m) => m.attestation).length} attestation manifests pushed alongside.\n`,
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,20 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The repository root and the shared third-party fixtures beside it (../shared/fixtures/third-party). */
+export const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
+export const thirdParty = (...parts: string[]) => join(repoRoot, '..', 'shared', 'fixtures', 'third-party', ...parts);
+
+export function tempDir(prefix = 'golden-image-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Untars the real buildx multi-platform layout (two platforms, two provenance attestations) into a fresh directory. */
+export function untarBuildxLayout(): { path: string; digest: string } {
+  const path = tempDir('golden-image-buildx-layout-');
+  execFileSync('tar', ['-xf', thirdParty('buildx', 'oci-layout-multiplatform-attestations.tar'), '-C', path]);
+  const index = JSON.parse(readFileSync(join(path, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  return { path, digest: index.manifests[0]?.digest ?? '' };
+}

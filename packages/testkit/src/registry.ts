@@ -1,0 +1,142 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestRegistry {
+  /** `localhost:PORT`, the registry part of image names. */
+  host: string;
+  port: number;
+  /** The storage directory (filesystem driver). */
+  storage: string;
+  /** The PEM CA certificate when started with TLS. */
+  caCert?: string;
+  /** Access-log lines (`"METHOD /v2/... HTTP/1.1" STATUS`) matching the pattern, since the registry started. */
+  requests(pattern: RegExp): string[];
+  stop(): Promise<void>;
+}
+
+export interface RegistryOptions {
+  /** Basic auth with this one user. */
+  auth?: { username: string; password: string };
+  /** Serve HTTPS with a fresh self-signed certificate for localhost. */
+  tls?: boolean;
+}
+
+/** The distribution registry binary: Debian names it docker-registry, upstream registry. */
+export function registryBinary(): string {
+  for (const name of ['docker-registry', 'registry']) {
+    try {
+      execFileSync('which', [name], { stdio: 'ignore' });
+      return name;
+    } catch {}
+  }
+  throw new Error('The distribution registry is not installed: apt-get install docker-registry');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Starts a real distribution registry on a free loopback port with its own config and storage. */
+export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), 'golden-image-registry-'));
+  const storage = join(dir, 'storage');
+  const port = await freePort();
+  const lines = [
+    'version: 0.1',
+    'log: {level: warn, accesslog: {disabled: false}}',
+    `storage: {filesystem: {rootdirectory: ${JSON.stringify(storage)}}, delete: {enabled: true}}`,
+  ];
+  let caCert: string | undefined;
+  if (options.tls) {
+    const key = join(dir, 'key.pem');
+    caCert = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        caCert,
+      ],
+      { stdio: 'ignore' },
+    );
+    lines.push(
+      `http: {addr: 127.0.0.1:${port}, tls: {certificate: ${JSON.stringify(caCert)}, key: ${JSON.stringify(key)}}}`,
+    );
+  } else {
+    lines.push(`http: {addr: 127.0.0.1:${port}}`);
+  }
+  if (options.auth) {
+    const htpasswd = join(dir, 'htpasswd');
+    const entry = execFileSync('htpasswd', ['-Bbn', options.auth.username, options.auth.password]).toString();
+    writeFileSync(htpasswd, entry);
+    lines.push(`auth: {htpasswd: {realm: golden-image-test, path: ${JSON.stringify(htpasswd)}}}`);
+  }
+  const config = join(dir, 'config.yml');
+  writeFileSync(config, `${lines.join('\n')}\n`);
+  const child = spawn(registryBinary(), ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const accessLog: string[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => accessLog.push(...chunk.toString().split('\n').filter(Boolean)));
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  await waitForPort(port, child, () => stderr);
+  return {
+    host: `localhost:${port}`,
+    port,
+    storage,
+    caCert,
+    requests: (pattern) => accessLog.filter((line) => pattern.test(line)),
+    stop: () => stopChild(child),
+  };
+}
+
+async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}: ${stderr()}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`registry did not listen on ${port} within 15 s: ${stderr()}`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
