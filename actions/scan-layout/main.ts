@@ -1,0 +1,178 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import {
+  type ActionContext,
+  booleanInput,
+  checkedString,
+  listInput,
+  md,
+  optionalString,
+  parseInputs,
+  requiredString,
+  UserError,
+} from '@golden-image/kit';
+import { digestProblem, verifyLayout } from '@golden-image/oci';
+import {
+  buildSarif,
+  closeTrivySession,
+  countsTable,
+  emptyCounts,
+  type Finding,
+  findingsTable,
+  gateTrivyReport,
+  ignoreSection,
+  IgnoreRules,
+  loadIgnoreFiles,
+  openTrivySession,
+  resolveIgnoreFiles,
+  type Severity,
+  type SeverityCounts,
+  severityInput,
+  singlePlatformLayout,
+  trivyImage,
+} from '@golden-image/scanners';
+import { ensureTool, type EnsureOptions, toolInputSpec, toolRequest } from '@golden-image/tools';
+
+export const inputs = {
+  'layout-path': requiredString('the layout-path output of build-oci'),
+  digest: checkedString(digestProblem, 'the digest output of build-oci'),
+  severity: severityInput(),
+  'ignore-unfixed': booleanInput(false),
+  trivyignores: listInput({}),
+  'db-repository': listInput({}),
+  'cache-db': booleanInput(true),
+  'fail-on-findings': booleanInput(true),
+  'sarif-file': optionalString(),
+  ...toolInputSpec('trivy'),
+};
+
+export interface ScanLayoutDeps {
+  tools?: EnsureOptions;
+  now?: Date;
+}
+
+/**
+ * Scans every platform manifest of a verified layout with Trivy, one at a time (Trivy alone reads only the first
+ * platform), and gates on the merged findings computed from Trivy's JSON, never from its exit code.
+ */
+export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promise<void> {
+  const input = parseInputs(inputs, ctx.input);
+  const request = toolRequest('trivy', input);
+  const severities = new Set(input.severity as Severity[]);
+  const workspace = ctx.env.GITHUB_WORKSPACE || process.cwd();
+  const ignoreFiles = resolveIgnoreFiles(input.trivyignores, workspace);
+  const ignore = ignoreFiles.length > 0 ? await loadIgnoreFiles(ignoreFiles, 'trivyignores', deps.now) : IgnoreRules.empty();
+  const work = join(ctx.tempDir, 'golden-image-scan-layout');
+  if (/[:@]/.test(work)) throw new UserError(`The temporary directory ${work} contains ":" or "@", which Trivy's --input cannot take. Set RUNNER_TEMP to a plain path.`);
+
+  const layout = await ctx.group('Verify the layout', async () => {
+    const verified = await verifyLayout(input['layout-path'], input.digest);
+    ctx.info(`${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, all present and intact.`);
+    return verified;
+  });
+  ctx.output('digest', layout.digest);
+  const platforms = layout.manifests.filter((manifest) => !manifest.attestation);
+  if (platforms.length === 0) throw new UserError(`The layout ${layout.path} holds no platform image (only attestations); nothing to scan.`);
+  const skipped = layout.manifests.length - platforms.length;
+  ctx.info(`Scanning ${platforms.length} platform(s): ${platforms.map((p) => p.platform).join(', ')}${skipped ? ` (${skipped} attestation manifest(s) skipped)` : ''}.`);
+
+  const trivy = await ctx.group('Install Trivy', () => ensureTool(ctx, request, deps.tools));
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+
+  const perPlatform: { platform: string; digest: string; counts: SeverityCounts; report: unknown }[] = [];
+  const selected: Finding[] = [];
+  const suppressed = { ignored: 0, unfixed: 0, byTrivy: 0 };
+  const session = await ctx.group('Trivy vulnerability DB', () =>
+    openTrivySession(ctx, trivy, { dbRepository: input['db-repository'], cacheDb: input['cache-db'], now: deps.now }),
+  );
+  try {
+    for (const [i, manifest] of platforms.entries()) {
+      await ctx.group(`Scan ${manifest.platform} (${manifest.digest})`, async () => {
+        const dir = await singlePlatformLayout(layout.path, manifest, join(work, `platform-${i}`));
+        const report = await trivyImage(ctx, session, dir, join(work, `platform-${i}.json`));
+        const gate = gateTrivyReport(report, `for ${manifest.platform}`, {
+          severities,
+          ignoreUnfixed: input['ignore-unfixed'],
+          ignore,
+          platform: manifest.platform,
+        });
+        selected.push(...gate.selected);
+        suppressed.ignored += gate.suppressed.ignored;
+        suppressed.unfixed += gate.suppressed.unfixed;
+        suppressed.byTrivy += gate.suppressed.byTrivy;
+        perPlatform.push({ platform: manifest.platform, digest: manifest.digest, counts: gate.counts, report });
+        ctx.info(`${manifest.platform}: ${gate.selected.length} finding(s) at ${[...severities].join(',')}.`);
+        await rm(dir, { recursive: true, force: true });
+      });
+    }
+  } finally {
+    await closeTrivySession(ctx, session);
+  }
+
+  const reportPath = join(work, 'trivy-report.json');
+  await writeFile(
+    reportPath,
+    JSON.stringify({
+      digest: layout.digest,
+      layout: layout.path,
+      platforms: perPlatform.map(({ platform, digest, report }) => ({ platform, digest, report })),
+    }),
+  );
+  const sarifPath = input['sarif-file'] ? resolve(workspace, input['sarif-file']) : join(work, 'trivy-results.sarif');
+  await mkdir(dirname(sarifPath), { recursive: true });
+  const sarif = buildSarif([
+    {
+      tool: 'Trivy',
+      version: request.version,
+      informationUri: 'https://github.com/aquasecurity/trivy',
+      findings: selected,
+      locate: (finding) => `oci-layout/${finding.platform ?? ''}/${finding.target.replace(/[^A-Za-z0-9._/-]+/g, '_')}`,
+    },
+  ]);
+  await writeFile(sarifPath, JSON.stringify(sarif));
+
+  const findings: Record<string, Record<string, number>> = {};
+  for (const { platform, counts } of perPlatform) {
+    const { UNSCORED: _unscored, ...trivyCounts } = counts;
+    findings[platform] = trivyCounts;
+  }
+  const failed = selected.length > 0 && input['fail-on-findings'];
+  ctx.output('result', failed ? 'failed' : 'passed');
+  ctx.output('findings', JSON.stringify(findings));
+  ctx.output('report', reportPath);
+  ctx.output('sarif', sarifPath);
+  await ctx.summary(summary(layout.digest, perPlatform, selected, suppressed, ignore, input['ignore-unfixed'], [...severities], failed));
+
+  if (failed) {
+    throw new UserError(
+      `scan-layout: ${selected.length} finding(s) at ${[...severities].join(',')} in ${layout.digest} (${[...new Set(selected.map((f) => f.platform))].join(', ')}). ` +
+        'Fix them, or suppress reviewed ones with a .trivyignore entry (with an exp: date). The layout must not be pushed.',
+    );
+  }
+}
+
+function summary(
+  digest: string,
+  perPlatform: { platform: string; counts: SeverityCounts }[],
+  selected: Finding[],
+  suppressed: { ignored: number; unfixed: number; byTrivy: number },
+  ignore: IgnoreRules,
+  ignoreUnfixed: boolean,
+  severities: string[],
+  failed: boolean,
+): string {
+  const total = emptyCounts();
+  for (const { counts } of perPlatform) for (const key of Object.keys(total) as (keyof SeverityCounts)[]) total[key] += counts[key];
+  const parts = [
+    md.heading(`scan-layout: ${failed ? 'failed' : 'passed'}`),
+    `Image ${md.code(digest)}, ${perPlatform.length} platform(s) scanned with Trivy, one at a time. Blocking severities: ${severities.join(', ')}.\n`,
+    countsTable([...perPlatform.map(({ platform, counts }) => [platform, counts] as [string, SeverityCounts]), ['total', total]], 'Platform'),
+    '',
+    `Suppressed: ${suppressed.ignored} by ignore files, ${suppressed.unfixed} unfixed${ignoreUnfixed ? ' (ignore-unfixed)' : ''}, ${suppressed.byTrivy} by Trivy (VEX).\n`,
+  ];
+  if (selected.length > 0) parts.push(md.heading(failed ? 'Blocking findings' : 'Findings at the blocking severities (fail-on-findings is false)', 3), findingsTable(selected, true));
+  const ignored = ignoreSection(ignore);
+  if (ignored) parts.push(ignored);
+  return `${parts.join('\n')}\n`;
+}

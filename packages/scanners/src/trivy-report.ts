@@ -1,0 +1,118 @@
+import { UserError } from '@golden-image/kit';
+import { type Finding, splitFixedVersions } from './finding.js';
+import { emptyCounts, isSeverity, type Severity, type SeverityCounts } from './severity.js';
+import type { IgnoreRules } from './trivy-ignore.js';
+
+export interface TrivyGateOptions {
+  /** Severities that block. */
+  severities: ReadonlySet<Severity>;
+  /** Unfixed findings (no FixedVersion) are suppressed by the suite, never passed to Trivy as --ignore-unfixed. */
+  ignoreUnfixed: boolean;
+  ignore?: IgnoreRules;
+  platform?: string;
+}
+
+export interface TrivyGate {
+  /** Findings left after ignore files and ignore-unfixed, by severity (every severity, not only the blocking ones). */
+  counts: SeverityCounts;
+  /** Findings left whose severity is in the blocking set. */
+  selected: Finding[];
+  suppressed: { ignored: number; unfixed: number; byTrivy: number };
+  /** Result targets that had no Vulnerabilities key or an empty list. */
+  cleanTargets: number;
+}
+
+interface RawVuln {
+  VulnerabilityID?: unknown;
+  VendorIDs?: unknown;
+  PkgName?: unknown;
+  PkgPath?: unknown;
+  PkgIdentifier?: { PURL?: unknown };
+  InstalledVersion?: unknown;
+  FixedVersion?: unknown;
+  Status?: unknown;
+  Severity?: unknown;
+  Title?: unknown;
+  PrimaryURL?: unknown;
+}
+
+/**
+ * Gates one Trivy JSON report. Both clean shapes pass (no `Results` key; results without `Vulnerabilities`).
+ * Anything that is not a Trivy report (wrong type, no SchemaVersion, a vulnerability without ID) is an error:
+ * an unreadable report must never count as "0 findings".
+ */
+export function gateTrivyReport(report: unknown, source: string, options: TrivyGateOptions): TrivyGate {
+  const gate: TrivyGate = { counts: emptyCounts(), selected: [], suppressed: { ignored: 0, unfixed: 0, byTrivy: 0 }, cleanTargets: 0 };
+  if (!report || typeof report !== 'object' || Array.isArray(report)) throw unreadable(source, 'it is not a JSON object');
+  const { SchemaVersion, Results } = report as { SchemaVersion?: unknown; Results?: unknown };
+  if (typeof SchemaVersion !== 'number') throw unreadable(source, 'it has no SchemaVersion');
+  if (SchemaVersion !== 2) throw unreadable(source, `SchemaVersion ${SchemaVersion} is not supported (expected 2)`);
+  if (Results === undefined || Results === null) return gate;
+  if (!Array.isArray(Results)) throw unreadable(source, '"Results" is not a list');
+  for (const [r, result] of Results.entries()) {
+    if (!result || typeof result !== 'object') throw unreadable(source, `Results[${r}] is not an object`);
+    const { Target, Vulnerabilities, ExperimentalModifiedFindings } = result as {
+      Target?: unknown;
+      Vulnerabilities?: unknown;
+      ExperimentalModifiedFindings?: unknown;
+    };
+    if (typeof Target !== 'string') throw unreadable(source, `Results[${r}] has no Target`);
+    if (Array.isArray(ExperimentalModifiedFindings)) gate.suppressed.byTrivy += ExperimentalModifiedFindings.length;
+    if (Vulnerabilities === undefined || Vulnerabilities === null) {
+      gate.cleanTargets++;
+      continue;
+    }
+    if (!Array.isArray(Vulnerabilities)) throw unreadable(source, `Results[${r}].Vulnerabilities is not a list`);
+    if (Vulnerabilities.length === 0) gate.cleanTargets++;
+    for (const [v, raw] of (Vulnerabilities as RawVuln[]).entries()) {
+      const id = raw?.VulnerabilityID;
+      if (typeof id !== 'string' || id === '') throw unreadable(source, `Results[${r}].Vulnerabilities[${v}] has no VulnerabilityID`);
+      const aliases = Array.isArray(raw.VendorIDs) ? (raw.VendorIDs.filter((x) => typeof x === 'string') as string[]) : [];
+      const pkgPath = typeof raw.PkgPath === 'string' ? raw.PkgPath : undefined;
+      const purl = typeof raw.PkgIdentifier?.PURL === 'string' ? raw.PkgIdentifier.PURL : undefined;
+      if (options.ignore?.match({ id, aliases, target: Target, pkgPath, purl })) {
+        gate.suppressed.ignored++;
+        continue;
+      }
+      const fixed = splitFixedVersions(raw.FixedVersion);
+      if (options.ignoreUnfixed && fixed.length === 0) {
+        gate.suppressed.unfixed++;
+        continue;
+      }
+      const declared = typeof raw.Severity === 'string' ? raw.Severity.toUpperCase() : 'UNKNOWN';
+      const severity: Severity = isSeverity(declared) ? declared : 'UNKNOWN';
+      gate.counts[severity]++;
+      if (!options.severities.has(severity)) continue;
+      const finding: Finding = {
+        scanner: 'trivy',
+        id,
+        aliases,
+        severity,
+        pkg: typeof raw.PkgName === 'string' ? raw.PkgName : '',
+        installed: typeof raw.InstalledVersion === 'string' ? raw.InstalledVersion : '',
+        fixed,
+        target: Target,
+      };
+      if (options.platform) finding.platform = options.platform;
+      if (typeof raw.Title === 'string') finding.title = raw.Title;
+      if (typeof raw.PrimaryURL === 'string') finding.url = raw.PrimaryURL;
+      if (typeof raw.Status === 'string') finding.status = raw.Status;
+      gate.selected.push(finding);
+    }
+  }
+  return gate;
+}
+
+/** Parses a report file's text; a crash that left no JSON is an error, never an empty report. */
+export function parseTrivyJson(text: string, source: string): unknown {
+  if (text.trim() === '') throw unreadable(source, 'the file is empty');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw unreadable(source, `it is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+function unreadable(source: string, why: string): UserError {
+  return new UserError(`The Trivy report ${source} cannot be read: ${why}. The scan did not complete, so the gate cannot pass.`);
+}
