@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import {
+  type ActionContext,
+  booleanInput,
+  checkedString,
+  enumInput,
+  inputProblem,
+  listInput,
+  md,
+  optionalCheckedString,
+  optionalString,
+  parseInputs,
+  show,
+  UserError,
+} from '@golden-image/kit';
+import { digestProblem, imageProblem } from '@golden-image/oci';
+import {
+  defaultImageReferences,
+  type IdTokenFetcher,
+  registryFlags,
+  requireGithubOidc,
+  type SignDigestResult,
+  signDigest,
+} from '@golden-image/signing';
+import { ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
+
+const noWhitespace = (what: string) => (value: string) =>
+  /\s/.test(value) ? `${what} must not contain whitespace, got ${show(value)}` : undefined;
+
+const SPEC = {
+  image: checkedString(imageProblem, 'the image repository, for example ghcr.io/owner/app'),
+  digest: checkedString(digestProblem, 'the digest to sign, for example the digest output of push-layout'),
+  'bundle-format': enumInput(['legacy', 'new'] as const, 'legacy'),
+  recursive: booleanInput(true),
+  key: optionalString(),
+  verify: booleanInput(true),
+  'certificate-identity': optionalCheckedString(noWhitespace('the identity')),
+  'certificate-oidc-issuer': optionalCheckedString((value) =>
+    /^https:\/\/\S+$/.test(value) ? undefined : `must be an https:// URL, got ${show(value)}`,
+  ),
+  'policy-image-references': listInput({ check: noWhitespace('an image reference pattern') }),
+  'policy-identity-match': enumInput(['exact', 'any-ref'] as const, 'exact'),
+  'kyverno-policy-file': optionalString(),
+  'tls-verify': booleanInput(true),
+  ...toolInputSpec('cosign'),
+};
+
+/** `fetchIdToken` is for tests; the action fetches the token from the runner as @actions/core does. */
+export async function main(ctx: ActionContext, deps: { fetchIdToken?: IdTokenFetcher } = {}): Promise<void> {
+  const inputs = parseInputs(SPEC, ctx.input);
+  const key = inputs.key;
+  if (key && (inputs['certificate-identity'] || inputs['certificate-oidc-issuer'])) {
+    throw new UserError(
+      inputProblem('key', 'key-based signing is verified with the key; leave certificate-identity and certificate-oidc-issuer empty'),
+    );
+  }
+  const request = toolRequest('cosign', inputs);
+  // With install-tools: false the version is only known once cosign runs; signDigest checks it then.
+  if (inputs['bundle-format'] === 'new' && request.install && Number((request.version ?? '2').split('.')[0]) < 3) {
+    throw new UserError(
+      inputProblem('bundle-format', '"new" needs cosign v3; set cosign-version to a v3 release (for example 3.1.3), or use legacy'),
+    );
+  }
+  if (!key) requireGithubOidc(ctx.env);
+  else if (ctx.env.COSIGN_PASSWORD) ctx.secret(ctx.env.COSIGN_PASSWORD);
+
+  const cosign = await ensureTool(ctx, request);
+  const references = inputs['policy-image-references'];
+  const result = await signDigest(ctx, cosign, {
+    image: inputs.image,
+    digest: inputs.digest,
+    bundleFormat: inputs['bundle-format'],
+    recursive: inputs.recursive,
+    key,
+    verify: inputs.verify,
+    identity: inputs['certificate-identity'],
+    issuer: inputs['certificate-oidc-issuer'],
+    imageReferences: references.length > 0 ? references : defaultImageReferences(inputs.image),
+    identityMatch: inputs['policy-identity-match'],
+    policyFile: inputs['kyverno-policy-file'] ?? join(ctx.tempDir, 'sign-digest', 'kyverno-clusterpolicy.yaml'),
+    registryFlags: registryFlags({ tlsVerify: inputs['tls-verify'] }),
+    fetchIdToken: deps.fetchIdToken,
+  });
+
+  ctx.output('digest', inputs.digest);
+  ctx.output('signature', result.signature);
+  ctx.output('certificate-identity', result.identity ?? '');
+  ctx.output('certificate-oidc-issuer', result.issuer ?? '');
+  ctx.output('public-key', result.verifyKey ?? '');
+  ctx.output('verify-command', result.verifyCommand);
+  ctx.output('kyverno-policy', result.policyFile);
+  ctx.info(`Signed ${result.imageRef}; verify with: ${result.verifyCommand}`);
+  await ctx.summary(summary(result, inputs['bundle-format']));
+}
+
+function summary(result: SignDigestResult, bundleFormat: string): string {
+  const signer: [string, string][] = result.identity
+    ? [
+        ['Certificate identity', md.code(result.identity)],
+        ['OIDC issuer', md.code(result.issuer ?? '')],
+      ]
+    : [['Key', md.code(result.verifyKey ?? '')]];
+  if (result.caller) signer.push(['Called from', `${md.code(result.caller)} (the certificate names the reusable workflow)`]);
+  return [
+    md.heading('sign-digest'),
+    md.facts([
+      ['Signed', md.code(result.imageRef)],
+      ...signer,
+      ['Signature', md.code(result.signature)],
+      ['Format', `${bundleFormat} (cosign ${result.version.text})`],
+      ['Verified after signing', result.verified ? 'yes' : 'no (verify: false)'],
+    ]),
+    '',
+    md.heading('Verify it yourself', 3),
+    md.codeBlock(result.verifyCommand, 'sh'),
+    md.heading(`Kyverno ClusterPolicy (${result.policyFile})`, 3),
+    md.codeBlock(result.policy, 'yaml'),
+  ].join('\n');
+}
