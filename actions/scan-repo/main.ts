@@ -1,0 +1,243 @@
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import {
+  type ActionContext,
+  booleanInput,
+  enumInput,
+  inputProblem,
+  listInput,
+  md,
+  optionalString,
+  parseInputs,
+  UserError,
+} from '@golden-image/kit';
+import {
+  buildSarif,
+  closeTrivySession,
+  countsTable,
+  type Finding,
+  findingsTable,
+  gateOsvReport,
+  gateTrivyReport,
+  ignoreSection,
+  IgnoreRules,
+  loadIgnoreFiles,
+  type OsvGate,
+  openTrivySession,
+  osvScan,
+  resolveIgnoreFiles,
+  SBOM_FORMATS,
+  type SbomInfo,
+  type Severity,
+  type SeverityCounts,
+  sarifUri,
+  severityInput,
+  syftDir,
+  type TrivyGate,
+  trivyFs,
+  type UploadFn,
+  uniqueArtifactName,
+  uploadFileArtifact,
+} from '@golden-image/scanners';
+import { type EnsureOptions, ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
+
+export const inputs = {
+  path: optionalString(),
+  'osv-config': optionalString(),
+  trivyignores: listInput({}),
+  severity: severityInput(),
+  'ignore-unfixed': booleanInput(false),
+  'block-unscored': booleanInput(true),
+  'block-malicious': booleanInput(true),
+  'skip-dirs': listInput({}),
+  sbom: booleanInput(true),
+  'sbom-format': enumInput(SBOM_FORMATS, 'cyclonedx-json'),
+  'artifact-name': optionalString(),
+  'db-repository': listInput({}),
+  'cache-db': booleanInput(true),
+  'fail-on-findings': booleanInput(true),
+  'sarif-file': optionalString(),
+  ...toolInputSpec('trivy'),
+  ...toolInputSpec('osv-scanner'),
+  ...toolInputSpec('syft'),
+};
+
+export interface ScanRepoDeps {
+  tools?: EnsureOptions;
+  upload?: UploadFn;
+  now?: Date;
+}
+
+/** Most annotations GitHub shows per step are 10 errors; a few more do no harm, thousands would. */
+const ANNOTATION_LIMIT = 50;
+
+/**
+ * Gates a source tree before anything is built: OSV-Scanner (gated from each group's max_severity), a Trivy
+ * filesystem scan (gated like scan-layout), and a Syft SBOM uploaded as an artifact.
+ */
+export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise<void> {
+  const input = parseInputs(inputs, ctx.input);
+  const trivyRequest = toolRequest('trivy', input);
+  const osvRequest = toolRequest('osv-scanner', input);
+  const syftRequest = input.sbom ? toolRequest('syft', input) : undefined;
+  const severities = new Set(input.severity as Severity[]);
+  const workspace = resolve(ctx.env.GITHUB_WORKSPACE || process.cwd());
+  const path = resolve(workspace, input.path ?? '.');
+  if (!existsSync(path) || !statSync(path).isDirectory()) throw new UserError(inputProblem('path', `${path} is not a directory`));
+  const osvConfig = resolveOsvConfig(input['osv-config'], workspace, path);
+  const ignoreFiles = resolveIgnoreFiles(input.trivyignores, workspace);
+  const ignore = ignoreFiles.length > 0 ? await loadIgnoreFiles(ignoreFiles, 'trivyignores', deps.now) : IgnoreRules.empty();
+  const work = join(ctx.tempDir, 'golden-image-scan-repo');
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+
+  const [trivy, osv, syft] = await ctx.group('Install the scanners', async () => [
+    await ensureTool(ctx, trivyRequest, deps.tools),
+    await ensureTool(ctx, osvRequest, deps.tools),
+    syftRequest ? await ensureTool(ctx, syftRequest, deps.tools) : undefined,
+  ]);
+
+  const osvReport = join(work, 'osv-report.json');
+  const osvGate = await ctx.group('OSV-Scanner', async (): Promise<OsvGate | undefined> => {
+    const run = await osvScan(ctx, osv, { path, output: osvReport, config: osvConfig });
+    if (run.noPackages) {
+      await writeFile(osvReport, JSON.stringify({ results: [] }));
+      return undefined;
+    }
+    return gateOsvReport(run.report, osvReport, {
+      severities,
+      blockUnscored: input['block-unscored'],
+      blockMalicious: input['block-malicious'],
+    });
+  });
+
+  const trivyReport = join(work, 'trivy-report.json');
+  const session = await ctx.group('Trivy vulnerability DB', () =>
+    openTrivySession(ctx, trivy, { dbRepository: input['db-repository'], cacheDb: input['cache-db'], now: deps.now }),
+  );
+  let trivyGate: TrivyGate;
+  try {
+    trivyGate = await ctx.group('Trivy filesystem scan', async () => {
+      const report = await trivyFs(ctx, session, path, input['skip-dirs'], trivyReport);
+      return gateTrivyReport(report, trivyReport, { severities, ignoreUnfixed: input['ignore-unfixed'], ignore });
+    });
+  } finally {
+    await closeTrivySession(ctx, session);
+  }
+
+  let sbom: { file: string; info: SbomInfo; artifact: string; uploaded: boolean } | undefined;
+  if (syft) {
+    sbom = await ctx.group('Syft SBOM', async () => {
+      const format = input['sbom-format'];
+      const file = join(work, `sbom.${format === 'cyclonedx-json' ? 'cdx' : format === 'spdx-json' ? 'spdx' : 'syft'}.json`);
+      const info = await syftDir(ctx, syft, { path, format, output: file });
+      const artifact = input['artifact-name'] ?? uniqueArtifactName(ctx.env, 'sbom', relative(workspace, path) || '.');
+      const uploaded = await uploadFileArtifact(ctx, artifact, file, deps.upload);
+      return { file, info, artifact, uploaded };
+    });
+  }
+
+  // Trivy fs targets are relative to the scanned path; OSV sources are absolute (we pass an absolute path).
+  const repoPath = (finding: Finding) => {
+    const absolute = isAbsolute(finding.target) ? finding.target : join(path, finding.target);
+    return relative(workspace, absolute) || '.';
+  };
+  const selected = [...(osvGate?.selected ?? []), ...trivyGate.selected];
+  annotate(ctx, selected, repoPath);
+
+  const sarifPath = input['sarif-file'] ? resolve(workspace, input['sarif-file']) : join(work, 'scan-repo.sarif');
+  await mkdir(dirname(sarifPath), { recursive: true });
+  const locate = (finding: Finding) => sarifUri(repoPath(finding));
+  const sarif = buildSarif([
+    { tool: 'OSV-Scanner', version: osvRequest.version, informationUri: 'https://github.com/google/osv-scanner', findings: osvGate?.selected ?? [], locate },
+    { tool: 'Trivy', version: trivyRequest.version, informationUri: 'https://github.com/aquasecurity/trivy', findings: trivyGate.selected, locate },
+  ]);
+  await writeFile(sarifPath, JSON.stringify(sarif));
+
+  const failed = selected.length > 0 && input['fail-on-findings'];
+  ctx.output('result', failed ? 'failed' : 'passed');
+  ctx.output('findings', JSON.stringify({ 'osv-scanner': osvGate?.counts ?? null, trivy: withoutUnscored(trivyGate.counts) }));
+  ctx.output('sbom', sbom?.file ?? '');
+  ctx.output('sbom-artifact', sbom?.uploaded ? sbom.artifact : '');
+  ctx.output('osv-report', osvReport);
+  ctx.output('trivy-report', trivyReport);
+  ctx.output('sarif', sarifPath);
+  await ctx.summary(summary({ path: relative(workspace, path) || '.', osvGate, trivyGate, selected, ignore, severities: [...severities], failed, sbom, repoPath }));
+
+  if (failed) {
+    throw new UserError(
+      `scan-repo: ${selected.length} blocking finding(s) in ${relative(workspace, path) || '.'} (${osvGate?.selected.length ?? 0} from OSV-Scanner, ${trivyGate.selected.length} from Trivy). ` +
+        'See the annotations on the lockfiles and the job summary. Nothing should be built from this tree until they are fixed or reviewed and ignored.',
+    );
+  }
+}
+
+function resolveOsvConfig(named: string | undefined, workspace: string, path: string): string | undefined {
+  if (named) {
+    const file = resolve(workspace, named);
+    if (!existsSync(file)) throw new UserError(inputProblem('osv-config', `${JSON.stringify(named)} does not exist (looked for ${file})`));
+    return file;
+  }
+  const fallback = join(path, 'osv-scanner.toml');
+  return existsSync(fallback) ? fallback : undefined;
+}
+
+function annotate(ctx: ActionContext, findings: readonly Finding[], repoPath: (f: Finding) => string): void {
+  const seen = new Set<string>();
+  for (const finding of findings) {
+    const file = repoPath(finding);
+    const key = `${file}\0${finding.id}\0${finding.pkg}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (seen.size > ANNOTATION_LIMIT) {
+      ctx.info(`…more blocking findings than ${ANNOTATION_LIMIT} annotations; see the job summary and the reports.`);
+      return;
+    }
+    const fixed = finding.fixed.length > 0 ? `fixed in ${finding.fixed.join(', ')}` : 'no fix available';
+    const kind = finding.malicious ? 'malicious package' : finding.severity;
+    ctx.error(`${finding.id} (${kind}) in ${finding.pkg} ${finding.installed}: ${fixed}. [${finding.scanner}]`, {
+      file,
+      title: `${finding.scanner}: ${finding.id}`,
+    });
+  }
+}
+
+function withoutUnscored(counts: SeverityCounts): Record<string, number> {
+  const { UNSCORED: _unscored, ...rest } = counts;
+  return rest;
+}
+
+function summary(s: {
+  path: string;
+  osvGate: OsvGate | undefined;
+  trivyGate: TrivyGate;
+  selected: Finding[];
+  ignore: IgnoreRules;
+  severities: string[];
+  failed: boolean;
+  sbom: { file: string; info: SbomInfo; artifact: string; uploaded: boolean } | undefined;
+  repoPath: (f: Finding) => string;
+}): string {
+  const rows: [string, SeverityCounts][] = [['Trivy (filesystem)', s.trivyGate.counts]];
+  if (s.osvGate) rows.unshift(['OSV-Scanner', s.osvGate.counts]);
+  const parts = [
+    md.heading(`scan-repo: ${s.failed ? 'failed' : 'passed'}`),
+    `Scanned ${md.code(s.path)}. Blocking severities: ${s.severities.join(', ')}; unscored and malicious-package OSV advisories block unless block-unscored / block-malicious are false.\n`,
+    s.osvGate ? '' : 'OSV-Scanner found no lockfiles or package sources (exit 128): nothing to check there.\n',
+    countsTable(rows, 'Scanner'),
+    '',
+    `Suppressed (Trivy): ${s.trivyGate.suppressed.ignored} by ignore files, ${s.trivyGate.suppressed.unfixed} unfixed, ${s.trivyGate.suppressed.byTrivy} by Trivy (VEX).${s.osvGate?.malicious ? ` Malicious-package advisories: ${s.osvGate.malicious}.` : ''}\n`,
+  ];
+  if (s.selected.length > 0) {
+    const located = s.selected.map((f) => ({ ...f, target: s.repoPath(f) }));
+    parts.push(md.heading(s.failed ? 'Blocking findings' : 'Findings at the blocking severities (fail-on-findings is false)', 3), findingsTable(located, false));
+  }
+  if (s.sbom) {
+    const where = s.sbom.uploaded ? `uploaded as artifact ${md.code(s.sbom.artifact)}` : `not uploaded (see the log); file ${md.code(s.sbom.file)}`;
+    parts.push(`SBOM (${s.sbom.info.format}, ${s.sbom.info.components} components): ${where}.\n`);
+  }
+  const ignored = ignoreSection(s.ignore);
+  if (ignored) parts.push(ignored);
+  return `${parts.filter(Boolean).join('\n')}\n`;
+}
