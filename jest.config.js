@@ -12,4 +12,5 @@ export default {
     '<rootDir>/test/**/*.test.ts',
   ],
   testTimeout: 120000,
+  reporters: ['default', '<rootDir>/script/jest-closing-line.cjs'],
 };

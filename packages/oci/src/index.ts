@@ -13,3 +13,4 @@ export {
 } from './layout.js';
 export * from './media-types.js';
 export { bareTag, digestRef, imageProblem, registryOf, tagProblem, tagRef } from './reference.js';
+export { expandTagTemplate } from './tag-template.js';

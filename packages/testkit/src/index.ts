@@ -1,5 +1,6 @@
 export { createTestContext, everythingPrinted, type Recorded } from './context.js';
 export { repoRoot, tempDir, thirdParty, untarBuildxLayout } from './fixtures.js';
 export { type BuiltLayout, buildLayout, type LayoutSpec } from './layout-builder.js';
+export { parseOutputFile, runBundledAction, type StepResult } from './local-runner.js';
 export { RecordingRunner } from './recording-runner.js';
 export { freePort, type RegistryOptions, registryBinary, startRegistry, type TestRegistry } from './registry.js';

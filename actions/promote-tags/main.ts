@@ -1,0 +1,106 @@
+import {
+  type ActionContext,
+  enumInput,
+  inputProblem,
+  listInput,
+  maskSecretInputs,
+  md,
+  parseInputs,
+  UserError,
+} from '@golden-image/kit';
+import { digestInput, digestRef, expandTagTemplate, imageInput, resolveTags, tagRef } from '@golden-image/oci';
+import { authFileFor, Imagetools, registryInputSpec, Skopeo, type TagEngine } from '@golden-image/registry';
+
+export const inputs = {
+  image: imageInput(),
+  digest: digestInput(),
+  tags: listInput({ required: 'the rolling tags to move, for example latest, nightly, nightly-{date}' }),
+  engine: enumInput(['auto', 'skopeo', 'imagetools'], 'auto'),
+  ...registryInputSpec(),
+};
+
+/** Moves rolling tags to a digest that is already in the registry, then proves every tag resolves to it. */
+export async function main(ctx: ActionContext, now: Date = new Date()): Promise<void> {
+  maskSecretInputs(ctx, 'password');
+  const input = parseInputs(inputs, ctx.input);
+  const expanded = input.tags.map((template) => {
+    const { tag, problem } = expandTagTemplate(template, now);
+    if (problem) throw new UserError(inputProblem('tags', problem));
+    return tag as string;
+  });
+  const tags = resolveTags(expanded, input.image);
+  const authFile = authFileFor(ctx, input.image, input.username, input.password);
+  const engine = await chooseEngine(ctx, input.engine, { tlsVerify: input['tls-verify'], authFile });
+  const imageRef = digestRef(input.image, input.digest);
+
+  await ctx.group(`Check ${imageRef} is in the registry`, async () => {
+    const found = await engine.digestOf(imageRef);
+    if (found !== input.digest) {
+      throw new UserError(`${imageRef} is not in the registry: push it first (push-layout). No tag was moved.`);
+    }
+  });
+
+  await ctx.group(`Move ${tags.length} tags with ${engine.name}`, async () => {
+    for (const tag of tags) {
+      await engine.tagDigest(input.image, input.digest, tag);
+      ctx.info(`${tagRef(input.image, tag)} -> ${input.digest}`);
+    }
+  });
+
+  const refs = tags.map((tag) => tagRef(input.image, tag));
+  await ctx.group('Read every tag back', async () => {
+    const wrong: string[] = [];
+    for (const ref of refs) {
+      const found = await engine.digestOf(ref);
+      if (found !== input.digest) wrong.push(`${ref} resolves to ${found ?? 'nothing'}`);
+      else ctx.info(`${ref} -> ${found}`);
+    }
+    if (wrong.length > 0) {
+      throw new UserError(
+        `Promoted tags do not resolve to ${input.digest}:\n${wrong.join('\n')}\n` +
+          (engine.name === 'imagetools'
+            ? 'imagetools create wraps a single-platform manifest in a new index with a new, unsigned digest: use engine: skopeo.'
+            : 'Another writer may have moved these tags at the same time; re-run the job.'),
+      );
+    }
+  });
+
+  ctx.output('digest', input.digest);
+  ctx.output('tags', refs.join('\n'));
+  await ctx.summary(
+    [
+      md.heading('promote-tags'),
+      `Moved ${refs.length} tags to ${md.code(imageRef)} with ${engine.name}; each was read back and resolves to that digest.\n`,
+      md.table(
+        ['tag', 'digest'],
+        refs.map((ref) => [ref, input.digest]),
+      ),
+      '',
+    ].join('\n'),
+  );
+}
+
+async function chooseEngine(
+  ctx: ActionContext,
+  engine: 'auto' | 'skopeo' | 'imagetools',
+  options: { tlsVerify: boolean; authFile?: string },
+): Promise<TagEngine> {
+  // auto never picks imagetools for a registry without TLS verification, which imagetools cannot skip.
+  const useImagetools =
+    engine === 'imagetools' ||
+    (engine === 'auto' && options.tlsVerify && (await Imagetools.available(ctx.runner, ctx.env)));
+  if (!useImagetools) {
+    const skopeo = new Skopeo(ctx.runner, { ...options, env: ctx.env });
+    await skopeo.version();
+    return skopeo;
+  }
+  if (!options.tlsVerify) {
+    throw new UserError(
+      inputProblem(
+        'engine',
+        'imagetools cannot skip TLS verification for a single registry; with "tls-verify: false" use engine: skopeo',
+      ),
+    );
+  }
+  return new Imagetools(ctx.runner, { authFile: options.authFile, tempDir: ctx.tempDir, env: ctx.env });
+}

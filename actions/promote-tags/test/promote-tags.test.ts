@@ -1,0 +1,109 @@
+import { Skopeo } from '@golden-image/registry';
+import {
+  buildLayout,
+  createTestContext,
+  RecordingRunner,
+  startRegistry,
+  type TestRegistry,
+  tempDir,
+} from '@golden-image/testkit';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { main as pushLayout } from '../../push-layout/main.js';
+import { main } from '../main.js';
+
+let registry: TestRegistry;
+beforeAll(async () => {
+  registry = await startRegistry();
+});
+afterAll(async () => {
+  await registry?.stop();
+});
+
+const NOW = new Date('2026-11-25T23:59:59Z');
+
+async function pushed(image: string, seed = 'promote') {
+  const layout = await buildLayout(tempDir(), {
+    platforms: ['linux/amd64', 'linux/arm64'],
+    layerSizes: [200_000],
+    seed,
+  });
+  const tags = `sha-${seed}`;
+  const { ctx } = createTestContext({
+    'layout-path': layout.path,
+    digest: layout.digest,
+    image,
+    tags,
+    'tls-verify': 'false',
+  });
+  await pushLayout(ctx);
+  return layout.digest;
+}
+
+function promote(inputs: Record<string, string>) {
+  const runner = new RecordingRunner();
+  const { ctx, recorded } = createTestContext({ 'tls-verify': 'false', engine: 'skopeo', ...inputs }, { runner });
+  return { run: () => main(ctx, NOW), recorded, runner };
+}
+
+describe('promote-tags against a real registry', () => {
+  test('three tags including nightly-{date} move to the digest with no layer moved, and read back', async () => {
+    const image = `${registry.host}/promote/app`;
+    const digest = await pushed(image);
+    const uploads = () => registry.requests(/"POST \/v2\/promote\/app\/blobs\/uploads\//).length;
+    const before = uploads();
+    const { run, recorded, runner } = promote({ image, digest, tags: 'latest\nnightly\nnightly-{date}' });
+    await run();
+    expect(uploads()).toBe(before);
+    expect(recorded.outputs.tags).toBe([`${image}:latest`, `${image}:nightly`, `${image}:nightly-20261125`].join('\n'));
+    expect(recorded.outputs.digest).toBe(digest);
+    const skopeo = new Skopeo(runner, { tlsVerify: false });
+    for (const tag of ['latest', 'nightly', 'nightly-20261125'])
+      expect(await skopeo.digestOf(`${image}:${tag}`)).toBe(digest);
+    const copies = runner.of('skopeo', 'copy');
+    expect(copies.map((call) => call.args.slice(-2))).toEqual(
+      ['latest', 'nightly', 'nightly-20261125'].map((tag) => [
+        `docker://${image}@${digest}`,
+        `docker://${image}:${tag}`,
+      ]),
+    );
+    expect(recorded.summary).toContain('nightly-20261125');
+  });
+
+  test('rolling tags move from an older digest to a newer one', async () => {
+    const image = `${registry.host}/promote/rolling`;
+    const older = await pushed(image, 'old');
+    await promote({ image, digest: older, tags: 'latest' }).run();
+    const newer = await pushed(image, 'new');
+    await promote({ image, digest: newer, tags: 'latest' }).run();
+    expect(await new Skopeo(new RecordingRunner(), { tlsVerify: false }).digestOf(`${image}:latest`)).toBe(newer);
+  });
+
+  test('a digest that is not in the registry moves no tag', async () => {
+    const image = `${registry.host}/promote/missing`;
+    await pushed(image);
+    const absent = `sha256:${'e'.repeat(64)}`;
+    const { run, runner } = promote({ image, digest: absent, tags: 'latest' });
+    await expect(run()).rejects.toThrow(
+      `${image}@${absent} is not in the registry: push it first (push-layout). No tag was moved.`,
+    );
+    expect(runner.of('skopeo', 'copy')).toHaveLength(0);
+  });
+
+  test.each([
+    [{ tags: 'nightly-{sha}' }, 'Input "tags": "nightly-{sha}" uses the placeholder {sha}'],
+    [{ tags: 'bad tag' }, 'Input "tags": tag "bad tag" is not valid'],
+    [{ engine: 'crane' }, 'Input "engine": must be one of auto, skopeo, imagetools, got "crane"'],
+    [{ engine: 'imagetools' }, 'Input "engine": imagetools cannot skip TLS verification'],
+    [{ digest: 'sha256:XYZ' }, 'Input "digest": must be "sha256:"'],
+    [{ image: 'Localhost:5000/x' }, 'Input "image": must be lowercase'],
+  ])('bad input %j is refused before any registry call', async (bad, message) => {
+    const { run, runner } = promote({
+      image: 'localhost:1/x',
+      digest: `sha256:${'a'.repeat(64)}`,
+      tags: 'latest',
+      ...bad,
+    });
+    await expect(run()).rejects.toThrow(message);
+    expect(runner.calls.filter((call) => call.args.includes('copy') || call.args.includes('inspect'))).toHaveLength(0);
+  });
+});
