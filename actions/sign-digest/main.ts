@@ -51,14 +51,20 @@ export async function main(ctx: ActionContext, deps: { fetchIdToken?: IdTokenFet
   const key = inputs.key;
   if (key && (inputs['certificate-identity'] || inputs['certificate-oidc-issuer'])) {
     throw new UserError(
-      inputProblem('key', 'key-based signing is verified with the key; leave certificate-identity and certificate-oidc-issuer empty'),
+      inputProblem(
+        'key',
+        'key-based signing is verified with the key; leave certificate-identity and certificate-oidc-issuer empty',
+      ),
     );
   }
   const request = toolRequest('cosign', inputs);
   // With install-tools: false the version is only known once cosign runs; signDigest checks it then.
   if (inputs['bundle-format'] === 'new' && request.install && Number((request.version ?? '2').split('.')[0]) < 3) {
     throw new UserError(
-      inputProblem('bundle-format', '"new" needs cosign v3; set cosign-version to a v3 release (for example 3.1.3), or use legacy'),
+      inputProblem(
+        'bundle-format',
+        '"new" needs cosign v3; set cosign-version to a v3 release (for example 3.1.3), or use legacy',
+      ),
     );
   }
   if (!key) requireGithubOidc(ctx.env);
@@ -100,7 +106,8 @@ function summary(result: SignDigestResult, bundleFormat: string): string {
         ['OIDC issuer', md.code(result.issuer ?? '')],
       ]
     : [['Key', md.code(result.verifyKey ?? '')]];
-  if (result.caller) signer.push(['Called from', `${md.code(result.caller)} (the certificate names the reusable workflow)`]);
+  if (result.caller)
+    signer.push(['Called from', `${md.code(result.caller)} (the certificate names the reusable workflow)`]);
   return [
     md.heading('sign-digest'),
     md.facts([

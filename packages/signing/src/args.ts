@@ -3,7 +3,9 @@ import type { CosignVersion } from './version.js';
 export type BundleFormat = 'legacy' | 'new';
 
 /** How the verifier proves who signed: a certificate identity and issuer (keyless), or a public key / KMS URI. */
-export type Signer = { identity: string; issuer: string; key?: undefined } | { key: string; identity?: undefined; issuer?: undefined };
+export type Signer =
+  | { identity: string; issuer: string; key?: undefined }
+  | { key: string; identity?: undefined; issuer?: undefined };
 
 export interface SignArgsOptions {
   imageRef: string;
@@ -54,7 +56,12 @@ export function registryFlags(options: { tlsVerify: boolean }): string[] {
 }
 
 /** Where cosign stores the signature, for the `signature` output. */
-export function signatureLocation(image: string, digest: string, bundleFormat: BundleFormat, env: NodeJS.ProcessEnv): string {
+export function signatureLocation(
+  image: string,
+  digest: string,
+  bundleFormat: BundleFormat,
+  env: NodeJS.ProcessEnv,
+): string {
   if (bundleFormat === 'new') return `OCI 1.1 referrer (Sigstore bundle) of ${image}@${digest}`;
   const repository = env.COSIGN_REPOSITORY || image;
   return `${repository}:${digest.replace(':', '-')}.sig`;

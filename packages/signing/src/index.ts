@@ -25,5 +25,5 @@ export {
 } from './oidc.js';
 export { shellCommand, shellQuote } from './shell.js';
 export { type SignDigestOptions, type SignDigestResult, signDigest } from './sign.js';
-export { type CosignVersion, detectCosignVersion, parseCosignVersion } from './version.js';
 export { signerOf, type VerifiedSignature, type VerifySignatureOptions, verifySignature } from './verify.js';
+export { type CosignVersion, detectCosignVersion, parseCosignVersion } from './version.js';

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ActionContext, runChecked } from '@golden-image/kit';
 
@@ -25,6 +25,7 @@ export async function publicKeyOf(ctx: ActionContext, cosign: string, key: strin
     silent: true,
   });
   const pem = result.stdout.toString('utf8').trim();
+  mkdirSync(ctx.tempDir, { recursive: true });
   const file = join(ctx.tempDir, 'sign-digest-cosign.pub');
   writeFileSync(file, `${pem}\n`);
   return { verifyKey: file, pem };

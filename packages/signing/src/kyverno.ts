@@ -52,7 +52,8 @@ function keylessEntry(signer: Extract<PolicySigner, { kind: 'keyless' }>): Recor
   const rekor = { url: REKOR_URL };
   // Kyverno reads `subject` as a glob: an identity holding * or ? must go through an escaped regular expression.
   if (signer.match === 'any-ref' || /[*?]/.test(signer.identity)) {
-    const subjectRegExp = signer.match === 'any-ref' ? anyRefPattern(signer.identity) : `^${escapeRegExp(signer.identity)}$`;
+    const subjectRegExp =
+      signer.match === 'any-ref' ? anyRefPattern(signer.identity) : `^${escapeRegExp(signer.identity)}$`;
     return { keyless: { subjectRegExp, issuer: signer.issuer, rekor } };
   }
   return { keyless: { subject: signer.identity, issuer: signer.issuer, rekor } };
@@ -68,7 +69,9 @@ function keyEntry(signer: Extract<PolicySigner, { kind: 'key' }>): Record<string
 export function buildClusterPolicy(options: PolicyOptions): Record<string, unknown> {
   const entry = options.signer.kind === 'keyless' ? keylessEntry(options.signer) : keyEntry(options.signer);
   const signedBy =
-    options.signer.kind === 'keyless' ? `${options.signer.identity} (issuer ${options.signer.issuer})` : 'the signing key';
+    options.signer.kind === 'keyless'
+      ? `${options.signer.identity} (issuer ${options.signer.issuer})`
+      : 'the signing key';
   return {
     apiVersion: 'kyverno.io/v1',
     kind: 'ClusterPolicy',

@@ -40,7 +40,8 @@ export const fetchGithubIdToken: IdTokenFetcher = async (env, audience) => {
 /** The JWT payload, decoded without checking the signature: it only predicts the certificate identity. */
 export function decodeJwtClaims(token: string): Record<string, unknown> {
   const parts = token.split('.');
-  if (parts.length !== 3 || !parts[1]) throw new UserError('The GitHub OIDC token is not a JWT (expected three dot-separated parts)');
+  if (parts.length !== 3 || !parts[1])
+    throw new UserError('The GitHub OIDC token is not a JWT (expected three dot-separated parts)');
   try {
     const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
     if (claims && typeof claims === 'object' && !Array.isArray(claims)) return claims as Record<string, unknown>;

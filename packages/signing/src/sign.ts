@@ -13,8 +13,8 @@ import {
   SIGSTORE_AUDIENCE,
 } from './oidc.js';
 import { shellCommand } from './shell.js';
-import { type CosignVersion, detectCosignVersion } from './version.js';
 import { verifySignature } from './verify.js';
+import { type CosignVersion, detectCosignVersion } from './version.js';
 
 export interface SignDigestOptions {
   image: string;
@@ -50,7 +50,11 @@ export interface SignDigestResult {
   policy: string;
 }
 
-export async function signDigest(ctx: ActionContext, cosign: string, options: SignDigestOptions): Promise<SignDigestResult> {
+export async function signDigest(
+  ctx: ActionContext,
+  cosign: string,
+  options: SignDigestOptions,
+): Promise<SignDigestResult> {
   const imageRef = `${options.image}@${options.digest}`;
   if (!options.key) requireGithubOidc(ctx.env);
   const version = await detectCosignVersion(ctx, cosign);

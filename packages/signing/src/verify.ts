@@ -24,7 +24,9 @@ export interface VerifiedSignature {
 export function signerOf(options: { identity?: string; issuer?: string; key?: string }): Signer {
   if (options.key) {
     if (options.identity || options.issuer) {
-      throw new UserError('Give either a key or a certificate identity and issuer for signature verification, not both.');
+      throw new UserError(
+        'Give either a key or a certificate identity and issuer for signature verification, not both.',
+      );
     }
     return { key: options.key };
   }
@@ -46,7 +48,9 @@ export async function verifySignature(
   options: VerifySignatureOptions,
 ): Promise<VerifiedSignature> {
   if (!/@sha256:[a-f0-9]{64}$/.test(options.imageRef)) {
-    throw new UserError(`Signature verification needs an image@sha256:<digest> reference, got ${JSON.stringify(options.imageRef)}`);
+    throw new UserError(
+      `Signature verification needs an image@sha256:<digest> reference, got ${JSON.stringify(options.imageRef)}`,
+    );
   }
   const signer = signerOf(options);
   const args = verifyArgs({ imageRef: options.imageRef, signer, registryFlags: options.registryFlags });
@@ -58,7 +62,7 @@ export async function verifySignature(
       result.exitCode === 10 || /no signatures found/.test(result.stderr)
         ? 'it has no signature at all'
         : result.exitCode === 12 || /no matching signatures/.test(result.stderr)
-          ? 'it is signed, but by no signer matching'
+          ? 'it is signed, but no signature matches'
           : `cosign verify exited with code ${result.exitCode}`;
     throw new UserError(
       `Signature check failed for ${options.imageRef}: ${why} (expected ${expected}).\ncosign said: ${lastLines(result.stderr, 3)}`,

@@ -26,10 +26,14 @@ export async function detectCosignVersion(ctx: ActionContext, cosign: string): P
   const stdout = result.stdout.toString('utf8');
   const version = parseCosignVersion(`${stdout}\n${result.stderr}`);
   if (!version) {
-    throw new UserError(`Could not read the cosign version from "${cosign} version"; its output has no GitVersion line.`);
+    throw new UserError(
+      `Could not read the cosign version from "${cosign} version"; its output has no GitVersion line.`,
+    );
   }
   if (version.major < 2 || (version.major === 2 && version.minor < 4)) {
-    throw new UserError(`cosign ${version.text} is too old: sign-digest needs cosign v2.4 or newer (v2.6.5 is the default).`);
+    throw new UserError(
+      `cosign ${version.text} is too old: sign-digest needs cosign v2.4 or newer (v2.6.5 is the default).`,
+    );
   }
   return version;
 }

@@ -1,0 +1,298 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '@golden-image/kit';
+import { verifySignature } from '@golden-image/signing';
+import { createTestContext, everythingPrinted } from '@golden-image/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { parse } from 'yaml';
+import {
+  directClaims,
+  reusableClaims,
+  startTokenServer,
+  type TokenServer,
+} from '../../../test/fixtures/signing/oidc.js';
+import { digest, image, otherDigest, putDoublesOnPath, runSignDigest, type Sandbox, sandbox } from './harness.js';
+
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const DIRECT = 'https://github.com/octo-org/app/.github/workflows/release.yml@refs/heads/main';
+const REUSABLE = 'https://github.com/octo-org/shared-workflows/.github/workflows/sign.yml@refs/tags/v1.2.0';
+const ref = `${image}@${digest}`;
+
+let restorePath: () => void;
+let server: TokenServer | undefined;
+beforeAll(() => {
+  restorePath = putDoublesOnPath();
+});
+afterAll(() => restorePath());
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function keyless(claims = directClaims(), version = '2.6.5'): Promise<Sandbox> {
+  server = await startTokenServer(claims);
+  return sandbox(server.env, version);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML
+const keylessEntry = (policy: any) => policy.spec.rules[0].verifyImages[0].attestors[0].entries[0];
+
+/** Runs a printed command through a real shell, with the double on PATH and the same "registry". */
+function runPasted(command: string, box: Sandbox) {
+  return spawnSync('sh', ['-c', command], { env: box.env, encoding: 'utf8' });
+}
+
+describe('keyless signing (GitHub OIDC)', () => {
+  test('direct workflow, cosign v2: signs by digest, verifies with exactly the token identity, writes outputs and policy', async () => {
+    const box = await keyless();
+    const { recorded, error } = await runSignDigest({}, box);
+    expect(error).toBeUndefined();
+    expect(box.calls()).toEqual([
+      ['version'],
+      ['sign', '--yes', '--recursive', ref],
+      ['verify', '--certificate-identity', DIRECT, '--certificate-oidc-issuer', ISSUER, ref],
+    ]);
+    // our code and the double each asked for a token, both for the sigstore audience
+    expect(server?.requests).toEqual(['sigstore', 'sigstore']);
+    expect(recorded.outputs).toMatchObject({
+      digest,
+      signature: `${image}:sha256-${'5e'.repeat(32)}.sig`,
+      'certificate-identity': DIRECT,
+      'certificate-oidc-issuer': ISSUER,
+      'verify-command': `cosign verify --certificate-identity ${DIRECT} --certificate-oidc-issuer ${ISSUER} ${ref}`,
+    });
+    const policyFile = recorded.outputs['kyverno-policy'] ?? '';
+    expect(policyFile.startsWith(box.dir)).toBe(true);
+    const policy = parse(readFileSync(policyFile, 'utf8'));
+    expect(keylessEntry(policy).keyless).toMatchObject({ subject: DIRECT, issuer: ISSUER });
+    expect(policy.spec.rules[0].verifyImages[0].type).toBe('Cosign');
+    expect(recorded.summary).toContain(DIRECT);
+    expect(recorded.summary).toContain(recorded.outputs['verify-command']);
+    expect(recorded.summary).toContain('kind: ClusterPolicy');
+    // the OIDC token itself is masked
+    expect(recorded.secrets).toHaveLength(1);
+    expect(everythingPrinted(recorded)).not.toContain(recorded.secrets[0]);
+    // and the verify command a person would paste passes against the same registry
+    expect(runPasted(recorded.outputs['verify-command'] ?? '', box).status).toBe(0);
+  });
+
+  test('reusable workflow: the identity is the called workflow (job_workflow_ref), not the caller', async () => {
+    const box = await keyless(reusableClaims());
+    const { ctx, recorded, error } = await runSignDigest({}, box);
+    expect(error).toBeUndefined();
+    expect(recorded.outputs['certificate-identity']).toBe(REUSABLE);
+    expect(box.calls()[2]).toEqual([
+      'verify',
+      '--certificate-identity',
+      REUSABLE,
+      '--certificate-oidc-issuer',
+      ISSUER,
+      ref,
+    ]);
+    expect(keylessEntry(parse(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8'))).keyless.subject).toBe(
+      REUSABLE,
+    );
+    expect(recorded.summary).toContain('octo-org/app/.github/workflows/ci.yml@refs/heads/main');
+    // a verifier that expects the caller's identity is refused: that is not who signed
+    const caller = 'https://github.com/octo-org/app/.github/workflows/ci.yml@refs/heads/main';
+    await expect(verifySignature(ctx, 'cosign', { imageRef: ref, identity: caller, issuer: ISSUER })).rejects.toThrow(
+      /signed, but no signature matches/,
+    );
+  });
+
+  test('no OIDC in the job: fails first, says to add permissions: id-token: write, cosign never runs', async () => {
+    const box = sandbox();
+    const { error, recorded } = await runSignDigest({}, box);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error?.message).toContain('permissions: id-token: write');
+    expect(box.calls()).toEqual([]);
+    expect(recorded.outputs).toEqual({});
+  });
+
+  test('verification failing after signing fails the step (identity override that is not the signer)', async () => {
+    const box = await keyless();
+    const wrong = 'https://github.com/octo-org/app/.github/workflows/other.yml@refs/heads/main';
+    const { error, recorded } = await runSignDigest({ 'certificate-identity': wrong }, box);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error?.message).toContain(`Signature check failed for ${ref}`);
+    expect(error?.message).toContain(wrong);
+    expect(box.calls().map((argv) => argv[0])).toEqual(['version', 'sign', 'verify']);
+    expect(recorded.outputs).toEqual({});
+  });
+
+  test('verify: false skips the check with a warning', async () => {
+    const box = await keyless();
+    const { error, recorded } = await runSignDigest({ verify: 'false' }, box);
+    expect(error).toBeUndefined();
+    expect(box.calls().map((argv) => argv[0])).toEqual(['version', 'sign']);
+    expect(recorded.warnings.join('\n')).toContain('not checked');
+  });
+
+  test('tls-verify: false passes the registry flags to sign and verify, and into the verify command', async () => {
+    const box = await keyless();
+    const { error, recorded } = await runSignDigest({ 'tls-verify': 'false' }, box);
+    expect(error).toBeUndefined();
+    for (const argv of box.calls().slice(1)) {
+      expect(argv).toEqual(expect.arrayContaining(['--allow-insecure-registry', '--allow-http-registry']));
+    }
+    expect(recorded.outputs['verify-command']).toContain('--allow-http-registry');
+  });
+});
+
+describe('cosign v3', () => {
+  test('legacy bundle format: --new-bundle-format=false --use-signing-config=false, a .sig tag, type Cosign', async () => {
+    const box = await keyless(directClaims(), '3.1.3');
+    const { error, recorded } = await runSignDigest({ 'bundle-format': 'legacy' }, box);
+    expect(error).toBeUndefined();
+    expect(box.calls()[1]).toEqual([
+      'sign',
+      '--yes',
+      '--recursive',
+      '--new-bundle-format=false',
+      '--use-signing-config=false',
+      ref,
+    ]);
+    expect(recorded.outputs.signature).toMatch(/:sha256-(5e){32}\.sig$/);
+    expect(
+      parse(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8')).spec.rules[0].verifyImages[0].type,
+    ).toBe('Cosign');
+    // a v2 cosign can still verify what v3 wrote in the legacy format
+    expect(
+      runPasted(recorded.outputs['verify-command'] ?? '', {
+        ...box,
+        env: { ...box.env, COSIGN_DOUBLE_VERSION: '2.6.5' },
+      }).status,
+    ).toBe(0);
+  });
+
+  test('new bundle format: an OCI 1.1 referrer and type SigstoreBundle; cosign v2 cannot verify it', async () => {
+    const box = await keyless(directClaims(), '3.1.3');
+    const { error, recorded } = await runSignDigest({ 'bundle-format': 'new' }, box);
+    expect(error).toBeUndefined();
+    expect(box.calls()[1]).toEqual(['sign', '--yes', '--recursive', ref]);
+    expect(recorded.outputs.signature).toMatch(/^OCI 1\.1 referrer/);
+    expect(
+      parse(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8')).spec.rules[0].verifyImages[0].type,
+    ).toBe('SigstoreBundle');
+    const v2 = runPasted(recorded.outputs['verify-command'] ?? '', {
+      ...box,
+      env: { ...box.env, COSIGN_DOUBLE_VERSION: '2.6.5' },
+    });
+    expect(v2.status).toBe(10);
+    expect(v2.stderr).toContain('no signatures found');
+  });
+
+  test('bundle-format new with a cosign v2 on PATH: refused after reading its version, before signing', async () => {
+    const box = await keyless(directClaims(), '2.6.5');
+    const { error } = await runSignDigest({ 'bundle-format': 'new' }, box);
+    expect(error?.message).toMatch(/needs cosign v3/);
+    expect(box.calls()).toEqual([['version']]);
+  });
+});
+
+describe('key-based signing', () => {
+  function keyPair(box: Sandbox, password: string): string {
+    execFileSync('cosign', ['generate-key-pair'], {
+      cwd: box.dir,
+      env: { ...box.env, COSIGN_DOUBLE_LOG: '', COSIGN_PASSWORD: password },
+    });
+    return join(box.dir, 'cosign.key');
+  }
+
+  test('signs with the key, verifies with its exported public key, policy carries keys.publicKeys; no OIDC needed', async () => {
+    const box = sandbox();
+    const key = keyPair(box, 'hunter2');
+    box.env.COSIGN_PASSWORD = 'hunter2';
+    const { error, recorded } = await runSignDigest({ key }, box);
+    expect(error).toBeUndefined();
+    const pub = recorded.outputs['public-key'] ?? '';
+    expect(box.calls()).toEqual([
+      ['version'],
+      ['public-key', '--key', key],
+      ['sign', '--yes', '--recursive', '--key', key, ref],
+      ['verify', '--key', pub, ref],
+    ]);
+    expect(readFileSync(pub, 'utf8')).toBe(readFileSync(join(box.dir, 'cosign.pub'), 'utf8'));
+    expect(recorded.outputs['certificate-identity']).toBe('');
+    expect(recorded.outputs['verify-command']).toBe(`cosign verify --key ${pub} ${ref}`);
+    const entry = keylessEntry(parse(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8')));
+    expect(entry.keys.publicKeys).toBe(readFileSync(join(box.dir, 'cosign.pub'), 'utf8'));
+    expect(recorded.secrets).toContain('hunter2');
+    expect(everythingPrinted(recorded)).not.toContain('hunter2');
+  });
+
+  test('a wrong key password fails before anything is signed', async () => {
+    const box = sandbox();
+    const key = keyPair(box, 'right');
+    box.env.COSIGN_PASSWORD = 'wrong';
+    const { error } = await runSignDigest({ key }, box);
+    expect(error?.message).toMatch(/Exporting the public key failed.*decryption failed/s);
+    expect(box.calls().map((argv) => argv[0])).toEqual(['version', 'public-key']);
+  });
+
+  test('key and certificate identity together are refused as inputs', async () => {
+    const box = sandbox();
+    const { error } = await runSignDigest({ key: 'cosign.key', 'certificate-identity': DIRECT }, box);
+    expect(error?.message).toMatch(/^Input "key"/);
+    expect(box.calls()).toEqual([]);
+  });
+});
+
+describe('verifySignature (what promote-tags calls)', () => {
+  test('a digest the double never signed: "no signature at all", as a UserError', async () => {
+    const box = await keyless();
+    expect((await runSignDigest({}, box)).error).toBeUndefined();
+    const { ctx } = createTestContext({}, { env: box.env });
+    await expect(
+      verifySignature(ctx, 'cosign', { imageRef: ref, identity: DIRECT, issuer: ISSUER }),
+    ).resolves.toMatchObject({
+      signatures: 1,
+    });
+    const unsigned = `${image}@${otherDigest}`;
+    const failure = verifySignature(ctx, 'cosign', { imageRef: unsigned, identity: DIRECT, issuer: ISSUER });
+    await expect(failure).rejects.toThrow(UserError);
+    await expect(failure).rejects.toThrow(`Signature check failed for ${unsigned}: it has no signature at all`);
+  });
+
+  test('refuses a tag reference and a half-given signer without running cosign', async () => {
+    const box = sandbox();
+    const { ctx } = createTestContext({}, { env: box.env });
+    await expect(
+      verifySignature(ctx, 'cosign', { imageRef: `${image}:latest`, identity: DIRECT, issuer: ISSUER }),
+    ).rejects.toThrow(/image@sha256/);
+    await expect(verifySignature(ctx, 'cosign', { imageRef: ref, identity: DIRECT })).rejects.toThrow(
+      /certificate-oidc-issuer/,
+    );
+    expect(box.calls()).toEqual([]);
+  });
+});
+
+describe('bad inputs: one clear error, cosign never invoked', () => {
+  test.each([
+    ['digest', { digest: 'sha256:abc' }, /^Input "digest": must be "sha256:" followed by 64 lowercase hex/],
+    ['image', { image: 'Registry.example.com/Octo/App' }, /^Input "image": must be lowercase/],
+    ['bundle-format', { 'bundle-format': 'v3' }, /^Input "bundle-format": must be one of legacy, new, got "v3"/],
+    [
+      'bundle-format with the default cosign v2',
+      { 'bundle-format': 'new', 'install-tools': 'true' },
+      /^Input "bundle-format": "new" needs cosign v3/,
+    ],
+    [
+      'policy-identity-match',
+      { 'policy-identity-match': 'regex' },
+      /^Input "policy-identity-match": must be one of exact, any-ref/,
+    ],
+    ['cosign-version', { 'cosign-version': 'latest' }, /^Input "cosign-version": must be an exact release version/],
+  ])('%s', async (_name, inputs, message) => {
+    const box = await keyless();
+    const { error, recorded } = await runSignDigest(inputs, box);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error?.message).toMatch(message);
+    expect(error?.message.split('\n')).toHaveLength(1);
+    expect(box.calls()).toEqual([]);
+    expect(server?.requests).toEqual([]);
+    expect(recorded.outputs).toEqual({});
+    expect(existsSync(join(box.dir, 'runner-temp'))).toBe(false);
+  });
+});

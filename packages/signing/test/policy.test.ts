@@ -1,0 +1,205 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from '@jest/globals';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import {
+  anyRefPattern,
+  buildClusterPolicy,
+  defaultImageReferences,
+  escapeRegExp,
+  type PolicyOptions,
+  policyName,
+  policyYaml,
+} from '../src/index.js';
+
+const KYVERNO = fileURLToPath(new URL('../../../../shared/fixtures/third-party/kyverno/', import.meta.url));
+const crd = parse(readFileSync(`${KYVERNO}clusterpolicies.crd.yaml`, 'utf8'));
+const served = crd.spec.versions.find((v: { name: string; storage: boolean }) => v.storage);
+const schema = served.schema.openAPIV3Schema;
+
+/**
+ * The API server prunes unknown fields silently; `kubectl apply --validate=strict` rejects them. This copy of the
+ * schema does the latter, so a misspelt field (mutateDigests) fails the test instead of vanishing.
+ */
+function strict(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(strict);
+  if (!node || typeof node !== 'object') return node;
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) copy[k] = strict(v);
+  if (
+    copy.type === 'object' &&
+    copy.properties &&
+    !('additionalProperties' in copy) &&
+    !copy['x-kubernetes-preserve-unknown-fields']
+  ) {
+    copy.additionalProperties = false;
+  }
+  return copy;
+}
+
+// strict: false lets the x-kubernetes-* keywords through; the formats are Kubernetes' own.
+const ajv = new Ajv({ strict: false, allErrors: true });
+ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && Math.abs(n) <= 2 ** 31 });
+ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
+ajv.addFormat('date-time', (text: string) => !Number.isNaN(Date.parse(text)));
+const validate = ajv.compile(schema);
+const validateStrict = ajv.compile(strict(schema) as object);
+
+function errorsOf(policy: unknown): string {
+  const ok = validate(policy) && validateStrict(policy);
+  return ok ? '' : ajv.errorsText([...(validate.errors ?? []), ...(validateStrict.errors ?? [])]);
+}
+
+const image = 'ghcr.io/octo-org/app';
+const identity = 'https://github.com/octo-org/app/.github/workflows/release.yml@refs/heads/main';
+const issuer = 'https://token.actions.githubusercontent.com';
+const PEM = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEabc\n-----END PUBLIC KEY-----\n';
+
+function policy(overrides: Partial<PolicyOptions>): Record<string, unknown> {
+  // Round-trip through YAML: what is validated is what the file holds.
+  const options: PolicyOptions = {
+    image,
+    imageReferences: defaultImageReferences(image),
+    bundleFormat: 'legacy',
+    signer: { kind: 'keyless', identity, issuer, match: 'exact' },
+    ...overrides,
+  };
+  return parse(policyYaml(buildClusterPolicy(options)));
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: walking parsed YAML
+const verifyImagesOf = (p: any) => p.spec.rules[0].verifyImages[0];
+
+describe('Kyverno ClusterPolicy', () => {
+  test('the schema is the served storage version, v1, and rejects what it should (the check can fail)', () => {
+    expect(served.name).toBe('v1');
+    const bad = policy({});
+    verifyImagesOf(bad).type = 'Cosign2';
+    expect(validate(bad)).toBe(false);
+    const misspelt = policy({});
+    verifyImagesOf(misspelt).mutateDigests = true;
+    expect(validate(misspelt)).toBe(true); // the API server would prune it silently...
+    expect(validateStrict(misspelt)).toBe(false); // ...strict validation catches it
+  });
+
+  test('keyless, legacy signature: type Cosign, exact subject and issuer, Rekor, digest rules, Enforce', () => {
+    const p = policy({});
+    expect(errorsOf(p)).toBe('');
+    const vi = verifyImagesOf(p);
+    expect(vi).toEqual({
+      imageReferences: [image, `${image}:*`, `${image}@*`],
+      type: 'Cosign',
+      failureAction: 'Enforce',
+      mutateDigest: true,
+      verifyDigest: true,
+      required: true,
+      attestors: [
+        { entries: [{ keyless: { subject: identity, issuer, rekor: { url: 'https://rekor.sigstore.dev' } } }] },
+      ],
+    });
+  });
+
+  test('keyless, new bundle: type SigstoreBundle', () => {
+    const p = policy({ bundleFormat: 'new' });
+    expect(errorsOf(p)).toBe('');
+    expect(verifyImagesOf(p).type).toBe('SigstoreBundle');
+  });
+
+  test('key-based: keys.publicKeys holds the PEM; a KMS key is named by URI', () => {
+    const withPem = policy({ signer: { kind: 'key', pem: PEM } });
+    expect(errorsOf(withPem)).toBe('');
+    expect(verifyImagesOf(withPem).attestors[0].entries[0].keys.publicKeys).toBe(PEM);
+    const kms = policy({ signer: { kind: 'key', kms: 'awskms:///alias/release' } });
+    expect(errorsOf(kms)).toBe('');
+    expect(verifyImagesOf(kms).attestors[0].entries[0].keys).toEqual({
+      kms: 'awskms:///alias/release',
+      rekor: { url: 'https://rekor.sigstore.dev' },
+    });
+  });
+
+  test('any-ref: an escaped subjectRegExp, valid against the schema', () => {
+    const p = policy({ signer: { kind: 'keyless', identity, issuer, match: 'any-ref' } });
+    expect(errorsOf(p)).toBe('');
+    const keyless = verifyImagesOf(p).attestors[0].entries[0].keyless;
+    expect(keyless.subject).toBeUndefined();
+    expect(keyless.subjectRegExp).toBe('^https://github\\.com/octo-org/app/\\.github/workflows/release\\.yml@refs/.+$');
+  });
+
+  test("has the shape of Kyverno's own conformance policies", () => {
+    for (const file of [
+      'conformance-keyless-mutatedigest-verifydigest-required.policy.yaml',
+      'conformance-sigstore-image-verification-test.policy.yaml',
+    ]) {
+      const conformance = parse(readFileSync(`${KYVERNO}${file}`, 'utf8'));
+      expect(errorsOf(conformance)).toBe(''); // the yardstick itself passes the same validation
+      const ours = policy({ bundleFormat: file.includes('sigstore') ? 'new' : 'legacy' });
+      expect(ours.apiVersion).toBe(conformance.apiVersion);
+      expect(ours.kind).toBe(conformance.kind);
+      // biome-ignore lint/suspicious/noExplicitAny: parsed YAML
+      const [theirRule, ourRule] = [conformance.spec.rules[0], (ours as any).spec.rules[0]];
+      expect(ourRule.match).toEqual(theirRule.match);
+      const theirs = theirRule.verifyImages[0];
+      const mine = ourRule.verifyImages[0];
+      for (const key of Object.keys(theirs)) expect(mine).toHaveProperty(key);
+      const theirEntry = theirs.attestors[0].entries[0].keyless;
+      const myEntry = mine.attestors[0].entries[0].keyless;
+      for (const key of ['issuer', 'subject', 'rekor']) expect(myEntry).toHaveProperty(key);
+      expect(myEntry.rekor).toEqual(theirEntry.rekor);
+      expect(myEntry.issuer).toBe(theirEntry.issuer);
+    }
+  });
+
+  test('a policy name is a DNS label of at most 63 characters, distinct per image', () => {
+    expect(policyName(image)).toBe('verify-ghcr-io-octo-org-app');
+    const long = `ghcr.io/${'a'.repeat(80)}/b`;
+    const other = `ghcr.io/${'a'.repeat(80)}/c`;
+    expect(policyName(long)).toMatch(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/);
+    expect(policyName(long)).not.toBe(policyName(other));
+    expect(errorsOf(policy({ image: long, imageReferences: defaultImageReferences(long) }))).toBe('');
+  });
+});
+
+describe('regular-expression escaping', () => {
+  const tricky = [
+    identity,
+    'https://github.com/o/r/.github/workflows/a+b(c)[d]{e}|f^g$h?i*j\\k.yml@refs/heads/x',
+    'https://github.com/o.r/x/.github/workflows/y.yml@refs/tags/v1.2.3',
+  ];
+
+  test.each(tricky)('^escape(s)$ matches %s and only it', (text) => {
+    const re = new RegExp(`^${escapeRegExp(text)}$`);
+    expect(re.test(text)).toBe(true);
+    // every "." is literal: replacing any one of them with another character must not match
+    for (let i = 0; i < text.length; i++) {
+      if (text[i] === '.') expect(re.test(`${text.slice(0, i)}X${text.slice(i + 1)}`)).toBe(false);
+    }
+    expect(re.test(`${text}x`)).toBe(false);
+    expect(re.test(`x${text}`)).toBe(false);
+  });
+
+  test('any-ref admits the same workflow file at any ref, and nothing else', () => {
+    const re = new RegExp(anyRefPattern(identity));
+    const workflow = 'https://github.com/octo-org/app/.github/workflows/release.yml';
+    expect(re.test(`${workflow}@refs/heads/main`)).toBe(true);
+    expect(re.test(`${workflow}@refs/tags/v2.0.0`)).toBe(true);
+    expect(re.test('https://githubXcom/octo-org/app/.github/workflows/release.yml@refs/heads/main')).toBe(false);
+    expect(re.test('https://github.com/octo-org/app/.github/workflows/releaseXyml@refs/heads/main')).toBe(false);
+    expect(re.test('https://github.com/octo-org/app/.github/workflows/release.yml.evil@refs/heads/main')).toBe(false);
+    expect(
+      re.test(
+        'https://github.com/evil/x/https://github.com/octo-org/app/.github/workflows/release.yml@refs/heads/main',
+      ),
+    ).toBe(false);
+    expect(re.test('https://github.com/octo-org/app-fork/.github/workflows/release.yml@refs/heads/main')).toBe(false);
+  });
+
+  test('an identity holding a glob character is written as an anchored, escaped subjectRegExp, not a glob subject', () => {
+    const odd = 'https://github.com/o/r/.github/workflows/x.yml@refs/heads/feat*';
+    const p = policy({ signer: { kind: 'keyless', identity: odd, issuer, match: 'exact' } });
+    const keyless = verifyImagesOf(p).attestors[0].entries[0].keyless;
+    expect(keyless.subject).toBeUndefined();
+    expect(new RegExp(keyless.subjectRegExp).test(odd)).toBe(true);
+    expect(new RegExp(keyless.subjectRegExp).test(`${odd.slice(0, -1)}ure`)).toBe(false);
+  });
+});
