@@ -1,0 +1,22 @@
+export { type BuildahOptions, buildahArgs, buildahProblems, buildWithBuildah } from './buildah.js';
+export { buildWithBuildx, buildxArgs, MIN_GHA_BUILDX, parseBuildxVersion } from './buildx.js';
+export { defaultCache, defaultCacheScope } from './cache.js';
+export { prepareLayoutDir } from './layout-dir.js';
+export { type BuildxMetadata, type BuildxResultMetadata, buildDigest, parseBuildxMetadata } from './metadata.js';
+export { checkPlatforms, normalizePlatform, uniquePlatforms } from './platforms.js';
+export { buildSummary } from './summary.js';
+export type { BuildContext, BuildRequest, BuildResult } from './types.js';
+export {
+  annotationProblem,
+  attestOn,
+  attestProblem,
+  buildArgProblem,
+  cacheProblem,
+  controlProblem,
+  labelProblem,
+  parseAnnotation,
+  parseSecret,
+  platformProblem,
+  secretProblem,
+  targetProblem,
+} from './validate.js';
