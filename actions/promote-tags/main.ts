@@ -1,22 +1,31 @@
 import {
   type ActionContext,
+  booleanInput,
   enumInput,
   inputProblem,
   listInput,
   maskSecretInputs,
   md,
+  optionalString,
   parseInputs,
   UserError,
 } from '@golden-image/kit';
 import { digestInput, digestRef, expandTagTemplate, imageInput, resolveTags, tagRef } from '@golden-image/oci';
 import { authFileFor, Imagetools, registryInputSpec, Skopeo, type TagEngine } from '@golden-image/registry';
+import { registryFlags, signerOf, verifySignature } from '@golden-image/signing';
+import { ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
 
 export const inputs = {
   image: imageInput(),
   digest: digestInput(),
   tags: listInput({ required: 'the rolling tags to move, for example latest, nightly, nightly-{date}' }),
   engine: enumInput(['auto', 'skopeo', 'imagetools'], 'auto'),
+  'require-signature': booleanInput(true),
+  'certificate-identity': optionalString(),
+  'certificate-oidc-issuer': optionalString(),
+  key: optionalString(),
   ...registryInputSpec(),
+  ...toolInputSpec('cosign'),
 };
 
 /** Moves rolling tags to a digest that is already in the registry, then proves every tag resolves to it. */
@@ -29,6 +38,7 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
     return tag as string;
   });
   const tags = resolveTags(expanded, input.image);
+  const signer = input['require-signature'] ? requiredSigner(input) : undefined;
   const authFile = authFileFor(ctx, input.image, input.username, input.password);
   const engine = await chooseEngine(ctx, input.engine, { tlsVerify: input['tls-verify'], authFile });
   const imageRef = digestRef(input.image, input.digest);
@@ -39,6 +49,20 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
       throw new UserError(`${imageRef} is not in the registry: push it first (push-layout). No tag was moved.`);
     }
   });
+
+  if (signer) {
+    await ctx.group(`Verify the signature of ${imageRef}`, async () => {
+      const cosign = await ensureTool(ctx, toolRequest('cosign', input));
+      const verified = await verifySignature(ctx, cosign, {
+        imageRef,
+        ...signer,
+        registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
+      });
+      ctx.info(`${verified.signatures} matching signature(s) for ${imageRef}.`);
+    });
+  } else {
+    ctx.warning('require-signature is false: tags move without checking that the digest is signed.');
+  }
 
   await ctx.group(`Move ${tags.length} tags with ${engine.name}`, async () => {
     for (const tag of tags) {
@@ -71,6 +95,9 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
     [
       md.heading('promote-tags'),
       `Moved ${refs.length} tags to ${md.code(imageRef)} with ${engine.name}; each was read back and resolves to that digest.\n`,
+      signer
+        ? `The signature was verified first (${signer.key ? `key ${md.code(signer.key)}` : `identity ${md.code(signer.identity ?? '')}, issuer ${md.code(signer.issuer ?? '')}`}).\n`
+        : '**The signature was not checked** (require-signature: false).\n',
       md.table(
         ['tag', 'digest'],
         refs.map((ref) => [ref, input.digest]),
@@ -103,4 +130,20 @@ async function chooseEngine(
     );
   }
   return new Imagetools(ctx.runner, { authFile: options.authFile, tempDir: ctx.tempDir, env: ctx.env });
+}
+
+/** The signer promotion insists on, checked before any side effect. */
+function requiredSigner(input: { 'certificate-identity'?: string; 'certificate-oidc-issuer'?: string; key?: string }) {
+  try {
+    return signerOf({
+      identity: input['certificate-identity'],
+      issuer: input['certificate-oidc-issuer'],
+      key: input.key,
+    });
+  } catch (error) {
+    throw new UserError(
+      `${inputProblem('require-signature', 'is true, so the signer must be named')}: ${(error as Error).message} ` +
+        'Pass the certificate-identity and certificate-oidc-issuer outputs of sign-digest (or key), or set require-signature: false.',
+    );
+  }
 }

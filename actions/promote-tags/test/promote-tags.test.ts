@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { Skopeo } from '@golden-image/registry';
 import {
   buildLayout,
@@ -9,13 +11,17 @@ import {
 } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { main as pushLayout } from '../../push-layout/main.js';
+import { COSIGN, putDoublesOnPath, sandbox } from '../../sign-digest/test/harness.js';
 import { main } from '../main.js';
 
 let registry: TestRegistry;
+let restorePath: () => void;
 beforeAll(async () => {
   registry = await startRegistry();
+  restorePath = putDoublesOnPath();
 });
 afterAll(async () => {
+  restorePath?.();
   await registry?.stop();
 });
 
@@ -39,9 +45,12 @@ async function pushed(image: string, seed = 'promote') {
   return layout.digest;
 }
 
-function promote(inputs: Record<string, string>) {
+function promote(inputs: Record<string, string>, env?: NodeJS.ProcessEnv) {
   const runner = new RecordingRunner();
-  const { ctx, recorded } = createTestContext({ 'tls-verify': 'false', engine: 'skopeo', ...inputs }, { runner });
+  const { ctx, recorded } = createTestContext(
+    { 'tls-verify': 'false', engine: 'skopeo', 'require-signature': 'false', ...inputs },
+    { runner, env },
+  );
   return { run: () => main(ctx, NOW), recorded, runner };
 }
 
@@ -95,6 +104,15 @@ describe('promote-tags against a real registry', () => {
     [{ engine: 'crane' }, 'Input "engine": must be one of auto, skopeo, imagetools, got "crane"'],
     [{ engine: 'imagetools' }, 'Input "engine": imagetools cannot skip TLS verification'],
     [{ digest: 'sha256:XYZ' }, 'Input "digest": must be "sha256:"'],
+    [{ 'require-signature': 'true' }, 'Input "require-signature": is true, so the signer must be named'],
+    [
+      {
+        'require-signature': 'true',
+        'certificate-identity': 'https://github.com/o/r/.github/workflows/x.yml@refs/heads/main',
+      },
+      'needs both "certificate-identity" and "certificate-oidc-issuer"',
+    ],
+    [{ 'cosign-version': 'latest' }, 'Input "cosign-version": must be an exact release version'],
     [{ image: 'Localhost:5000/x' }, 'Input "image": must be lowercase'],
   ])('bad input %j is refused before any registry call', async (bad, message) => {
     const { run, runner } = promote({
@@ -105,5 +123,51 @@ describe('promote-tags against a real registry', () => {
     });
     await expect(run()).rejects.toThrow(message);
     expect(runner.calls.filter((call) => call.args.includes('copy') || call.args.includes('inspect'))).toHaveLength(0);
+  });
+});
+
+describe('promote-tags requires a signature by default', () => {
+  async function signedSetup(repository: string) {
+    const image = `${registry.host}/${repository}`;
+    const digest = await pushed(image, repository.replaceAll('/', '-'));
+    const box = sandbox({ COSIGN_PASSWORD: 'key-password' });
+    execFileSync(COSIGN, ['generate-key-pair'], { cwd: box.dir, env: box.env, stdio: 'ignore' });
+    return { image, digest, box, key: join(box.dir, 'cosign.key'), pub: join(box.dir, 'cosign.pub') };
+  }
+
+  test('a digest signed with the key is promoted after cosign verify passes', async () => {
+    const { image, digest, box, key, pub } = await signedSetup('signed/app');
+    execFileSync(COSIGN, ['sign', '--yes', '--key', key, `${image}@${digest}`], { env: box.env, stdio: 'ignore' });
+    const { run, recorded } = promote(
+      { image, digest, tags: 'latest', 'require-signature': 'true', key: pub, 'install-tools': 'false' },
+      box.env,
+    );
+    await run();
+    const verify = box.calls().find((argv) => argv[0] === 'verify');
+    expect(verify).toEqual([
+      'verify',
+      '--key',
+      pub,
+      '--allow-insecure-registry',
+      '--allow-http-registry',
+      `${image}@${digest}`,
+    ]);
+    expect(await new Skopeo(new RecordingRunner(), { tlsVerify: false }).digestOf(`${image}:latest`)).toBe(digest);
+    expect(recorded.summary).toContain('The signature was verified first');
+  });
+
+  test('an unsigned digest is refused and no tag moves', async () => {
+    const { image, digest, box, key, pub } = await signedSetup('unsigned/app');
+    const other = `sha256:${'c'.repeat(64)}`;
+    execFileSync(COSIGN, ['sign', '--yes', '--key', key, `${image}@${other}`], { env: box.env, stdio: 'ignore' });
+    const { run, runner } = promote(
+      { image, digest, tags: 'latest,nightly', 'require-signature': 'true', key: pub, 'install-tools': 'false' },
+      box.env,
+    );
+    await expect(run()).rejects.toThrow(`Signature check failed for ${image}@${digest}`);
+    expect(runner.of('skopeo', 'copy')).toHaveLength(0);
+    const skopeo = new Skopeo(new RecordingRunner(), { tlsVerify: false });
+    expect(await skopeo.digestOf(`${image}:latest`)).toBeUndefined();
+    expect(await skopeo.digestOf(`${image}:nightly`)).toBeUndefined();
   });
 });
