@@ -27,7 +27,7 @@ interface RawGroup {
 interface RawVuln {
   id?: unknown;
   summary?: unknown;
-  affected?: { package?: { name?: unknown }; ranges?: { events?: { fixed?: unknown }[] }[] }[];
+  affected?: { package?: { name?: unknown }; ranges?: { events?: unknown[] }[] }[];
 }
 
 /**
@@ -53,7 +53,7 @@ export function gateOsvReport(report: unknown, source: string, options: OsvGateO
       if (!pkg || typeof pkg !== 'object') throw unreadable(source, `results[${r}].packages[${p}] has no package`);
       if (!Array.isArray(groups)) throw unreadable(source, `results[${r}].packages[${p}] has no groups list`);
       const name = typeof pkg.name === 'string' ? pkg.name : '';
-      const installed = typeof pkg.version === 'string' ? pkg.version : typeof pkg.commit === 'string' ? pkg.commit : '';
+      const installed = typeof pkg.version === 'string' && pkg.version !== '' ? pkg.version : typeof pkg.commit === 'string' ? pkg.commit : '';
       for (const [g, group] of (groups as RawGroup[]).entries()) {
         const ids = Array.isArray(group?.ids) ? (group.ids.filter((x) => typeof x === 'string') as string[]) : [];
         if (ids.length === 0) throw unreadable(source, `results[${r}].packages[${p}].groups[${g}] has no ids`);
@@ -74,7 +74,7 @@ export function gateOsvReport(report: unknown, source: string, options: OsvGateO
           severity,
           pkg: name,
           installed,
-          fixed: fixedVersions(related, name),
+          fixed: fixedVersions(related, name, installed),
           target: src.path,
         };
         if (score !== undefined) finding.score = score;
@@ -96,17 +96,50 @@ function parseScore(value: unknown): number | undefined {
   return Number.isFinite(score) && score >= 0 && score <= 10 ? score : undefined;
 }
 
-function fixedVersions(vulns: RawVuln[], name: string): string[] {
-  const fixed = new Set<string>();
+/**
+ * The fixed versions of the ranges (for this package name) that contain the installed version; all of them when
+ * the version cannot be placed (a git commit, an unusual scheme). Ranges are compared with a loose dotted order.
+ */
+function fixedVersions(vulns: RawVuln[], name: string, installed: string): string[] {
+  const all = new Set<string>();
+  const applicable = new Set<string>();
   for (const vuln of vulns) {
     for (const affected of vuln.affected ?? []) {
       if (affected?.package?.name !== undefined && affected.package.name !== name) continue;
       for (const range of affected?.ranges ?? []) {
-        for (const event of range?.events ?? []) if (typeof event?.fixed === 'string') fixed.add(event.fixed);
+        let introduced: string | undefined;
+        for (const event of range?.events ?? []) {
+          const e = event as { introduced?: unknown; fixed?: unknown };
+          if (typeof e.introduced === 'string') introduced = e.introduced;
+          if (typeof e.fixed !== 'string') continue;
+          all.add(e.fixed);
+          if (introduced !== undefined && looseCompare(introduced, installed) <= 0 && looseCompare(installed, e.fixed) < 0) applicable.add(e.fixed);
+        }
       }
     }
   }
-  return [...fixed];
+  return [...(applicable.size > 0 ? applicable : all)];
+}
+
+/** Dotted versions, numeric parts compared as numbers; '0' (OSV's "from the start") precedes everything. */
+export function looseCompare(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === '0') return -1;
+  if (b === '0') return 1;
+  const pa = a.replace(/^v/, '').split(/[.\-+]/);
+  const pb = b.replace(/^v/, '').split(/[.\-+]/);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i];
+    const y = pb[i];
+    if (x === undefined) return -1;
+    if (y === undefined) return 1;
+    const nx = /^\d+$/.test(x) ? Number(x) : Number.NaN;
+    const ny = /^\d+$/.test(y) ? Number(y) : Number.NaN;
+    if (!Number.isNaN(nx) && !Number.isNaN(ny)) {
+      if (nx !== ny) return nx < ny ? -1 : 1;
+    } else if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 export function parseOsvJson(text: string, source: string): unknown {
