@@ -145,11 +145,11 @@ export async function buildWithBuildah(ctx: BuildContext, options: BuildahOption
     );
   }
 
+  request.layoutPath = await prepareLayoutDir(options.layoutPath, ctx.tempDir);
   const versionRun = await ctx.runner.run('buildah', ['--version'], { env: ctx.env, silent: true });
   if (versionRun.exitCode !== 0)
     throw new UserError(`buildah --version failed (exit ${versionRun.exitCode}): ${lastLines(versionRun.stderr)}`);
   const version = /version\s+(\S+)/.exec(versionRun.stdout.toString('utf8'))?.[1] ?? 'unknown';
-  request.layoutPath = await prepareLayoutDir(options.layoutPath, ctx.tempDir);
 
   await mkdir(ctx.tempDir, { recursive: true });
   const storageDir = await mkdtemp(join(ctx.tempDir, 'golden-image-buildah-'));
