@@ -1,0 +1,99 @@
+// Static checks of what users meet through `uses:` lines: workflows, action.yml files, README examples, docs.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '@golden-image/testkit';
+import { describe, expect, test } from '@jest/globals';
+import { parse } from 'yaml';
+
+type Step = { uses?: string; with?: Record<string, unknown> };
+type Job = { steps?: Step[]; permissions?: unknown; uses?: string };
+type Workflow = { jobs: Record<string, Job>; on: Record<string, { inputs?: Record<string, { default?: string }> }> };
+
+const read = (path: string) => readFileSync(join(repoRoot, path), 'utf8');
+const workflows = readdirSync(join(repoRoot, '.github/workflows')).filter((file) => file.endsWith('.yml'));
+const actionNames = readdirSync(join(repoRoot, 'actions')).filter((name) =>
+  existsSync(join(repoRoot, 'actions', name, 'action.yml')),
+);
+const actionYml = (name: string) =>
+  parse(read(name === '.' ? 'action.yml' : `actions/${name}/action.yml`)) as {
+    inputs?: Record<string, unknown>;
+    outputs?: Record<string, unknown>;
+    runs: { using: string; main: string };
+  };
+
+/** The suite's action a `uses:` names (local path or published reference), or undefined for a third-party one. */
+function suiteAction(uses: string): string | undefined {
+  return /^(?:\.\/|\.\/\.golden-image\/|golden-image\/golden-image\/)actions\/([a-z-]+)/.exec(uses)?.[1];
+}
+
+function steps(): { file: string; step: Step }[] {
+  return workflows.flatMap((file) => {
+    const workflow = parse(read(`.github/workflows/${file}`)) as Workflow;
+    return Object.values(workflow.jobs).flatMap((job) => (job.steps ?? []).map((step) => ({ file, step })));
+  });
+}
+
+describe('workflows', () => {
+  test('every third-party action is pinned by a full commit SHA', () => {
+    for (const { file, step } of steps()) {
+      if (!step.uses || step.uses.startsWith('./') || suiteAction(step.uses)) continue;
+      expect(`${file}: ${step.uses}`).toMatch(/@[0-9a-f]{40}$/);
+    }
+  });
+
+  test('every job declares its permissions', () => {
+    for (const file of workflows) {
+      const workflow = parse(read(`.github/workflows/${file}`)) as Workflow;
+      for (const [name, job] of Object.entries(workflow.jobs))
+        expect(`${file}/${name}: ${job.permissions ? 'set' : 'missing'}`).toMatch(/set$/);
+    }
+  });
+
+  test('every step using a suite action passes only inputs that action declares', () => {
+    let checked = 0;
+    for (const { file, step } of steps()) {
+      const name = step.uses && suiteAction(step.uses);
+      if (!name) continue;
+      expect(actionNames).toContain(name);
+      const declared = Object.keys(actionYml(name).inputs ?? {});
+      for (const key of Object.keys(step.with ?? {}))
+        expect(`${file} ${name}: ${key}`).toBe(`${file} ${name}: ${declared.includes(key) ? key : '(undeclared)'}`);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(12);
+  });
+
+  test('the reusable workflow runs the actions of its own release (package.json version)', () => {
+    const { version } = JSON.parse(read('package.json')) as { version: string };
+    const workflow = parse(read('.github/workflows/docker-publish.yml')) as Workflow;
+    expect(workflow.on.workflow_call?.inputs?.['golden-image-ref']?.default).toBe(`v${version}`);
+  });
+});
+
+describe('actions and docs', () => {
+  test.each(actionNames)('%s: node24 bundle in dist/, every input and output in action-docs.md', (name) => {
+    const action = actionYml(name);
+    expect(action.runs).toEqual({ using: 'node24', main: `../../dist/${name}/index.js` });
+    const docs = read('action-docs.md');
+    for (const key of [...Object.keys(action.inputs ?? {}), ...Object.keys(action.outputs ?? {})])
+      expect(docs).toContain(`\`${key}\``);
+  });
+
+  test('README examples use only declared inputs of the suite actions', () => {
+    const blocks = [...read('README.md').matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+    let checked = 0;
+    for (const block of blocks) {
+      for (const match of block.matchAll(/uses: (\S+)\n( +)with:\n((?:\2 {2,}.*\n)+)/g)) {
+        const name = suiteAction(match[1] ?? '');
+        if (!name) continue;
+        const indent = `${match[2] ?? ''}  `;
+        const keys = [...(match[3] ?? '').matchAll(new RegExp(`^${indent}([a-z-]+):`, 'gm'))].map((key) => key[1]);
+        const declared = Object.keys(actionYml(name).inputs ?? {});
+        for (const key of keys)
+          expect(`${name}: ${key}`).toBe(`${name}: ${declared.includes(key ?? '') ? key : '(undeclared)'}`);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(2);
+  });
+});
