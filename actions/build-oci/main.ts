@@ -154,8 +154,17 @@ export async function main(ctx: ActionContext): Promise<void> {
   };
   const problems = pathProblems(context, file, request.secrets, builder);
   if (builder === 'buildah') problems.push(...buildahProblems(request));
+  const layoutPath = input['layout-path'] === undefined ? undefined : resolve(workspace, input['layout-path']);
+  if (builder === 'buildx' && layoutPath && /[,"]/.test(layoutPath)) {
+    problems.push(
+      inputProblem(
+        'layout-path',
+        `${show(layoutPath)} contains a comma or quote, which buildx's --output CSV cannot carry; use a plain path`,
+      ),
+    );
+  }
   if (problems.length > 0) throw new UserError(problems.join('\n'));
-  request.layoutPath = await prepareLayoutDir(input['layout-path'], ctx.tempDir);
+  request.layoutPath = await prepareLayoutDir(layoutPath, ctx.tempDir);
 
   const result: BuildResult = await ctx.group(`Build ${request.platforms.join(', ')} with ${builder}`, () =>
     builder === 'buildx' ? buildWithBuildx(ctx, request) : buildWithBuildah(ctx, request),

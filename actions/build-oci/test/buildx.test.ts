@@ -208,6 +208,11 @@ describe('build-oci with buildx (against the docker double, which checks each fl
     await expect(main(ctx)).rejects.toThrow(`holds ${MULTI}, but buildx reports it built sha256:`);
   });
 
+  test('a layer changed after the build (same size) is caught: build-oci hashes every layer', async () => {
+    const { ctx } = setup({}, { DOCKER_DOUBLE_LAYOUT: 'tamper-layer' });
+    await expect(main(ctx)).rejects.toThrow('does not hash to its name');
+  });
+
   test('a flag buildx does not know fails in the double (the double is not a yes-man)', async () => {
     const { runner } = setup({});
     const result = await runner.run('docker', ['buildx', 'build', '--output-dir', '/tmp/x', sampleImage]);
@@ -237,7 +242,7 @@ describe('build-oci with buildx (against the docker double, which checks each fl
   });
 
   test('a layout-path that is not empty is refused before anything runs', async () => {
-    const { ctx, log, dir } = setup({});
+    const { dir } = setup({});
     const used = join(dir, 'used');
     mkdirSync(used);
     writeFileSync(join(used, 'index.json'), '{}');
@@ -250,8 +255,6 @@ describe('build-oci with buildx (against the docker double, which checks each fl
     await main(ok.ctx);
     expect(ok.recorded.outputs['layout-path']).toBe(fresh);
     expect(existsSync(join(fresh, 'index.json'))).toBe(true);
-    void ctx;
-    void log;
   });
 });
 

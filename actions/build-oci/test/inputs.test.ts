@@ -110,6 +110,11 @@ const cases: { name: string; inputs: Record<string, string>; env?: NodeJS.Proces
     error: /Input "layout-path": .* is not empty \(blobs, index\.json\)/,
   },
   {
+    name: 'layout-path with a comma (buildx --output is CSV)',
+    inputs: { 'layout-path': '/tmp/a,b' },
+    error: /Input "layout-path": "\/tmp\/a,b" contains a comma/,
+  },
+  {
     name: 'typed annotation with buildah',
     inputs: { builder: 'buildah', annotations: 'index:a=b' },
     error: /Input "annotations": .*type prefix, which only buildx understands/,

@@ -186,7 +186,8 @@ export async function buildWithBuildah(ctx: BuildContext, options: BuildahOption
         `buildah manifest push to ${request.layoutPath} failed (exit ${push.exitCode}): ${lastLines(push.stderr)}`,
       );
     const pushed = (await readFile(storage.digestFile, 'utf8')).trim();
-    const layout = await verifyLayout(request.layoutPath);
+    // The layout everyone downstream trusts starts here: hash every layer too, once.
+    const layout = await verifyLayout(request.layoutPath, undefined, { layers: 'digest' });
     if (layout.digest !== pushed) {
       throw new UserError(
         `The layout at ${layout.path} holds ${layout.digest}, but buildah reports pushing ${pushed}; refusing it.`,

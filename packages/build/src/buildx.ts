@@ -93,7 +93,8 @@ export async function buildWithBuildx(ctx: BuildContext, request: BuildRequest):
   });
   const metadata = parseBuildxMetadata(text);
   const digest = buildDigest(metadata);
-  const layout = await verifyLayout(request.layoutPath);
+  // The layout everyone downstream trusts starts here: hash every layer too, once.
+  const layout = await verifyLayout(request.layoutPath, undefined, { layers: 'digest' });
   if (layout.digest !== digest) {
     throw new UserError(
       `The layout at ${layout.path} holds ${layout.digest}, but buildx reports it built ${digest} (containerimage.digest). ` +
