@@ -54,3 +54,22 @@ export function maskSecretInputs(ctx: ActionContext, ...names: string[]): void {
     if (value) ctx.secret(value);
   }
 }
+
+/**
+ * A context for running one action's main() inside another (the root action runs the whole chain this way):
+ * inputs come from `inputs`, outputs are captured for the next step, everything else goes to the parent.
+ */
+export function stepContext(
+  parent: ActionContext,
+  inputs: Record<string, string>,
+): { ctx: ActionContext; outputs: Record<string, string> } {
+  const outputs: Record<string, string> = {};
+  const ctx: ActionContext = {
+    ...parent,
+    input: (name) => inputs[name] ?? '',
+    output: (name, value) => {
+      outputs[name] = value;
+    },
+  };
+  return { ctx, outputs };
+}

@@ -1,5 +1,5 @@
 export { runAction } from './action.js';
-export { type ActionContext, createActionsContext, maskSecretInputs } from './context.js';
+export { type ActionContext, createActionsContext, maskSecretInputs, stepContext } from './context.js';
 export { inputProblem, UserError } from './errors.js';
 export {
   booleanInput,
