@@ -1,0 +1,181 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { UserError } from '@golden-image/kit';
+import { createTestContext } from '@golden-image/testkit';
+import { readInvocations, THIRD_PARTY, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
+import { main } from '../main.js';
+
+const root = mkdtempSync(join(tmpdir(), 'scan-repo-test-'));
+const OSV = (name: string) => `${THIRD_PARTY}osv-scanner/${name}`;
+const TRIVY = (name: string) => `${THIRD_PARTY}trivy/${name}`;
+const SBOM = `${THIRD_PARTY}syft/distroless-static-syft-0.58.0.cdx.json`;
+let restorePath: () => void;
+const savedEnv = { ...process.env };
+
+beforeAll(() => {
+  restorePath = useDoublesOnPath();
+  delete process.env.ACTIONS_CACHE_URL;
+  delete process.env.ACTIONS_RESULTS_URL;
+});
+
+afterAll(() => {
+  restorePath();
+  process.env = { ...savedEnv };
+});
+
+interface Annotation {
+  message: string;
+  file?: string;
+}
+
+/** A workspace holding app/ with a real npm lockfile; doubles replay the fixtures given in env. */
+function run(inputs: Record<string, string>, env: Record<string, string>) {
+  const workspace = mkdtempSync(join(root, 'ws-'));
+  mkdirSync(join(workspace, 'app'));
+  copyFileSync(`${THIRD_PARTY}lockfiles/npm-v1-jquery-3.3.9.package-lock.json`, join(workspace, 'app', 'package-lock.json'));
+  const tempDir = mkdtempSync(join(root, 'tmp-'));
+  const log = join(tempDir, 'doubles.log');
+  const { ctx, recorded } = createTestContext(
+    { path: 'app', 'install-tools': 'false', ...inputs },
+    {
+      env: {
+        ...process.env,
+        GITHUB_WORKSPACE: workspace,
+        GITHUB_JOB: 'gate',
+        GITHUB_RUN_ATTEMPT: '1',
+        DOUBLE_LOG: log,
+        OSV_DOUBLE_RELOCATE: '1',
+        SYFT_DOUBLE_FIXTURE: SBOM,
+        TRIVY_DOUBLE_FIXTURE: TRIVY('repo-npm-lockfile-list-all-pkgs.json'),
+        ...env,
+      },
+      tempDir,
+    },
+  );
+  const annotations: Annotation[] = [];
+  ctx.error = (message, where) => annotations.push({ message, file: where?.file });
+  return { ctx, recorded, workspace, annotations, calls: () => readInvocations(log) };
+}
+
+describe('scan-repo', () => {
+  test('OSV HIGH/CRITICAL findings block, annotated at the lockfile; Trivy fs and Syft run with the real argv', async () => {
+    const { ctx, recorded, workspace, annotations, calls } = run({}, { OSV_DOUBLE_FIXTURE: OSV('npm-package-lock-max-severity.json') });
+    const error = await main(ctx).catch((e) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.message).toMatch(/scan-repo: \d+ blocking finding\(s\) in app \(\d+ from OSV-Scanner, 0 from Trivy\)/);
+
+    const app = join(workspace, 'app');
+    const invocations = calls();
+    expect(invocations.map((c) => [c.tool, c.mode ?? ''])).toEqual([
+      ['osv-scanner', ''],
+      ['trivy', 'download-db'],
+      ['trivy', 'scan'],
+      ['syft', ''],
+    ]);
+    expect(invocations[0]?.argv).toEqual(['scan', 'source', '-r', '--format', 'json', '--output-file', recorded.outputs['osv-report'], app]);
+    const fs = invocations[2]?.argv ?? [];
+    expect(fs[0]).toBe('fs');
+    expect(fs.at(-1)).toBe(app);
+    expect(fs).toEqual(expect.arrayContaining(['--skip-db-update', '--scanners', 'vuln', '--format', 'json']));
+    expect(invocations[3]?.argv).toEqual(['scan', `dir:${app}`, '-o', `cyclonedx-json=${recorded.outputs.sbom}`]);
+
+    expect(recorded.outputs.result).toBe('failed');
+    const findings = JSON.parse(recorded.outputs.findings ?? '{}');
+    expect(findings.trivy).toEqual({ CRITICAL: 0, HIGH: 0, MEDIUM: 1, LOW: 0, UNKNOWN: 0 });
+    expect(findings['osv-scanner'].CRITICAL).toBeGreaterThan(0);
+    expect(annotations.length).toBe(findings['osv-scanner'].CRITICAL + findings['osv-scanner'].HIGH);
+    expect(new Set(annotations.map((a) => a.file))).toEqual(new Set(['app/package-lock.json']));
+    expect(annotations.find((a) => a.message.startsWith('GHSA-67hx-6x53-jw92'))?.message).toBe(
+      'GHSA-67hx-6x53-jw92 (CRITICAL) in babel-traverse 6.11.4: no fix available. [osv-scanner]',
+    );
+    const sarif = JSON.parse(readFileSync(recorded.outputs.sarif ?? '', 'utf8'));
+    expect(sarif.runs.map((r: { tool: { driver: { name: string } } }) => r.tool.driver.name)).toEqual(['OSV-Scanner', 'Trivy']);
+    expect(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('app/package-lock.json');
+    expect(existsSync(recorded.outputs['trivy-report'] ?? '')).toBe(true);
+    expect(recorded.outputs['sbom-artifact']).toBe('');
+    expect(recorded.logs.join('\n')).toMatch(/Not on a GitHub runner \(no ACTIONS_RUNTIME_TOKEN\): artifact "sbom-gate-attempt1-[0-9a-f]{8}" was not uploaded/);
+    expect(recorded.summary).toContain('SBOM (cyclonedx-json, 3 components)');
+    expect(recorded.summary).toMatch(/\| CRITICAL \| GHSA-67hx-6x53-jw92 \| babel-traverse \| 6\.11\.4 \| \(no fix\) \| app\/package-lock\.json \|/);
+  });
+
+  test('unscored findings block by default and pass with block-unscored: false', async () => {
+    const blocked = run({ sbom: 'false' }, { OSV_DOUBLE_FIXTURE: OSV('gomod-stdlib-empty-max-severity.json') });
+    await expect(main(blocked.ctx)).rejects.toThrow(UserError);
+    expect(blocked.annotations.some((a) => a.message.includes('(UNSCORED) in stdlib'))).toBe(true);
+    expect(blocked.calls().some((c) => c.tool === 'syft')).toBe(false);
+    expect(blocked.recorded.outputs.sbom).toBe('');
+
+    const passed = run({ sbom: 'false', 'block-unscored': 'false', severity: 'CRITICAL' }, { OSV_DOUBLE_FIXTURE: OSV('gomod-stdlib-empty-max-severity.json') });
+    await main(passed.ctx);
+    expect(passed.recorded.outputs.result).toBe('passed');
+    expect(passed.annotations).toEqual([]);
+  });
+
+  test('a malicious package blocks even with block-unscored: false; only block-malicious: false lets it through', async () => {
+    const mal = run({ 'block-unscored': 'false' }, { OSV_DOUBLE_FIXTURE: OSV('yarn-lock-malicious-package-no-severity.json') });
+    await expect(main(mal.ctx)).rejects.toThrow(/1 blocking finding/);
+    expect(mal.annotations).toEqual([{ message: 'MAL-2023-1035 (malicious package) in flot-axis 0.0.0: no fix available. [osv-scanner]', file: 'app/yarn.lock' }]);
+    expect(mal.recorded.summary).toContain('Malicious-package advisories: 1.');
+
+    const allowed = run({ 'block-unscored': 'false', 'block-malicious': 'false' }, { OSV_DOUBLE_FIXTURE: OSV('yarn-lock-malicious-package-no-severity.json') });
+    await main(allowed.ctx);
+    expect(allowed.recorded.outputs.result).toBe('passed');
+  });
+
+  test('Trivy fs findings gate like the layout and are annotated at their lockfile', async () => {
+    const { ctx, annotations, recorded } = run({}, { OSV_DOUBLE_FIXTURE: OSV('empty-results.json'), TRIVY_DOUBLE_FIXTURE: TRIVY('fs-package-lock-vex-show-suppressed.json') });
+    await expect(main(ctx)).rejects.toThrow(/1 blocking finding\(s\) in app \(0 from OSV-Scanner, 1 from Trivy\)/);
+    expect(annotations).toEqual([{ message: 'CVE-2017-20165 (HIGH) in debug 3.0.1: fixed in 3.1.0, 2.6.9. [trivy]', file: 'app/package-lock.json' }]);
+    expect(recorded.summary).toContain('1 by Trivy (VEX)');
+  });
+
+  test('no package sources (exit 128) is not a failure, and is noted', async () => {
+    const { ctx, recorded } = run({}, { OSV_DOUBLE_NO_PACKAGES: '1' });
+    await main(ctx);
+    expect(recorded.outputs.result).toBe('passed');
+    expect(JSON.parse(recorded.outputs.findings ?? '{}')['osv-scanner']).toBeNull();
+    expect(recorded.summary).toContain('OSV-Scanner found no lockfiles or package sources (exit 128)');
+  });
+
+  test('osv-scanner.toml in path is passed as --config; the SBOM is uploaded under the given name on a runner', async () => {
+    const uploads: [string, string[]][] = [];
+    const { ctx, recorded, workspace, calls } = run(
+      { 'artifact-name': 'sbom-app' },
+      { OSV_DOUBLE_FIXTURE: OSV('empty-results.json'), ACTIONS_RUNTIME_TOKEN: 'token' },
+    );
+    copyFileSync(OSV('ignore-config.osv-scanner.toml'), join(workspace, 'app', 'osv-scanner.toml'));
+    await main(ctx, {
+      upload: async (name, files) => {
+        uploads.push([name, files]);
+        return { id: 42 };
+      },
+    });
+    expect(calls()[0]?.argv).toEqual(expect.arrayContaining(['--config', join(workspace, 'app', 'osv-scanner.toml')]));
+    expect(uploads).toEqual([['sbom-app', [recorded.outputs.sbom]]]);
+    expect(recorded.outputs['sbom-artifact']).toBe('sbom-app');
+  });
+
+  test('an OSV-Scanner error (exit 127) fails the step with its message', async () => {
+    const { ctx } = run({}, { OSV_DOUBLE_FIXTURE: '' });
+    await expect(main(ctx)).rejects.toThrow(/OSV-Scanner failed on .*app \(exit code 127: general error, such as a bad flag\): OSV_DOUBLE_FIXTURE is not set/);
+  });
+
+  test.each([
+    [{ severity: 'critical' }, /^Input "severity": unknown severity "critical"/],
+    [{ trivyignores: '.trivyignore.yaml' }, /^Input "trivyignores": the ignore file ".trivyignore.yaml" does not exist/],
+    [{ 'osv-config': 'missing.toml' }, /^Input "osv-config": "missing.toml" does not exist/],
+    [{ path: 'nowhere' }, /^Input "path": .*nowhere is not a directory/],
+    [{ 'sbom-format': 'spdx' }, /^Input "sbom-format": must be one of cyclonedx-json, spdx-json, syft-json/],
+    [{ 'osv-scanner-version': 'latest' }, /^Input "osv-scanner-version": must be an exact release version/],
+  ])('bad input %j is one clear UserError and runs nothing', async (inputs, message) => {
+    const { ctx, calls } = run(inputs, { OSV_DOUBLE_FIXTURE: OSV('empty-results.json') });
+    const error = await main(ctx).catch((e) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.message).toMatch(message);
+    expect(calls()).toHaveLength(0);
+  });
+});
+
+
