@@ -101,8 +101,8 @@ function badValue(style, raw, flag, why) {
   return style === 'urfave' ? `invalid value "${raw}" for flag ${flag}: ${why}` : `Error: invalid argument "${raw}" for "${flag}" flag: ${why}`;
 }
 function enumError(name, value, values, style) {
-  const prefix = style === 'urfave' ? '' : 'Error: ';
-  return `${prefix}invalid argument "${value}" for "--${name}" flag: must be one of ${values.join(', ')}`;
+  if (style === 'urfave') return `unsupported ${name} "${value}" - must be one of: ${values.join(', ')}`;
+  return `Error: invalid argument "${value}" for "--${name}" flag: must be one of ${values.join(', ')}`;
 }
 
 /** Appends one JSON line per invocation to $DOUBLE_LOG (when set), for tests to count and inspect calls. */
