@@ -17,14 +17,35 @@ async function child(mode: Mode, file: string): Promise<void> {
   const report = JSON.parse(readFileSync(file, 'utf8'));
   let extra = '';
   if (mode === 'full') {
-    const { buildSarif, countsTable, findingsTable, gateTrivyReport, IgnoreRules, ignoreSection, parsePlainIgnore, SEVERITIES } = await import(
-      '../packages/scanners/src/index.js'
+    const {
+      buildSarif,
+      countsTable,
+      findingsTable,
+      gateTrivyReport,
+      IgnoreRules,
+      ignoreSection,
+      parsePlainIgnore,
+      SEVERITIES,
+    } = await import('../packages/scanners/src/index.js');
+    const ignore = new IgnoreRules(
+      parsePlainIgnore('CVE-2019-1549\nCVE-2000-0001 exp:2020-01-01\n', '.trivyignore'),
+      '2026-11-25',
     );
-    const ignore = new IgnoreRules(parsePlainIgnore('CVE-2019-1549\nCVE-2000-0001 exp:2020-01-01\n', '.trivyignore'), '2026-11-25');
     const gate = gateTrivyReport(report, file, { severities: new Set(SEVERITIES), ignoreUnfixed: false, ignore });
-    const summary = [countsTable([['linux/amd64', gate.counts]], 'Platform'), findingsTable(gate.selected, true), ignoreSection(ignore)].join('\n');
+    const summary = [
+      countsTable([['linux/amd64', gate.counts]], 'Platform'),
+      findingsTable(gate.selected, true),
+      ignoreSection(ignore),
+    ].join('\n');
     const sarif = JSON.stringify(
-      buildSarif([{ tool: 'Trivy', informationUri: 'https://github.com/aquasecurity/trivy', findings: gate.selected, locate: (f) => f.target }]),
+      buildSarif([
+        {
+          tool: 'Trivy',
+          informationUri: 'https://github.com/aquasecurity/trivy',
+          findings: gate.selected,
+          locate: (f) => f.target,
+        },
+      ]),
     );
     extra = `${gate.selected.length} findings gated, ${gate.suppressed.ignored} ignored, summary ${summary.length} chars, SARIF ${sarif.length} bytes`;
   }
@@ -47,14 +68,20 @@ function buildReport(count: number, file: string): number {
     // Distinct packages so rules and results are not trivially deduplicated.
     return { ...record, PkgName: `${record.PkgName}-${Math.floor(i / records.length)}` };
   });
-  const report = { ...template, Results: [{ Target: 'bench (alpine 3.9.4)', Class: 'os-pkgs', Type: 'alpine', Vulnerabilities: vulns }] };
+  const report = {
+    ...template,
+    Results: [{ Target: 'bench (alpine 3.9.4)', Class: 'os-pkgs', Type: 'alpine', Vulnerabilities: vulns }],
+  };
   const text = JSON.stringify(report);
   writeFileSync(file, text);
   return text.length;
 }
 
 function measure(mode: Mode, file: string): { ms: number; peakRssMiB: number; extra: string } {
-  const result = spawnSync(process.execPath, [...process.execArgv, here, '--child', mode, file], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const result = spawnSync(process.execPath, [...process.execArgv, here, '--child', mode, file], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
   if (result.status !== 0) throw new Error(`child ${mode} failed: ${result.stderr}`);
   return JSON.parse(result.stdout);
 }
@@ -70,13 +97,21 @@ if (process.argv[2] === '--child') {
   const count = Number(process.argv[2] ?? 100_000);
   const file = join(mkdtempSync(join(tmpdir(), 'bench-scan-')), 'trivy-report.json');
   const bytes = buildReport(count, file);
-  console.log(`Trivy report: ${count} findings built from the fixture records, ${(bytes / 1048576).toFixed(1)} MiB (${file})`);
+  console.log(
+    `Trivy report: ${count} findings built from the fixture records, ${(bytes / 1048576).toFixed(1)} MiB (${file})`,
+  );
   const runs = 3;
   const parse = Array.from({ length: runs }, () => measure('parse', file));
   const full = Array.from({ length: runs }, () => measure('full', file));
   const row = (name: string, samples: typeof parse) =>
-    `${name.padEnd(38)} ${median(samples.map((s) => s.ms)).toFixed(0).padStart(7)} ms  ${median(samples.map((s) => s.peakRssMiB)).toFixed(0).padStart(6)} MiB peak RSS`;
-  console.log(`median of ${runs} runs, each in a fresh process (read + work; node start-up excluded from time, included in RSS):`);
+    `${name.padEnd(38)} ${median(samples.map((s) => s.ms))
+      .toFixed(0)
+      .padStart(7)} ms  ${median(samples.map((s) => s.peakRssMiB))
+      .toFixed(0)
+      .padStart(6)} MiB peak RSS`;
+  console.log(
+    `median of ${runs} runs, each in a fresh process (read + work; node start-up excluded from time, included in RSS):`,
+  );
   console.log(row('JSON.parse alone', parse));
   console.log(row('parse + gate + summary + SARIF', full));
   console.log(`  ${full[0]?.extra}`);

@@ -20,8 +20,8 @@ import {
   type Finding,
   findingsTable,
   gateTrivyReport,
-  ignoreSection,
   IgnoreRules,
+  ignoreSection,
   loadIgnoreFiles,
   openTrivySession,
   resolveIgnoreFiles,
@@ -31,7 +31,7 @@ import {
   singlePlatformLayout,
   trivyImage,
 } from '@golden-image/scanners';
-import { ensureTool, type EnsureOptions, toolInputSpec, toolRequest } from '@golden-image/tools';
+import { type EnsureOptions, ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
 
 export const inputs = {
   'layout-path': requiredString('the layout-path output of build-oci'),
@@ -61,9 +61,13 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
   const severities = new Set(input.severity as Severity[]);
   const workspace = ctx.env.GITHUB_WORKSPACE || process.cwd();
   const ignoreFiles = resolveIgnoreFiles(input.trivyignores, workspace);
-  const ignore = ignoreFiles.length > 0 ? await loadIgnoreFiles(ignoreFiles, 'trivyignores', deps.now) : IgnoreRules.empty();
+  const ignore =
+    ignoreFiles.length > 0 ? await loadIgnoreFiles(ignoreFiles, 'trivyignores', deps.now) : IgnoreRules.empty();
   const work = join(ctx.tempDir, 'golden-image-scan-layout');
-  if (/[:@]/.test(work)) throw new UserError(`The temporary directory ${work} contains ":" or "@", which Trivy's --input cannot take. Set RUNNER_TEMP to a plain path.`);
+  if (/[:@]/.test(work))
+    throw new UserError(
+      `The temporary directory ${work} contains ":" or "@", which Trivy's --input cannot take. Set RUNNER_TEMP to a plain path.`,
+    );
 
   const layout = await ctx.group('Verify the layout', async () => {
     const verified = await verifyLayout(input['layout-path'], input.digest);
@@ -72,9 +76,12 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
   });
   ctx.output('digest', layout.digest);
   const platforms = layout.manifests.filter((manifest) => !manifest.attestation);
-  if (platforms.length === 0) throw new UserError(`The layout ${layout.path} holds no platform image (only attestations); nothing to scan.`);
+  if (platforms.length === 0)
+    throw new UserError(`The layout ${layout.path} holds no platform image (only attestations); nothing to scan.`);
   const skipped = layout.manifests.length - platforms.length;
-  ctx.info(`Scanning ${platforms.length} platform(s): ${platforms.map((p) => p.platform).join(', ')}${skipped ? ` (${skipped} attestation manifest(s) skipped)` : ''}.`);
+  ctx.info(
+    `Scanning ${platforms.length} platform(s): ${platforms.map((p) => p.platform).join(', ')}${skipped ? ` (${skipped} attestation manifest(s) skipped)` : ''}.`,
+  );
 
   const trivy = await ctx.group('Install Trivy', () => ensureTool(ctx, request, deps.tools));
   await rm(work, { recursive: true, force: true });
@@ -142,7 +149,9 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
   ctx.output('findings', JSON.stringify(findings));
   ctx.output('report', reportPath);
   ctx.output('sarif', sarifPath);
-  await ctx.summary(summary(layout.digest, perPlatform, selected, suppressed, ignore, input['ignore-unfixed'], [...severities], failed));
+  await ctx.summary(
+    summary(layout.digest, perPlatform, selected, suppressed, ignore, input['ignore-unfixed'], [...severities], failed),
+  );
 
   if (failed) {
     throw new UserError(
@@ -163,15 +172,23 @@ function summary(
   failed: boolean,
 ): string {
   const total = emptyCounts();
-  for (const { counts } of perPlatform) for (const key of Object.keys(total) as (keyof SeverityCounts)[]) total[key] += counts[key];
+  for (const { counts } of perPlatform)
+    for (const key of Object.keys(total) as (keyof SeverityCounts)[]) total[key] += counts[key];
   const parts = [
     md.heading(`scan-layout: ${failed ? 'failed' : 'passed'}`),
     `Image ${md.code(digest)}, ${perPlatform.length} platform(s) scanned with Trivy, one at a time. Blocking severities: ${severities.join(', ')}.\n`,
-    countsTable([...perPlatform.map(({ platform, counts }) => [platform, counts] as [string, SeverityCounts]), ['total', total]], 'Platform'),
+    countsTable(
+      [...perPlatform.map(({ platform, counts }) => [platform, counts] as [string, SeverityCounts]), ['total', total]],
+      'Platform',
+    ),
     '',
     `Suppressed: ${suppressed.ignored} by ignore files, ${suppressed.unfixed} unfixed${ignoreUnfixed ? ' (ignore-unfixed)' : ''}, ${suppressed.byTrivy} by Trivy (VEX).\n`,
   ];
-  if (selected.length > 0) parts.push(md.heading(failed ? 'Blocking findings' : 'Findings at the blocking severities (fail-on-findings is false)', 3), findingsTable(selected, true));
+  if (selected.length > 0)
+    parts.push(
+      md.heading(failed ? 'Blocking findings' : 'Findings at the blocking severities (fail-on-findings is false)', 3),
+      findingsTable(selected, true),
+    );
   const ignored = ignoreSection(ignore);
   if (ignored) parts.push(ignored);
   return `${parts.join('\n')}\n`;

@@ -20,8 +20,8 @@ import {
   findingsTable,
   gateOsvReport,
   gateTrivyReport,
-  ignoreSection,
   IgnoreRules,
+  ignoreSection,
   loadIgnoreFiles,
   type OsvGate,
   openTrivySession,
@@ -84,10 +84,12 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
   const severities = new Set(input.severity as Severity[]);
   const workspace = resolve(ctx.env.GITHUB_WORKSPACE || process.cwd());
   const path = resolve(workspace, input.path ?? '.');
-  if (!existsSync(path) || !statSync(path).isDirectory()) throw new UserError(inputProblem('path', `${path} is not a directory`));
+  if (!existsSync(path) || !statSync(path).isDirectory())
+    throw new UserError(inputProblem('path', `${path} is not a directory`));
   const osvConfig = resolveOsvConfig(input['osv-config'], workspace, path);
   const ignoreFiles = resolveIgnoreFiles(input.trivyignores, workspace);
-  const ignore = ignoreFiles.length > 0 ? await loadIgnoreFiles(ignoreFiles, 'trivyignores', deps.now) : IgnoreRules.empty();
+  const ignore =
+    ignoreFiles.length > 0 ? await loadIgnoreFiles(ignoreFiles, 'trivyignores', deps.now) : IgnoreRules.empty();
   const work = join(ctx.tempDir, 'golden-image-scan-repo');
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
@@ -130,7 +132,10 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
   if (syft) {
     sbom = await ctx.group('Syft SBOM', async () => {
       const format = input['sbom-format'];
-      const file = join(work, `sbom.${format === 'cyclonedx-json' ? 'cdx' : format === 'spdx-json' ? 'spdx' : 'syft'}.json`);
+      const file = join(
+        work,
+        `sbom.${format === 'cyclonedx-json' ? 'cdx' : format === 'spdx-json' ? 'spdx' : 'syft'}.json`,
+      );
       const info = await syftDir(ctx, syft, { path, format, output: file });
       const artifact = input['artifact-name'] ?? uniqueArtifactName(ctx.env, 'sbom', relative(workspace, path) || '.');
       const uploaded = await uploadFileArtifact(ctx, artifact, file, deps.upload);
@@ -150,20 +155,47 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
   await mkdir(dirname(sarifPath), { recursive: true });
   const locate = (finding: Finding) => sarifUri(repoPath(finding));
   const sarif = buildSarif([
-    { tool: 'OSV-Scanner', version: osvRequest.version, informationUri: 'https://github.com/google/osv-scanner', findings: osvGate?.selected ?? [], locate },
-    { tool: 'Trivy', version: trivyRequest.version, informationUri: 'https://github.com/aquasecurity/trivy', findings: trivyGate.selected, locate },
+    {
+      tool: 'OSV-Scanner',
+      version: osvRequest.version,
+      informationUri: 'https://github.com/google/osv-scanner',
+      findings: osvGate?.selected ?? [],
+      locate,
+    },
+    {
+      tool: 'Trivy',
+      version: trivyRequest.version,
+      informationUri: 'https://github.com/aquasecurity/trivy',
+      findings: trivyGate.selected,
+      locate,
+    },
   ]);
   await writeFile(sarifPath, JSON.stringify(sarif));
 
   const failed = selected.length > 0 && input['fail-on-findings'];
   ctx.output('result', failed ? 'failed' : 'passed');
-  ctx.output('findings', JSON.stringify({ 'osv-scanner': osvGate?.counts ?? null, trivy: withoutUnscored(trivyGate.counts) }));
+  ctx.output(
+    'findings',
+    JSON.stringify({ 'osv-scanner': osvGate?.counts ?? null, trivy: withoutUnscored(trivyGate.counts) }),
+  );
   ctx.output('sbom', sbom?.file ?? '');
   ctx.output('sbom-artifact', sbom?.uploaded ? sbom.artifact : '');
   ctx.output('osv-report', osvReport);
   ctx.output('trivy-report', trivyReport);
   ctx.output('sarif', sarifPath);
-  await ctx.summary(summary({ path: relative(workspace, path) || '.', osvGate, trivyGate, selected, ignore, severities: [...severities], failed, sbom, repoPath }));
+  await ctx.summary(
+    summary({
+      path: relative(workspace, path) || '.',
+      osvGate,
+      trivyGate,
+      selected,
+      ignore,
+      severities: [...severities],
+      failed,
+      sbom,
+      repoPath,
+    }),
+  );
 
   if (failed) {
     throw new UserError(
@@ -176,7 +208,8 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
 function resolveOsvConfig(named: string | undefined, workspace: string, path: string): string | undefined {
   if (named) {
     const file = resolve(workspace, named);
-    if (!existsSync(file)) throw new UserError(inputProblem('osv-config', `${JSON.stringify(named)} does not exist (looked for ${file})`));
+    if (!existsSync(file))
+      throw new UserError(inputProblem('osv-config', `${JSON.stringify(named)} does not exist (looked for ${file})`));
     return file;
   }
   const fallback = join(path, 'osv-scanner.toml');
@@ -231,10 +264,15 @@ function summary(s: {
   ];
   if (s.selected.length > 0) {
     const located = s.selected.map((f) => ({ ...f, target: s.repoPath(f) }));
-    parts.push(md.heading(s.failed ? 'Blocking findings' : 'Findings at the blocking severities (fail-on-findings is false)', 3), findingsTable(located, false));
+    parts.push(
+      md.heading(s.failed ? 'Blocking findings' : 'Findings at the blocking severities (fail-on-findings is false)', 3),
+      findingsTable(located, false),
+    );
   }
   if (s.sbom) {
-    const where = s.sbom.uploaded ? `uploaded as artifact ${md.code(s.sbom.artifact)}` : `not uploaded (see the log); file ${md.code(s.sbom.file)}`;
+    const where = s.sbom.uploaded
+      ? `uploaded as artifact ${md.code(s.sbom.artifact)}`
+      : `not uploaded (see the log); file ${md.code(s.sbom.file)}`;
     parts.push(`SBOM (${s.sbom.info.format}, ${s.sbom.info.components} components): ${where}.\n`);
   }
   const ignored = ignoreSection(s.ignore);

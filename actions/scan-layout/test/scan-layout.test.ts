@@ -5,18 +5,22 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { UserError } from '@golden-image/kit';
 import { createTestContext } from '@golden-image/testkit';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { DOUBLES_BIN, readInvocations, THIRD_PARTY, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
 import { main } from '../main.js';
 
 const root = mkdtempSync(join(tmpdir(), 'scan-layout-test-'));
 const layout = join(root, 'layout');
-const topIndex = JSON.parse(readFileSync(`${THIRD_PARTY}buildx/oci-layout-multiplatform-attestations.index.json`, 'utf8'));
+const topIndex = JSON.parse(
+  readFileSync(`${THIRD_PARTY}buildx/oci-layout-multiplatform-attestations.index.json`, 'utf8'),
+);
 const DIGEST: string = topIndex.manifests[0].digest;
 // The nested index exactly as stored: two platform manifests, then two attestation manifests.
-const nested = JSON.parse(readFileSync(`${THIRD_PARTY}buildx/oci-layout-multiplatform-attestations.image-index.json`, 'utf8'));
+const nested = JSON.parse(
+  readFileSync(`${THIRD_PARTY}buildx/oci-layout-multiplatform-attestations.image-index.json`, 'utf8'),
+);
 const PLATFORMS = (nested.manifests as { digest: string; platform: { os: string; architecture: string } }[])
   .filter((m) => m.platform.os !== 'unknown')
   .map((m) => ({ platform: `${m.platform.os}/${m.platform.architecture}`, digest: m.digest }));
@@ -85,7 +89,9 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
     expect(findings['linux/amd64']).toEqual({ CRITICAL: 2, HIGH: 0, MEDIUM: 4, LOW: 0, UNKNOWN: 0 });
     expect(findings['linux/arm64']).toEqual({ CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 });
     const merged = JSON.parse(readFileSync(recorded.outputs.report ?? '', 'utf8'));
-    expect(merged.platforms.map((p: { platform: string; digest: string }) => [p.platform, p.digest])).toEqual(PLATFORMS.map((p) => [p.platform, p.digest]));
+    expect(merged.platforms.map((p: { platform: string; digest: string }) => [p.platform, p.digest])).toEqual(
+      PLATFORMS.map((p) => [p.platform, p.digest]),
+    );
     const sarif = JSON.parse(readFileSync(recorded.outputs.sarif ?? '', 'utf8'));
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.runs[0].results.map((r: { ruleId: string; level: string }) => [r.ruleId, r.level])).toEqual([
@@ -95,7 +101,9 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
     expect(sarif.runs[0].tool.driver.rules[0].properties['security-severity']).toBe('9.5');
     expect(recorded.summary).toContain('| linux/amd64 | 2 | 0 | 4 | 0 | 0 |');
     expect(recorded.summary).toContain('| linux/arm64 | 0 | 0 | 0 | 0 | 0 |');
-    expect(recorded.summary).toMatch(/\| linux\/amd64 \| CRITICAL \| CVE-2019-14697 \| musl \| 1\.1\.20-r4 \| 1\.1\.20-r5 \|/);
+    expect(recorded.summary).toMatch(
+      /\| linux\/amd64 \| CRITICAL \| CVE-2019-14697 \| musl \| 1\.1\.20-r4 \| 1\.1\.20-r5 \|/,
+    );
   });
 
   test('passes with both clean report shapes; reports expired and unmatched ignore entries', async () => {
@@ -111,9 +119,15 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
 
   test('ignore files, ignore-unfixed and severity are applied by the suite, counted as suppressed', async () => {
     const fixtures = JSON.stringify({ default: `${THIRD_PARTY}trivy/image-debian-buster-fixed-and-affected.json` });
-    const { ctx, recorded, workspace } = run({ 'ignore-unfixed': 'true', severity: 'LOW,CRITICAL', trivyignores: 'policy/ignore.yaml' }, { TRIVY_DOUBLE_FIXTURE: fixtures });
+    const { ctx, recorded, workspace } = run(
+      { 'ignore-unfixed': 'true', severity: 'LOW,CRITICAL', trivyignores: 'policy/ignore.yaml' },
+      { TRIVY_DOUBLE_FIXTURE: fixtures },
+    );
     mkdirSync(join(workspace, 'policy'));
-    writeFileSync(join(workspace, 'policy/ignore.yaml'), 'vulnerabilities:\n  - id: CVE-2019-18224\n    expired_at: 2999-01-01\n');
+    writeFileSync(
+      join(workspace, 'policy/ignore.yaml'),
+      'vulnerabilities:\n  - id: CVE-2019-18224\n    expired_at: 2999-01-01\n',
+    );
     await main(ctx);
     expect(recorded.outputs.result).toBe('passed');
     expect(recorded.summary).toContain('Suppressed: 2 by ignore files, 2 unfixed (ignore-unfixed), 0 by Trivy (VEX).');
@@ -130,34 +144,55 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
 
   test('a Trivy crash or a truncated report is an error, never "0 findings"; the DB is still saved afterwards', async () => {
     const crash = run({}, { TRIVY_DOUBLE_FIXTURE: perPlatform, TRIVY_DOUBLE_CRASH: '1' });
-    await expect(main(crash.ctx)).rejects.toThrow(/Trivy failed to scan the image layout .* \(exit code 1\): panic: runtime error/);
+    await expect(main(crash.ctx)).rejects.toThrow(
+      /Trivy failed to scan the image layout .* \(exit code 1\): panic: runtime error/,
+    );
     expect(crash.recorded.outputs.result).toBeUndefined();
     expect(crash.recorded.logs.join('\n')).toMatch(/Trivy DB: the actions cache is not available here .* not saving/);
     const truncated = run({}, { TRIVY_DOUBLE_FIXTURE: perPlatform, TRIVY_DOUBLE_TRUNCATE: '1' });
-    await expect(main(truncated.ctx)).rejects.toThrow(/The Trivy report .*platform-0\.json cannot be read: it is not valid JSON/);
+    await expect(main(truncated.ctx)).rejects.toThrow(
+      /The Trivy report .*platform-0\.json cannot be read: it is not valid JSON/,
+    );
   });
 
   test('a failed DB download falls back to a cached DB with a warning, and fails without one', async () => {
-    const cached = run({}, { TRIVY_DOUBLE_FIXTURE: JSON.stringify({ default: CLEAN }), TRIVY_DOUBLE_DB_FAIL: '1' }, (tempDir) => {
-      const db = join(tempDir, 'golden-image-trivy', 'cache', 'db');
-      mkdirSync(db, { recursive: true });
-      writeFileSync(join(db, 'trivy.db'), 'old');
-      writeFileSync(join(db, 'metadata.json'), JSON.stringify({ Version: 2, UpdatedAt: '2026-11-24T00:00:00Z' }));
-    });
+    const cached = run(
+      {},
+      { TRIVY_DOUBLE_FIXTURE: JSON.stringify({ default: CLEAN }), TRIVY_DOUBLE_DB_FAIL: '1' },
+      (tempDir) => {
+        const db = join(tempDir, 'golden-image-trivy', 'cache', 'db');
+        mkdirSync(db, { recursive: true });
+        writeFileSync(join(db, 'trivy.db'), 'old');
+        writeFileSync(join(db, 'metadata.json'), JSON.stringify({ Version: 2, UpdatedAt: '2026-11-24T00:00:00Z' }));
+      },
+    );
     await main(cached.ctx);
     expect(cached.recorded.outputs.result).toBe('passed');
-    expect(cached.recorded.warnings.join('\n')).toMatch(/could not update its vulnerability DB .*TOOMANYREQUESTS.*scanning with the cached DB \(updated 2026-11-24T00:00:00Z\)/);
+    expect(cached.recorded.warnings.join('\n')).toMatch(
+      /could not update its vulnerability DB .*TOOMANYREQUESTS.*scanning with the cached DB \(updated 2026-11-24T00:00:00Z\)/,
+    );
 
-    const none = run({ 'db-repository': 'registry.example.com/trivy-db' }, { TRIVY_DOUBLE_FIXTURE: perPlatform, TRIVY_DOUBLE_DB_FAIL: '1' });
-    await expect(main(none.ctx)).rejects.toThrow(/could not download its vulnerability DB from registry.example.com\/trivy-db and no cached DB exists/);
+    const none = run(
+      { 'db-repository': 'registry.example.com/trivy-db' },
+      { TRIVY_DOUBLE_FIXTURE: perPlatform, TRIVY_DOUBLE_DB_FAIL: '1' },
+    );
+    await expect(main(none.ctx)).rejects.toThrow(
+      /could not download its vulnerability DB from registry.example.com\/trivy-db and no cached DB exists/,
+    );
     expect(none.calls()[0]?.argv).toEqual(expect.arrayContaining(['--db-repository', 'registry.example.com/trivy-db']));
     expect(none.calls().filter((c) => c.mode === 'scan')).toHaveLength(0);
   });
 
   test.each([
     [{ severity: 'HIGH,SEVERE' }, /^Input "severity": unknown severity "SEVERE"/],
-    [{ trivyignores: 'nope/.trivyignore' }, /^Input "trivyignores": the ignore file "nope\/.trivyignore" does not exist/],
-    [{ digest: `sha256:${'0'.repeat(64)}` }, /index.json points at sha256:5ac2d3ac.*but the "digest" input is sha256:0{64}/],
+    [
+      { trivyignores: 'nope/.trivyignore' },
+      /^Input "trivyignores": the ignore file "nope\/.trivyignore" does not exist/,
+    ],
+    [
+      { digest: `sha256:${'0'.repeat(64)}` },
+      /index.json points at sha256:5ac2d3ac.*but the "digest" input is sha256:0{64}/,
+    ],
     [{ digest: 'latest' }, /^Input "digest": must be "sha256:"/],
     [{ 'trivy-version': '0.69.4' }, /^Input "trivy-version": trivy 0.69.4 is refused/],
   ])('bad input %j is one clear UserError and runs nothing', async (inputs, message) => {
@@ -187,7 +222,8 @@ describe('scan-layout with install-tools: true', () => {
     archive = readFileSync(join(root, 'trivy.tar.gz'));
     server = createServer((req, res) => {
       requests++;
-      if (req.url === '/aquasecurity/trivy/releases/download/v0.76.0/trivy_0.76.0_Linux-64bit.tar.gz') res.writeHead(200).end(archive);
+      if (req.url === '/aquasecurity/trivy/releases/download/v0.76.0/trivy_0.76.0_Linux-64bit.tar.gz')
+        res.writeHead(200).end(archive);
       else res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -209,7 +245,9 @@ describe('scan-layout with install-tools: true', () => {
     expect(recorded.outputs.result).toBe('passed');
     expect(requests).toBe(1);
     expect(calls().filter((c) => c.mode === 'scan')).toHaveLength(2);
-    expect(recorded.logs.join('\n')).toContain(`trivy 0.76.0: trivy_0.76.0_Linux-64bit.tar.gz verified (SHA-256 ${sha})`);
+    expect(recorded.logs.join('\n')).toContain(
+      `trivy 0.76.0: trivy_0.76.0_Linux-64bit.tar.gz verified (SHA-256 ${sha})`,
+    );
   });
 });
 

@@ -1,9 +1,9 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { UserError } from '@golden-image/kit';
 import { createTestContext } from '@golden-image/testkit';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readInvocations, THIRD_PARTY, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
 import { main } from '../main.js';
 
@@ -34,7 +34,10 @@ interface Annotation {
 function run(inputs: Record<string, string>, env: Record<string, string>) {
   const workspace = mkdtempSync(join(root, 'ws-'));
   mkdirSync(join(workspace, 'app'));
-  copyFileSync(`${THIRD_PARTY}lockfiles/npm-v1-jquery-3.3.9.package-lock.json`, join(workspace, 'app', 'package-lock.json'));
+  copyFileSync(
+    `${THIRD_PARTY}lockfiles/npm-v1-jquery-3.3.9.package-lock.json`,
+    join(workspace, 'app', 'package-lock.json'),
+  );
   const tempDir = mkdtempSync(join(root, 'tmp-'));
   const log = join(tempDir, 'doubles.log');
   const { ctx, recorded } = createTestContext(
@@ -61,7 +64,10 @@ function run(inputs: Record<string, string>, env: Record<string, string>) {
 
 describe('scan-repo', () => {
   test('OSV HIGH/CRITICAL findings block, annotated at the lockfile; Trivy fs and Syft run with the real argv', async () => {
-    const { ctx, recorded, workspace, annotations, calls } = run({}, { OSV_DOUBLE_FIXTURE: OSV('npm-package-lock-max-severity.json') });
+    const { ctx, recorded, workspace, annotations, calls } = run(
+      {},
+      { OSV_DOUBLE_FIXTURE: OSV('npm-package-lock-max-severity.json') },
+    );
     const error = await main(ctx).catch((e) => e);
     expect(error).toBeInstanceOf(UserError);
     expect(error.message).toMatch(/scan-repo: \d+ blocking finding\(s\) in app \(\d+ from OSV-Scanner, 0 from Trivy\)/);
@@ -74,7 +80,16 @@ describe('scan-repo', () => {
       ['trivy', 'scan'],
       ['syft', ''],
     ]);
-    expect(invocations[0]?.argv).toEqual(['scan', 'source', '-r', '--format', 'json', '--output-file', recorded.outputs['osv-report'], app]);
+    expect(invocations[0]?.argv).toEqual([
+      'scan',
+      'source',
+      '-r',
+      '--format',
+      'json',
+      '--output-file',
+      recorded.outputs['osv-report'],
+      app,
+    ]);
     const fs = invocations[2]?.argv ?? [];
     expect(fs[0]).toBe('fs');
     expect(fs.at(-1)).toBe(app);
@@ -91,13 +106,20 @@ describe('scan-repo', () => {
       'GHSA-67hx-6x53-jw92 (CRITICAL) in babel-traverse 6.11.4: no fix available. [osv-scanner]',
     );
     const sarif = JSON.parse(readFileSync(recorded.outputs.sarif ?? '', 'utf8'));
-    expect(sarif.runs.map((r: { tool: { driver: { name: string } } }) => r.tool.driver.name)).toEqual(['OSV-Scanner', 'Trivy']);
+    expect(sarif.runs.map((r: { tool: { driver: { name: string } } }) => r.tool.driver.name)).toEqual([
+      'OSV-Scanner',
+      'Trivy',
+    ]);
     expect(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('app/package-lock.json');
     expect(existsSync(recorded.outputs['trivy-report'] ?? '')).toBe(true);
     expect(recorded.outputs['sbom-artifact']).toBe('');
-    expect(recorded.logs.join('\n')).toMatch(/Not on a GitHub runner \(no ACTIONS_RUNTIME_TOKEN\): artifact "sbom-gate-attempt1-[0-9a-f]{8}" was not uploaded/);
+    expect(recorded.logs.join('\n')).toMatch(
+      /Not on a GitHub runner \(no ACTIONS_RUNTIME_TOKEN\): artifact "sbom-gate-attempt1-[0-9a-f]{8}" was not uploaded/,
+    );
     expect(recorded.summary).toContain('SBOM (cyclonedx-json, 3 components)');
-    expect(recorded.summary).toMatch(/\| CRITICAL \| GHSA-67hx-6x53-jw92 \| babel-traverse \| 6\.11\.4 \| \(no fix\) \| app\/package-lock\.json \|/);
+    expect(recorded.summary).toMatch(
+      /\| CRITICAL \| GHSA-67hx-6x53-jw92 \| babel-traverse \| 6\.11\.4 \| \(no fix\) \| app\/package-lock\.json \|/,
+    );
   });
 
   test('unscored findings block by default and pass with block-unscored: false', async () => {
@@ -107,27 +129,52 @@ describe('scan-repo', () => {
     expect(blocked.calls().some((c) => c.tool === 'syft')).toBe(false);
     expect(blocked.recorded.outputs.sbom).toBe('');
 
-    const passed = run({ sbom: 'false', 'block-unscored': 'false', severity: 'CRITICAL' }, { OSV_DOUBLE_FIXTURE: OSV('gomod-stdlib-empty-max-severity.json') });
+    const passed = run(
+      { sbom: 'false', 'block-unscored': 'false', severity: 'CRITICAL' },
+      { OSV_DOUBLE_FIXTURE: OSV('gomod-stdlib-empty-max-severity.json') },
+    );
     await main(passed.ctx);
     expect(passed.recorded.outputs.result).toBe('passed');
     expect(passed.annotations).toEqual([]);
   });
 
   test('a malicious package blocks even with block-unscored: false; only block-malicious: false lets it through', async () => {
-    const mal = run({ 'block-unscored': 'false' }, { OSV_DOUBLE_FIXTURE: OSV('yarn-lock-malicious-package-no-severity.json') });
+    const mal = run(
+      { 'block-unscored': 'false' },
+      { OSV_DOUBLE_FIXTURE: OSV('yarn-lock-malicious-package-no-severity.json') },
+    );
     await expect(main(mal.ctx)).rejects.toThrow(/1 blocking finding/);
-    expect(mal.annotations).toEqual([{ message: 'MAL-2023-1035 (malicious package) in flot-axis 0.0.0: no fix available. [osv-scanner]', file: 'app/yarn.lock' }]);
+    expect(mal.annotations).toEqual([
+      {
+        message: 'MAL-2023-1035 (malicious package) in flot-axis 0.0.0: no fix available. [osv-scanner]',
+        file: 'app/yarn.lock',
+      },
+    ]);
     expect(mal.recorded.summary).toContain('Malicious-package advisories: 1.');
 
-    const allowed = run({ 'block-unscored': 'false', 'block-malicious': 'false' }, { OSV_DOUBLE_FIXTURE: OSV('yarn-lock-malicious-package-no-severity.json') });
+    const allowed = run(
+      { 'block-unscored': 'false', 'block-malicious': 'false' },
+      { OSV_DOUBLE_FIXTURE: OSV('yarn-lock-malicious-package-no-severity.json') },
+    );
     await main(allowed.ctx);
     expect(allowed.recorded.outputs.result).toBe('passed');
   });
 
   test('Trivy fs findings gate like the layout and are annotated at their lockfile', async () => {
-    const { ctx, annotations, recorded } = run({}, { OSV_DOUBLE_FIXTURE: OSV('empty-results.json'), TRIVY_DOUBLE_FIXTURE: TRIVY('fs-package-lock-vex-show-suppressed.json') });
+    const { ctx, annotations, recorded } = run(
+      {},
+      {
+        OSV_DOUBLE_FIXTURE: OSV('empty-results.json'),
+        TRIVY_DOUBLE_FIXTURE: TRIVY('fs-package-lock-vex-show-suppressed.json'),
+      },
+    );
     await expect(main(ctx)).rejects.toThrow(/1 blocking finding\(s\) in app \(0 from OSV-Scanner, 1 from Trivy\)/);
-    expect(annotations).toEqual([{ message: 'CVE-2017-20165 (HIGH) in debug 3.0.1: fixed in 3.1.0, 2.6.9. [trivy]', file: 'app/package-lock.json' }]);
+    expect(annotations).toEqual([
+      {
+        message: 'CVE-2017-20165 (HIGH) in debug 3.0.1: fixed in 3.1.0, 2.6.9. [trivy]',
+        file: 'app/package-lock.json',
+      },
+    ]);
     expect(recorded.summary).toContain('1 by Trivy (VEX)');
   });
 
@@ -159,12 +206,17 @@ describe('scan-repo', () => {
 
   test('an OSV-Scanner error (exit 127) fails the step with its message', async () => {
     const { ctx } = run({}, { OSV_DOUBLE_FIXTURE: '' });
-    await expect(main(ctx)).rejects.toThrow(/OSV-Scanner failed on .*app \(exit code 127: general error, such as a bad flag\): OSV_DOUBLE_FIXTURE is not set/);
+    await expect(main(ctx)).rejects.toThrow(
+      /OSV-Scanner failed on .*app \(exit code 127: general error, such as a bad flag\): OSV_DOUBLE_FIXTURE is not set/,
+    );
   });
 
   test.each([
     [{ severity: 'critical' }, /^Input "severity": unknown severity "critical"/],
-    [{ trivyignores: '.trivyignore.yaml' }, /^Input "trivyignores": the ignore file ".trivyignore.yaml" does not exist/],
+    [
+      { trivyignores: '.trivyignore.yaml' },
+      /^Input "trivyignores": the ignore file ".trivyignore.yaml" does not exist/,
+    ],
     [{ 'osv-config': 'missing.toml' }, /^Input "osv-config": "missing.toml" does not exist/],
     [{ path: 'nowhere' }, /^Input "path": .*nowhere is not a directory/],
     [{ 'sbom-format': 'spdx' }, /^Input "sbom-format": must be one of cyclonedx-json, spdx-json, syft-json/],
@@ -177,5 +229,3 @@ describe('scan-repo', () => {
     expect(calls()).toHaveLength(0);
   });
 });
-
-

@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import type { ActionContext } from '@golden-image/kit';
 
-export type UploadFn = (name: string, files: string[], rootDirectory: string) => Promise<{ id?: number; size?: number }>;
+export type UploadFn = (
+  name: string,
+  files: string[],
+  rootDirectory: string,
+) => Promise<{ id?: number; size?: number }>;
 
 /** @actions/artifact's client, loaded only when an upload happens. */
 export const defaultUpload: UploadFn = async (name, files, root) => {
@@ -14,9 +18,16 @@ export const defaultUpload: UploadFn = async (name, files, root) => {
  * Uploads one file as an artifact. Off a runner (no ACTIONS_RUNTIME_TOKEN) it says so and skips; a failed upload
  * is a warning (the SBOM stays on disk and in the `sbom` output), never a failed gate.
  */
-export async function uploadFileArtifact(ctx: ActionContext, name: string, file: string, upload: UploadFn = defaultUpload): Promise<boolean> {
+export async function uploadFileArtifact(
+  ctx: ActionContext,
+  name: string,
+  file: string,
+  upload: UploadFn = defaultUpload,
+): Promise<boolean> {
   if (!ctx.env.ACTIONS_RUNTIME_TOKEN) {
-    ctx.info(`Not on a GitHub runner (no ACTIONS_RUNTIME_TOKEN): artifact "${name}" was not uploaded; the file is at ${file}.`);
+    ctx.info(
+      `Not on a GitHub runner (no ACTIONS_RUNTIME_TOKEN): artifact "${name}" was not uploaded; the file is at ${file}.`,
+    );
     return false;
   }
   try {

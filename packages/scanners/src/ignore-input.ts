@@ -7,10 +7,14 @@ import { inputProblem, UserError } from '@golden-image/kit';
  * `.trivyignore.yaml` in `baseDir` when present.
  */
 export function resolveIgnoreFiles(named: readonly string[], baseDir: string, input = 'trivyignores'): string[] {
-  if (named.length === 0) return ['.trivyignore', '.trivyignore.yaml'].map((name) => join(baseDir, name)).filter((path) => existsSync(path));
+  if (named.length === 0)
+    return ['.trivyignore', '.trivyignore.yaml'].map((name) => join(baseDir, name)).filter((path) => existsSync(path));
   return named.map((name) => {
     const path = isAbsolute(name) ? name : resolve(baseDir, name);
-    if (!existsSync(path)) throw new UserError(inputProblem(input, `the ignore file ${JSON.stringify(name)} does not exist (looked for ${path})`));
+    if (!existsSync(path))
+      throw new UserError(
+        inputProblem(input, `the ignore file ${JSON.stringify(name)} does not exist (looked for ${path})`),
+      );
     return path;
   });
 }

@@ -1,5 +1,6 @@
 export { defaultUpload, type UploadFn, uniqueArtifactName, uploadFileArtifact } from './artifact.js';
 export { type Finding, splitFixedVersions } from './finding.js';
+export { resolveIgnoreFiles } from './ignore-input.js';
 export { singlePlatformLayout } from './layout-split.js';
 export { gateOsvReport, type OsvGate, type OsvGateOptions, parseOsvJson } from './osv-report.js';
 export { type OsvRun, osvScan } from './osv-run.js';
@@ -18,7 +19,15 @@ export {
 } from './severity.js';
 export { countsTable, findingsTable, ignoreSection, SUMMARY_ROW_LIMIT } from './summary.js';
 export { readSbom, SBOM_FORMATS, type SbomFormat, type SbomInfo, syftDir } from './syft.js';
-export { globMatch, type IgnoreEntry, IgnoreRules, loadIgnoreFiles, parsePlainIgnore, parseYamlIgnore, purlMatch, today } from './trivy-ignore.js';
+export {
+  globMatch,
+  type IgnoreEntry,
+  IgnoreRules,
+  loadIgnoreFiles,
+  parsePlainIgnore,
+  parseYamlIgnore,
+  purlMatch,
+  today,
+} from './trivy-ignore.js';
 export { gateTrivyReport, parseTrivyJson, type TrivyGate, type TrivyGateOptions } from './trivy-report.js';
 export { closeTrivySession, openTrivySession, type TrivySession, trivyFs, trivyImage } from './trivy-run.js';
-export { resolveIgnoreFiles } from './ignore-input.js';

@@ -37,7 +37,8 @@ interface RawVuln {
  */
 export function gateOsvReport(report: unknown, source: string, options: OsvGateOptions): OsvGate {
   const gate: OsvGate = { counts: emptyCounts(), selected: [], malicious: 0, sources: 0 };
-  if (!report || typeof report !== 'object' || Array.isArray(report)) throw unreadable(source, 'it is not a JSON object');
+  if (!report || typeof report !== 'object' || Array.isArray(report))
+    throw unreadable(source, 'it is not a JSON object');
   const results = (report as { results?: unknown }).results;
   if (!Array.isArray(results)) throw unreadable(source, 'it has no "results" list');
   for (const [r, result] of results.entries()) {
@@ -53,18 +54,26 @@ export function gateOsvReport(report: unknown, source: string, options: OsvGateO
       if (!pkg || typeof pkg !== 'object') throw unreadable(source, `results[${r}].packages[${p}] has no package`);
       if (!Array.isArray(groups)) throw unreadable(source, `results[${r}].packages[${p}] has no groups list`);
       const name = typeof pkg.name === 'string' ? pkg.name : '';
-      const installed = typeof pkg.version === 'string' && pkg.version !== '' ? pkg.version : typeof pkg.commit === 'string' ? pkg.commit : '';
+      const installed =
+        typeof pkg.version === 'string' && pkg.version !== ''
+          ? pkg.version
+          : typeof pkg.commit === 'string'
+            ? pkg.commit
+            : '';
       for (const [g, group] of (groups as RawGroup[]).entries()) {
         const ids = Array.isArray(group?.ids) ? (group.ids.filter((x) => typeof x === 'string') as string[]) : [];
         if (ids.length === 0) throw unreadable(source, `results[${r}].packages[${p}].groups[${g}] has no ids`);
-        const aliases = Array.isArray(group.aliases) ? (group.aliases.filter((x) => typeof x === 'string') as string[]) : [];
+        const aliases = Array.isArray(group.aliases)
+          ? (group.aliases.filter((x) => typeof x === 'string') as string[])
+          : [];
         const score = parseScore(group.max_severity);
         const severity = score === undefined ? 'UNSCORED' : severityFromScore(score);
         const malicious = [...ids, ...aliases].some((id) => id.startsWith('MAL-'));
         gate.counts[severity]++;
         if (malicious) gate.malicious++;
         const blocks =
-          (severity === 'UNSCORED' ? options.blockUnscored : options.severities.has(severity)) || (malicious && options.blockMalicious);
+          (severity === 'UNSCORED' ? options.blockUnscored : options.severities.has(severity)) ||
+          (malicious && options.blockMalicious);
         if (!blocks) continue;
         const related = vulns.filter((v) => typeof v?.id === 'string' && ids.includes(v.id));
         const finding: Finding = {
@@ -113,7 +122,12 @@ function fixedVersions(vulns: RawVuln[], name: string, installed: string): strin
           if (typeof e.introduced === 'string') introduced = e.introduced;
           if (typeof e.fixed !== 'string') continue;
           all.add(e.fixed);
-          if (introduced !== undefined && looseCompare(introduced, installed) <= 0 && looseCompare(installed, e.fixed) < 0) applicable.add(e.fixed);
+          if (
+            introduced !== undefined &&
+            looseCompare(introduced, installed) <= 0 &&
+            looseCompare(installed, e.fixed) < 0
+          )
+            applicable.add(e.fixed);
         }
       }
     }
@@ -152,5 +166,7 @@ export function parseOsvJson(text: string, source: string): unknown {
 }
 
 function unreadable(source: string, why: string): UserError {
-  return new UserError(`The OSV-Scanner report ${source} cannot be read: ${why}. The scan did not complete, so the gate cannot pass.`);
+  return new UserError(
+    `The OSV-Scanner report ${source} cannot be read: ${why}. The scan did not complete, so the gate cannot pass.`,
+  );
 }

@@ -24,13 +24,17 @@ export async function osvScan(
   }
   if (result.exitCode !== 0 && result.exitCode !== 1) {
     const why = OSV_EXIT[result.exitCode] ?? 'error';
-    throw new UserError(`OSV-Scanner failed on ${options.path} (exit code ${result.exitCode}: ${why}): ${lastLines(result.stderr)}`);
+    throw new UserError(
+      `OSV-Scanner failed on ${options.path} (exit code ${result.exitCode}: ${why}): ${lastLines(result.stderr)}`,
+    );
   }
   let text: string;
   try {
     text = await readFile(options.output, 'utf8');
   } catch {
-    throw new UserError(`OSV-Scanner exited ${result.exitCode} but wrote no report to ${options.output}; the gate cannot pass without one.`);
+    throw new UserError(
+      `OSV-Scanner exited ${result.exitCode} but wrote no report to ${options.output}; the gate cannot pass without one.`,
+    );
   }
   return { report: parseOsvJson(text, options.output), noPackages: false };
 }

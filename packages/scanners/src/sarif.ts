@@ -37,7 +37,11 @@ function buildRun(run: SarifRun): object {
         name: 'Vulnerability',
         shortDescription: { text: finding.title ?? finding.id },
         ...(finding.url ? { helpUri: finding.url } : {}),
-        properties: { 'security-severity': severity, precision: 'very-high', tags: ['security', 'vulnerability', finding.severity] },
+        properties: {
+          'security-severity': severity,
+          precision: 'very-high',
+          tags: ['security', 'vulnerability', finding.severity],
+        },
       });
     }
     const where = finding.platform ? ` on ${finding.platform}` : '';
@@ -53,7 +57,14 @@ function buildRun(run: SarifRun): object {
     };
   }
   return {
-    tool: { driver: { name: run.tool, ...(run.version ? { version: run.version } : {}), informationUri: run.informationUri, rules } },
+    tool: {
+      driver: {
+        name: run.tool,
+        ...(run.version ? { version: run.version } : {}),
+        informationUri: run.informationUri,
+        rules,
+      },
+    },
     results,
   };
 }

@@ -15,7 +15,9 @@ export function severityInput(defaultValue: readonly Severity[] = ['HIGH', 'CRIT
   return listInput({
     defaultValue: [...defaultValue],
     check: (entry) =>
-      isSeverity(entry) ? undefined : `unknown severity ${show(entry)}: use a comma-separated list of ${SEVERITIES.join(', ')}`,
+      isSeverity(entry)
+        ? undefined
+        : `unknown severity ${show(entry)}: use a comma-separated list of ${SEVERITIES.join(', ')}`,
   });
 }
 

@@ -16,16 +16,19 @@ export function countsTable(rows: readonly [string, SeverityCounts][], label: st
 
 export function findingsTable(findings: readonly Finding[], withPlatform: boolean): string {
   const header = [...(withPlatform ? ['Platform'] : []), 'Severity', 'ID', 'Package', 'Installed', 'Fixed', 'Target'];
-  const rows = findings.slice(0, SUMMARY_ROW_LIMIT).map((f) => [
-    ...(withPlatform ? [f.platform ?? ''] : []),
-    f.malicious ? `${f.severity} (malicious)` : f.severity,
-    f.id,
-    f.pkg,
-    f.installed,
-    f.fixed.length > 0 ? f.fixed.join(', ') : '(no fix)',
-    f.target,
-  ]);
-  const more = findings.length > SUMMARY_ROW_LIMIT ? `\n\n…and ${findings.length - SUMMARY_ROW_LIMIT} more (see the report).` : '';
+  const rows = findings
+    .slice(0, SUMMARY_ROW_LIMIT)
+    .map((f) => [
+      ...(withPlatform ? [f.platform ?? ''] : []),
+      f.malicious ? `${f.severity} (malicious)` : f.severity,
+      f.id,
+      f.pkg,
+      f.installed,
+      f.fixed.length > 0 ? f.fixed.join(', ') : '(no fix)',
+      f.target,
+    ]);
+  const more =
+    findings.length > SUMMARY_ROW_LIMIT ? `\n\n…and ${findings.length - SUMMARY_ROW_LIMIT} more (see the report).` : '';
   return `${md.table(header, rows)}${more}\n`;
 }
 
@@ -36,10 +39,20 @@ export function ignoreSection(rules: IgnoreRules | undefined): string {
   const expired = rules.expired;
   const unmatched = rules.unmatched;
   if (expired.length > 0) {
-    parts.push(`**Expired ignore entries** (no longer applied):\n\n${md.table(['ID', 'Expired', 'File'], expired.map((e) => [e.id, e.expires ?? '', where(e)]))}\n`);
+    parts.push(
+      `**Expired ignore entries** (no longer applied):\n\n${md.table(
+        ['ID', 'Expired', 'File'],
+        expired.map((e) => [e.id, e.expires ?? '', where(e)]),
+      )}\n`,
+    );
   }
   if (unmatched.length > 0) {
-    parts.push(`**Ignore entries that matched nothing** (remove them?):\n\n${md.table(['ID', 'File'], unmatched.map((e) => [e.id, where(e)]))}\n`);
+    parts.push(
+      `**Ignore entries that matched nothing** (remove them?):\n\n${md.table(
+        ['ID', 'File'],
+        unmatched.map((e) => [e.id, where(e)]),
+      )}\n`,
+    );
   }
   return parts.join('\n');
 }

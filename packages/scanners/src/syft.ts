@@ -11,11 +11,16 @@ export interface SbomInfo {
 }
 
 /** `syft scan dir:PATH -o FORMAT=FILE`, then checks the file is an SBOM of that format. */
-export async function syftDir(ctx: ActionContext, syft: string, options: { path: string; format: SbomFormat; output: string }): Promise<SbomInfo> {
+export async function syftDir(
+  ctx: ActionContext,
+  syft: string,
+  options: { path: string; format: SbomFormat; output: string },
+): Promise<SbomInfo> {
   const args = ['scan', `dir:${options.path}`, '-o', `${options.format}=${options.output}`];
   // The start-up update check is a network call nobody asked for.
   const result = await ctx.runner.run(syft, args, { env: { ...ctx.env, SYFT_CHECK_FOR_APP_UPDATE: 'false' } });
-  if (result.exitCode !== 0) throw new UserError(`Syft failed on ${options.path} (exit code ${result.exitCode}): ${lastLines(result.stderr)}`);
+  if (result.exitCode !== 0)
+    throw new UserError(`Syft failed on ${options.path} (exit code ${result.exitCode}): ${lastLines(result.stderr)}`);
   let text: string;
   try {
     text = await readFile(options.output, 'utf8');

@@ -54,7 +54,14 @@ export class IgnoreRules {
     for (const entry of this.entries) {
       if (entry.id !== subject.id && !subject.aliases.includes(entry.id)) continue;
       if (isExpired(entry, this.today)) continue;
-      if (entry.paths && !entry.paths.some((glob) => globMatch(glob, subject.target) || (subject.pkgPath !== undefined && globMatch(glob, subject.pkgPath)))) continue;
+      if (
+        entry.paths &&
+        !entry.paths.some(
+          (glob) =>
+            globMatch(glob, subject.target) || (subject.pkgPath !== undefined && globMatch(glob, subject.pkgPath)),
+        )
+      )
+        continue;
       if (entry.purls && !entry.purls.some((purl) => purlMatch(purl, subject.purl))) continue;
       entry.matches++;
       return entry;
@@ -72,7 +79,11 @@ function isExpired(entry: IgnoreEntry, day: string): boolean {
 }
 
 /** Reads every ignore file; a file that cannot be read or parsed is a UserError naming `input`. */
-export async function loadIgnoreFiles(files: readonly string[], input: string, now: Date = new Date()): Promise<IgnoreRules> {
+export async function loadIgnoreFiles(
+  files: readonly string[],
+  input: string,
+  now: Date = new Date(),
+): Promise<IgnoreRules> {
   const entries: IgnoreEntry[] = [];
   for (const file of files) {
     let text: string;
@@ -108,10 +119,13 @@ export function parseYamlIgnore(text: string, file: string, input = 'trivyignore
   try {
     doc = parseYaml(text);
   } catch (error) {
-    throw new UserError(inputProblem(input, `${file} is not valid YAML: ${error instanceof Error ? error.message : String(error)}`));
+    throw new UserError(
+      inputProblem(input, `${file} is not valid YAML: ${error instanceof Error ? error.message : String(error)}`),
+    );
   }
   if (doc === null || doc === undefined) return [];
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(inputProblem(input, `${file} must be a YAML mapping with a "vulnerabilities" list`));
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new UserError(inputProblem(input, `${file} must be a YAML mapping with a "vulnerabilities" list`));
   // misconfigurations, secrets and licenses are other scanners' sections: the gates scan vulnerabilities only.
   const list = (doc as { vulnerabilities?: unknown }).vulnerabilities;
   if (list === undefined || list === null) return [];
@@ -119,12 +133,14 @@ export function parseYamlIgnore(text: string, file: string, input = 'trivyignore
   return list.map((item, i) => {
     const where = `${basename(file)} vulnerabilities[${i}]`;
     const value = item as { id?: unknown; paths?: unknown; purls?: unknown; expired_at?: unknown };
-    if (!value || typeof value.id !== 'string' || value.id === '') throw new UserError(inputProblem(input, `${where} has no "id"`));
+    if (!value || typeof value.id !== 'string' || value.id === '')
+      throw new UserError(inputProblem(input, `${where} has no "id"`));
     const entry: IgnoreEntry = { id: value.id, file, matches: 0 };
     if (value.paths !== undefined) entry.paths = stringList(value.paths, `${where}.paths`, input);
     if (value.purls !== undefined) entry.purls = stringList(value.purls, `${where}.purls`, input);
     if (value.expired_at !== undefined && value.expired_at !== null) {
-      const raw = value.expired_at instanceof Date ? value.expired_at.toISOString().slice(0, 10) : String(value.expired_at);
+      const raw =
+        value.expired_at instanceof Date ? value.expired_at.toISOString().slice(0, 10) : String(value.expired_at);
       entry.expires = checkDate(raw, `${where}.expired_at`, input);
     }
     return entry;
@@ -132,13 +148,16 @@ export function parseYamlIgnore(text: string, file: string, input = 'trivyignore
 }
 
 function stringList(value: unknown, where: string, input: string): string[] {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new UserError(inputProblem(input, `${where} must be a list of strings`));
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+    throw new UserError(inputProblem(input, `${where} must be a list of strings`));
   return value as string[];
 }
 
 function checkDate(value: string, where: string, input: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
-    throw new UserError(inputProblem(input, `${where}: expiry ${JSON.stringify(value)} is not a date in YYYY-MM-DD form`));
+    throw new UserError(
+      inputProblem(input, `${where}: expiry ${JSON.stringify(value)} is not a date in YYYY-MM-DD form`),
+    );
   }
   return value;
 }

@@ -42,8 +42,14 @@ interface RawVuln {
  * an unreadable report must never count as "0 findings".
  */
 export function gateTrivyReport(report: unknown, source: string, options: TrivyGateOptions): TrivyGate {
-  const gate: TrivyGate = { counts: emptyCounts(), selected: [], suppressed: { ignored: 0, unfixed: 0, byTrivy: 0 }, cleanTargets: 0 };
-  if (!report || typeof report !== 'object' || Array.isArray(report)) throw unreadable(source, 'it is not a JSON object');
+  const gate: TrivyGate = {
+    counts: emptyCounts(),
+    selected: [],
+    suppressed: { ignored: 0, unfixed: 0, byTrivy: 0 },
+    cleanTargets: 0,
+  };
+  if (!report || typeof report !== 'object' || Array.isArray(report))
+    throw unreadable(source, 'it is not a JSON object');
   const { SchemaVersion, Results } = report as { SchemaVersion?: unknown; Results?: unknown };
   if (typeof SchemaVersion !== 'number') throw unreadable(source, 'it has no SchemaVersion');
   if (SchemaVersion !== 2) throw unreadable(source, `SchemaVersion ${SchemaVersion} is not supported (expected 2)`);
@@ -66,8 +72,11 @@ export function gateTrivyReport(report: unknown, source: string, options: TrivyG
     if (Vulnerabilities.length === 0) gate.cleanTargets++;
     for (const [v, raw] of (Vulnerabilities as RawVuln[]).entries()) {
       const id = raw?.VulnerabilityID;
-      if (typeof id !== 'string' || id === '') throw unreadable(source, `Results[${r}].Vulnerabilities[${v}] has no VulnerabilityID`);
-      const aliases = Array.isArray(raw.VendorIDs) ? (raw.VendorIDs.filter((x) => typeof x === 'string') as string[]) : [];
+      if (typeof id !== 'string' || id === '')
+        throw unreadable(source, `Results[${r}].Vulnerabilities[${v}] has no VulnerabilityID`);
+      const aliases = Array.isArray(raw.VendorIDs)
+        ? (raw.VendorIDs.filter((x) => typeof x === 'string') as string[])
+        : [];
       const pkgPath = typeof raw.PkgPath === 'string' ? raw.PkgPath : undefined;
       const purl = typeof raw.PkgIdentifier?.PURL === 'string' ? raw.PkgIdentifier.PURL : undefined;
       if (options.ignore?.match({ id, aliases, target: Target, pkgPath, purl })) {
@@ -114,5 +123,7 @@ export function parseTrivyJson(text: string, source: string): unknown {
 }
 
 function unreadable(source: string, why: string): UserError {
-  return new UserError(`The Trivy report ${source} cannot be read: ${why}. The scan did not complete, so the gate cannot pass.`);
+  return new UserError(
+    `The Trivy report ${source} cannot be read: ${why}. The scan did not complete, so the gate cannot pass.`,
+  );
 }

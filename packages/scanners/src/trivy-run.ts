@@ -40,7 +40,13 @@ export async function openTrivySession(
   await mkdir(session.workDir, { recursive: true });
   await writeFile(session.emptyIgnore, '');
   if (session.cacheDb) {
-    session.restoredKey = await restoreCacheBestEffort(ctx, 'Trivy DB', [join(session.cacheDir, 'db')], session.cacheKey, ['golden-image-trivy-db-v2-']);
+    session.restoredKey = await restoreCacheBestEffort(
+      ctx,
+      'Trivy DB',
+      [join(session.cacheDir, 'db')],
+      session.cacheKey,
+      ['golden-image-trivy-db-v2-'],
+    );
   }
   const args = ['image', '--download-db-only', '--cache-dir', session.cacheDir, '--no-progress'];
   if (session.dbRepository.length > 0) args.push('--db-repository', session.dbRepository.join(','));
@@ -49,7 +55,9 @@ export async function openTrivySession(
     const why = lastLines(result.stderr, 3);
     const from = session.dbRepository.length > 0 ? session.dbRepository.join(', ') : "Trivy's default DB repositories";
     if (hasDb(session)) {
-      ctx.warning(`Trivy could not update its vulnerability DB from ${from} (${why}); scanning with the cached DB (${await dbAge(session)}).`);
+      ctx.warning(
+        `Trivy could not update its vulnerability DB from ${from} (${why}); scanning with the cached DB (${await dbAge(session)}).`,
+      );
     } else {
       throw new UserError(
         `Trivy could not download its vulnerability DB from ${from} and no cached DB exists: ${why}. Set db-repository to a reachable mirror, or retry later (the DB download is rate-limited).`,
@@ -70,12 +78,16 @@ export async function closeTrivySession(ctx: ActionContext, session: TrivySessio
 }
 
 function hasDb(session: TrivySession): boolean {
-  return existsSync(join(session.cacheDir, 'db', 'trivy.db')) && existsSync(join(session.cacheDir, 'db', 'metadata.json'));
+  return (
+    existsSync(join(session.cacheDir, 'db', 'trivy.db')) && existsSync(join(session.cacheDir, 'db', 'metadata.json'))
+  );
 }
 
 async function dbAge(session: TrivySession): Promise<string> {
   try {
-    const meta = JSON.parse(await readFile(join(session.cacheDir, 'db', 'metadata.json'), 'utf8')) as { UpdatedAt?: string };
+    const meta = JSON.parse(await readFile(join(session.cacheDir, 'db', 'metadata.json'), 'utf8')) as {
+      UpdatedAt?: string;
+    };
     return meta.UpdatedAt ? `updated ${meta.UpdatedAt}` : 'age unknown';
   } catch {
     return 'age unknown';
@@ -102,19 +114,42 @@ function commonArgs(session: TrivySession, output: string): string[] {
 }
 
 /** `trivy image --input DIR`: DIR must name exactly one platform manifest. Returns the parsed report. */
-export async function trivyImage(ctx: ActionContext, session: TrivySession, layoutDir: string, output: string): Promise<unknown> {
-  return runScan(ctx, session, ['image', '--input', layoutDir, ...commonArgs(session, output)], output, `the image layout ${layoutDir}`);
+export async function trivyImage(
+  ctx: ActionContext,
+  session: TrivySession,
+  layoutDir: string,
+  output: string,
+): Promise<unknown> {
+  return runScan(
+    ctx,
+    session,
+    ['image', '--input', layoutDir, ...commonArgs(session, output)],
+    output,
+    `the image layout ${layoutDir}`,
+  );
 }
 
 /** `trivy fs PATH`. Returns the parsed report. */
-export async function trivyFs(ctx: ActionContext, session: TrivySession, path: string, skipDirs: string[], output: string): Promise<unknown> {
+export async function trivyFs(
+  ctx: ActionContext,
+  session: TrivySession,
+  path: string,
+  skipDirs: string[],
+  output: string,
+): Promise<unknown> {
   const args = ['fs', ...commonArgs(session, output)];
   if (skipDirs.length > 0) args.push('--skip-dirs', skipDirs.join(','));
   args.push(path);
   return runScan(ctx, session, args, output, path);
 }
 
-async function runScan(ctx: ActionContext, session: TrivySession, args: string[], output: string, what: string): Promise<unknown> {
+async function runScan(
+  ctx: ActionContext,
+  session: TrivySession,
+  args: string[],
+  output: string,
+  what: string,
+): Promise<unknown> {
   const result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
   // The gate comes from the JSON, never from the exit code; but a non-zero exit without --exit-code is a crash.
   if (result.exitCode !== 0) {
@@ -124,7 +159,9 @@ async function runScan(ctx: ActionContext, session: TrivySession, args: string[]
   try {
     text = await readFile(output, 'utf8');
   } catch {
-    throw new UserError(`Trivy exited 0 but wrote no report to ${output} while scanning ${what}; the gate cannot pass without one.`);
+    throw new UserError(
+      `Trivy exited 0 but wrote no report to ${output} while scanning ${what}; the gate cannot pass without one.`,
+    );
   }
   return parseTrivyJson(text, output);
 }

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from '@jest/globals';
 import { verifyLayout } from '@golden-image/oci';
+import { describe, expect, test } from '@jest/globals';
 import { singlePlatformLayout } from '../src/index.js';
 import { fixturePath } from './fixtures.js';
 
@@ -20,7 +20,10 @@ describe('singlePlatformLayout', () => {
       const dir = await singlePlatformLayout(layout.path, manifest, join(root, `p${i}`));
       const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
       expect(index.manifests).toHaveLength(1);
-      expect(index.manifests[0]).toMatchObject({ digest: manifest.digest, platform: { os: 'linux', architecture: manifest.platform.split('/')[1] } });
+      expect(index.manifests[0]).toMatchObject({
+        digest: manifest.digest,
+        platform: { os: 'linux', architecture: manifest.platform.split('/')[1] },
+      });
       // The split layout verifies on its own: every blob present and hashing to its name.
       const single = await verifyLayout(dir, manifest.digest, { layers: 'digest' });
       expect(single.manifests).toEqual([{ ...manifest }]);

@@ -24,7 +24,16 @@ function bands(report: unknown): { counts: Record<string, number>; sources: numb
     for (const pkg of result.packages) {
       for (const group of pkg.groups) {
         const raw = group.max_severity;
-        const band = raw === undefined || raw === '' ? 'UNSCORED' : +raw >= 9 ? 'CRITICAL' : +raw >= 7 ? 'HIGH' : +raw >= 4 ? 'MEDIUM' : 'LOW';
+        const band =
+          raw === undefined || raw === ''
+            ? 'UNSCORED'
+            : +raw >= 9
+              ? 'CRITICAL'
+              : +raw >= 7
+                ? 'HIGH'
+                : +raw >= 4
+                  ? 'MEDIUM'
+                  : 'LOW';
         counts[band] = (counts[band] ?? 0) + 1;
       }
     }
@@ -55,7 +64,12 @@ describe('OSV-Scanner reports: every fixture', () => {
   test('npm: CVSS scores map to bands (>= 9.0 CRITICAL, >= 7.0 HIGH)', () => {
     const gate = gateOsvReport(fixtureJson('osv-scanner/npm-package-lock-max-severity.json'), 'x', strict);
     const babel = gate.selected.find((f) => f.pkg === 'babel-traverse');
-    expect(babel).toMatchObject({ severity: 'CRITICAL', score: 9.3, installed: '6.11.4', target: './testdata/javascript/package-lock.json' });
+    expect(babel).toMatchObject({
+      severity: 'CRITICAL',
+      score: 9.3,
+      installed: '6.11.4',
+      target: './testdata/javascript/package-lock.json',
+    });
     expect(gate.selected.find((f) => f.pkg === 'ansi-regex')).toMatchObject({ severity: 'HIGH', score: 7.5 });
     expect(gate.selected.find((f) => f.pkg === 'adm-zip')).toBeUndefined();
     expect(gate.counts.MEDIUM).toBeGreaterThan(0);
@@ -79,7 +93,10 @@ describe('OSV-Scanner reports: every fixture', () => {
     const report = fixtureJson('osv-scanner/multi-source-lockfiles-and-git-v1.json');
     const gate = gateOsvReport(report, 'x', strict);
     expect(gate.counts.UNSCORED).toBe(gate.selected.length);
-    expect(gate.selected.find((f) => f.target === '/tmprengine/')).toMatchObject({ id: 'CVE-2023-50094', installed: 'f5f3c22f3ed5a6804a2a8d9ee9fa43044cfa24a6' });
+    expect(gate.selected.find((f) => f.target === '/tmprengine/')).toMatchObject({
+      id: 'CVE-2023-50094',
+      installed: 'f5f3c22f3ed5a6804a2a8d9ee9fa43044cfa24a6',
+    });
     expect(gateOsvReport(report, 'x', lenient).selected).toEqual([]);
   });
 
@@ -87,7 +104,13 @@ describe('OSV-Scanner reports: every fixture', () => {
     const report = fixtureJson('osv-scanner/yarn-lock-malicious-package-no-severity.json');
     const mal = gateOsvReport(report, 'x', { ...strict, blockUnscored: false });
     expect(mal.selected).toHaveLength(1);
-    expect(mal.selected[0]).toMatchObject({ id: 'MAL-2023-1035', malicious: true, pkg: 'flot-axis', fixed: [], target: '/tmp/components/yarn.lock' });
+    expect(mal.selected[0]).toMatchObject({
+      id: 'MAL-2023-1035',
+      malicious: true,
+      pkg: 'flot-axis',
+      fixed: [],
+      target: '/tmp/components/yarn.lock',
+    });
     expect(gateOsvReport(report, 'x', { ...strict, blockMalicious: false }).selected).toHaveLength(1);
     expect(gateOsvReport(report, 'x', lenient).selected).toHaveLength(0);
   });

@@ -13,12 +13,18 @@ export async function restoreCacheBestEffort(
   restoreKeys: string[] = [],
 ): Promise<string | undefined> {
   if (!cache.isFeatureAvailable()) {
-    ctx.info(`${what}: the actions cache is not available here (no ACTIONS_CACHE_URL or ACTIONS_RESULTS_URL); not restoring.`);
+    ctx.info(
+      `${what}: the actions cache is not available here (no ACTIONS_CACHE_URL or ACTIONS_RESULTS_URL); not restoring.`,
+    );
     return undefined;
   }
   try {
     const hit = await cache.restoreCache(paths, key, restoreKeys);
-    ctx.info(hit ? `${what}: restored from the actions cache (key ${hit}).` : `${what}: nothing in the actions cache for ${key}.`);
+    ctx.info(
+      hit
+        ? `${what}: restored from the actions cache (key ${hit}).`
+        : `${what}: nothing in the actions cache for ${key}.`,
+    );
     return hit;
   } catch (error) {
     ctx.warning(`${what}: restoring from the actions cache failed (going on without it): ${message(error)}`);
@@ -26,9 +32,16 @@ export async function restoreCacheBestEffort(
   }
 }
 
-export async function saveCacheBestEffort(ctx: ActionContext, what: string, paths: string[], key: string): Promise<boolean> {
+export async function saveCacheBestEffort(
+  ctx: ActionContext,
+  what: string,
+  paths: string[],
+  key: string,
+): Promise<boolean> {
   if (!cache.isFeatureAvailable()) {
-    ctx.info(`${what}: the actions cache is not available here (no ACTIONS_CACHE_URL or ACTIONS_RESULTS_URL); not saving.`);
+    ctx.info(
+      `${what}: the actions cache is not available here (no ACTIONS_CACHE_URL or ACTIONS_RESULTS_URL); not saving.`,
+    );
     return false;
   }
   try {

@@ -24,7 +24,11 @@ const MARKER = '.golden-image-sha256';
  * Returns the absolute path of a verified executable (downloaded, checked against the embedded SHA-256, cached with
  * @actions/tool-cache and @actions/cache), or the bare tool name when install is false (then it must be on PATH).
  */
-export async function ensureTool(ctx: ActionContext, request: ToolRequest, options: EnsureOptions = {}): Promise<string> {
+export async function ensureTool(
+  ctx: ActionContext,
+  request: ToolRequest,
+  options: EnsureOptions = {},
+): Promise<string> {
   const pins = options.pins ?? PINS;
   const spec = pins[request.tool];
   const version = request.version ?? spec.defaultVersion;
@@ -55,7 +59,9 @@ export async function ensureTool(ctx: ActionContext, request: ToolRequest, optio
   const url = describe(asset);
   const expected = request.sha256 ?? spec.sha256[version]?.[platform];
   if (!expected) {
-    throw new UserError(`${request.tool} ${version} (${url}): the suite has no checksum for this version and platform; give it in "${request.tool}-sha256".`);
+    throw new UserError(
+      `${request.tool} ${version} (${url}): the suite has no checksum for this version and platform; give it in "${request.tool}-sha256".`,
+    );
   }
   const pinned = spec.sha256[version]?.[platform];
   if (pinned && request.sha256 && pinned !== request.sha256) {
@@ -63,7 +69,10 @@ export async function ensureTool(ctx: ActionContext, request: ToolRequest, optio
       `${request.tool} ${version} (${url}): "${request.tool}-sha256" is ${request.sha256}, but the suite pins ${pinned} for this asset. Remove the override or fix it.`,
     );
   }
-  if (DENIED_SHA256.has(expected)) throw new UserError(`${request.tool} ${version} (${url}): the checksum ${expected} belongs to a known-malicious asset.`);
+  if (DENIED_SHA256.has(expected))
+    throw new UserError(
+      `${request.tool} ${version} (${url}): the checksum ${expected} belongs to a known-malicious asset.`,
+    );
 
   ensureToolCacheEnv(ctx);
   const arch = platform.split('-')[1] as string;
@@ -73,7 +82,11 @@ export async function ensureTool(ctx: ActionContext, request: ToolRequest, optio
     return join(cached, request.tool);
   }
 
-  const downloads = join(process.env.RUNNER_TOOL_CACHE as string, '_golden-image-downloads', `${request.tool}-${version}-${platform}-${expected.slice(0, 16)}`);
+  const downloads = join(
+    process.env.RUNNER_TOOL_CACHE as string,
+    '_golden-image-downloads',
+    `${request.tool}-${version}-${platform}-${expected.slice(0, 16)}`,
+  );
   const archive = join(downloads, asset);
   const cacheKey = `golden-image-tool-${request.tool}-${version}-${platform}-${expected}`;
   const what = `${request.tool} ${version}`;
@@ -91,7 +104,9 @@ export async function ensureTool(ctx: ActionContext, request: ToolRequest, optio
     } catch (error) {
       await rm(archive, { force: true });
       const detail = error instanceof Error ? error.message : String(error);
-      throw new UserError(`Could not download ${what} from ${url}: ${detail}. Check the network, or set tool-mirror, or put the tool on PATH with install-tools: false.`);
+      throw new UserError(
+        `Could not download ${what} from ${url}: ${detail}. Check the network, or set tool-mirror, or put the tool on PATH with install-tools: false.`,
+      );
     }
     downloaded = true;
     const actual = await sha256Of(archive);
@@ -110,9 +125,12 @@ export async function ensureTool(ctx: ActionContext, request: ToolRequest, optio
       try {
         await tc.extractTar(archive, staging);
       } catch (error) {
-        throw new UserError(`Could not extract ${what} (${url}): ${error instanceof Error ? error.message : String(error)}`);
+        throw new UserError(
+          `Could not extract ${what} (${url}): ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
-      if (!existsSync(join(staging, request.tool))) throw new UserError(`${what} (${url}): the archive holds no "${request.tool}" executable at its root.`);
+      if (!existsSync(join(staging, request.tool)))
+        throw new UserError(`${what} (${url}): the archive holds no "${request.tool}" executable at its root.`);
     } else {
       await copyFile(archive, join(staging, request.tool));
     }

@@ -25,9 +25,21 @@ export interface ToolSpec {
 
 export type PinTable = Readonly<Record<ToolName, ToolSpec>>;
 
-const TRIVY_OS: Record<PlatformKey, string> = { 'linux-x64': 'Linux-64bit', 'linux-arm64': 'Linux-ARM64', 'darwin-arm64': 'macOS-ARM64' };
-const GO_OS: Record<PlatformKey, string> = { 'linux-x64': 'linux_amd64', 'linux-arm64': 'linux_arm64', 'darwin-arm64': 'darwin_arm64' };
-const COSIGN_OS: Record<PlatformKey, string> = { 'linux-x64': 'linux-amd64', 'linux-arm64': 'linux-arm64', 'darwin-arm64': 'darwin-arm64' };
+const TRIVY_OS: Record<PlatformKey, string> = {
+  'linux-x64': 'Linux-64bit',
+  'linux-arm64': 'Linux-ARM64',
+  'darwin-arm64': 'macOS-ARM64',
+};
+const GO_OS: Record<PlatformKey, string> = {
+  'linux-x64': 'linux_amd64',
+  'linux-arm64': 'linux_arm64',
+  'darwin-arm64': 'darwin_arm64',
+};
+const COSIGN_OS: Record<PlatformKey, string> = {
+  'linux-x64': 'linux-amd64',
+  'linux-arm64': 'linux-arm64',
+  'darwin-arm64': 'darwin-arm64',
+};
 
 const TRIVY_COMPROMISED = 'compromised release (CVE-2026-33634, GHSA-69fq-xp46-6x23, March 2026)';
 

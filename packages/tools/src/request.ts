@@ -1,11 +1,4 @@
-import {
-  booleanInput,
-  type InputSpec,
-  inputProblem,
-  optionalCheckedString,
-  show,
-  UserError,
-} from '@golden-image/kit';
+import { booleanInput, type InputSpec, inputProblem, optionalCheckedString, show, UserError } from '@golden-image/kit';
 import { DENIED_SHA256, PINS, type PinTable } from './pins.js';
 import type { ToolName, ToolRequest } from './types.js';
 
@@ -31,7 +24,8 @@ export function versionProblem(tool: ToolName, value: string, pins: PinTable = P
 
 export function sha256Problem(value: string): string | undefined {
   const hex = value.startsWith('sha256:') ? value.slice('sha256:'.length) : value;
-  if (!SHA256.test(hex)) return `must be the SHA-256 of the release asset: 64 lowercase hex characters, got ${show(value)}`;
+  if (!SHA256.test(hex))
+    return `must be the SHA-256 of the release asset: 64 lowercase hex characters, got ${show(value)}`;
   if (DENIED_SHA256.has(hex)) return `${show(value)} is the hash of a known-malicious release asset; it is refused`;
   return undefined;
 }
@@ -67,7 +61,8 @@ export function toolRequest(tool: ToolName, inputs: Record<string, unknown>, pin
   const rawSha = inputs[`${tool}-sha256`];
   const mirror = inputs['tool-mirror'];
   const install = inputs['install-tools'] !== false;
-  const version = typeof rawVersion === 'string' && rawVersion !== '' ? (exactVersion(rawVersion) ?? rawVersion) : undefined;
+  const version =
+    typeof rawVersion === 'string' && rawVersion !== '' ? (exactVersion(rawVersion) ?? rawVersion) : undefined;
   const sha256 = typeof rawSha === 'string' && rawSha !== '' ? rawSha.replace(/^sha256:/, '') : undefined;
   const request: ToolRequest = { tool, install };
   if (version) request.version = version;

@@ -5,9 +5,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { parseInputs, UserError } from '@golden-image/kit';
 import { createTestContext } from '@golden-image/testkit';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { ensureTool, PINS, type PinTable, toolInputSpec, toolRequest } from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tools-test-'));
@@ -22,22 +22,33 @@ function sha(bytes: Buffer): string {
 }
 
 /** A tar.gz holding one fake executable at its root, built with the system tar like a release archive. */
-function fakeArchive(name: string, output: string): Buffer {
+function fakeArchive(name: string): Buffer {
   const dir = mkdtempSync(join(root, 'src-'));
   writeFileSync(join(dir, name), `#!/bin/sh\necho "fake ${name} $*"\n`, { mode: 0o755 });
   writeFileSync(join(dir, 'LICENSE'), 'test');
   const file = join(root, `${name}-${Math.random().toString(36).slice(2)}.tar.gz`);
   execFileSync('tar', ['czf', file, '-C', dir, name, 'LICENSE']);
-  void output;
   return readFileSync(file);
 }
 
-const trivyArchive = fakeArchive('trivy', '');
+const trivyArchive = fakeArchive('trivy');
 const osvBinary = Buffer.from('#!/bin/sh\necho "fake osv-scanner $*"\n');
 const pins: PinTable = {
   ...PINS,
-  trivy: { ...PINS.trivy, sha256: { ...PINS.trivy.sha256, '9.9.9': { 'linux-x64': sha(trivyArchive), 'linux-arm64': '0'.repeat(64), 'darwin-arm64': '0'.repeat(64) } } },
-  'osv-scanner': { ...PINS['osv-scanner'], sha256: { ...PINS['osv-scanner'].sha256, '9.9.9': { 'linux-x64': sha(osvBinary), 'linux-arm64': '0'.repeat(64), 'darwin-arm64': '0'.repeat(64) } } },
+  trivy: {
+    ...PINS.trivy,
+    sha256: {
+      ...PINS.trivy.sha256,
+      '9.9.9': { 'linux-x64': sha(trivyArchive), 'linux-arm64': '0'.repeat(64), 'darwin-arm64': '0'.repeat(64) },
+    },
+  },
+  'osv-scanner': {
+    ...PINS['osv-scanner'],
+    sha256: {
+      ...PINS['osv-scanner'].sha256,
+      '9.9.9': { 'linux-x64': sha(osvBinary), 'linux-arm64': '0'.repeat(64), 'darwin-arm64': '0'.repeat(64) },
+    },
+  },
 };
 
 beforeAll(async () => {
@@ -100,22 +111,38 @@ describe('ensureTool', () => {
   test('a checksum mismatch is one error naming tool, version and URL; nothing is cached', async () => {
     const { ctx } = createTestContext({});
     const wrong = 'a'.repeat(64);
-    const error = await ensureTool(ctx, { tool: 'trivy', version: '9.9.8', sha256: wrong, mirror, install: true }, options).catch((e) => e);
+    const error = await ensureTool(
+      ctx,
+      { tool: 'trivy', version: '9.9.8', sha256: wrong, mirror, install: true },
+      options,
+    ).catch((e) => e);
     expect(error).toBeInstanceOf(UserError);
     expect(error.message).toContain('Checksum mismatch for trivy 9.9.8');
-    expect(error.message).toContain(`${mirror}/aquasecurity/trivy/releases/download/v9.9.8/trivy_9.9.8_Linux-64bit.tar.gz`);
+    expect(error.message).toContain(
+      `${mirror}/aquasecurity/trivy/releases/download/v9.9.8/trivy_9.9.8_Linux-64bit.tar.gz`,
+    );
     expect(error.message).toContain(`expected SHA-256 ${wrong}, got ${sha(trivyArchive)}`);
     expect(existsSync(join(process.env.RUNNER_TOOL_CACHE as string, 'trivy', '9.9.8'))).toBe(false);
     // The right checksum for the same asset works: the failure came from the hash, not the download.
-    const path = await ensureTool(ctx, { tool: 'trivy', version: '9.9.8', sha256: sha(trivyArchive), mirror, install: true }, options);
+    const path = await ensureTool(
+      ctx,
+      { tool: 'trivy', version: '9.9.8', sha256: sha(trivyArchive), mirror, install: true },
+      options,
+    );
     expect(existsSync(path)).toBe(true);
   });
 
   test('a 404 is one error naming tool, version and URL', async () => {
     const { ctx } = createTestContext({});
-    const error = await ensureTool(ctx, { tool: 'trivy', version: '9.9.7', sha256: 'b'.repeat(64), mirror, install: true }, options).catch((e) => e);
+    const error = await ensureTool(
+      ctx,
+      { tool: 'trivy', version: '9.9.7', sha256: 'b'.repeat(64), mirror, install: true },
+      options,
+    ).catch((e) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect(error.message).toContain(`Could not download trivy 9.9.7 from ${mirror}/aquasecurity/trivy/releases/download/v9.9.7/trivy_9.9.7_Linux-64bit.tar.gz`);
+    expect(error.message).toContain(
+      `Could not download trivy 9.9.7 from ${mirror}/aquasecurity/trivy/releases/download/v9.9.7/trivy_9.9.7_Linux-64bit.tar.gz`,
+    );
     expect(error.message).toContain('404');
     expect(requests).toHaveLength(1);
   });
@@ -141,9 +168,19 @@ describe('ensureTool', () => {
 
   test('refuses an override that contradicts the embedded pin, and deny-listed hashes', async () => {
     const { ctx } = createTestContext({});
-    const contradict = await ensureTool(ctx, { tool: 'trivy', version: '0.75.0', sha256: 'c'.repeat(64), mirror, install: true }, options).catch((e) => e);
-    expect(contradict.message).toContain('the suite pins c6e65abddb348e25f10549df887045629cf28cc72453cd1c63acb717316b3f3f');
-    const refused = await ensureTool(ctx, { tool: 'trivy', version: '0.69.4', sha256: 'd'.repeat(64), mirror, install: true }, options).catch((e) => e);
+    const contradict = await ensureTool(
+      ctx,
+      { tool: 'trivy', version: '0.75.0', sha256: 'c'.repeat(64), mirror, install: true },
+      options,
+    ).catch((e) => e);
+    expect(contradict.message).toContain(
+      'the suite pins c6e65abddb348e25f10549df887045629cf28cc72453cd1c63acb717316b3f3f',
+    );
+    const refused = await ensureTool(
+      ctx,
+      { tool: 'trivy', version: '0.69.4', sha256: 'd'.repeat(64), mirror, install: true },
+      options,
+    ).catch((e) => e);
     expect(refused.message).toMatch(/0\.69\.4 is refused: compromised release/);
     expect(requests).toHaveLength(0);
   });
@@ -170,9 +207,16 @@ describe('tool inputs', () => {
   });
 
   test('a version with no known checksum needs trivy-sha256', () => {
-    expect(() => toolRequest('trivy', parse({ 'trivy-version': '0.76.0' }))).toThrow(/Input "trivy-version": the suite has no checksum for trivy 0.76.0/);
+    expect(() => toolRequest('trivy', parse({ 'trivy-version': '0.76.0' }))).toThrow(
+      /Input "trivy-version": the suite has no checksum for trivy 0.76.0/,
+    );
     const sha = 'e'.repeat(64);
-    expect(toolRequest('trivy', parse({ 'trivy-version': 'v0.76.0', 'trivy-sha256': sha, 'tool-mirror': 'https://ghe.example.com/' }))).toEqual({
+    expect(
+      toolRequest(
+        'trivy',
+        parse({ 'trivy-version': 'v0.76.0', 'trivy-sha256': sha, 'tool-mirror': 'https://ghe.example.com/' }),
+      ),
+    ).toEqual({
       tool: 'trivy',
       version: '0.76.0',
       sha256: sha,
@@ -184,7 +228,9 @@ describe('tool inputs', () => {
 
   test('bad sha256, deny-listed sha256 and bad mirrors are input errors', () => {
     expect(() => parse({ 'trivy-sha256': 'xyz' })).toThrow(/Input "trivy-sha256": must be the SHA-256/);
-    expect(() => parse({ 'trivy-sha256': '385d498d18a3a7c67878ca7322716f9da25683eb1a4bf9e9592da0d5f2ab09f6' })).toThrow(/known-malicious/);
+    expect(() => parse({ 'trivy-sha256': '385d498d18a3a7c67878ca7322716f9da25683eb1a4bf9e9592da0d5f2ab09f6' })).toThrow(
+      /known-malicious/,
+    );
     expect(() => parse({ 'tool-mirror': 'ftp://x' })).toThrow(/Input "tool-mirror": must be an http\(s\) URL/);
   });
 });

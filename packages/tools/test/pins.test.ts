@@ -5,7 +5,9 @@ import { DENIED_SHA256, PINS, PLATFORMS, TOOL_NAMES } from '../src/index.js';
 // Every embedded pin must appear, with the same asset name, in the project's checksum reference.
 const reference = readFileSync(new URL('../../../../shared/tool-checksums.md', import.meta.url), 'utf8');
 const rows = new Set(
-  [...reference.matchAll(/^\| ([0-9.]+)[^|]* \| `([^`]+)` \| `([0-9a-f]{64})` \|/gm)].map(([, version, asset, sha]) => `${version} ${asset} ${sha}`),
+  [...reference.matchAll(/^\| ([0-9.]+)[^|]* \| `([^`]+)` \| `([0-9a-f]{64})` \|/gm)].map(
+    ([, version, asset, sha]) => `${version} ${asset} ${sha}`,
+  ),
 );
 
 describe('pins', () => {
@@ -28,7 +30,8 @@ describe('pins', () => {
 
   test('the compromised trivy versions and archive hashes are refused', () => {
     expect(Object.keys(PINS.trivy.refusedVersions)).toEqual(['0.69.4', '0.69.5', '0.69.6']);
-    for (const row of reference.matchAll(/^\| `trivy_0\.69\.4_[^`]+` \| `([0-9a-f]{64})` \|/gm)) expect(DENIED_SHA256.has(row[1] as string)).toBe(true);
+    for (const row of reference.matchAll(/^\| `trivy_0\.69\.4_[^`]+` \| `([0-9a-f]{64})` \|/gm))
+      expect(DENIED_SHA256.has(row[1] as string)).toBe(true);
     expect(DENIED_SHA256.size).toBe(5);
   });
 });

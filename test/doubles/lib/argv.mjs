@@ -18,13 +18,21 @@ export class ArgvError extends Error {
 export function parseArgv(argv, spec, { style = 'pflag', errorCode = 1 } = {}) {
   const flags = {};
   const positionals = [];
-  const shorts = new Map(Object.entries(spec).filter(([, s]) => s.short).map(([name, s]) => [s.short, name]));
+  const shorts = new Map(
+    Object.entries(spec)
+      .filter(([, s]) => s.short)
+      .map(([name, s]) => [s.short, name]),
+  );
   const set = (name, raw, shown) => {
     const s = spec[name];
     if (s.type === 'bool') {
       if (raw === undefined || raw === 'true' || raw === '1') flags[name] = true;
       else if (raw === 'false' || raw === '0') flags[name] = false;
-      else throw new ArgvError(badValue(style, raw, shown, `strconv.ParseBool: parsing "${raw}": invalid syntax`), errorCode);
+      else
+        throw new ArgvError(
+          badValue(style, raw, shown, `strconv.ParseBool: parsing "${raw}": invalid syntax`),
+          errorCode,
+        );
       return;
     }
     if (s.type === 'count') {
@@ -32,7 +40,11 @@ export function parseArgv(argv, spec, { style = 'pflag', errorCode = 1 } = {}) {
       return;
     }
     if (s.type === 'int') {
-      if (!/^-?\d+$/.test(raw)) throw new ArgvError(badValue(style, raw, shown, `strconv.ParseInt: parsing "${raw}": invalid syntax`), errorCode);
+      if (!/^-?\d+$/.test(raw))
+        throw new ArgvError(
+          badValue(style, raw, shown, `strconv.ParseInt: parsing "${raw}": invalid syntax`),
+          errorCode,
+        );
       flags[name] = Number(raw);
       return;
     }
@@ -78,7 +90,8 @@ export function parseArgv(argv, spec, { style = 'pflag', errorCode = 1 } = {}) {
         let value = arg.slice(j + 1);
         if (value.startsWith('=')) value = value.slice(1);
         if (value === '') {
-          if (i + 1 >= argv.length) throw new ArgvError(`Error: flag needs an argument: '${arg[j]}' in -${arg[j]}`, errorCode);
+          if (i + 1 >= argv.length)
+            throw new ArgvError(`Error: flag needs an argument: '${arg[j]}' in -${arg[j]}`, errorCode);
           value = argv[++i];
         }
         set(name, value, `-${arg[j]}`);
@@ -92,13 +105,17 @@ export function parseArgv(argv, spec, { style = 'pflag', errorCode = 1 } = {}) {
 }
 
 function unknown(style, flag) {
-  return style === 'urfave' ? `flag provided but not defined: -${flag.replace(/^-+/, '')}` : `Error: unknown flag: ${flag}`;
+  return style === 'urfave'
+    ? `flag provided but not defined: -${flag.replace(/^-+/, '')}`
+    : `Error: unknown flag: ${flag}`;
 }
 function needsArgument(style, flag) {
   return style === 'urfave' ? `flag needs an argument: ${flag}` : `Error: flag needs an argument: ${flag}`;
 }
 function badValue(style, raw, flag, why) {
-  return style === 'urfave' ? `invalid value "${raw}" for flag ${flag}: ${why}` : `Error: invalid argument "${raw}" for "${flag}" flag: ${why}`;
+  return style === 'urfave'
+    ? `invalid value "${raw}" for flag ${flag}: ${why}`
+    : `Error: invalid argument "${raw}" for "${flag}" flag: ${why}`;
 }
 function enumError(name, value, values, style) {
   if (style === 'urfave') return `unsupported ${name} "${value}" - must be one of: ${values.join(', ')}`;

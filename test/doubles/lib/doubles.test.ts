@@ -40,13 +40,28 @@ describe('trivy double: argv as trivy 0.74/0.75 takes it', () => {
     expect(call('trivy', ['image', '--download-db-only', '--skip-db-update', '--cache-dir', cache]).code).toBe(1);
     expect(call('trivy', ['image', '--download-db-only', '--cache-dir', cache]).code).toBe(0);
     expect(existsSync(join(cache, 'db', 'metadata.json'))).toBe(true);
-    const scan = call('trivy', ['fs', '--cache-dir', cache, '--skip-db-update', '-f', 'json', '--list-all-pkgs=false', dir], fixture);
+    const scan = call(
+      'trivy',
+      ['fs', '--cache-dir', cache, '--skip-db-update', '-f', 'json', '--list-all-pkgs=false', dir],
+      fixture,
+    );
     expect(scan.code).toBe(0);
     expect(scan.stdout).toBe(readFileSync(fixture.TRIVY_DOUBLE_FIXTURE, 'utf8'));
-    expect(call('trivy', ['fs', '--cache-dir', cache, '--skip-db-update', '-f', 'json', '--exit-code', '5', dir], fixture).code).toBe(5);
-    const missingIgnore = call('trivy', ['fs', '--cache-dir', cache, '--skip-db-update', '--ignorefile', join(dir, 'nope'), dir], fixture);
+    expect(
+      call('trivy', ['fs', '--cache-dir', cache, '--skip-db-update', '-f', 'json', '--exit-code', '5', dir], fixture)
+        .code,
+    ).toBe(5);
+    const missingIgnore = call(
+      'trivy',
+      ['fs', '--cache-dir', cache, '--skip-db-update', '--ignorefile', join(dir, 'nope'), dir],
+      fixture,
+    );
     expect(missingIgnore.stderr).toContain('unable to read the ignore file');
-    const badOutput = call('trivy', ['fs', '--cache-dir', cache, '--skip-db-update', '-f', 'json', '-o', join(dir, 'no', 'such', 'r.json'), dir], fixture);
+    const badOutput = call(
+      'trivy',
+      ['fs', '--cache-dir', cache, '--skip-db-update', '-f', 'json', '-o', join(dir, 'no', 'such', 'r.json'), dir],
+      fixture,
+    );
     expect(badOutput.stderr).toContain('failed to create an output file');
   });
 });
@@ -57,7 +72,11 @@ describe('osv-scanner double: argv as osv-scanner v2 takes it', () => {
   test.each([
     [['scan', 'source', '--bogus', dir], 'flag provided but not defined: -bogus', 127],
     [['scan', 'source', '--format', 'xml', dir], 'unsupported format "xml" - must be one of: table, html', 127],
-    [['scan', 'source', '--download-offline-databases', dir], '--download-offline-databases can only be used when --offline-vulnerabilities is enabled', 127],
+    [
+      ['scan', 'source', '--download-offline-databases', dir],
+      '--download-offline-databases can only be used when --offline-vulnerabilities is enabled',
+      127,
+    ],
     [['scan', 'source', '-r', join(dir, 'missing')], 'no such file or directory', 127],
     [['scan', 'source', '--config', join(dir, 'missing.toml'), dir], 'failed to read config file', 127],
   ])('%j is rejected', (args, message, code) => {
@@ -68,11 +87,34 @@ describe('osv-scanner double: argv as osv-scanner v2 takes it', () => {
 
   test('exit codes: 0 clean, 1 findings (report still written), 128 no package sources', () => {
     const out = join(dir, 'osv.json');
-    expect(call('osv-scanner', ['scan', 'source', '-r', '--format', 'json', '--output-file', out, dir], fixture('empty-results.json')).code).toBe(0);
-    expect(call('osv-scanner', ['-r', '--format=json', '--output-file', out, dir], fixture('npm-package-lock-max-severity.json')).code).toBe(1);
-    expect(readFileSync(out, 'utf8')).toBe(readFileSync(fixture('npm-package-lock-max-severity.json').OSV_DOUBLE_FIXTURE, 'utf8'));
-    expect(call('osv-scanner', ['scan', 'source', '-r', dir], { ...fixture('empty-results.json'), OSV_DOUBLE_NO_PACKAGES: '1' }).code).toBe(128);
-    const deprecated = call('osv-scanner', ['scan', '--format', 'json', '--output', out, dir], fixture('empty-results.json'));
+    expect(
+      call(
+        'osv-scanner',
+        ['scan', 'source', '-r', '--format', 'json', '--output-file', out, dir],
+        fixture('empty-results.json'),
+      ).code,
+    ).toBe(0);
+    expect(
+      call(
+        'osv-scanner',
+        ['-r', '--format=json', '--output-file', out, dir],
+        fixture('npm-package-lock-max-severity.json'),
+      ).code,
+    ).toBe(1);
+    expect(readFileSync(out, 'utf8')).toBe(
+      readFileSync(fixture('npm-package-lock-max-severity.json').OSV_DOUBLE_FIXTURE, 'utf8'),
+    );
+    expect(
+      call('osv-scanner', ['scan', 'source', '-r', dir], {
+        ...fixture('empty-results.json'),
+        OSV_DOUBLE_NO_PACKAGES: '1',
+      }).code,
+    ).toBe(128);
+    const deprecated = call(
+      'osv-scanner',
+      ['scan', '--format', 'json', '--output', out, dir],
+      fixture('empty-results.json'),
+    );
     expect(deprecated.stderr).toContain('--output has been deprecated');
   });
 });
@@ -95,7 +137,9 @@ describe('syft double: argv as syft 1.x takes it', () => {
   test('-o FORMAT=FILE creates the parent directories and writes the SBOM', () => {
     const out = join(dir, 'deep', 'er', 'sbom.json');
     mkdirSync(join(dir, 'src'), { recursive: true });
-    expect(call('syft', ['scan', `dir:${join(dir, 'src')}`, '-o', `cyclonedx-json@1.5=${out}`, '-q'], fixture).code).toBe(0);
+    expect(
+      call('syft', ['scan', `dir:${join(dir, 'src')}`, '-o', `cyclonedx-json@1.5=${out}`, '-q'], fixture).code,
+    ).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(readFileSync(fixture.SYFT_DOUBLE_FIXTURE, 'utf8'));
   });
 });
