@@ -1,10 +1,25 @@
 // npm run bench: prints the suite's speed and size figures. Goals are printed beside the figures; nothing here
 // fails on a slow machine (these machines are noisy), and no test asserts a time.
+import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { benchPush } from './bench/push.ts';
 
 console.log(`golden-image benchmark, ${new Date().toISOString()}`);
 console.log(
   `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}\n`,
 );
+
+console.log('## push-layout and promote-tags');
 for (const line of await benchPush()) console.log(line);
+
+// The report benchmark measures each mode in a fresh process of its own.
+console.log('\n## report gating (scan-layout / scan-repo)');
+const scan = spawnSync(
+  process.execPath,
+  [...process.execArgv, fileURLToPath(new URL('bench-scan.ts', import.meta.url))],
+  {
+    stdio: 'inherit',
+  },
+);
+if (scan.status !== 0) process.exitCode = 1;
