@@ -65,8 +65,20 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
   }
 
   await ctx.group(`Move ${tags.length} tags with ${engine.name}`, async () => {
-    for (const tag of tags) {
-      await engine.tagDigest(input.image, input.digest, tag);
+    const moved: string[] = [];
+    for (const [i, tag] of tags.entries()) {
+      try {
+        await engine.tagDigest(input.image, input.digest, tag);
+      } catch (error) {
+        // Tags move one by one: name exactly which ones moved and which kept their old digest.
+        const [failed, ...untouched] = tags.slice(i).map((t) => tagRef(input.image, t));
+        throw new UserError(
+          `${(error as Error).message}\nMoved to ${input.digest}: ${moved.join(', ') || 'none'}.\n` +
+            `Not moved: ${[failed, ...untouched].join(', ')} (${failed} unchanged unless the registry applied the failed write; ` +
+            'the rest were not attempted). Re-run the job to finish the promotion.',
+        );
+      }
+      moved.push(tagRef(input.image, tag));
       ctx.info(`${tagRef(input.image, tag)} -> ${input.digest}`);
     }
   });
@@ -103,6 +115,7 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
         refs.map((ref) => [ref, input.digest]),
       ),
       '',
+      ...(engine instanceof Skopeo ? [`${engine.retries} retries of transient registry errors.\n`] : []),
     ].join('\n'),
   );
 }
@@ -117,7 +130,11 @@ async function chooseEngine(
     engine === 'imagetools' ||
     (engine === 'auto' && options.tlsVerify && (await Imagetools.available(ctx.runner, ctx.env)));
   if (!useImagetools) {
-    const skopeo = new Skopeo(ctx.runner, { ...options, env: ctx.env });
+    const skopeo = new Skopeo(ctx.runner, {
+      ...options,
+      env: ctx.env,
+      onRetry: (message) => ctx.info(`Retrying: ${message}`),
+    });
     await skopeo.version();
     return skopeo;
   }

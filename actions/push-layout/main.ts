@@ -17,7 +17,7 @@ import {
   tagRef,
   verifyLayout,
 } from '@golden-image/oci';
-import { authFileFor, registryInputSpec, Skopeo } from '@golden-image/registry';
+import { authFileFor, claimTags, registryInputSpec, Skopeo, takenMessage } from '@golden-image/registry';
 
 export const inputs = {
   'layout-path': requiredString('the layout-path output of build-oci'),
@@ -37,7 +37,12 @@ export async function main(ctx: ActionContext): Promise<void> {
   const input = parseInputs(inputs, ctx.input);
   const tags = resolveTags(input.tags, input.image);
   const authFile = authFileFor(ctx, input.image, input.username, input.password);
-  const skopeo = new Skopeo(ctx.runner, { tlsVerify: input['tls-verify'], authFile, env: ctx.env });
+  const skopeo = new Skopeo(ctx.runner, {
+    tlsVerify: input['tls-verify'],
+    authFile,
+    env: ctx.env,
+    onRetry: (message) => ctx.info(`Retrying: ${message}`),
+  });
 
   const layout = await ctx.group('Verify the layout', async () => {
     const verified = await verifyLayout(input['layout-path'], input.digest);
@@ -66,10 +71,13 @@ export async function main(ctx: ActionContext): Promise<void> {
   });
 
   await ctx.group(`Push with skopeo ${version}`, async () => {
-    const [first, ...rest] = tags as [string, ...string[]];
-    await skopeo.pushLayout(layout.path, input.image, first);
-    // The blobs are in the registry now: the other tags are manifest writes that move no layers.
-    for (const tag of rest) await skopeo.tagDigest(input.image, layout.digest, tag);
+    // By digest first: a failed or interrupted push leaves no tag behind, and a re-run uploads only what is missing.
+    await skopeo.pushLayoutToDigest(layout.path, input.image, layout.digest);
+    // The blobs are in the registry now: tags are manifest writes that move no layers (see claimTags for races).
+    await claimTags(skopeo, input.image, layout.digest, tags, {
+      allowOverwrite: input['allow-overwrite'],
+      log: (message) => ctx.info(message),
+    });
   });
 
   const refs = tags.map((tag) => tagRef(input.image, tag));
@@ -77,7 +85,9 @@ export async function main(ctx: ActionContext): Promise<void> {
     const wrong: string[] = [];
     for (const ref of [digestRef(input.image, layout.digest), ...refs]) {
       const found = await skopeo.digestOf(ref);
-      if (found !== layout.digest) wrong.push(`${ref} resolves to ${found ?? 'nothing'}`);
+      if (found !== undefined && found !== layout.digest && refs.includes(ref))
+        wrong.push(takenMessage(ref, found, layout.digest, input.image));
+      else if (found !== layout.digest) wrong.push(`${ref} resolves to ${found ?? 'nothing'}`);
       else ctx.info(`${ref} -> ${found}`);
     }
     if (wrong.length > 0) {
@@ -104,6 +114,7 @@ export async function main(ctx: ActionContext): Promise<void> {
       md.table(['platform', 'manifest'], Object.entries(platforms)),
       '',
       `${layout.blobCount} blobs, ${layout.totalBytes} bytes; ${layout.manifests.filter((m) => m.attestation).length} attestation manifests pushed alongside.\n`,
+      `${skopeo.retries} retries of transient registry errors.\n`,
     ].join('\n'),
   );
 }

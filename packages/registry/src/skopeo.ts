@@ -5,15 +5,31 @@ import { lastLines, type ToolRunner, UserError } from '@golden-image/kit';
 import { digestRef, sha256Digest, tagRef } from '@golden-image/oci';
 import semver from 'semver';
 import type { TagEngine } from './client.js';
+import { classifyFailure, type Failure, type RetryPolicy, withRetries } from './retry.js';
 
 export interface RegistryOptions {
   /** false for a plain-HTTP or self-signed local registry. */
   tlsVerify: boolean;
   /** A private auth file (see authFileFor); otherwise skopeo's own lookup applies. */
   authFile?: string;
-  /** skopeo's own retries for network errors. */
+  /** skopeo's own retries for network errors (default 0: retry.ts retries, counts and logs instead). */
   retryTimes?: number;
+  /** Bounds of the retries around each skopeo invocation (retry.ts). */
+  retry?: Partial<RetryPolicy>;
+  /** Called with one line per retry, naming the error. */
+  onRetry?: (message: string) => void;
   env?: NodeJS.ProcessEnv;
+}
+
+/** A skopeo failure, with whether it was transient (worth trying again later). */
+export class SkopeoError extends UserError {
+  override name = 'UserError';
+  constructor(
+    message: string,
+    readonly failure: Failure,
+  ) {
+    super(message);
+  }
 }
 
 /** The oldest skopeo with `--preserve-digests` (ubuntu-22.04 runners ship 1.4.1, which lacks it). */
@@ -22,6 +38,8 @@ export const MIN_SKOPEO = '1.6.0';
 /** skopeo, the suite's registry client: copies layouts and tags by digest and reads manifests back. */
 export class Skopeo implements TagEngine {
   readonly name = 'skopeo';
+  /** Invocations repeated after a transient failure, since this object was made. */
+  retries = 0;
   constructor(
     private readonly runner: ToolRunner,
     private readonly options: RegistryOptions,
@@ -51,18 +69,32 @@ export class Skopeo implements TagEngine {
     );
   }
 
-  /** Points IMAGE:TAG at IMAGE@DIGEST. Every blob is already there, so no layer moves. */
-  async tagDigest(image: string, digest: string, tag: string): Promise<void> {
+  /** Copies every manifest of the layout to IMAGE@DIGEST: everything lands in the registry, no tag is written. */
+  async pushLayoutToDigest(layoutPath: string, image: string, digest: string): Promise<void> {
+    await this.copy(
+      [...this.destFlags()],
+      `oci:${layoutPath}`,
+      `docker://${digestRef(image, digest)}`,
+      `Pushing the layout to ${digestRef(image, digest)}`,
+    );
+  }
+
+  /**
+   * Points IMAGE:TAG at IMAGE@DIGEST. Every blob is already there, so no layer moves. `once`: no retry, the
+   * caller retries (push-layout's tag claim re-checks the tag before each write).
+   */
+  async tagDigest(image: string, digest: string, tag: string, options: { once?: boolean } = {}): Promise<void> {
     await this.copy(
       [...this.srcFlags(), ...this.destFlags()],
       `docker://${digestRef(image, digest)}`,
       `docker://${tagRef(image, tag)}`,
       `Tagging ${digestRef(image, digest)} as ${tag}`,
+      options.once,
     );
   }
 
   /** The digest of the manifest REF resolves to (sha256 of its exact bytes), or undefined when it does not exist. */
-  async digestOf(ref: string): Promise<string | undefined> {
+  async digestOf(ref: string, options: { once?: boolean } = {}): Promise<string | undefined> {
     const args = [
       ...this.globalFlags(),
       'inspect',
@@ -72,15 +104,19 @@ export class Skopeo implements TagEngine {
       ...this.authFlags('--authfile'),
       `docker://${ref}`,
     ];
-    const result = await this.runner.run('skopeo', args, { silent: true, env: this.options.env });
+    const run = () => this.runner.run('skopeo', args, { silent: true, env: this.options.env });
+    const result = options.once
+      ? { ...(await run()), tries: 1 }
+      : await this.retrying(run, (r) => r.exitCode === 0 || isNotFound(r.exitCode, r.stderr), `Reading ${ref}`);
     if (result.exitCode === 0) return sha256Digest(result.stdout);
     if (isNotFound(result.exitCode, result.stderr)) return undefined;
-    throw new UserError(
-      `Reading ${ref} from the registry failed (skopeo exit ${result.exitCode}): ${lastLines(result.stderr)}${hint(result.stderr)}`,
+    throw new SkopeoError(
+      `Reading ${ref} from the registry failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hint(result.stderr)}`,
+      classifyFailure(result.stderr),
     );
   }
 
-  private async copy(flags: string[], source: string, dest: string, what: string): Promise<void> {
+  private async copy(flags: string[], source: string, dest: string, what: string, once = false): Promise<void> {
     const args = [
       ...this.globalFlags(),
       'copy',
@@ -91,12 +127,37 @@ export class Skopeo implements TagEngine {
       source,
       dest,
     ];
-    const result = await this.runner.run('skopeo', args, { env: this.options.env });
+    const run = () => this.runner.run('skopeo', args, { env: this.options.env });
+    const result = once ? { ...(await run()), tries: 1 } : await this.retrying(run, (r) => r.exitCode === 0, what);
     if (result.exitCode !== 0) {
-      throw new UserError(
-        `${what} failed (skopeo exit ${result.exitCode}): ${lastLines(result.stderr)}${hint(result.stderr)}`,
+      throw new SkopeoError(
+        `${what} failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hint(result.stderr)}`,
+        classifyFailure(result.stderr),
       );
     }
+  }
+
+  private async retrying<T extends { exitCode: number; stderr: string }>(
+    attempt: () => Promise<T>,
+    accept: (result: T) => boolean,
+    what: string,
+  ): Promise<T & { tries: number }> {
+    let tries = 1;
+    const result = await withRetries(attempt, accept, {
+      policy: this.options.retry,
+      onRetry: ({ retry, attempts, failure, delayMs, message }) => {
+        tries++;
+        this.retries++;
+        this.options.onRetry?.(
+          `${what}: ${failure.reason} (${message}); retry ${retry} of ${attempts - 1} in ${(delayMs / 1000).toFixed(1)} s`,
+        );
+      },
+    });
+    return { ...result, tries };
+  }
+
+  private triesNote(tries: number): string {
+    return tries > 1 ? `, after ${tries} attempts` : '';
   }
 
   private globalFlags(): string[] {
@@ -106,7 +167,7 @@ export class Skopeo implements TagEngine {
   }
 
   private retryFlags(): string[] {
-    return ['--retry-times', String(this.options.retryTimes ?? 3)];
+    return ['--retry-times', String(this.options.retryTimes ?? 0)];
   }
 
   private tlsFlag(flag: string): string[] {

@@ -1,4 +1,5 @@
 export { createTestContext, everythingPrinted, type Recorded } from './context.js';
+export { type FaultKind, type FaultProxy, type FaultProxyOptions, startFaultProxy } from './fault-proxy.js';
 export { repoRoot, tempDir, thirdParty, untarBuildxLayout } from './fixtures.js';
 export { type BuiltLayout, buildLayout, type LayoutSpec } from './layout-builder.js';
 export { parseOutputFile, runBundledAction, type StepResult } from './local-runner.js';

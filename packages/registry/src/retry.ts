@@ -1,0 +1,138 @@
+/**
+ * Bounded retries around one skopeo invocation.
+ *
+ * Measured with the fault proxy (packages/testkit/src/fault-proxy.ts) against skopeo 1.9.3, one fault injected
+ * into one request of a `copy --all` of a two-platform layout and of an `inspect --raw`:
+ * - 500, 502, 503: NOT retried by skopeo, whatever `--retry-times` says: it exits 1 at once ("failed to read from
+ *   destination repository x: 503 (Service Unavailable)", "received unexpected HTTP status: 500 Internal Server
+ *   Error", "pinging container registry H: invalid status code from registry 502 (Bad Gateway)").
+ * - 429 with `Retry-After: 1`: retried inside containers/image's HTTP client (it sleeps Retry-After and repeats the
+ *   request), even with `--retry-times 0`; the copy succeeds about 1 s later and nothing is printed. Only a
+ *   registry that keeps answering 429 makes skopeo fail ("too many requests to registry").
+ * - A dropped connection ("Head \"http://…\": EOF", "read: connection reset by peer") and "connection refused":
+ *   retried by `--retry-times N` (the whole copy again, after 1 s, 2 s, 4 s…), not retried with 0.
+ * So skopeo alone survives only 429s and dropped connections. This layer runs skopeo with `--retry-times 0` and
+ * retries every transient failure itself, so each retry is bounded, backed off with jitter, counted and logged.
+ * A repeated `skopeo copy` is safe: blobs already in the registry are found by HEAD and not uploaded again, and
+ * manifests are written by content (same bytes, same digest).
+ */
+
+export interface RetryPolicy {
+  /** Attempts in total, the first one included. */
+  attempts: number;
+  /** Delay before the first retry; doubled for each further one (plus jitter), capped at maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this is not waited for: the failure is reported instead. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  attempts: 5,
+  baseDelayMs: 400,
+  maxDelayMs: 5_000,
+  maxRetryAfterMs: 10_000,
+};
+
+export interface Failure {
+  transient: boolean;
+  /** A short name of the error, for the retry log line. */
+  reason: string;
+  retryAfterMs?: number;
+}
+
+/** The line that says why skopeo failed (its `level=fatal` message), or the last non-empty line. */
+export function fatalLine(stderr: string): string {
+  const lines = stderr.split('\n').filter((line) => line.trim() !== '');
+  const fatal = lines.filter((line) => /level=fatal/.test(line)).at(-1) ?? lines.at(-1) ?? '';
+  const message = /msg="((?:[^"\\]|\\.)*)"/.exec(fatal)?.[1];
+  return (message ?? fatal).replace(/\\"/g, '"').trim();
+}
+
+const PERMANENT: [RegExp, string][] = [
+  [/unauthorized|authentication required|\b401\b|\b403\b|denied|forbidden/i, 'authentication refused'],
+  [/manifest unknown|name unknown|blob unknown|not found|\b404\b/i, 'not found'],
+  [
+    /digest did not match|does not match|mismatch|DIGEST_INVALID|MANIFEST_INVALID|preserv\w* digests?/i,
+    'digest mismatch',
+  ],
+  [/x509|certificate|server gave HTTP response to HTTPS client/i, 'TLS setup'],
+];
+
+const TRANSIENT: [RegExp, string][] = [
+  [/\b429\b|too many requests|TOOMANYREQUESTS/i, '429 Too Many Requests'],
+  [/\b500\b|Internal Server Error/i, '500 Internal Server Error'],
+  [/\b502\b|Bad Gateway/i, '502 Bad Gateway'],
+  [/\b503\b|Service Unavailable/i, '503 Service Unavailable'],
+  [/\b504\b|Gateway Time-?out/i, '504 Gateway Timeout'],
+  [/connection reset|broken pipe/i, 'connection reset'],
+  [/connection refused/i, 'connection refused'],
+  [/\bEOF\b/, 'connection dropped (EOF)'],
+  [/timeout|timed out|deadline exceeded/i, 'timeout'],
+  [/no route to host|network is unreachable|temporary failure in name resolution|server misbehaving/i, 'network'],
+];
+
+/** Decides from skopeo's stderr whether a failure is worth retrying. Unknown failures are not retried. */
+export function classifyFailure(stderr: string): Failure {
+  // URLs, digests and ports carry numbers that must not read as status codes.
+  const line = fatalLine(stderr)
+    .replace(/[a-z]+:\/\/\S+/gi, 'URL')
+    .replace(/sha256:[0-9a-f]+/gi, 'DIGEST')
+    .replace(/[\w.-]+:\d+/g, 'HOST');
+  for (const [pattern, reason] of PERMANENT) if (pattern.test(line)) return { transient: false, reason };
+  for (const [pattern, reason] of TRANSIENT) {
+    if (!pattern.test(line)) continue;
+    const seconds = /retry[- ]after:?\s*(\d+)/i.exec(stderr)?.[1];
+    // skopeo does not print Retry-After; a 429 that reaches us already outlasted its own waits: wait at least 1 s.
+    const retryAfterMs = seconds ? Number(seconds) * 1000 : reason.startsWith('429') ? 1000 : undefined;
+    return { transient: true, reason, retryAfterMs };
+  }
+  return { transient: false, reason: 'error' };
+}
+
+/** Exponential backoff with "equal jitter": half the step fixed, half random; Retry-After is a lower bound. */
+export function backoffMs(policy: RetryPolicy, retry: number, retryAfterMs = 0, random = Math.random): number {
+  const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+  return Math.max(Math.round(step / 2 + (random() * step) / 2), retryAfterMs);
+}
+
+export interface RetryEvent {
+  /** The retry about to happen, 1-based. */
+  retry: number;
+  attempts: number;
+  failure: Failure;
+  delayMs: number;
+  /** What failed, for the log line. */
+  message: string;
+}
+
+export interface RetryOptions {
+  policy?: Partial<RetryPolicy>;
+  onRetry?: (event: RetryEvent) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `attempt` until it exits 0, fails permanently, or the attempts are used up, and returns the last result
+ * (the caller turns a failure into its own error message).
+ */
+export async function withRetries<T extends { exitCode: number; stderr: string }>(
+  attempt: () => Promise<T>,
+  accept: (result: T) => boolean,
+  options: RetryOptions = {},
+): Promise<T> {
+  const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
+  const sleep = options.sleep ?? sleepFor;
+  for (let n = 1; ; n++) {
+    const result = await attempt();
+    if (accept(result) || n >= policy.attempts) return result;
+    const failure = classifyFailure(result.stderr);
+    if (!failure.transient) return result;
+    if ((failure.retryAfterMs ?? 0) > policy.maxRetryAfterMs) return result;
+    const delayMs = backoffMs(policy, n, failure.retryAfterMs);
+    options.onRetry?.({ retry: n, attempts: policy.attempts, failure, delayMs, message: fatalLine(result.stderr) });
+    await sleep(delayMs);
+  }
+}
