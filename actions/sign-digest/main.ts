@@ -69,6 +69,7 @@ export async function main(ctx: ActionContext, deps: { fetchIdToken?: IdTokenFet
   }
   if (!key) requireGithubOidc(ctx.env);
   else if (ctx.env.COSIGN_PASSWORD) ctx.secret(ctx.env.COSIGN_PASSWORD);
+  else ctx.info('COSIGN_PASSWORD is not set: cosign will use an empty key password.');
 
   const cosign = await ensureTool(ctx, request);
   const references = inputs['policy-image-references'];
