@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from '@jest/globals';
 import { Ajv } from 'ajv';
@@ -148,6 +148,14 @@ describe('Kyverno ClusterPolicy', () => {
       expect(myEntry.rekor).toEqual(theirEntry.rekor);
       expect(myEntry.issuer).toBe(theirEntry.issuer);
     }
+  });
+
+  test('every example in examples/kyverno validates too', () => {
+    const dir = fileURLToPath(new URL('../../../examples/kyverno/', import.meta.url));
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const file of files)
+      expect(`${file}: ${errorsOf(parse(readFileSync(`${dir}${file}`, 'utf8')))}`).toBe(`${file}: `);
   });
 
   test('a policy name is a DNS label of at most 63 characters, distinct per image', () => {
