@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import {
   type ActionContext,
   booleanInput,
-  checkedString,
   enumInput,
   inputProblem,
   listInput,
@@ -13,10 +12,11 @@ import {
   show,
   UserError,
 } from '@golden-image/kit';
-import { digestProblem, imageProblem } from '@golden-image/oci';
+import { digestInput, imageInput } from '@golden-image/oci';
 import {
   defaultImageReferences,
   type IdTokenFetcher,
+  isKmsUri,
   registryFlags,
   requireGithubOidc,
   type SignDigestResult,
@@ -28,8 +28,8 @@ const noWhitespace = (what: string) => (value: string) =>
   /\s/.test(value) ? `${what} must not contain whitespace, got ${show(value)}` : undefined;
 
 const SPEC = {
-  image: checkedString(imageProblem, 'the image repository, for example ghcr.io/owner/app'),
-  digest: checkedString(digestProblem, 'the digest to sign, for example the digest output of push-layout'),
+  image: imageInput(),
+  digest: digestInput(),
   'bundle-format': enumInput(['legacy', 'new'] as const, 'legacy'),
   recursive: booleanInput(true),
   key: optionalString(),
@@ -69,7 +69,7 @@ export async function main(ctx: ActionContext, deps: { fetchIdToken?: IdTokenFet
   }
   if (!key) requireGithubOidc(ctx.env);
   else if (ctx.env.COSIGN_PASSWORD) ctx.secret(ctx.env.COSIGN_PASSWORD);
-  else ctx.info('COSIGN_PASSWORD is not set: cosign will use an empty key password.');
+  else if (!isKmsUri(key)) ctx.info('COSIGN_PASSWORD is not set: cosign will use an empty key password.');
 
   const cosign = await ensureTool(ctx, request);
   const references = inputs['policy-image-references'];
