@@ -121,6 +121,37 @@ describe('keyless signing (GitHub OIDC)', () => {
     expect(recorded.outputs).toEqual({});
   });
 
+  test('a signature that does not reach the registry: verify finds none for the digest, and the step fails', async () => {
+    const box = await keyless();
+    box.env.COSIGN_DOUBLE_LOSE_SIGNATURES = '1';
+    const { error, recorded } = await runSignDigest({}, box);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error?.message).toContain(`Signature check failed for ${ref}: it has no signature at all`);
+    expect(error?.message).toContain('no signatures found');
+    expect(box.calls().map((argv) => argv[0])).toEqual(['version', 'sign', 'verify']);
+    expect(recorded.outputs).toEqual({});
+  });
+
+  test("an identity with shell metacharacters (a git ref may hold ' and $): the verify command still pastes", async () => {
+    const nasty = "octo-org/app/.github/workflows/release.yml@refs/heads/it's-$(touch pwned)-`id`";
+    const box = await keyless({ ...directClaims(), job_workflow_ref: nasty });
+    const { error, recorded } = await runSignDigest({}, box);
+    expect(error).toBeUndefined();
+    expect(recorded.outputs['certificate-identity']).toBe(`https://github.com/${nasty}`);
+    const command = recorded.outputs['verify-command'] ?? '';
+    const pasted = spawnSync('sh', ['-c', command], { env: box.env, encoding: 'utf8', cwd: box.dir });
+    expect(pasted.status).toBe(0);
+    expect(existsSync(join(box.dir, 'pwned'))).toBe(false);
+    expect(box.calls().at(-1)).toEqual([
+      'verify',
+      '--certificate-identity',
+      `https://github.com/${nasty}`,
+      '--certificate-oidc-issuer',
+      ISSUER,
+      ref,
+    ]);
+  });
+
   test('verify: false skips the check with a warning', async () => {
     const box = await keyless();
     const { error, recorded } = await runSignDigest({ verify: 'false' }, box);
