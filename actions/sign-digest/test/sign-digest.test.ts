@@ -152,6 +152,15 @@ describe('keyless signing (GitHub OIDC)', () => {
     ]);
   });
 
+  test('the token endpoint refusing the request token: a clear error, nothing signed', async () => {
+    const box = await keyless();
+    box.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = 'wrong';
+    const { error } = await runSignDigest({}, box);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error?.message).toMatch(/^Requesting the GitHub OIDC token failed \(HTTP 401\)/);
+    expect(box.calls()).toEqual([['version']]);
+  });
+
   test('verify: false skips the check with a warning', async () => {
     const box = await keyless();
     const { error, recorded } = await runSignDigest({ verify: 'false' }, box);

@@ -1,3 +1,5 @@
+import { HttpClient } from '@actions/http-client';
+import { BearerCredentialHandler } from '@actions/http-client/lib/auth';
 import { UserError } from '@golden-image/kit';
 
 export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
@@ -19,22 +21,32 @@ export function requireGithubOidc(env: NodeJS.ProcessEnv): void {
   );
 }
 
-/** What @actions/core's getIDToken does, reading the request URL and token from the given env instead of process.env. */
+/**
+ * What @actions/core's getIDToken does (same HTTP client, so proxies and retries behave alike), reading the request
+ * URL and token from the given env instead of process.env. The token is a secret: the caller masks it.
+ */
 export const fetchGithubIdToken: IdTokenFetcher = async (env, audience) => {
   requireGithubOidc(env);
-  const url = new URL(env.ACTIONS_ID_TOKEN_REQUEST_URL ?? '');
-  url.searchParams.set('audience', audience);
-  const response = await fetch(url, {
-    headers: { Authorization: `Bearer ${env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}`, Accept: 'application/json' },
-  });
-  if (!response.ok) {
-    throw new UserError(`Requesting the GitHub OIDC token failed: HTTP ${response.status} ${response.statusText}`);
+  const client = new HttpClient(
+    'actions/oidc-client',
+    [new BearerCredentialHandler(env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? '')],
+    {
+      allowRetries: true,
+      maxRetries: 10,
+    },
+  );
+  const url = `${env.ACTIONS_ID_TOKEN_REQUEST_URL}&audience=${encodeURIComponent(audience)}`;
+  let value: unknown;
+  try {
+    value = (await client.getJson<{ value?: unknown }>(url)).result?.value;
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    throw new UserError(
+      `Requesting the GitHub OIDC token failed${status ? ` (HTTP ${status})` : ''}: ${(error as Error).message}`,
+    );
   }
-  const body = (await response.json()) as { value?: unknown };
-  if (typeof body.value !== 'string' || body.value === '') {
-    throw new UserError('The GitHub OIDC token response has no "value"');
-  }
-  return body.value;
+  if (typeof value !== 'string' || value === '') throw new UserError('The GitHub OIDC token response has no "value"');
+  return value;
 };
 
 /** The JWT payload, decoded without checking the signature: it only predicts the certificate identity. */
