@@ -58,17 +58,21 @@ export async function verifySignature(
   const expected =
     signer.key !== undefined ? `the key ${signer.key}` : `identity ${signer.identity} and issuer ${signer.issuer}`;
   if (result.exitCode !== 0) {
-    const why =
-      result.exitCode === 10 || /no signatures found/.test(result.stderr)
-        ? 'it has no signature at all'
-        : result.exitCode === 12 || /no matching signatures/.test(result.stderr)
-          ? 'it is signed, but no signature matches'
-          : `cosign verify exited with code ${result.exitCode}`;
+    const why = reason(result.exitCode, result.stderr);
     throw new UserError(
       `Signature check failed for ${options.imageRef}: ${why} (expected ${expected}).\ncosign said: ${lastLines(result.stderr, 3)}`,
     );
   }
   return { signatures: countSignatures(result.stdout.toString('utf8')), args };
+}
+
+/** cosign's legacy-path verify exit codes (cmd/cosign/errors/exit_codes.go), with the message as a fallback. */
+function reason(exitCode: number, stderr: string): string {
+  if (exitCode === 10 || /no signatures found/.test(stderr)) return 'it has no signature at all';
+  if (exitCode === 12 || /no matching signatures/.test(stderr)) return 'it is signed, but no signature matches';
+  if (exitCode === 11) return 'the image was not found in the registry';
+  if (exitCode === 13) return 'its signature carries no certificate';
+  return `cosign verify exited with code ${exitCode}`;
 }
 
 function countSignatures(stdout: string): number {
