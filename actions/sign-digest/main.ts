@@ -27,7 +27,7 @@ import { ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
 const noWhitespace = (what: string) => (value: string) =>
   /\s/.test(value) ? `${what} must not contain whitespace, got ${show(value)}` : undefined;
 
-const SPEC = {
+export const inputs = {
   image: imageInput(),
   digest: digestInput(),
   'bundle-format': enumInput(['legacy', 'new'] as const, 'legacy'),
@@ -47,9 +47,9 @@ const SPEC = {
 
 /** `fetchIdToken` is for tests; the action fetches the token from the runner as @actions/core does. */
 export async function main(ctx: ActionContext, deps: { fetchIdToken?: IdTokenFetcher } = {}): Promise<void> {
-  const inputs = parseInputs(SPEC, ctx.input);
-  const key = inputs.key;
-  if (key && (inputs['certificate-identity'] || inputs['certificate-oidc-issuer'])) {
+  const input = parseInputs(inputs, ctx.input);
+  const key = input.key;
+  if (key && (input['certificate-identity'] || input['certificate-oidc-issuer'])) {
     throw new UserError(
       inputProblem(
         'key',
@@ -57,9 +57,9 @@ export async function main(ctx: ActionContext, deps: { fetchIdToken?: IdTokenFet
       ),
     );
   }
-  const request = toolRequest('cosign', inputs);
+  const request = toolRequest('cosign', input);
   // With install-tools: false the version is only known once cosign runs; signDigest checks it then.
-  if (inputs['bundle-format'] === 'new' && request.install && Number((request.version ?? '2').split('.')[0]) < 3) {
+  if (input['bundle-format'] === 'new' && request.install && Number((request.version ?? '2').split('.')[0]) < 3) {
     throw new UserError(
       inputProblem(
         'bundle-format',
@@ -72,24 +72,24 @@ export async function main(ctx: ActionContext, deps: { fetchIdToken?: IdTokenFet
   else if (!isKmsUri(key)) ctx.info('COSIGN_PASSWORD is not set: cosign will use an empty key password.');
 
   const cosign = await ensureTool(ctx, request);
-  const references = inputs['policy-image-references'];
+  const references = input['policy-image-references'];
   const result = await signDigest(ctx, cosign, {
-    image: inputs.image,
-    digest: inputs.digest,
-    bundleFormat: inputs['bundle-format'],
-    recursive: inputs.recursive,
+    image: input.image,
+    digest: input.digest,
+    bundleFormat: input['bundle-format'],
+    recursive: input.recursive,
     key,
-    verify: inputs.verify,
-    identity: inputs['certificate-identity'],
-    issuer: inputs['certificate-oidc-issuer'],
-    imageReferences: references.length > 0 ? references : defaultImageReferences(inputs.image),
-    identityMatch: inputs['policy-identity-match'],
-    policyFile: inputs['kyverno-policy-file'] ?? join(ctx.tempDir, 'sign-digest', 'kyverno-clusterpolicy.yaml'),
-    registryFlags: registryFlags({ tlsVerify: inputs['tls-verify'] }),
+    verify: input.verify,
+    identity: input['certificate-identity'],
+    issuer: input['certificate-oidc-issuer'],
+    imageReferences: references.length > 0 ? references : defaultImageReferences(input.image),
+    identityMatch: input['policy-identity-match'],
+    policyFile: input['kyverno-policy-file'] ?? join(ctx.tempDir, 'sign-digest', 'kyverno-clusterpolicy.yaml'),
+    registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
     fetchIdToken: deps.fetchIdToken,
   });
 
-  ctx.output('digest', inputs.digest);
+  ctx.output('digest', input.digest);
   ctx.output('signature', result.signature);
   ctx.output('certificate-identity', result.identity ?? '');
   ctx.output('certificate-oidc-issuer', result.issuer ?? '');
@@ -97,7 +97,7 @@ export async function main(ctx: ActionContext, deps: { fetchIdToken?: IdTokenFet
   ctx.output('verify-command', result.verifyCommand);
   ctx.output('kyverno-policy', result.policyFile);
   ctx.info(`Signed ${result.imageRef}; verify with: ${result.verifyCommand}`);
-  await ctx.summary(summary(result, inputs['bundle-format']));
+  await ctx.summary(summary(result, input['bundle-format']));
 }
 
 function summary(result: SignDigestResult, bundleFormat: string): string {
