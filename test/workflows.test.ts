@@ -4,6 +4,13 @@ import { join } from 'node:path';
 import { repoRoot } from '@golden-image/testkit';
 import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
+import * as buildOci from '../actions/build-oci/main.js';
+import * as chain from '../actions/chain/main.js';
+import * as promoteTags from '../actions/promote-tags/main.js';
+import * as pushLayout from '../actions/push-layout/main.js';
+import * as scanLayout from '../actions/scan-layout/main.js';
+import * as scanRepo from '../actions/scan-repo/main.js';
+import * as signDigest from '../actions/sign-digest/main.js';
 
 type Step = { uses?: string; with?: Record<string, unknown> };
 type Job = { steps?: Step[]; permissions?: unknown; uses?: string };
@@ -95,5 +102,34 @@ describe('actions and docs', () => {
       }
     }
     expect(checked).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('each action.yml declares exactly the inputs its main() reads', () => {
+  const modules: Record<string, { inputs: Record<string, unknown> }> = {
+    '.': chain,
+    'build-oci': buildOci,
+    'promote-tags': promoteTags,
+    'push-layout': pushLayout,
+    'scan-layout': scanLayout,
+    'scan-repo': scanRepo,
+    'sign-digest': signDigest,
+  };
+  test('every action is covered', () => {
+    expect(
+      Object.keys(modules)
+        .filter((name) => name !== '.')
+        .sort(),
+    ).toEqual([...actionNames].sort());
+  });
+  test.each(Object.keys(modules))('%s', async (name) => {
+    const { inputs } = modules[name] as { inputs: Record<string, unknown> };
+    expect(Object.keys(actionYml(name).inputs ?? {}).sort()).toEqual(Object.keys(inputs).sort());
+  });
+  test('the root action is in action-docs.md with every input and output', () => {
+    const action = actionYml('.');
+    const docs = read('action-docs.md');
+    for (const key of [...Object.keys(action.inputs ?? {}), ...Object.keys(action.outputs ?? {})])
+      expect(docs).toContain(`\`${key}\``);
   });
 });

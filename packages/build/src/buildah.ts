@@ -61,22 +61,13 @@ export function buildahArgs(
     registriesConf?: string;
     signaturePolicy?: string;
   },
-): { build: string[]; push: string[] } {
+): { builds: string[][]; push: string[] } {
   const global = ['--root', storage.root, '--runroot', storage.runroot, '--storage-driver', 'vfs'];
   if (storage.registriesConf) global.push('--registries-conf', storage.registriesConf);
   const policy = storage.signaturePolicy ? ['--signature-policy', storage.signaturePolicy] : [];
-  const build = [
-    ...global,
-    'build',
-    '--isolation',
-    'chroot',
-    '--format',
-    'oci',
-    '--platform',
-    request.platforms.join(','),
-    '--manifest',
-    storage.manifest,
-  ];
+  // One build per platform, in the order asked, into the same list: given several platforms at once, buildah builds
+  // them in parallel and adds each as it finishes, so the index order (and so its digest) would vary run to run.
+  const build = ['--isolation', 'chroot', '--format', 'oci', '--manifest', storage.manifest];
   build.push(...policy);
   if (request.timestamp !== undefined) build.push('--timestamp', String(request.timestamp));
   if (request.file) build.push('--file', request.file);
@@ -86,6 +77,7 @@ export function buildahArgs(
   for (const value of request.labels) build.push('--label', value);
   for (const value of request.annotations) build.push('--annotation', value);
   build.push(request.context);
+  const builds = request.platforms.map((platform) => [...global, 'build', '--platform', platform, ...build]);
   // --all is explicit: it defaulted to false before buildah 1.38, which would push the list without its images.
   const push = [
     ...global,
@@ -99,7 +91,7 @@ export function buildahArgs(
     ...policy,
   ];
   push.push(storage.manifest, `oci:${request.layoutPath}`);
-  return { build, push };
+  return { builds, push };
 }
 
 /** buildx's `id=X,env=VAR` is spelled `id=X,type=env,src=VAR` in every buildah release. */
@@ -116,8 +108,8 @@ function firstExisting(paths: string[]): string | undefined {
 /**
  * Builds with buildah into an OCI layout, needing no daemon: vfs storage under ctx.tempDir, chroot isolation,
  * every platform into one manifest list, then `manifest push --all` to `oci:DIR`. The layout is verified and
- * must be the list buildah reports pushing (`--digestfile`). Note: buildah builds platforms in parallel and adds
- * each to the list as it finishes, so the order of the index (and so its digest) can differ between runs.
+ * must be the list buildah reports pushing (`--digestfile`). Platforms are built one after another in the order
+ * asked, so the index order is stable and, with a fixed timestamp, so is the digest.
  */
 export async function buildWithBuildah(ctx: BuildContext, options: BuildahOptions): Promise<BuildResult> {
   const request: BuildRequest = {
@@ -177,9 +169,13 @@ export async function buildWithBuildah(ctx: BuildContext, options: BuildahOption
   }
   const args = buildahArgs(request, storage);
   try {
-    const build = await ctx.runner.run('buildah', args.build, { env: ctx.env });
-    if (build.exitCode !== 0)
-      throw new UserError(`buildah build failed (exit ${build.exitCode}): ${lastLines(build.stderr)}`);
+    for (const [i, buildArgs] of args.builds.entries()) {
+      const build = await ctx.runner.run('buildah', buildArgs, { env: ctx.env });
+      if (build.exitCode !== 0)
+        throw new UserError(
+          `buildah build for ${request.platforms[i]} failed (exit ${build.exitCode}): ${lastLines(build.stderr)}`,
+        );
+    }
     const push = await ctx.runner.run('buildah', args.push, { env: ctx.env });
     if (push.exitCode !== 0)
       throw new UserError(
