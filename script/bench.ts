@@ -3,6 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { benchBundles } from './bench/bundles.ts';
+import { benchLayoutVerification } from './bench/layout.ts';
 import { benchPush } from './bench/push.ts';
 
 console.log(`golden-image benchmark, ${new Date().toISOString()}`);
@@ -12,6 +14,12 @@ console.log(
 
 console.log('## push-layout and promote-tags');
 for (const line of await benchPush()) console.log(line);
+
+console.log('\n## layout verification');
+for (const line of await benchLayoutVerification()) console.log(line);
+
+console.log('\n## bundles');
+for (const line of benchBundles()) console.log(line);
 
 // The report benchmark measures each mode in a fresh process of its own.
 console.log('\n## report gating (scan-layout / scan-repo)');
