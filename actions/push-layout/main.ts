@@ -76,6 +76,7 @@ export async function main(ctx: ActionContext): Promise<void> {
     // The blobs are in the registry now: tags are manifest writes that move no layers (see claimTags for races).
     await claimTags(skopeo, input.image, layout.digest, tags, {
       allowOverwrite: input['allow-overwrite'],
+      write: (tag) => skopeo.pushLayout(layout.path, input.image, tag, { once: true }),
       log: (message) => ctx.info(message),
     });
   });

@@ -1,6 +1,6 @@
 import { UserError } from '@golden-image/kit';
 import { digestRef, tagRef } from '@golden-image/oci';
-import { backoffMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { backoffMs, type RetryPolicy } from './retry.js';
 import { type Skopeo, SkopeoError } from './skopeo.js';
 
 /**
@@ -11,6 +11,8 @@ export const TAG_SETTLE_MS = 1500;
 
 export interface ClaimOptions {
   allowOverwrite: boolean;
+  /** One attempt at pointing TAG at the digest (no retries: the claim re-checks the tag before each attempt). */
+  write: (tag: string) => Promise<void>;
   settleMs?: number;
   policy?: Partial<RetryPolicy>;
   log: (message: string) => void;
@@ -44,7 +46,7 @@ export async function claimTags(
   tags: string[],
   options: ClaimOptions,
 ): Promise<{ claimed: string[] }> {
-  const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
+  const policy = { ...skopeo.retryPolicy, ...options.policy };
   const settleMs = options.settleMs ?? TAG_SETTLE_MS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const claimed: string[] = [];
@@ -52,6 +54,7 @@ export async function claimTags(
     const ref = tagRef(image, tag);
     const spans: number[] = [];
     let fresh = true;
+    const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       const start = performance.now();
       let current: string | undefined;
@@ -61,12 +64,18 @@ export async function claimTags(
         if (current !== digest && current !== undefined && !options.allowOverwrite)
           throw new UserError(takenMessage(ref, current, digest, image));
         writing = current !== digest;
-        if (writing) await skopeo.tagDigest(image, digest, tag, { once: true });
+        if (writing) await options.write(tag);
       } catch (error) {
-        if (!(error instanceof SkopeoError) || !error.failure.transient || attempt >= policy.attempts) throw error;
+        const delayMs = error instanceof SkopeoError ? backoffMs(policy, attempt, error.failure.retryAfterMs) : 0;
+        if (
+          !(error instanceof SkopeoError) ||
+          !error.failure.transient ||
+          attempt >= policy.attempts ||
+          Date.now() + delayMs - started > policy.maxTotalMs
+        )
+          throw error;
         // The write may have landed although its answer was lost: its span counts.
         if (writing) spans.push(performance.now() - start);
-        const delayMs = backoffMs(policy, attempt, error.failure.retryAfterMs);
         skopeo.retries++;
         options.log(
           `Claiming ${ref}: ${error.failure.reason}; re-checking the tag and retrying (${attempt} of ${policy.attempts - 1}) in ${(delayMs / 1000).toFixed(1)} s`,

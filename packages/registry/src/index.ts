@@ -11,6 +11,7 @@ export {
   fatalLine,
   type RetryEvent,
   type RetryPolicy,
+  retryPolicyFrom,
   withRetries,
 } from './retry.js';
 export { MIN_SKOPEO, type RegistryOptions, Skopeo, SkopeoError } from './skopeo.js';
