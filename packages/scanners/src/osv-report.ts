@@ -1,5 +1,6 @@
-import { UserError } from '@golden-image/kit';
+import type { UserError } from '@golden-image/kit';
 import type { Finding } from './finding.js';
+import { parseReportJson, unreadableReport } from './report-json.js';
 import { emptyCounts, type Severity, type SeverityCounts, severityFromScore } from './severity.js';
 
 export interface OsvGateOptions {
@@ -157,16 +158,9 @@ export function looseCompare(a: string, b: string): number {
 }
 
 export function parseOsvJson(text: string, source: string): unknown {
-  if (text.trim() === '') throw unreadable(source, 'the file is empty');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw unreadable(source, `it is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
+  return parseReportJson('OSV-Scanner', text, source);
 }
 
 function unreadable(source: string, why: string): UserError {
-  return new UserError(
-    `The OSV-Scanner report ${source} cannot be read: ${why}. The scan did not complete, so the gate cannot pass.`,
-  );
+  return unreadableReport('OSV-Scanner', source, why);
 }

@@ -1,5 +1,6 @@
-import { UserError } from '@golden-image/kit';
+import type { UserError } from '@golden-image/kit';
 import { type Finding, splitFixedVersions } from './finding.js';
+import { parseReportJson, unreadableReport } from './report-json.js';
 import { emptyCounts, isSeverity, type Severity, type SeverityCounts } from './severity.js';
 import type { IgnoreRules } from './trivy-ignore.js';
 
@@ -112,18 +113,10 @@ export function gateTrivyReport(report: unknown, source: string, options: TrivyG
   return gate;
 }
 
-/** Parses a report file's text; a crash that left no JSON is an error, never an empty report. */
 export function parseTrivyJson(text: string, source: string): unknown {
-  if (text.trim() === '') throw unreadable(source, 'the file is empty');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw unreadable(source, `it is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
+  return parseReportJson('Trivy', text, source);
 }
 
 function unreadable(source: string, why: string): UserError {
-  return new UserError(
-    `The Trivy report ${source} cannot be read: ${why}. The scan did not complete, so the gate cannot pass.`,
-  );
+  return unreadableReport('Trivy', source, why);
 }
