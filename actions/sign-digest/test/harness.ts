@@ -1,24 +1,15 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createTestContext } from '@golden-image/testkit';
+import { DOUBLES_BIN as DOUBLES } from '../../../test/doubles/lib/harness.js';
 import { main } from '../main.js';
 
-export const DOUBLES = fileURLToPath(new URL('../../../test/doubles/bin', import.meta.url));
+export { useDoublesOnPath as putDoublesOnPath } from '../../../test/doubles/lib/harness.js';
 export const COSIGN = join(DOUBLES, 'cosign');
 export const digest = `sha256:${'5e'.repeat(32)}`;
 export const otherDigest = `sha256:${'0d'.repeat(32)}`;
 export const image = 'registry.example.com/octo-org/app';
-
-/** ExecRunner looks tools up on this process's PATH: the double must come first there. */
-export function putDoublesOnPath(): () => void {
-  const saved = process.env.PATH;
-  process.env.PATH = `${DOUBLES}:${saved}`;
-  return () => {
-    process.env.PATH = saved;
-  };
-}
 
 export interface Sandbox {
   dir: string;
