@@ -1,5 +1,7 @@
 // Hostile OCI layouts: links out of the layout, a descriptor digest that walks up the tree, huge (sparse) files,
 // deep and wide index graphs. Each is small on disk.
+
+import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   mkdirSync,
@@ -29,7 +31,12 @@ export type HostileLayouts = Record<
   | 'hugeBlob'
   | 'nested'
   | 'wide'
-  | 'diamond',
+  | 'fifoBlob'
+  | 'fifoIndex'
+  | 'hugeMarker'
+  | 'unsafeSize'
+  | 'lyingSize'
+  | 'jsonBomb',
   HostileLayout
 >;
 
@@ -125,11 +132,51 @@ export async function hostileLayouts(): Promise<HostileLayouts> {
   const fake = { mediaType: OCI_MANIFEST, digest: sha256Digest('absent'), size: 1 };
   const wide = pointAt(wideDir, blob(wideDir, OCI_INDEX, index(Array.from({ length: 20_000 }, () => fake))));
 
-  // A diamond: A lists B 200 times, B lists C 200 times; walking every path would visit 40,000 descriptors.
-  const diamondDir = emptyLayout();
-  const c = blob(diamondDir, OCI_INDEX, index([]));
-  const b = blob(diamondDir, OCI_INDEX, index(Array.from({ length: 200 }, () => c)));
-  const diamond = pointAt(diamondDir, blob(diamondDir, OCI_INDEX, index(Array.from({ length: 200 }, () => b))));
+  // A layer that is a FIFO: a naive reader would block forever on it.
+  const fifoBlob = await realLayout();
+  const fifoLayer = largestBlob(fifoBlob.path);
+  unlinkSync(fifoLayer);
+  execFileSync('mkfifo', [fifoLayer]);
 
-  return { symlinkBlob, symlinkDir, symlinkIndex, traversalDigest, hugeIndex, hugeBlob, nested, wide, diamond };
+  // index.json itself a FIFO.
+  const fifoIndexDir = emptyLayout();
+  execFileSync('mkfifo', [join(fifoIndexDir, 'index.json')]);
+  const fifoIndex = { path: fifoIndexDir, digest: sha256Digest('fifo') };
+
+  // oci-layout of 1 GiB, sparse.
+  const hugeMarkerDir = emptyLayout();
+  sparseFile(hugeMarkerDir, 'oci-layout', 1024 * MiB);
+  const hugeMarker = { path: hugeMarkerDir, digest: sha256Digest('marker') };
+
+  // A descriptor size beyond 2^53.
+  const unsafeDir = emptyLayout();
+  const unsafeSize = pointAt(unsafeDir, { mediaType: OCI_INDEX, digest: sha256Digest('unsafe'), size: 2 ** 60 });
+
+  // A manifest blob whose descriptor says 300 bytes while the file is 2 GiB (sparse).
+  const lyingDir = emptyLayout();
+  const lyingDigest = sha256Digest('lying');
+  sparseFile(join(lyingDir, 'blobs', 'sha256'), lyingDigest.slice(7), 2048 * MiB);
+  const lyingSize = pointAt(lyingDir, { mediaType: OCI_INDEX, digest: lyingDigest, size: 300 });
+
+  // index.json of 1.5 million nested arrays (just under the 4 MiB limit).
+  const bombDir = emptyLayout();
+  writeFileSync(join(bombDir, 'index.json'), `${'['.repeat(1_500_000)}${']'.repeat(1_500_000)}`);
+  const jsonBomb = { path: bombDir, digest: sha256Digest('bomb') };
+
+  return {
+    symlinkBlob,
+    symlinkDir,
+    symlinkIndex,
+    traversalDigest,
+    hugeIndex,
+    hugeBlob,
+    nested,
+    wide,
+    fifoBlob,
+    fifoIndex,
+    hugeMarker,
+    unsafeSize,
+    lyingSize,
+    jsonBomb,
+  };
 }

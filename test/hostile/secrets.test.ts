@@ -240,6 +240,64 @@ describe('OIDC token (sign-digest keyless, crafted-token server)', () => {
   });
 });
 
+describe('the whole chain with a registry password and a cosign key password', () => {
+  test('built, scanned, pushed, signed, promoted: both secrets registered before their first use, neither printed', async () => {
+    const run = await runInProcess(
+      'chain',
+      {
+        ...pushInputs(authRegistry.host),
+        image: `${authRegistry.host}/secrets/chain`,
+        context: SAMPLE_IMAGE,
+        'rolling-tags': 'latest',
+        key: keyPair.key,
+        'scan-repo': 'false',
+        builder: 'buildah',
+        'install-tools': 'false',
+      },
+      { ...env, COSIGN_PASSWORD: KEY_PASSWORD },
+    );
+    expect(run.error).toBeUndefined();
+    expect(run.recorded.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    registeredBeforeUse(run, PASSWORD);
+    registeredBeforeUse(run, Buffer.from(`${USER}:${PASSWORD}`).toString('base64'), /^run:skopeo/);
+    registeredBeforeUse(run, KEY_PASSWORD, /^run:cosign/);
+    expect(run.runner.calls.some((call) => call.args[0] === 'sign')).toBe(true);
+    expect(leaks(exposed(run), PASSWORD, USER)).toEqual([]);
+    expect(leaks(exposed(run), KEY_PASSWORD)).toEqual([]);
+    for (const call of run.runner.calls) {
+      expect(leaks(call.args.join(' '), PASSWORD, USER)).toEqual([]);
+      expect(leaks(call.args.join(' '), KEY_PASSWORD)).toEqual([]);
+    }
+  });
+});
+
+describe('an OIDC token our code refuses after fetching it', () => {
+  test('no job_workflow_ref claim: the error explains, and carries no part of the token', async () => {
+    const claims = { ...directClaims(), job_workflow_ref: undefined };
+    const server = await startTokenServer(claims);
+    try {
+      const run = await runInProcess(
+        'sign-digest',
+        {
+          image: `${registry.host}/secrets/app`,
+          digest: layout.digest,
+          'install-tools': 'false',
+          'tls-verify': 'false',
+        },
+        { ...env, ...server.env },
+      );
+      expect(run.error?.message).toMatch(/has no usable job_workflow_ref claim/);
+      const token = craftToken({ ...claims, aud: 'sigstore' });
+      registeredBeforeUse(run, token, /^run:cosign sign/);
+      expect(leaks(exposed(run), token)).toEqual([]);
+      for (const part of token.split('.')) expect(exposed(run)).not.toContain(part);
+      expect(run.runner.calls.filter((call) => call.args[0] === 'sign')).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 /** The runner's log minus the `::add-mask::` commands, which carry secrets to the runner on purpose. */
 function logWithoutMasks(step: StepResult): string {
   return step.log
@@ -257,12 +315,15 @@ function everythingTheRunnerSaw(step: StepResult, files: { output: string; summa
   ].join('\n');
 }
 
-/** `::add-mask::<secret>` came before the first group, i.e. before the action did anything. */
-function maskedFirst(step: StepResult, secret: string): void {
+/**
+ * `::add-mask::<secret>` came before the first line matching `before`: by default the first group, i.e. before the
+ * action did anything; for the auth file's base64, before the first group that talks to the registry.
+ */
+function maskedFirst(step: StepResult, secret: string, before: RegExp = /^::group::/): void {
   const lines = step.log.split('\n');
   const mask = lines.indexOf(`::add-mask::${secret}`);
   expect(mask).toBeGreaterThanOrEqual(0);
-  const firstGroup = lines.findIndex((line) => line.startsWith('::group::'));
+  const firstGroup = lines.findIndex((line) => before.test(line));
   if (firstGroup !== -1) expect(mask).toBeLessThan(firstGroup);
 }
 
@@ -298,13 +359,26 @@ describe('bundled, as the runner runs them: the full log, GITHUB_OUTPUT and GITH
     ['push-layout', 'wrong password', () => pushInputs(authRegistry.host, `${PASSWORD}-bad`)],
     ['push-layout', 'registry down', () => pushInputs(downHost)],
     ['promote-tags', 'wrong password', () => promoteInputs(authRegistry.host, `${PASSWORD}-bad`)],
+    [
+      'chain',
+      'wrong password',
+      () => ({
+        ...pushInputs(authRegistry.host, `${PASSWORD}-bad`),
+        context: SAMPLE_IMAGE,
+        'rolling-tags': 'latest',
+        sign: 'false',
+        'scan-repo': 'false',
+        builder: 'buildah',
+        'install-tools': 'false',
+      }),
+    ],
   ] as const)('%s, %s: fails, and the password is only ever in ::add-mask::', async (action, _why, inputs) => {
     const given = inputs();
     const { step, files } = await bundled(action, given);
     expect(step.exitCode).toBe(1);
     expect(step.log).toMatch(/::error::/);
     maskedFirst(step, given.password);
-    maskedFirst(step, Buffer.from(`${USER}:${given.password}`).toString('base64'));
+    maskedFirst(step, Buffer.from(`${USER}:${given.password}`).toString('base64'), /^::group::(Check|Push|Move)/);
     expect(leaks(everythingTheRunnerSaw(step, files), given.password, USER)).toEqual([]);
     expect(step.outputs).toEqual({});
   });
