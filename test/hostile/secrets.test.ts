@@ -298,6 +298,44 @@ describe('an OIDC token our code refuses after fetching it', () => {
   });
 });
 
+describe('credentials inside a tool-mirror URL', () => {
+  // BUG (packages/tools/src/request.ts mirrorProblem + packages/tools/src/install.ts ensureTool): a tool-mirror such as
+  // https://user:token@mirror.example.com is accepted, and the full URL, token included, is printed in "Downloading
+  // … from <url>" and in the download error; nothing registers it as a secret. Proposed fix: refuse userinfo in
+  // mirrorProblem ("must not carry credentials: …"), or ctx.secret() the password part and print the URL with it
+  // replaced by ***.
+  test.failing('the mirror password is refused or masked, and never printed [known bug]', async () => {
+    const { createServer } = await import('node:http');
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.writeHead(404).end('not here');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const secret = 'M1rr0r-T0ken/value';
+    const saved = process.env.RUNNER_TOOL_CACHE;
+    process.env.RUNNER_TOOL_CACHE = tempDir('golden-image-secrets-toolcache-');
+    try {
+      const run = await runInProcess(
+        'scan-layout',
+        {
+          'layout-path': layout.path,
+          digest: layout.digest,
+          'tool-mirror': `http://mirror-user:${encodeURIComponent(secret)}@127.0.0.1:${port}`,
+        },
+        env,
+      );
+      expect(run.error).toBeDefined();
+      expect(leaks(exposed(run), secret)).toEqual([]);
+    } finally {
+      process.env.RUNNER_TOOL_CACHE = saved;
+      if (saved === undefined) delete process.env.RUNNER_TOOL_CACHE;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
 /** The runner's log minus the `::add-mask::` commands, which carry secrets to the runner on purpose. */
 function logWithoutMasks(step: StepResult): string {
   return step.log
