@@ -11,7 +11,6 @@ import {
   tempDir,
 } from '@golden-image/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import { main as pushLayout } from '../../push-layout/main.js';
 import { main } from '../main.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
@@ -41,19 +40,13 @@ afterAll(async () => {
 /** Reads straight from the registry, never through the proxy. */
 const direct = (ref: string) => new Skopeo(new RecordingRunner(), { tlsVerify: false }).digestOf(ref);
 
-/** Pushes a layout straight to the registry (no faults) under one tag. */
+/** Pushes a layout straight to the registry (no proxy, no faults) under each tag: test setup only. */
 async function pushDirect(built: BuiltLayout, repository: string, tags: string) {
-  const { ctx } = createTestContext({
-    'layout-path': built.path,
-    digest: built.digest,
-    image: `${registry.host}/${repository}`,
-    tags,
-    'tls-verify': 'false',
-  });
-  await pushLayout(ctx);
+  const skopeo = new Skopeo(new RecordingRunner(), { tlsVerify: false });
+  for (const tag of tags.split(',')) await skopeo.pushLayout(built.path, `${registry.host}/${repository}`, tag);
 }
 
-/** Registry-down tests wait a quarter of the real backoff: same attempts, same bounds, shorter test. */
+/** Faulty-registry tests wait a quarter of the real backoff (Retry-After still honoured): same attempts, shorter test. */
 const QUICK = { ...process.env, GOLDEN_IMAGE_RETRY_DELAY_SCALE: '0.25' };
 
 function promote(image: string, digest: string, env?: NodeJS.ProcessEnv) {
@@ -79,7 +72,7 @@ describe('promote-tags through a flaky registry', () => {
       const repository = `faults/promote-${seed}`;
       await pushDirect(layout, repository, `sha-${seed}`);
       proxy = await startFaultProxy({ targetPort: registry.port, rate: 0.05, seed });
-      const { run, recorded } = promote(`${proxy.host}/${repository}`, layout.digest);
+      const { run, recorded } = promote(`${proxy.host}/${repository}`, layout.digest, QUICK);
       await run();
       for (const tag of TAGS) expect(await direct(`${registry.host}/${repository}:${tag}`)).toBe(layout.digest);
       const count = Number(/(\d+) retries of transient registry errors/.exec(recorded.summary)?.[1]);

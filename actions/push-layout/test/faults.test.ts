@@ -37,7 +37,7 @@ function twoPlatforms(seed: string): Promise<BuiltLayout> {
   return buildLayout(tempDir(), { platforms: ['linux/amd64', 'linux/arm64'], layerSizes: [40_000], seed });
 }
 
-/** Registry-down tests wait a quarter of the real backoff: same attempts, same bounds, shorter test. */
+/** Faulty-registry tests wait a quarter of the real backoff (Retry-After still honoured): same attempts, shorter test. */
 const QUICK = { ...process.env, GOLDEN_IMAGE_RETRY_DELAY_SCALE: '0.25' };
 
 function push(layout: BuiltLayout, image: string, tags: string, env?: NodeJS.ProcessEnv) {
@@ -67,7 +67,7 @@ describe('push-layout through a flaky registry', () => {
     for (const seed of [11, 12, 13]) {
       proxy = await startFaultProxy({ targetPort: registry.port, rate: 0.05, seed });
       const repository = `faults/push-${seed}`;
-      const { run, recorded } = push(layout, `${proxy.host}/${repository}`, 'sha-1a2b3c4,v1.0.0');
+      const { run, recorded } = push(layout, `${proxy.host}/${repository}`, 'sha-1a2b3c4,v1.0.0', QUICK);
       await run();
       expect(recorded.outputs.digest).toBe(layout.digest);
       for (const ref of [`@${layout.digest}`, ':sha-1a2b3c4', ':v1.0.0'])
