@@ -567,7 +567,8 @@ async function check(c: Case): Promise<void> {
 describe('hostile input: refused with the exact error, nothing executed, pushed, signed or tagged', () => {
   test.each(cases.filter(([, c]) => !c.failing))('%s', (_name, c) => check(c));
   // Known bugs, reported to the project lead: these stay red (test.failing passes while the bug is there).
-  test.failing.each(cases.filter(([, c]) => c.failing))('%s [known bug]', (_name, c) => check(c));
+  const knownBugs = cases.filter(([, c]) => c.failing);
+  if (knownBugs.length > 0) test.failing.each(knownBugs)('%s [known bug]', (_name, c) => check(c));
 });
 
 const argvOf = (log: string, subcommand: string) =>
