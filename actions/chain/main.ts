@@ -13,7 +13,7 @@ import {
   UserError,
 } from '@golden-image/kit';
 import { expandTagTemplate, imageInput, resolveTags } from '@golden-image/oci';
-import { requireGithubOidc } from '@golden-image/signing';
+import { keyInput, requireGithubOidc } from '@golden-image/signing';
 import * as buildOci from '../build-oci/main.js';
 import * as promoteTags from '../promote-tags/main.js';
 import * as pushLayout from '../push-layout/main.js';
@@ -35,7 +35,7 @@ export const inputs = {
   'ignore-unfixed': booleanInput(false),
   'scan-repo': booleanInput(true),
   sign: booleanInput(true),
-  key: optionalString(),
+  key: keyInput(),
   'tls-verify': booleanInput(true),
   username: optionalString(),
   password: optionalString(),

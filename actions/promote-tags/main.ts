@@ -6,13 +6,12 @@ import {
   listInput,
   maskSecretInputs,
   md,
-  optionalString,
   parseInputs,
   UserError,
 } from '@golden-image/kit';
 import { digestInput, digestRef, expandTagTemplate, imageInput, resolveTags, tagRef } from '@golden-image/oci';
-import { authFileFor, Imagetools, registryInputSpec, Skopeo, type TagEngine } from '@golden-image/registry';
-import { registryFlags, signerOf, verifySignature } from '@golden-image/signing';
+import { Imagetools, registryInputSpec, Skopeo, type TagEngine, withAuthFile } from '@golden-image/registry';
+import { identityInput, issuerInput, keyInput, registryFlags, signerOf, verifySignature } from '@golden-image/signing';
 import { ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
 
 export const inputs = {
@@ -21,9 +20,9 @@ export const inputs = {
   tags: listInput({ required: 'the rolling tags to move, for example latest, nightly, nightly-{date}' }),
   engine: enumInput(['auto', 'skopeo', 'imagetools'], 'auto'),
   'require-signature': booleanInput(true),
-  'certificate-identity': optionalString(),
-  'certificate-oidc-issuer': optionalString(),
-  key: optionalString(),
+  'certificate-identity': identityInput(),
+  'certificate-oidc-issuer': issuerInput(),
+  key: keyInput(),
   ...registryInputSpec(),
   ...toolInputSpec('cosign'),
 };
@@ -39,85 +38,86 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
   });
   const tags = resolveTags(expanded, input.image);
   const signer = input['require-signature'] ? requiredSigner(input) : undefined;
-  const authFile = authFileFor(ctx, input.image, input.username, input.password);
-  const engine = await chooseEngine(ctx, input.engine, { tlsVerify: input['tls-verify'], authFile });
-  const imageRef = digestRef(input.image, input.digest);
+  return withAuthFile(ctx, input.image, input, async (authFile) => {
+    const engine = await chooseEngine(ctx, input.engine, { tlsVerify: input['tls-verify'], authFile });
+    const imageRef = digestRef(input.image, input.digest);
 
-  await ctx.group(`Check ${imageRef} is in the registry`, async () => {
-    const found = await engine.digestOf(imageRef);
-    if (found !== input.digest) {
-      throw new UserError(`${imageRef} is not in the registry: push it first (push-layout). No tag was moved.`);
-    }
-  });
-
-  if (signer) {
-    await ctx.group(`Verify the signature of ${imageRef}`, async () => {
-      const cosign = await ensureTool(ctx, toolRequest('cosign', input));
-      const verified = await verifySignature(ctx, cosign, {
-        imageRef,
-        ...signer,
-        registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
-      });
-      ctx.info(`${verified.signatures} matching signature(s) for ${imageRef}.`);
+    await ctx.group(`Check ${imageRef} is in the registry`, async () => {
+      const found = await engine.digestOf(imageRef);
+      if (found !== input.digest) {
+        throw new UserError(`${imageRef} is not in the registry: push it first (push-layout). No tag was moved.`);
+      }
     });
-  } else {
-    ctx.warning('require-signature is false: tags move without checking that the digest is signed.');
-  }
 
-  await ctx.group(`Move ${tags.length} tags with ${engine.name}`, async () => {
-    const moved: string[] = [];
-    for (const [i, tag] of tags.entries()) {
-      try {
-        await engine.tagDigest(input.image, input.digest, tag);
-      } catch (error) {
-        // Tags move one by one: name exactly which ones moved and which kept their old digest.
-        const [failed, ...untouched] = tags.slice(i).map((t) => tagRef(input.image, t));
+    if (signer) {
+      await ctx.group(`Verify the signature of ${imageRef}`, async () => {
+        const cosign = await ensureTool(ctx, toolRequest('cosign', input));
+        const verified = await verifySignature(ctx, cosign, {
+          imageRef,
+          ...signer,
+          registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
+        });
+        ctx.info(`${verified.signatures} matching signature(s) for ${imageRef}.`);
+      });
+    } else {
+      ctx.warning('require-signature is false: tags move without checking that the digest is signed.');
+    }
+
+    await ctx.group(`Move ${tags.length} tags with ${engine.name}`, async () => {
+      const moved: string[] = [];
+      for (const [i, tag] of tags.entries()) {
+        try {
+          await engine.tagDigest(input.image, input.digest, tag);
+        } catch (error) {
+          // Tags move one by one: name exactly which ones moved and which kept their old digest.
+          const [failed, ...untouched] = tags.slice(i).map((t) => tagRef(input.image, t));
+          throw new UserError(
+            `${(error as Error).message}\nMoved to ${input.digest}: ${moved.join(', ') || 'none'}.\n` +
+              `Not moved: ${[failed, ...untouched].join(', ')} (${failed} unchanged unless the registry applied the failed write; ` +
+              'the rest were not attempted). Re-run the job to finish the promotion.',
+          );
+        }
+        moved.push(tagRef(input.image, tag));
+        ctx.info(`${tagRef(input.image, tag)} -> ${input.digest}`);
+      }
+    });
+
+    const refs = tags.map((tag) => tagRef(input.image, tag));
+    await ctx.group('Read every tag back', async () => {
+      const wrong: string[] = [];
+      for (const ref of refs) {
+        const found = await engine.digestOf(ref);
+        if (found !== input.digest) wrong.push(`${ref} resolves to ${found ?? 'nothing'}`);
+        else ctx.info(`${ref} -> ${found}`);
+      }
+      if (wrong.length > 0) {
         throw new UserError(
-          `${(error as Error).message}\nMoved to ${input.digest}: ${moved.join(', ') || 'none'}.\n` +
-            `Not moved: ${[failed, ...untouched].join(', ')} (${failed} unchanged unless the registry applied the failed write; ` +
-            'the rest were not attempted). Re-run the job to finish the promotion.',
+          `Promoted tags do not resolve to ${input.digest}:\n${wrong.join('\n')}\n` +
+            (engine.name === 'imagetools'
+              ? 'imagetools create wraps a single-platform manifest in a new index with a new, unsigned digest: use engine: skopeo.'
+              : 'Another writer may have moved these tags at the same time; re-run the job.'),
         );
       }
-      moved.push(tagRef(input.image, tag));
-      ctx.info(`${tagRef(input.image, tag)} -> ${input.digest}`);
-    }
-  });
+    });
 
-  const refs = tags.map((tag) => tagRef(input.image, tag));
-  await ctx.group('Read every tag back', async () => {
-    const wrong: string[] = [];
-    for (const ref of refs) {
-      const found = await engine.digestOf(ref);
-      if (found !== input.digest) wrong.push(`${ref} resolves to ${found ?? 'nothing'}`);
-      else ctx.info(`${ref} -> ${found}`);
-    }
-    if (wrong.length > 0) {
-      throw new UserError(
-        `Promoted tags do not resolve to ${input.digest}:\n${wrong.join('\n')}\n` +
-          (engine.name === 'imagetools'
-            ? 'imagetools create wraps a single-platform manifest in a new index with a new, unsigned digest: use engine: skopeo.'
-            : 'Another writer may have moved these tags at the same time; re-run the job.'),
-      );
-    }
+    ctx.output('digest', input.digest);
+    ctx.output('tags', refs.join('\n'));
+    await ctx.summary(
+      [
+        md.heading('promote-tags'),
+        `Moved ${refs.length} tags to ${md.code(imageRef)} with ${engine.name}; each was read back and resolves to that digest.\n`,
+        signer
+          ? `The signature was verified first (${signer.key ? `key ${md.code(signer.key)}` : `identity ${md.code(signer.identity ?? '')}, issuer ${md.code(signer.issuer ?? '')}`}).\n`
+          : '**The signature was not checked** (require-signature: false).\n',
+        md.table(
+          ['tag', 'digest'],
+          refs.map((ref) => [ref, input.digest]),
+        ),
+        '',
+        ...(engine instanceof Skopeo ? [`${engine.retries} retries of transient registry errors.\n`] : []),
+      ].join('\n'),
+    );
   });
-
-  ctx.output('digest', input.digest);
-  ctx.output('tags', refs.join('\n'));
-  await ctx.summary(
-    [
-      md.heading('promote-tags'),
-      `Moved ${refs.length} tags to ${md.code(imageRef)} with ${engine.name}; each was read back and resolves to that digest.\n`,
-      signer
-        ? `The signature was verified first (${signer.key ? `key ${md.code(signer.key)}` : `identity ${md.code(signer.identity ?? '')}, issuer ${md.code(signer.issuer ?? '')}`}).\n`
-        : '**The signature was not checked** (require-signature: false).\n',
-      md.table(
-        ['tag', 'digest'],
-        refs.map((ref) => [ref, input.digest]),
-      ),
-      '',
-      ...(engine instanceof Skopeo ? [`${engine.retries} retries of transient registry errors.\n`] : []),
-    ].join('\n'),
-  );
 }
 
 async function chooseEngine(

@@ -6,17 +6,19 @@ import {
   inputProblem,
   listInput,
   md,
-  optionalCheckedString,
   optionalString,
   parseInputs,
-  show,
   UserError,
 } from '@golden-image/kit';
 import { digestInput, imageInput } from '@golden-image/oci';
 import {
   defaultImageReferences,
   type IdTokenFetcher,
+  identityInput,
   isKmsUri,
+  issuerInput,
+  keyInput,
+  noWhitespace,
   registryFlags,
   requireGithubOidc,
   type SignDigestResult,
@@ -24,20 +26,15 @@ import {
 } from '@golden-image/signing';
 import { ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
 
-const noWhitespace = (what: string) => (value: string) =>
-  /\s/.test(value) ? `${what} must not contain whitespace, got ${show(value)}` : undefined;
-
 export const inputs = {
   image: imageInput(),
   digest: digestInput(),
   'bundle-format': enumInput(['legacy', 'new'] as const, 'legacy'),
   recursive: booleanInput(true),
-  key: optionalString(),
+  key: keyInput(),
   verify: booleanInput(true),
-  'certificate-identity': optionalCheckedString(noWhitespace('the identity')),
-  'certificate-oidc-issuer': optionalCheckedString((value) =>
-    /^https:\/\/\S+$/.test(value) ? undefined : `must be an https:// URL, got ${show(value)}`,
-  ),
+  'certificate-identity': identityInput(),
+  'certificate-oidc-issuer': issuerInput(),
   'policy-image-references': listInput({ check: noWhitespace('an image reference pattern') }),
   'policy-identity-match': enumInput(['exact', 'any-ref'] as const, 'exact'),
   'kyverno-policy-file': optionalString(),

@@ -89,23 +89,24 @@ describe('no printed value can forge a workflow command', () => {
     expect(forgedLines(result.log)).toEqual([]);
   });
 
-  test('scan-layout: a sarif-file path holding the forged line', async () => {
+  test('scan-layout: a sarif-file path holding the forged line is refused, the error escaped', async () => {
     const workspace = tempDir('golden-image-commands-sarif-');
     const result = await step(
       'scan-layout',
       { 'layout-path': layout.path, digest: layout.digest, 'install-tools': 'false', 'sarif-file': `a\n${FORGED}` },
       { GITHUB_WORKSPACE: workspace },
     );
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode).toBe(1);
+    expect(result.log).toContain('Input "sarif-file"');
     expect(forgedLines(result.log)).toEqual([]);
   });
 
-  // BUG (packages/oci/src/layout.ts formatPlatform/platformManifest, printed by actions/scan-layout/main.ts:82-84 and
-  // :112 through ctx.info): the platform os/architecture/variant of a layout's index are printed raw, so a layout
-  // whose index says os "linux\n::warning …" forges workflow commands (annotations, ::add-mask::,
-  // ::stop-commands::) in the runner. Proposed fix: verifyLayout refuses platform fields outside [a-z0-9._-]+
-  // (the values OCI and Go use), naming the descriptor.
-  test.failing('scan-layout: a layout whose platform os carries the forged line [known bug]', async () => {
+  // Regression test for a fixed bug (packages/oci/src/layout.ts formatPlatform/platformManifest, printed by
+  // actions/scan-layout/main.ts:82-84 and :112 through ctx.info): the platform os/architecture/variant of a
+  // layout's index are printed raw, so a layout whose index says os "linux\n::warning …" forges workflow
+  // commands (annotations, ::add-mask::, ::stop-commands::) in the runner. Fixed by: verifyLayout refuses
+  // platform fields outside [a-z0-9._-]+ (the values OCI and Go use), naming the descriptor.
+  test('scan-layout: a layout whose platform os carries the forged line is refused', async () => {
     const hostile = hostilePlatformLayout();
     const result = await step('scan-layout', {
       'layout-path': hostile.path,
@@ -115,11 +116,12 @@ describe('no printed value can forge a workflow command', () => {
     expect(forgedLines(result.log)).toEqual([]);
   });
 
-  // BUG (actions/scan-repo/main.ts: "path" is optionalString(); printed raw by packages/scanners/src/osv-run.ts:22 and
-  // by @actions/exec's "[command]…" echo of the trivy/osv-scanner argv): a path with a newline forges workflow
-  // commands. Proposed fix: refuse control characters in scan-repo's path, osv-config, sarif-file, artifact-name,
-  // skip-dirs and trivyignores (controlProblem from packages/build, moved to kit), as build-oci already does.
-  test.failing('scan-repo: a path whose directory name carries the forged line [known bug]', async () => {
+  // Regression test for a fixed bug (actions/scan-repo/main.ts: "path" is optionalString(); printed raw by
+  // packages/scanners/src/osv-run.ts:22 and by @actions/exec's "[command]…" echo of the trivy/osv-scanner
+  // argv): a path with a newline forges workflow commands. Fixed by: refuse control characters in scan-repo's
+  // path, osv-config, sarif-file, artifact-name, skip-dirs and trivyignores (controlProblem from
+  // packages/build, moved to kit), as build-oci already does.
+  test('scan-repo: a path whose directory name carries the forged line is refused', async () => {
     const { workspace, dir } = hostileWorkspace();
     const result = await step(
       'scan-repo',
@@ -129,7 +131,7 @@ describe('no printed value can forge a workflow command', () => {
     expect(forgedLines(result.log)).toEqual([]);
   });
 
-  test('sign-digest: a kyverno-policy-file path holding the forged line', async () => {
+  test('sign-digest: a kyverno-policy-file path holding the forged line is refused, the error escaped', async () => {
     const dir = tempDir('golden-image-commands-policy-');
     const result = await step(
       'sign-digest',
@@ -143,16 +145,18 @@ describe('no printed value can forge a workflow command', () => {
       },
       { COSIGN_PASSWORD: 'commands' },
     );
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode).toBe(1);
+    expect(result.log).toContain('Input "kyverno-policy-file"');
     expect(forgedLines(result.log)).toEqual([]);
   });
 
-  // BUG (actions/promote-tags/main.ts: certificate-identity, certificate-oidc-issuer and key are optionalString()):
-  // unlike sign-digest, promote-tags takes an identity with a newline and hands it to cosign verify, whose argv
-  // @actions/exec echoes raw ("[command]…cosign verify --certificate-identity …"), forging a workflow command.
-  // Proposed fix: the checks sign-digest uses (no whitespace in the identity, an https:// issuer) and no whitespace
-  // or control characters in key, shared from packages/signing.
-  test.failing('promote-tags: a certificate-identity holding the forged line [known bug]', async () => {
+  // Regression test for a fixed bug (actions/promote-tags/main.ts: certificate-identity,
+  // certificate-oidc-issuer and key are optionalString()): unlike sign-digest, promote-tags takes an identity
+  // with a newline and hands it to cosign verify, whose argv @actions/exec echoes raw ("[command]…cosign verify
+  // --certificate-identity …"), forging a workflow command. Fixed by: the checks sign-digest uses (no
+  // whitespace in the identity, an https:// issuer) and no whitespace or control characters in key, shared from
+  // packages/signing.
+  test('promote-tags: a certificate-identity holding the forged line is refused', async () => {
     const image = `${registry.host}/commands/promote`;
     const pushed = await step('push-layout', {
       'layout-path': layout.path,
@@ -176,10 +180,11 @@ describe('no printed value can forge a workflow command', () => {
     expect(forgedLines(result.log)).toEqual([]);
   });
 
-  // BUG (actions/sign-digest/main.ts: key is optionalString(); a KMS URI is used as the verify key): a key with a
-  // newline reaches the "[command]" echo of cosign sign/verify and the "Signed …; verify with: …" info line raw.
-  // Proposed fix: refuse whitespace and control characters in key (sign-digest, promote-tags, chain).
-  test.failing('sign-digest: a KMS key URI holding the forged line [known bug]', async () => {
+  // Regression test for a fixed bug (actions/sign-digest/main.ts: key is optionalString(); a KMS URI is used as
+  // the verify key): a key with a newline reaches the "[command]" echo of cosign sign/verify and the "Signed …;
+  // verify with: …" info line raw. Fixed by: refuse whitespace and control characters in key (sign-digest,
+  // promote-tags, chain).
+  test('sign-digest: a KMS key URI holding the forged line is refused', async () => {
     const result = await step('sign-digest', {
       image: `${registry.host}/commands/app`,
       digest: layout.digest,

@@ -91,12 +91,13 @@ function codeSpans(markdown: string): string[] {
   return spans;
 }
 
-// BUG (packages/kit/src/summary.ts, code()): the fence is two backticks whenever the value holds any, so a value
-// holding a run of exactly two backticks closes the span early and the rest renders as markdown. A branch name
-// (git allows backticks) then injects markdown into the job summary through the certificate identity: here an image
-// that loads from any host. Proposed fix: fence with one backtick more than the longest run in the value, and pad
-// with a space on both sides when the value starts or ends with a backtick (CommonMark code spans).
-test.failing('a branch name holding `` stays inside its code span in the job summary [known bug]', async () => {
+// Regression test for a fixed bug (packages/kit/src/summary.ts, code()): the fence is two backticks whenever
+// the value holds any, so a value holding a run of exactly two backticks closes the span early and the rest
+// renders as markdown. A branch name (git allows backticks) then injects markdown into the job summary through
+// the certificate identity: here an image that loads from any host. Fixed by: fence with one backtick more than
+// the longest run in the value, and pad with a space on both sides when the value starts or ends with a
+// backtick (CommonMark code spans).
+test('a branch name holding `` stays inside its code span in the job summary', async () => {
   const injected = 'x``![pwned](https://evil.example/p.png)``y';
   const ref = `octo-org/app/.github/workflows/release.yml@refs/heads/${injected}`;
   const tokens = await startTokenServer({ ...directClaims(), workflow_ref: ref, job_workflow_ref: ref });

@@ -299,12 +299,12 @@ describe('an OIDC token our code refuses after fetching it', () => {
 });
 
 describe('credentials inside a tool-mirror URL', () => {
-  // BUG (packages/tools/src/request.ts mirrorProblem + packages/tools/src/install.ts ensureTool): a tool-mirror such as
-  // https://user:token@mirror.example.com is accepted, and the full URL, token included, is printed in "Downloading
-  // … from <url>" and in the download error; nothing registers it as a secret. Proposed fix: refuse userinfo in
-  // mirrorProblem ("must not carry credentials: …"), or ctx.secret() the password part and print the URL with it
-  // replaced by ***.
-  test.failing('the mirror password is refused or masked, and never printed [known bug]', async () => {
+  // Regression test for a fixed bug (packages/tools/src/request.ts mirrorProblem +
+  // packages/tools/src/install.ts ensureTool): a tool-mirror such as https://user:token@mirror.example.com is
+  // accepted, and the full URL, token included, is printed in "Downloading … from <url>" and in the download
+  // error; nothing registers it as a secret. Fixed by: refuse userinfo in mirrorProblem ("must not carry
+  // credentials: …"), or ctx.secret() the password part and print the URL with it replaced by ***.
+  test('the mirror password is refused or masked, and never printed', async () => {
     const { createServer } = await import('node:http');
     const requests: string[] = [];
     const server = createServer((req, res) => {
@@ -429,11 +429,11 @@ describe('bundled, as the runner runs them: the full log, GITHUB_OUTPUT and GITH
     expect(leaks(everythingTheRunnerSaw(step, files), PASSWORD, USER)).toEqual([]);
   });
 
-  // BUG (packages/registry/src/auth.ts authFileFor): the auth.json with base64 user:password is written to
+  // Regression test for a fixed bug (packages/registry/src/auth.ts authFileFor): the auth.json with base64 user:password is written to
   // RUNNER_TEMP and never removed, so every later step of the job (any third-party action) can read the registry
-  // password. Proposed fix: return a cleanup (or use try/finally in push-layout/promote-tags main) that deletes the
+  // password. Fixed by withAuthFile: return a cleanup (or use try/finally in push-layout/promote-tags main) that deletes the
   // golden-image-auth-* directory when the step ends, failed or not.
-  test.failing('push-layout leaves no credentials behind in RUNNER_TEMP once the step is over [known bug]', async () => {
+  test('push-layout leaves no credentials behind in RUNNER_TEMP once the step is over', async () => {
     const { step, files } = await bundled('push-layout', { ...pushInputs(authRegistry.host), tags: 'sha-1eft0ver' });
     expect(step.exitCode).toBe(0);
     expect(filesHolding(files.temp, secretForms(PASSWORD, USER))).toEqual([]);

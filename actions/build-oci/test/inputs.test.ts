@@ -42,7 +42,7 @@ const cases: { name: string; inputs: Record<string, string>; env?: NodeJS.Proces
   {
     name: 'build-arg with a control character',
     inputs: { 'build-args': 'A=x\u0007y' },
-    error: /Input "build-args": .*control character; .*cannot contain a newline/,
+    error: /Input "build-args": .*holds a newline or another control character; give one value per line/,
   },
   {
     name: 'label without =',

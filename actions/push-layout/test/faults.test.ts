@@ -88,13 +88,11 @@ describe('push-layout through a flaky registry', () => {
     proxy = await startFaultProxy({ targetPort: registry.port });
     proxy.down();
     const { run, recorded } = push(layout, `${proxy.host}/faults/down`, 'sha-down', QUICK);
-    const started = Date.now();
     await expect(run()).rejects.toThrow(
       new RegExp(
         `Reading localhost:\\d+/faults/down:sha-down from the registry failed \\(skopeo exit 1, after ${ATTEMPTS} attempts\\): .*503 \\(Service Unavailable\\)`,
       ),
     );
-    expect(Date.now() - started).toBeLessThan(DEFAULT_RETRY_POLICY.maxTotalMs);
     expect(recorded.logs.filter((line) => line.startsWith('Retrying: '))).toHaveLength(ATTEMPTS - 1);
     expect(await direct().digestOf(`${registry.host}/faults/down:sha-down`)).toBeUndefined();
     expect(existsSync(tagsDir('faults/down'))).toBe(false);

@@ -1,17 +1,11 @@
-import { show } from '@golden-image/kit';
+import { controlProblem, show } from '@golden-image/kit';
 
 /**
  * Checks of build-oci's list entries. Each returns a problem (phrased to follow `Input "x": `) or undefined.
  * Multi-value inputs are newline-separated, so one entry can hold commas but never a newline.
  */
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
-
-export function controlProblem(value: string): string | undefined {
-  if (!CONTROL.test(value)) return undefined;
-  return `${show(value)} holds a control character; entries are one per line, so a value cannot contain a newline (pass multi-line data as a secret file instead)`;
-}
+export { controlProblem };
 
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 

@@ -4,6 +4,7 @@ export { inputProblem, UserError } from './errors.js';
 export {
   booleanInput,
   checkedString,
+  controlProblem,
   enumInput,
   type InputSource,
   type InputSpec,

@@ -33,6 +33,18 @@ export function show(value: string): string {
   return shown;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/**
+ * A single value never holds a newline or another control character: printed in a log line, a newline would
+ * start a line the runner reads as a workflow command. List inputs are split on newlines first.
+ */
+export function controlProblem(value: string): string | undefined {
+  if (!CONTROL.test(value)) return undefined;
+  return `${show(value)} holds a newline or another control character; give one value per line`;
+}
+
 const TRUE = ['true', 'True', 'TRUE'];
 const FALSE = ['false', 'False', 'FALSE'];
 
@@ -48,12 +60,12 @@ export function booleanInput(defaultValue: boolean) {
 }
 
 export function requiredString(what: string) {
-  return z.string().min(1, `is required: ${what}`);
+  return checkedString(() => undefined, what);
 }
 
 /** A free-form optional string: '' means unset. */
 export function optionalString() {
-  return z.string().transform((raw) => (raw === '' ? undefined : raw));
+  return optionalCheckedString(() => undefined);
 }
 
 export function enumInput<const T extends readonly [string, ...string[]]>(values: T, defaultValue: T[number]) {
@@ -101,7 +113,7 @@ export function listInput(options: {
       return options.defaultValue ?? [];
     }
     for (const entry of entries) {
-      const problem = options.check?.(entry);
+      const problem = controlProblem(entry) ?? options.check?.(entry);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }
     return entries;
@@ -111,7 +123,7 @@ export function listInput(options: {
 /** A required string input checked by `check`, which returns a problem or undefined. */
 export function checkedString(check: (value: string) => string | undefined, required: string) {
   return z.string().transform((raw, ctx) => {
-    const problem = raw === '' ? `is required: ${required}` : check(raw);
+    const problem = raw === '' ? `is required: ${required}` : (controlProblem(raw) ?? check(raw));
     if (problem) {
       ctx.addIssue({ code: 'custom', message: problem });
       return z.NEVER;
@@ -124,7 +136,7 @@ export function checkedString(check: (value: string) => string | undefined, requ
 export function optionalCheckedString(check: (value: string) => string | undefined) {
   return z.string().transform((raw, ctx) => {
     if (raw === '') return undefined;
-    const problem = check(raw);
+    const problem = controlProblem(raw) ?? check(raw);
     if (problem) {
       ctx.addIssue({ code: 'custom', message: problem });
       return z.NEVER;

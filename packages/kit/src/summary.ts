@@ -9,9 +9,13 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** An inline code span that no value can close early: the fence is one backtick longer than any run inside. */
 export function code(value: string): string {
-  const fence = value.includes('`') ? '``' : '`';
-  return `${fence}${value.replace(/\r?\n/g, ' ')}${fence}`;
+  const text = value.replace(/\r?\n/g, ' ');
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
 }
 
 export function codeBlock(value: string, language = ''): string {

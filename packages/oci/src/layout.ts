@@ -104,8 +104,21 @@ export function platformDigests(manifests: readonly PlatformManifest[]): Record<
   return result;
 }
 
+const PLATFORM_FIELD = /^[a-z0-9._-]{1,64}$/;
+
+/** `os/architecture[/variant]`; fields are checked, since a platform is printed in logs and summaries. */
 export function formatPlatform(platform: Platform): string {
-  return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
+  const fields = [platform.os, platform.architecture, platform.variant].filter(
+    (field) => field !== undefined && field !== '',
+  );
+  for (const field of fields) {
+    if (typeof field !== 'string' || !PLATFORM_FIELD.test(field)) {
+      throw new UserError(
+        `A platform in the layout has the field ${show(String(field))}; platform fields are lowercase letters, digits, ".", "_" and "-".`,
+      );
+    }
+  }
+  return fields.join('/');
 }
 
 async function layoutRoot(dir: string): Promise<string> {
@@ -137,6 +150,8 @@ async function layoutRoot(dir: string): Promise<string> {
 
 class LayoutReader {
   readonly seen = new Set<string>();
+  /** Indexes already walked: one listed many times is read, hashed and descended once. */
+  private readonly walked = new Set<string>();
   totalBytes = 0;
   private descriptorCount = 0;
 
@@ -175,6 +190,8 @@ class LayoutReader {
       );
     }
     if (INDEX_TYPES.has(descriptor.mediaType)) {
+      if (this.walked.has(descriptor.digest)) return;
+      this.walked.add(descriptor.digest);
       const index = (await this.readJsonBlob(descriptor, LIMITS.manifestBytes)) as { manifests?: unknown };
       if (!Array.isArray(index.manifests))
         throw new UserError(`${this.blobName(descriptor)}: image index has no manifests list.`);
@@ -275,7 +292,7 @@ class LayoutReader {
       );
     }
     const path = await this.blobPath(descriptor);
-    const bytes = await readLimited(path, limit);
+    const bytes = await readLimited(path, descriptor.size);
     if (sha256Digest(bytes) !== descriptor.digest) {
       throw new UserError(
         `${this.root}: ${this.blobName(descriptor)} does not hash to its name: the blob was changed after the build.`,
@@ -309,13 +326,14 @@ async function readSmallFile(root: string, name: string, limit: number, missing:
     throw new UserError(`${path} must be a regular file, not a link or directory.`);
   if (info.size > limit)
     throw new UserError(`${path} is ${info.size} bytes; the limit is ${limit}. Refusing the layout.`);
-  return readLimited(path, limit);
+  return readLimited(path, info.size);
 }
 
 async function readLimited(path: string, limit: number): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.alloc(limit + 1);
+    // Only the bytes read are returned, so the buffer need not be zero-filled.
+    const buffer = Buffer.allocUnsafe(limit + 1);
     let length = 0;
     for (;;) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);

@@ -1,5 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { type ActionContext, UserError } from '@golden-image/kit';
 import { registryOf } from '@golden-image/oci';
 
@@ -30,4 +30,22 @@ export function authFileFor(
   const file = join(dir, 'auth.json');
   writeFileSync(file, JSON.stringify({ auths: { [registryOf(image)]: { auth } } }), { mode: 0o600 });
   return file;
+}
+
+/**
+ * Runs fn with the private auth file (or undefined when no credentials were given) and deletes the file when fn
+ * ends, however it ends: later steps of the job share RUNNER_TEMP and must not find the password there.
+ */
+export async function withAuthFile<T>(
+  ctx: ActionContext,
+  image: string,
+  credentials: { username?: string; password?: string },
+  fn: (authFile: string | undefined) => Promise<T>,
+): Promise<T> {
+  const file = authFileFor(ctx, image, credentials.username, credentials.password);
+  try {
+    return await fn(file);
+  } finally {
+    if (file) rmSync(dirname(file), { recursive: true, force: true });
+  }
 }

@@ -1,4 +1,4 @@
-export { authFileFor } from './auth.js';
+export { authFileFor, withAuthFile } from './auth.js';
 export { type ClaimOptions, claimTags, TAG_SETTLE_MS, takenMessage } from './claim.js';
 export type { TagEngine } from './client.js';
 export { Imagetools } from './imagetools.js';

@@ -1,4 +1,5 @@
 export { type BundleFormat, registryFlags, type Signer, signArgs, signatureLocation, verifyArgs } from './args.js';
+export { identityInput, issuerInput, keyInput, noWhitespace } from './inputs.js';
 export { isKmsUri, type PublicKey, publicKeyOf } from './key.js';
 export {
   anyRefPattern,

@@ -35,7 +35,7 @@ export async function runBundledAction(
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   const entry =
-    action === '.' ? join(repoRoot, 'dist', 'golden-image', 'index.js') : join(repoRoot, 'dist', action, 'index.js');
+    action === '.' ? join(repoRoot, 'dist', 'chain', 'index.js') : join(repoRoot, 'dist', action, 'index.js');
   const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const collect = (chunk: Buffer) => {

@@ -37,6 +37,10 @@ export function mirrorProblem(value: string): string | undefined {
   } catch {
     return `must be a base URL such as https://github.example.com, got ${show(value)}`;
   }
+  // A URL is printed in download logs and errors, so it must not carry a secret.
+  if (url.username || url.password) {
+    return 'must not carry a user name or password (it would be printed in the log); serve the mirror to the runner without credentials in the URL';
+  }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `must be an http(s) URL, got ${show(value)}`;
   if (url.search || url.hash) return `must be a base URL without query or fragment, got ${show(value)}`;
   return undefined;
