@@ -17,6 +17,8 @@ export interface ClaimOptions {
   policy?: Partial<RetryPolicy>;
   log: (message: string) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** A monotonic clock in milliseconds (tests pass their own). */
+  now?: () => number;
 }
 
 export function takenMessage(ref: string, other: string, digest: string, image: string): string {
@@ -49,14 +51,15 @@ export async function claimTags(
   const policy = { ...skopeo.retryPolicy, ...options.policy };
   const settleMs = options.settleMs ?? TAG_SETTLE_MS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const now = options.now ?? (() => performance.now());
   const claimed: string[] = [];
   for (const tag of tags) {
     const ref = tagRef(image, tag);
     const spans: number[] = [];
     let fresh = true;
-    const started = Date.now();
+    const started = now();
     for (let attempt = 1; ; attempt++) {
-      const start = performance.now();
+      const start = now();
       let current: string | undefined;
       let writing = false;
       try {
@@ -71,11 +74,11 @@ export async function claimTags(
           !(error instanceof SkopeoError) ||
           !error.failure.transient ||
           attempt >= policy.attempts ||
-          Date.now() + delayMs - started > policy.maxTotalMs
+          now() + delayMs - started > policy.maxTotalMs
         )
           throw error;
         // The write may have landed although its answer was lost: its span counts.
-        if (writing) spans.push(performance.now() - start);
+        if (writing) spans.push(now() - start);
         skopeo.retries++;
         options.log(
           `Claiming ${ref}: ${error.failure.reason}; re-checking the tag and retrying (${attempt} of ${policy.attempts - 1}) in ${(delayMs / 1000).toFixed(1)} s`,
@@ -92,7 +95,7 @@ export async function claimTags(
         options.log(`${ref} pointed at ${current}; overwritten because allow-overwrite is true.`);
         fresh = false;
       }
-      spans.push(performance.now() - start);
+      spans.push(now() - start);
       claimed.push(tag);
       break;
     }

@@ -5,9 +5,10 @@ const IMAGE = 'localhost:5000/app';
 const OURS = `sha256:${'a'.repeat(64)}`;
 const THEIRS = `sha256:${'b'.repeat(64)}`;
 
-/** A registry of tags in memory behind the two Skopeo calls claimTags makes. */
+/** A registry of tags in memory behind the two Skopeo calls claimTags makes, on a virtual clock. */
 function fakeSkopeo(tags: Record<string, string>, writeFaults: string[] = [], writeDelayMs = 0) {
   const calls: string[] = [];
+  const clock = { ms: 0 };
   const skopeo = {
     retries: 0,
     retryPolicy: { attempts: 4, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10, maxTotalMs: 10_000 },
@@ -18,13 +19,13 @@ function fakeSkopeo(tags: Record<string, string>, writeFaults: string[] = [], wr
   } as unknown as Skopeo;
   const write = async (tag: string) => {
     calls.push(`write ${tag}`);
-    await new Promise((resolve) => setTimeout(resolve, writeDelayMs));
+    clock.ms += writeDelayMs;
     const fault = writeFaults.shift();
     if (fault === 'landed-503') tags[tag] = OURS;
     if (fault) throw new SkopeoError(`write failed: ${fault}`, { transient: true, reason: fault });
     tags[tag] = OURS;
   };
-  return { skopeo, write, calls };
+  return { skopeo, write, calls, clock };
 }
 
 function claim(fake: ReturnType<typeof fakeSkopeo>, tags: string[], settleMs = 5) {
@@ -37,7 +38,9 @@ function claim(fake: ReturnType<typeof fakeSkopeo>, tags: string[], settleMs = 5
     log: (message) => logs.push(message),
     sleep: async (ms) => {
       slept.push(ms);
+      fake.clock.ms += ms;
     },
+    now: () => fake.clock.ms,
   });
   return { run, slept, logs };
 }
