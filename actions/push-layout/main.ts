@@ -1,6 +1,7 @@
 import {
   type ActionContext,
   booleanInput,
+  integerInput,
   listInput,
   maskSecretInputs,
   md,
@@ -17,7 +18,14 @@ import {
   tagRef,
   verifyLayout,
 } from '@golden-image/oci';
-import { claimTags, registryInputSpec, Skopeo, takenMessage, withAuthFile } from '@golden-image/registry';
+import {
+  claimTags,
+  registryInputSpec,
+  Skopeo,
+  TAG_SETTLE_MS,
+  takenMessage,
+  withAuthFile,
+} from '@golden-image/registry';
 
 export const inputs = {
   'layout-path': requiredString('the layout-path output of build-oci'),
@@ -25,6 +33,7 @@ export const inputs = {
   image: imageInput(),
   tags: listInput({ required: 'at least one immutable tag, for example sha-1a2b3c4' }),
   'allow-overwrite': booleanInput(false),
+  'tag-race-window-ms': integerInput(TAG_SETTLE_MS, 0, 60_000),
   ...registryInputSpec(),
 };
 
@@ -44,19 +53,23 @@ export async function main(ctx: ActionContext): Promise<void> {
       onRetry: (message) => ctx.info(`Retrying: ${message}`),
     });
 
-    const layout = await ctx.group('Verify the layout', async () => {
-      const verified = await verifyLayout(input['layout-path'], input.digest);
-      ctx.info(
-        `${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, ${verified.totalBytes} bytes, all present and intact.`,
-      );
-      return verified;
-    });
-    const version = await skopeo.version();
+    // Both local: the layout is verified before any network call, while skopeo reports its version.
+    const [layout, version] = await Promise.all([
+      ctx.group('Verify the layout', async () => {
+        const verified = await verifyLayout(input['layout-path'], input.digest);
+        ctx.info(
+          `${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, ${verified.totalBytes} bytes, all present and intact.`,
+        );
+        return verified;
+      }),
+      skopeo.version(),
+    ]);
 
     await ctx.group('Check the tags are free', async () => {
       const taken: string[] = [];
-      for (const tag of tags) {
-        const current = await skopeo.digestOf(tagRef(input.image, tag));
+      const currents = await Promise.all(tags.map((tag) => skopeo.digestOf(tagRef(input.image, tag))));
+      for (const [i, tag] of tags.entries()) {
+        const current = currents[i];
         if (current === undefined) ctx.info(`${tag}: new`);
         else if (current === layout.digest) ctx.info(`${tag}: already ${current} (re-run)`);
         else if (input['allow-overwrite'])
@@ -71,11 +84,14 @@ export async function main(ctx: ActionContext): Promise<void> {
     });
 
     await ctx.group(`Push with skopeo ${version}`, async () => {
-      // By digest first: a failed or interrupted push leaves no tag behind, and a re-run uploads only what is missing.
-      await skopeo.pushLayoutToDigest(layout.path, input.image, layout.digest);
+      // With the race guard on, the content goes up by digest first, so the timed tag writes are short manifest
+      // writes. Either way a failed push leaves no tag behind (skopeo writes the tag last), and a re-run uploads
+      // only what is missing.
+      if (input['tag-race-window-ms'] > 0) await skopeo.pushLayoutToDigest(layout.path, input.image, layout.digest);
       // The blobs are in the registry now: tags are manifest writes that move no layers (see claimTags for races).
       await claimTags(skopeo, input.image, layout.digest, tags, {
         allowOverwrite: input['allow-overwrite'],
+        settleMs: input['tag-race-window-ms'],
         write: (tag) => skopeo.pushLayout(layout.path, input.image, tag, { once: true }),
         log: (message) => ctx.info(message),
       });
@@ -84,8 +100,10 @@ export async function main(ctx: ActionContext): Promise<void> {
     const refs = tags.map((tag) => tagRef(input.image, tag));
     await ctx.group('Read every tag back', async () => {
       const wrong: string[] = [];
-      for (const ref of [digestRef(input.image, layout.digest), ...refs]) {
-        const found = await skopeo.digestOf(ref);
+      const all = [digestRef(input.image, layout.digest), ...refs];
+      const digests = await Promise.all(all.map((ref) => skopeo.digestOf(ref)));
+      for (const [i, ref] of all.entries()) {
+        const found = digests[i];
         if (found !== undefined && found !== layout.digest && refs.includes(ref))
           wrong.push(takenMessage(ref, found, layout.digest, input.image));
         else if (found !== layout.digest) wrong.push(`${ref} resolves to ${found ?? 'nothing'}`);

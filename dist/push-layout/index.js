@@ -41051,6 +41051,17 @@ function booleanInput(defaultValue) {
     return external_exports.NEVER;
   });
 }
+function integerInput(defaultValue, min, max) {
+  return external_exports.string().transform((raw, ctx) => {
+    if (raw === "") return defaultValue;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}, got ${show(raw)}` });
+      return external_exports.NEVER;
+    }
+    return value;
+  });
+}
 function requiredString(what) {
   return checkedString(() => void 0, what);
 }
@@ -44097,14 +44108,15 @@ async function claimTags(skopeo, image, digest, tags, options) {
   const policy = { ...skopeo.retryPolicy, ...options.policy };
   const settleMs = options.settleMs ?? TAG_SETTLE_MS;
   const sleep = options.sleep ?? ((ms) => new Promise((resolve2) => setTimeout(resolve2, ms)));
+  const now = options.now ?? (() => performance.now());
   const claimed = [];
   for (const tag of tags) {
     const ref = tagRef(image, tag);
     const spans = [];
     let fresh = true;
-    const started = Date.now();
+    const started = now();
     for (let attempt = 1; ; attempt++) {
-      const start = performance.now();
+      const start = now();
       let current;
       let writing = false;
       try {
@@ -44115,9 +44127,9 @@ async function claimTags(skopeo, image, digest, tags, options) {
         if (writing) await options.write(tag);
       } catch (error63) {
         const delayMs = error63 instanceof SkopeoError ? backoffMs(policy, attempt, error63.failure.retryAfterMs) : 0;
-        if (!(error63 instanceof SkopeoError) || !error63.failure.transient || attempt >= policy.attempts || Date.now() + delayMs - started > policy.maxTotalMs)
+        if (!(error63 instanceof SkopeoError) || !error63.failure.transient || attempt >= policy.attempts || now() + delayMs - started > policy.maxTotalMs)
           throw error63;
-        if (writing) spans.push(performance.now() - start);
+        if (writing) spans.push(now() - start);
         skopeo.retries++;
         options.log(
           `Claiming ${ref}: ${error63.failure.reason}; re-checking the tag and retrying (${attempt} of ${policy.attempts - 1}) in ${(delayMs / 1e3).toFixed(1)} s`
@@ -44133,18 +44145,18 @@ async function claimTags(skopeo, image, digest, tags, options) {
         options.log(`${ref} pointed at ${current}; overwritten because allow-overwrite is true.`);
         fresh = false;
       }
-      spans.push(performance.now() - start);
+      spans.push(now() - start);
       claimed.push(tag);
       break;
     }
     const longest = Math.max(0, ...spans);
-    if (fresh && !options.allowOverwrite && longest > settleMs) {
+    if (fresh && !options.allowOverwrite && settleMs > 0 && longest > settleMs) {
       throw new UserError(
         `Writing the new tag ${ref} took ${Math.round(longest)} ms from the check that found it free, longer than the ${settleMs} ms a concurrent run waits before trusting its own write: a run pushing another image to the same tag at the same time could have reported success before this write replaced it. ${ref} now points at ${digest}; make sure that is the image it should hold, or push under a new tag.`
       );
     }
   }
-  if (claimed.length > 0 && !options.allowOverwrite) {
+  if (claimed.length > 0 && !options.allowOverwrite && settleMs > 0) {
     options.log(`Waiting ${settleMs} ms before reading the new tags back, so a concurrent writer shows up.`);
     await sleep(settleMs);
   }
@@ -44169,6 +44181,7 @@ var inputs = {
   image: imageInput(),
   tags: listInput({ required: "at least one immutable tag, for example sha-1a2b3c4" }),
   "allow-overwrite": booleanInput(false),
+  "tag-race-window-ms": integerInput(TAG_SETTLE_MS, 0, 6e4),
   ...registryInputSpec()
 };
 async function main(ctx) {
@@ -44182,18 +44195,21 @@ async function main(ctx) {
       env: ctx.env,
       onRetry: (message) => ctx.info(`Retrying: ${message}`)
     });
-    const layout = await ctx.group("Verify the layout", async () => {
-      const verified = await verifyLayout(input2["layout-path"], input2.digest);
-      ctx.info(
-        `${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, ${verified.totalBytes} bytes, all present and intact.`
-      );
-      return verified;
-    });
-    const version2 = await skopeo.version();
+    const [layout, version2] = await Promise.all([
+      ctx.group("Verify the layout", async () => {
+        const verified = await verifyLayout(input2["layout-path"], input2.digest);
+        ctx.info(
+          `${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, ${verified.totalBytes} bytes, all present and intact.`
+        );
+        return verified;
+      }),
+      skopeo.version()
+    ]);
     await ctx.group("Check the tags are free", async () => {
       const taken = [];
-      for (const tag of tags) {
-        const current = await skopeo.digestOf(tagRef(input2.image, tag));
+      const currents = await Promise.all(tags.map((tag) => skopeo.digestOf(tagRef(input2.image, tag))));
+      for (const [i, tag] of tags.entries()) {
+        const current = currents[i];
         if (current === void 0) ctx.info(`${tag}: new`);
         else if (current === layout.digest) ctx.info(`${tag}: already ${current} (re-run)`);
         else if (input2["allow-overwrite"])
@@ -44209,9 +44225,10 @@ Use a new tag (for example sha-<commit>), or set allow-overwrite: true if moving
       }
     });
     await ctx.group(`Push with skopeo ${version2}`, async () => {
-      await skopeo.pushLayoutToDigest(layout.path, input2.image, layout.digest);
+      if (input2["tag-race-window-ms"] > 0) await skopeo.pushLayoutToDigest(layout.path, input2.image, layout.digest);
       await claimTags(skopeo, input2.image, layout.digest, tags, {
         allowOverwrite: input2["allow-overwrite"],
+        settleMs: input2["tag-race-window-ms"],
         write: (tag) => skopeo.pushLayout(layout.path, input2.image, tag, { once: true }),
         log: (message) => ctx.info(message)
       });
@@ -44219,8 +44236,10 @@ Use a new tag (for example sha-<commit>), or set allow-overwrite: true if moving
     const refs = tags.map((tag) => tagRef(input2.image, tag));
     await ctx.group("Read every tag back", async () => {
       const wrong = [];
-      for (const ref of [digestRef(input2.image, layout.digest), ...refs]) {
-        const found = await skopeo.digestOf(ref);
+      const all = [digestRef(input2.image, layout.digest), ...refs];
+      const digests = await Promise.all(all.map((ref) => skopeo.digestOf(ref)));
+      for (const [i, ref] of all.entries()) {
+        const found = digests[i];
         if (found !== void 0 && found !== layout.digest && refs.includes(ref))
           wrong.push(takenMessage(ref, found, layout.digest, input2.image));
         else if (found !== layout.digest) wrong.push(`${ref} resolves to ${found ?? "nothing"}`);

@@ -86,6 +86,26 @@ describe('push-layout against a real registry', () => {
     expect(JSON.parse(again.recorded.outputs.platforms ?? '{}')).toEqual(built.platforms);
   });
 
+  test('with the race guard off, the layout goes straight to its first tag: one copy per tag, no wait', async () => {
+    const built = await buildLayout(tempDir(), { platforms: ['linux/amd64', 'linux/arm64'], seed: 'unguarded' });
+    const image = `${registry.host}/unguarded/app`;
+    const { run, recorded, runner } = push({
+      'layout-path': built.path,
+      digest: built.digest,
+      image,
+      tags: 'sha-1,sha-2',
+      'tag-race-window-ms': '0',
+    });
+    await run();
+    const copies = runner.of('skopeo', 'copy').map((call) => call.args.slice(-2));
+    expect(copies).toEqual([
+      [`oci:${built.path}`, `docker://${image}:sha-1`],
+      [`oci:${built.path}`, `docker://${image}:sha-2`],
+    ]);
+    expect(recorded.logs.join('\n')).not.toContain('Waiting');
+    expect(recorded.outputs.digest).toBe(built.digest);
+  });
+
   test('an immutable tag that points elsewhere is refused before any push; allow-overwrite moves it', async () => {
     const image = `${registry.host}/immutable/app`;
     const a = await buildLayout(tempDir(), { platforms: ['linux/amd64'], seed: 'a' });

@@ -9,6 +9,7 @@ export {
   type InputSource,
   type InputSpec,
   type Inputs,
+  integerInput,
   listInput,
   optionalCheckedString,
   optionalString,

@@ -59,6 +59,19 @@ export function booleanInput(defaultValue: boolean) {
   });
 }
 
+/** A whole number within [min, max]; '' gives the default. */
+export function integerInput(defaultValue: number, min: number, max: number) {
+  return z.string().transform((raw, ctx) => {
+    if (raw === '') return defaultValue;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got ${show(raw)}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
 export function requiredString(what: string) {
   return checkedString(() => undefined, what);
 }

@@ -39,7 +39,8 @@ export function takenMessage(ref: string, other: string, digest: string, image: 
  * write attempt that may have landed, backoff excluded, since a failed attempt restarts with a fresh re-check) and
  * fails when it exceeds settleMs, so at most one run reports success. The remaining window: that late run fails,
  * but its write has already replaced the tag the other run verified; and for up to settleMs the tag points at the
- * first writer's (fully pushed, verified) image before the winner's write replaces it.
+ * first writer's (fully pushed, verified) image before the winner's write replaces it. settleMs 0 turns the guard
+ * off, for callers whose pushes of one image are already serialised (a workflow concurrency group).
  */
 export async function claimTags(
   skopeo: Skopeo,
@@ -100,7 +101,7 @@ export async function claimTags(
       break;
     }
     const longest = Math.max(0, ...spans);
-    if (fresh && !options.allowOverwrite && longest > settleMs) {
+    if (fresh && !options.allowOverwrite && settleMs > 0 && longest > settleMs) {
       throw new UserError(
         `Writing the new tag ${ref} took ${Math.round(longest)} ms from the check that found it free, longer than ` +
           `the ${settleMs} ms a concurrent run waits before trusting its own write: a run pushing another image ` +
@@ -109,7 +110,7 @@ export async function claimTags(
       );
     }
   }
-  if (claimed.length > 0 && !options.allowOverwrite) {
+  if (claimed.length > 0 && !options.allowOverwrite && settleMs > 0) {
     options.log(`Waiting ${settleMs} ms before reading the new tags back, so a concurrent writer shows up.`);
     await sleep(settleMs);
   }
