@@ -73,13 +73,18 @@ try {
   let layoutPath: string;
   let digest: string;
   if (commandExists('buildah')) {
-    const built = await step('build-oci', {
-      context: join(repoRoot, 'test/fixtures/sample-image'),
-      platforms: 'linux/amd64,linux/arm64',
-      builder: 'buildah',
-      provenance: 'false',
-      sbom: 'false',
-    });
+    // SOURCE_DATE_EPOCH makes the build reproducible: every run of the demo builds the same digest.
+    const built = await step(
+      'build-oci',
+      {
+        context: join(repoRoot, 'test/fixtures/sample-image'),
+        platforms: 'linux/amd64,linux/arm64',
+        builder: 'buildah',
+        provenance: 'false',
+        sbom: 'false',
+      },
+      { SOURCE_DATE_EPOCH: '0' },
+    );
     layoutPath = built.outputs['layout-path'] ?? '';
     digest = built.outputs.digest ?? '';
   } else {
