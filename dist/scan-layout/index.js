@@ -73864,6 +73864,67 @@ function emptyCounts() {
 // packages/scanners/src/osv-run.ts
 init_src();
 
+// packages/scanners/src/repo-report.ts
+init_src();
+
+// packages/scanners/src/summary.ts
+init_src();
+var SUMMARY_ROW_LIMIT = 100;
+function countsTable(rows, label) {
+  const keys = COUNT_KEYS.filter((key) => key !== "UNSCORED" || rows.some(([, counts]) => counts.UNSCORED > 0));
+  return summary_exports.table(
+    [label, ...keys],
+    rows.map(([name, counts]) => [name, ...keys.map((key) => String(counts[key]))])
+  );
+}
+function findingsTable(findings, withPlatform) {
+  const header = [...withPlatform ? ["Platform"] : [], "Severity", "ID", "Package", "Installed", "Fixed", "Target"];
+  const rows = findings.slice(0, SUMMARY_ROW_LIMIT).map((f) => [
+    ...withPlatform ? [f.platform ?? ""] : [],
+    f.malicious ? `${f.severity} (malicious)` : f.severity,
+    f.id,
+    f.pkg,
+    f.installed,
+    f.fixed.length > 0 ? f.fixed.join(", ") : "(no fix)",
+    f.target
+  ]);
+  const more = findings.length > SUMMARY_ROW_LIMIT ? `
+
+\u2026and ${findings.length - SUMMARY_ROW_LIMIT} more (see the report).` : "";
+  return `${summary_exports.table(header, rows)}${more}
+`;
+}
+function ignoreSection(rules) {
+  if (!rules || rules.entries.length === 0) return "";
+  const parts = [];
+  const where2 = (e) => e.line ? `${e.file}:${e.line}` : e.file;
+  const expired = rules.expired;
+  const unmatched = rules.unmatched;
+  if (expired.length > 0) {
+    parts.push(
+      `**Expired ignore entries** (no longer applied):
+
+${summary_exports.table(
+        ["ID", "Expired", "File"],
+        expired.map((e) => [e.id, e.expires ?? "", where2(e)])
+      )}
+`
+    );
+  }
+  if (unmatched.length > 0) {
+    parts.push(
+      `**Ignore entries that matched nothing** (remove them?):
+
+${summary_exports.table(
+        ["ID", "File"],
+        unmatched.map((e) => [e.id, where2(e)])
+      )}
+`
+    );
+  }
+  return parts.join("\n");
+}
+
 // packages/scanners/src/sarif.ts
 function buildSarif(runs) {
   return {
@@ -73922,64 +73983,6 @@ function level(finding) {
   if (finding.malicious || finding.severity === "CRITICAL" || finding.severity === "HIGH") return "error";
   if (finding.severity === "MEDIUM" || finding.severity === "UNSCORED") return "warning";
   return "note";
-}
-
-// packages/scanners/src/summary.ts
-init_src();
-var SUMMARY_ROW_LIMIT = 100;
-function countsTable(rows, label) {
-  const keys = COUNT_KEYS.filter((key) => key !== "UNSCORED" || rows.some(([, counts]) => counts.UNSCORED > 0));
-  return summary_exports.table(
-    [label, ...keys],
-    rows.map(([name, counts]) => [name, ...keys.map((key) => String(counts[key]))])
-  );
-}
-function findingsTable(findings, withPlatform) {
-  const header = [...withPlatform ? ["Platform"] : [], "Severity", "ID", "Package", "Installed", "Fixed", "Target"];
-  const rows = findings.slice(0, SUMMARY_ROW_LIMIT).map((f) => [
-    ...withPlatform ? [f.platform ?? ""] : [],
-    f.malicious ? `${f.severity} (malicious)` : f.severity,
-    f.id,
-    f.pkg,
-    f.installed,
-    f.fixed.length > 0 ? f.fixed.join(", ") : "(no fix)",
-    f.target
-  ]);
-  const more = findings.length > SUMMARY_ROW_LIMIT ? `
-
-\u2026and ${findings.length - SUMMARY_ROW_LIMIT} more (see the report).` : "";
-  return `${summary_exports.table(header, rows)}${more}
-`;
-}
-function ignoreSection(rules) {
-  if (!rules || rules.entries.length === 0) return "";
-  const parts = [];
-  const where2 = (e) => e.line ? `${e.file}:${e.line}` : e.file;
-  const expired = rules.expired;
-  const unmatched = rules.unmatched;
-  if (expired.length > 0) {
-    parts.push(
-      `**Expired ignore entries** (no longer applied):
-
-${summary_exports.table(
-        ["ID", "Expired", "File"],
-        expired.map((e) => [e.id, e.expires ?? "", where2(e)])
-      )}
-`
-    );
-  }
-  if (unmatched.length > 0) {
-    parts.push(
-      `**Ignore entries that matched nothing** (remove them?):
-
-${summary_exports.table(
-        ["ID", "File"],
-        unmatched.map((e) => [e.id, where2(e)])
-      )}
-`
-    );
-  }
-  return parts.join("\n");
 }
 
 // packages/scanners/src/syft.ts

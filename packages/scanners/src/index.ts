@@ -4,6 +4,7 @@ export { resolveIgnoreFiles } from './ignore-input.js';
 export { singlePlatformLayout } from './layout-split.js';
 export { gateOsvReport, type OsvGate, type OsvGateOptions, parseOsvJson } from './osv-report.js';
 export { type OsvRun, osvScan } from './osv-run.js';
+export { annotateFindings, repoSummary, withoutUnscored } from './repo-report.js';
 export { buildSarif, type SarifRun, sarifUri } from './sarif.js';
 export {
   COUNT_KEYS,
