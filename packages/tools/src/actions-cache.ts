@@ -1,5 +1,7 @@
-import * as cache from '@actions/cache';
 import type { ActionContext } from '@golden-image/kit';
+
+/** @actions/cache (with the Azure storage client) is large: loaded only when a step actually caches something. */
+const loadCache = () => import('@actions/cache');
 
 /**
  * Best-effort use of the actions cache: skipped with an info line off a runner (no cache service URL in the
@@ -12,6 +14,7 @@ export async function restoreCacheBestEffort(
   key: string,
   restoreKeys: string[] = [],
 ): Promise<string | undefined> {
+  const cache = await loadCache();
   if (!cache.isFeatureAvailable()) {
     ctx.info(
       `${what}: the actions cache is not available here (no ACTIONS_CACHE_URL or ACTIONS_RESULTS_URL); not restoring.`,
@@ -38,6 +41,7 @@ export async function saveCacheBestEffort(
   paths: string[],
   key: string,
 ): Promise<boolean> {
+  const cache = await loadCache();
   if (!cache.isFeatureAvailable()) {
     ctx.info(
       `${what}: the actions cache is not available here (no ACTIONS_CACHE_URL or ACTIONS_RESULTS_URL); not saving.`,
