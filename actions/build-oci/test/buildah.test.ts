@@ -3,19 +3,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyLayout } from '@golden-image/oci';
-import { createTestContext } from '@golden-image/testkit';
+import { createTestContext, toolAvailable } from '@golden-image/testkit';
 import { describe, expect, test } from '@jest/globals';
 import { main } from '../main.js';
 import { DoublesRunner, flagValues, sampleImage } from './helpers.js';
 
-const hasBuildah = (() => {
-  try {
-    execFileSync('buildah', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasBuildah = toolAvailable('buildah');
 
 /** Reads a blob of a layout as JSON. */
 function blob(layout: string, digest: string): Record<string, unknown> {

@@ -3,21 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Digest } from '@golden-image/oci';
-import { createTestContext, startRegistry, type TestRegistry } from '@golden-image/testkit';
+import { createTestContext, startRegistry, type TestRegistry, toolAvailable } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { main as promoteTags } from '../../promote-tags/main.js';
 import { main as pushLayout } from '../../push-layout/main.js';
 import { main as buildOci } from '../main.js';
 import { DoublesRunner, sampleImage } from './helpers.js';
 
-const hasBuildah = (() => {
-  try {
-    execFileSync('buildah', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasBuildah = toolAvailable('buildah');
 
 function readBack(ref: string): string {
   return sha256Digest(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]));

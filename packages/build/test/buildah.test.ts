@@ -1,22 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BuildContext, type BuildRequest, buildahArgs, buildWithBuildah } from '@golden-image/build';
 import { ExecRunner } from '@golden-image/kit';
 import { verifyLayout } from '@golden-image/oci';
-import { repoRoot } from '@golden-image/testkit';
+import { repoRoot, toolAvailable } from '@golden-image/testkit';
 import { describe, expect, test } from '@jest/globals';
 
 const sampleImage = join(repoRoot, 'test', 'fixtures', 'sample-image');
-const hasBuildah = (() => {
-  try {
-    execFileSync('buildah', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasBuildah = toolAvailable('buildah');
 
 function plainContext(tempDir: string): BuildContext & { warnings: string[] } {
   const warnings: string[] = [];

@@ -5,3 +5,4 @@ export { type BuiltLayout, buildLayout, type LayoutSpec } from './layout-builder
 export { parseOutputFile, runBundledAction, type StepResult } from './local-runner.js';
 export { RecordingRunner } from './recording-runner.js';
 export { freePort, type RegistryOptions, registryBinary, startRegistry, type TestRegistry } from './registry.js';
+export { toolAvailable } from './tool-available.js';
