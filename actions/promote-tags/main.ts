@@ -114,7 +114,7 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
           refs.map((ref) => [ref, input.digest]),
         ),
         '',
-        ...(engine instanceof Skopeo ? [`${engine.retries} retries of transient registry errors.\n`] : []),
+        `${engine.retries} retries of transient registry errors.\n`,
       ].join('\n'),
     );
   });
@@ -146,7 +146,12 @@ async function chooseEngine(
       ),
     );
   }
-  return new Imagetools(ctx.runner, { authFile: options.authFile, tempDir: ctx.tempDir, env: ctx.env });
+  return new Imagetools(ctx.runner, {
+    authFile: options.authFile,
+    tempDir: ctx.tempDir,
+    env: ctx.env,
+    onRetry: (message) => ctx.info(`Retrying: ${message}`),
+  });
 }
 
 /** The signer promotion insists on, checked before any side effect. */

@@ -100146,6 +100146,8 @@ var Imagetools = class {
   constructor(runner, options) {
     this.runner = runner;
     this.env = { ...options.env ?? process.env };
+    this.policy = retryPolicyFrom(this.env, options.retry);
+    this.onRetry = options.onRetry;
     if (options.authFile) {
       const dir = mkdtempSync2(join5(options.tempDir, "golden-image-docker-config-"));
       writeFileSync2(join5(dir, "config.json"), readFileSync(options.authFile), { mode: 384 });
@@ -100154,7 +100156,10 @@ var Imagetools = class {
   }
   runner;
   name = "imagetools";
+  retries = 0;
   env;
+  policy;
+  onRetry;
   /** True when `docker buildx` answers. */
   static async available(runner, env) {
     try {
@@ -100166,7 +100171,7 @@ var Imagetools = class {
   }
   async tagDigest(image, digest, tag) {
     const args = ["buildx", "imagetools", "create", "--tag", tagRef(image, tag), digestRef(image, digest)];
-    const result = await this.runner.run("docker", args, { env: this.env });
+    const result = await this.withRetries(`Tagging ${tag}`, args, (r) => r.exitCode === 0, false);
     if (result.exitCode !== 0) {
       throw new UserError(
         `Tagging ${digestRef(image, digest)} as ${tag} with imagetools failed (exit ${result.exitCode}): ${lastLines(result.stderr)}`
@@ -100174,15 +100179,31 @@ var Imagetools = class {
     }
   }
   async digestOf(ref) {
-    const result = await this.runner.run("docker", ["buildx", "imagetools", "inspect", "--raw", ref], {
-      silent: true,
-      env: this.env
-    });
+    const args = ["buildx", "imagetools", "inspect", "--raw", ref];
+    const result = await this.withRetries(
+      `Reading ${ref}`,
+      args,
+      (r) => r.exitCode === 0 || NOT_FOUND.test(r.stderr),
+      true
+    );
     if (result.exitCode === 0) return sha256Digest(result.stdout);
-    if (/not found|manifest unknown|MANIFEST_UNKNOWN/i.test(result.stderr)) return void 0;
+    if (NOT_FOUND.test(result.stderr)) return void 0;
     throw new UserError(`Reading ${ref} with imagetools failed (exit ${result.exitCode}): ${lastLines(result.stderr)}`);
   }
+  /** The same bounded retries of transient registry errors as skopeo gets (retry.ts), counted and logged. */
+  withRetries(what, args, accept3, silent) {
+    return withRetries(() => this.runner.run("docker", args, { silent, env: this.env }), accept3, {
+      policy: this.policy,
+      onRetry: ({ retry: retry2, attempts, failure: failure2, delayMs, message: message2 }) => {
+        this.retries++;
+        this.onRetry?.(
+          `${what}: ${failure2.reason} (${message2}); retry ${retry2} of ${attempts - 1} in ${(delayMs / 1e3).toFixed(1)} s`
+        );
+      }
+    });
+  }
 };
+var NOT_FOUND = /not found|manifest unknown|MANIFEST_UNKNOWN/i;
 
 // packages/registry/src/inputs.ts
 init_src();
@@ -101114,8 +101135,8 @@ ${wrong.join("\n")}
           refs.map((ref) => [ref, input2.digest])
         ),
         "",
-        ...engine instanceof Skopeo ? [`${engine.retries} retries of transient registry errors.
-`] : []
+        `${engine.retries} retries of transient registry errors.
+`
       ].join("\n")
     );
   });
@@ -101139,7 +101160,12 @@ async function chooseEngine(ctx, engine, options) {
       )
     );
   }
-  return new Imagetools(ctx.runner, { authFile: options.authFile, tempDir: ctx.tempDir, env: ctx.env });
+  return new Imagetools(ctx.runner, {
+    authFile: options.authFile,
+    tempDir: ctx.tempDir,
+    env: ctx.env,
+    onRetry: (message2) => ctx.info(`Retrying: ${message2}`)
+  });
 }
 function requiredSigner(input2) {
   try {

@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lastLines, type ToolRunner, UserError } from '@golden-image/kit';
+import { lastLines, type RunResult, type ToolRunner, UserError } from '@golden-image/kit';
 import { digestRef, sha256Digest, tagRef } from '@golden-image/oci';
 import type { TagEngine } from './client.js';
+import { type RetryPolicy, retryPolicyFrom, withRetries } from './retry.js';
 
 /**
  * `docker buildx imagetools`, the engine docker/build-push-action users know. Trap: with one source that is a
@@ -11,13 +12,24 @@ import type { TagEngine } from './client.js';
  */
 export class Imagetools implements TagEngine {
   readonly name = 'imagetools';
+  retries = 0;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly policy: RetryPolicy;
+  private readonly onRetry?: (message: string) => void;
 
   constructor(
     private readonly runner: ToolRunner,
-    options: { authFile?: string; tempDir: string; env?: NodeJS.ProcessEnv },
+    options: {
+      authFile?: string;
+      tempDir: string;
+      env?: NodeJS.ProcessEnv;
+      retry?: Partial<RetryPolicy>;
+      onRetry?: (message: string) => void;
+    },
   ) {
     this.env = { ...(options.env ?? process.env) };
+    this.policy = retryPolicyFrom(this.env, options.retry);
+    this.onRetry = options.onRetry;
     if (options.authFile) {
       // The auth file has the docker config.json shape; a private DOCKER_CONFIG keeps the password off argv.
       const dir = mkdtempSync(join(options.tempDir, 'golden-image-docker-config-'));
@@ -38,7 +50,7 @@ export class Imagetools implements TagEngine {
 
   async tagDigest(image: string, digest: string, tag: string): Promise<void> {
     const args = ['buildx', 'imagetools', 'create', '--tag', tagRef(image, tag), digestRef(image, digest)];
-    const result = await this.runner.run('docker', args, { env: this.env });
+    const result = await this.withRetries(`Tagging ${tag}`, args, (r) => r.exitCode === 0, false);
     if (result.exitCode !== 0) {
       throw new UserError(
         `Tagging ${digestRef(image, digest)} as ${tag} with imagetools failed (exit ${result.exitCode}): ${lastLines(result.stderr)}`,
@@ -47,13 +59,31 @@ export class Imagetools implements TagEngine {
   }
 
   async digestOf(ref: string): Promise<string | undefined> {
-    const result = await this.runner.run('docker', ['buildx', 'imagetools', 'inspect', '--raw', ref], {
-      silent: true,
-      env: this.env,
-    });
+    const args = ['buildx', 'imagetools', 'inspect', '--raw', ref];
+    const result = await this.withRetries(
+      `Reading ${ref}`,
+      args,
+      (r) => r.exitCode === 0 || NOT_FOUND.test(r.stderr),
+      true,
+    );
     // --raw prints the manifest bytes exactly, with no trailing newline: their sha256 is the digest.
     if (result.exitCode === 0) return sha256Digest(result.stdout);
-    if (/not found|manifest unknown|MANIFEST_UNKNOWN/i.test(result.stderr)) return undefined;
+    if (NOT_FOUND.test(result.stderr)) return undefined;
     throw new UserError(`Reading ${ref} with imagetools failed (exit ${result.exitCode}): ${lastLines(result.stderr)}`);
   }
+
+  /** The same bounded retries of transient registry errors as skopeo gets (retry.ts), counted and logged. */
+  private withRetries(what: string, args: string[], accept: (result: RunResult) => boolean, silent: boolean) {
+    return withRetries(() => this.runner.run('docker', args, { silent, env: this.env }), accept, {
+      policy: this.policy,
+      onRetry: ({ retry, attempts, failure, delayMs, message }) => {
+        this.retries++;
+        this.onRetry?.(
+          `${what}: ${failure.reason} (${message}); retry ${retry} of ${attempts - 1} in ${(delayMs / 1000).toFixed(1)} s`,
+        );
+      },
+    });
+  }
 }
+
+const NOT_FOUND = /not found|manifest unknown|MANIFEST_UNKNOWN/i;
