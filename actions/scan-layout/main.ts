@@ -5,7 +5,6 @@ import {
   booleanInput,
   checkedString,
   listInput,
-  md,
   optionalString,
   parseInputs,
   requiredString,
@@ -15,13 +14,10 @@ import { digestProblem, verifyLayout } from '@golden-image/oci';
 import {
   buildSarif,
   closeTrivySession,
-  countsTable,
-  emptyCounts,
   type Finding,
-  findingsTable,
   gateTrivyReport,
   IgnoreRules,
-  ignoreSection,
+  layoutSummary,
   loadIgnoreFiles,
   openTrivySession,
   resolveIgnoreFiles,
@@ -30,6 +26,7 @@ import {
   severityInput,
   singlePlatformLayout,
   trivyImage,
+  withoutUnscored,
 } from '@golden-image/scanners';
 import { type EnsureOptions, ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
 
@@ -140,17 +137,23 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
   await writeFile(sarifPath, JSON.stringify(sarif));
 
   const findings: Record<string, Record<string, number>> = {};
-  for (const { platform, counts } of perPlatform) {
-    const { UNSCORED: _unscored, ...trivyCounts } = counts;
-    findings[platform] = trivyCounts;
-  }
+  for (const { platform, counts } of perPlatform) findings[platform] = withoutUnscored(counts);
   const failed = selected.length > 0 && input['fail-on-findings'];
   ctx.output('result', failed ? 'failed' : 'passed');
   ctx.output('findings', JSON.stringify(findings));
   ctx.output('report', reportPath);
   ctx.output('sarif', sarifPath);
   await ctx.summary(
-    summary(layout.digest, perPlatform, selected, suppressed, ignore, input['ignore-unfixed'], [...severities], failed),
+    layoutSummary(
+      layout.digest,
+      perPlatform,
+      selected,
+      suppressed,
+      ignore,
+      input['ignore-unfixed'],
+      [...severities],
+      failed,
+    ),
   );
 
   if (failed) {
@@ -159,37 +162,4 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
         'Fix them, or suppress reviewed ones with a .trivyignore entry (with an exp: date). The layout must not be pushed.',
     );
   }
-}
-
-function summary(
-  digest: string,
-  perPlatform: { platform: string; counts: SeverityCounts }[],
-  selected: Finding[],
-  suppressed: { ignored: number; unfixed: number; byTrivy: number },
-  ignore: IgnoreRules,
-  ignoreUnfixed: boolean,
-  severities: string[],
-  failed: boolean,
-): string {
-  const total = emptyCounts();
-  for (const { counts } of perPlatform)
-    for (const key of Object.keys(total) as (keyof SeverityCounts)[]) total[key] += counts[key];
-  const parts = [
-    md.heading(`scan-layout: ${failed ? 'failed' : 'passed'}`),
-    `Image ${md.code(digest)}, ${perPlatform.length} platform(s) scanned with Trivy, one at a time. Blocking severities: ${severities.join(', ')}.\n`,
-    countsTable(
-      [...perPlatform.map(({ platform, counts }) => [platform, counts] as [string, SeverityCounts]), ['total', total]],
-      'Platform',
-    ),
-    '',
-    `Suppressed: ${suppressed.ignored} by ignore files, ${suppressed.unfixed} unfixed${ignoreUnfixed ? ' (ignore-unfixed)' : ''}, ${suppressed.byTrivy} by Trivy (VEX).\n`,
-  ];
-  if (selected.length > 0)
-    parts.push(
-      md.heading(failed ? 'Blocking findings' : 'Findings at the blocking severities (fail-on-findings is false)', 3),
-      findingsTable(selected, true),
-    );
-  const ignored = ignoreSection(ignore);
-  if (ignored) parts.push(ignored);
-  return `${parts.join('\n')}\n`;
 }

@@ -100069,6 +100069,120 @@ function resolveIgnoreFiles(named, baseDir, input2 = "trivyignores") {
   });
 }
 
+// packages/scanners/src/layout-report.ts
+init_src();
+
+// packages/scanners/src/severity.ts
+init_src();
+var SEVERITIES = ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
+var COUNT_KEYS = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN", "UNSCORED"];
+function isSeverity(value) {
+  return SEVERITIES.includes(value);
+}
+function severityInput(defaultValue = ["HIGH", "CRITICAL"]) {
+  return listInput({
+    defaultValue: [...defaultValue],
+    check: (entry) => isSeverity(entry) ? void 0 : `unknown severity ${show(entry)}: use a comma-separated list of ${SEVERITIES.join(", ")}`
+  });
+}
+var SECURITY_SEVERITY = {
+  CRITICAL: "9.5",
+  HIGH: "8.0",
+  MEDIUM: "5.5",
+  LOW: "2.0",
+  UNKNOWN: "0.0",
+  UNSCORED: "0.0"
+};
+function emptyCounts() {
+  return { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0, UNSCORED: 0 };
+}
+
+// packages/scanners/src/summary.ts
+init_src();
+var SUMMARY_ROW_LIMIT = 100;
+function countsTable(rows, label) {
+  const keys = COUNT_KEYS.filter((key) => key !== "UNSCORED" || rows.some(([, counts]) => counts.UNSCORED > 0));
+  return summary_exports.table(
+    [label, ...keys],
+    rows.map(([name, counts]) => [name, ...keys.map((key) => String(counts[key]))])
+  );
+}
+function findingsTable(findings, withPlatform) {
+  const header = [...withPlatform ? ["Platform"] : [], "Severity", "ID", "Package", "Installed", "Fixed", "Target"];
+  const rows = findings.slice(0, SUMMARY_ROW_LIMIT).map((f) => [
+    ...withPlatform ? [f.platform ?? ""] : [],
+    f.malicious ? `${f.severity} (malicious)` : f.severity,
+    f.id,
+    f.pkg,
+    f.installed,
+    f.fixed.length > 0 ? f.fixed.join(", ") : "(no fix)",
+    f.target
+  ]);
+  const more = findings.length > SUMMARY_ROW_LIMIT ? `
+
+\u2026and ${findings.length - SUMMARY_ROW_LIMIT} more (see the report).` : "";
+  return `${summary_exports.table(header, rows)}${more}
+`;
+}
+function ignoreSection(rules) {
+  if (!rules || rules.entries.length === 0) return "";
+  const parts = [];
+  const where2 = (e) => e.line ? `${e.file}:${e.line}` : e.file;
+  const expired = rules.expired;
+  const unmatched = rules.unmatched;
+  if (expired.length > 0) {
+    parts.push(
+      `**Expired ignore entries** (no longer applied):
+
+${summary_exports.table(
+        ["ID", "Expired", "File"],
+        expired.map((e) => [e.id, e.expires ?? "", where2(e)])
+      )}
+`
+    );
+  }
+  if (unmatched.length > 0) {
+    parts.push(
+      `**Ignore entries that matched nothing** (remove them?):
+
+${summary_exports.table(
+        ["ID", "File"],
+        unmatched.map((e) => [e.id, where2(e)])
+      )}
+`
+    );
+  }
+  return parts.join("\n");
+}
+
+// packages/scanners/src/layout-report.ts
+function layoutSummary(digest, perPlatform, selected, suppressed, ignore, ignoreUnfixed, severities, failed) {
+  const total = emptyCounts();
+  for (const { counts } of perPlatform)
+    for (const key of Object.keys(total)) total[key] += counts[key];
+  const parts = [
+    summary_exports.heading(`scan-layout: ${failed ? "failed" : "passed"}`),
+    `Image ${summary_exports.code(digest)}, ${perPlatform.length} platform(s) scanned with Trivy, one at a time. Blocking severities: ${severities.join(", ")}.
+`,
+    countsTable(
+      [...perPlatform.map(({ platform: platform2, counts }) => [platform2, counts]), ["total", total]],
+      "Platform"
+    ),
+    "",
+    `Suppressed: ${suppressed.ignored} by ignore files, ${suppressed.unfixed} unfixed${ignoreUnfixed ? " (ignore-unfixed)" : ""}, ${suppressed.byTrivy} by Trivy (VEX).
+`
+  ];
+  if (selected.length > 0)
+    parts.push(
+      summary_exports.heading(failed ? "Blocking findings" : "Findings at the blocking severities (fail-on-findings is false)", 3),
+      findingsTable(selected, true)
+    );
+  const ignored = ignoreSection(ignore);
+  if (ignored) parts.push(ignored);
+  return `${parts.join("\n")}
+`;
+}
+
 // packages/scanners/src/layout-split.ts
 import { copyFile as copyFile3, link, mkdir as mkdir2, readFile, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join5 } from "node:path";
@@ -100132,93 +100246,14 @@ function parseReportJson(tool, text, source) {
   }
 }
 
-// packages/scanners/src/severity.ts
-init_src();
-var SEVERITIES = ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
-var COUNT_KEYS = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN", "UNSCORED"];
-function isSeverity(value) {
-  return SEVERITIES.includes(value);
-}
-function severityInput(defaultValue = ["HIGH", "CRITICAL"]) {
-  return listInput({
-    defaultValue: [...defaultValue],
-    check: (entry) => isSeverity(entry) ? void 0 : `unknown severity ${show(entry)}: use a comma-separated list of ${SEVERITIES.join(", ")}`
-  });
-}
-var SECURITY_SEVERITY = {
-  CRITICAL: "9.5",
-  HIGH: "8.0",
-  MEDIUM: "5.5",
-  LOW: "2.0",
-  UNKNOWN: "0.0",
-  UNSCORED: "0.0"
-};
-function emptyCounts() {
-  return { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0, UNSCORED: 0 };
-}
-
 // packages/scanners/src/osv-run.ts
 init_src();
 
 // packages/scanners/src/repo-report.ts
 init_src();
-
-// packages/scanners/src/summary.ts
-init_src();
-var SUMMARY_ROW_LIMIT = 100;
-function countsTable(rows, label) {
-  const keys = COUNT_KEYS.filter((key) => key !== "UNSCORED" || rows.some(([, counts]) => counts.UNSCORED > 0));
-  return summary_exports.table(
-    [label, ...keys],
-    rows.map(([name, counts]) => [name, ...keys.map((key) => String(counts[key]))])
-  );
-}
-function findingsTable(findings, withPlatform) {
-  const header = [...withPlatform ? ["Platform"] : [], "Severity", "ID", "Package", "Installed", "Fixed", "Target"];
-  const rows = findings.slice(0, SUMMARY_ROW_LIMIT).map((f) => [
-    ...withPlatform ? [f.platform ?? ""] : [],
-    f.malicious ? `${f.severity} (malicious)` : f.severity,
-    f.id,
-    f.pkg,
-    f.installed,
-    f.fixed.length > 0 ? f.fixed.join(", ") : "(no fix)",
-    f.target
-  ]);
-  const more = findings.length > SUMMARY_ROW_LIMIT ? `
-
-\u2026and ${findings.length - SUMMARY_ROW_LIMIT} more (see the report).` : "";
-  return `${summary_exports.table(header, rows)}${more}
-`;
-}
-function ignoreSection(rules) {
-  if (!rules || rules.entries.length === 0) return "";
-  const parts = [];
-  const where2 = (e) => e.line ? `${e.file}:${e.line}` : e.file;
-  const expired = rules.expired;
-  const unmatched = rules.unmatched;
-  if (expired.length > 0) {
-    parts.push(
-      `**Expired ignore entries** (no longer applied):
-
-${summary_exports.table(
-        ["ID", "Expired", "File"],
-        expired.map((e) => [e.id, e.expires ?? "", where2(e)])
-      )}
-`
-    );
-  }
-  if (unmatched.length > 0) {
-    parts.push(
-      `**Ignore entries that matched nothing** (remove them?):
-
-${summary_exports.table(
-        ["ID", "File"],
-        unmatched.map((e) => [e.id, where2(e)])
-      )}
-`
-    );
-  }
-  return parts.join("\n");
+function withoutUnscored(counts) {
+  const { UNSCORED: _unscored, ...rest } = counts;
+  return rest;
 }
 
 // packages/scanners/src/sarif.ts
@@ -101440,49 +101475,29 @@ async function main(ctx, deps = {}) {
   ]);
   await writeFile5(sarifPath, JSON.stringify(sarif));
   const findings = {};
-  for (const { platform: platform2, counts } of perPlatform) {
-    const { UNSCORED: _unscored, ...trivyCounts } = counts;
-    findings[platform2] = trivyCounts;
-  }
+  for (const { platform: platform2, counts } of perPlatform) findings[platform2] = withoutUnscored(counts);
   const failed = selected.length > 0 && input2["fail-on-findings"];
   ctx.output("result", failed ? "failed" : "passed");
   ctx.output("findings", JSON.stringify(findings));
   ctx.output("report", reportPath);
   ctx.output("sarif", sarifPath);
   await ctx.summary(
-    summary2(layout.digest, perPlatform, selected, suppressed, ignore, input2["ignore-unfixed"], [...severities], failed)
+    layoutSummary(
+      layout.digest,
+      perPlatform,
+      selected,
+      suppressed,
+      ignore,
+      input2["ignore-unfixed"],
+      [...severities],
+      failed
+    )
   );
   if (failed) {
     throw new UserError(
       `scan-layout: ${selected.length} finding(s) at ${[...severities].join(",")} in ${layout.digest} (${[...new Set(selected.map((f) => f.platform))].join(", ")}). Fix them, or suppress reviewed ones with a .trivyignore entry (with an exp: date). The layout must not be pushed.`
     );
   }
-}
-function summary2(digest, perPlatform, selected, suppressed, ignore, ignoreUnfixed, severities, failed) {
-  const total = emptyCounts();
-  for (const { counts } of perPlatform)
-    for (const key of Object.keys(total)) total[key] += counts[key];
-  const parts = [
-    summary_exports.heading(`scan-layout: ${failed ? "failed" : "passed"}`),
-    `Image ${summary_exports.code(digest)}, ${perPlatform.length} platform(s) scanned with Trivy, one at a time. Blocking severities: ${severities.join(", ")}.
-`,
-    countsTable(
-      [...perPlatform.map(({ platform: platform2, counts }) => [platform2, counts]), ["total", total]],
-      "Platform"
-    ),
-    "",
-    `Suppressed: ${suppressed.ignored} by ignore files, ${suppressed.unfixed} unfixed${ignoreUnfixed ? " (ignore-unfixed)" : ""}, ${suppressed.byTrivy} by Trivy (VEX).
-`
-  ];
-  if (selected.length > 0)
-    parts.push(
-      summary_exports.heading(failed ? "Blocking findings" : "Findings at the blocking severities (fail-on-findings is false)", 3),
-      findingsTable(selected, true)
-    );
-  const ignored = ignoreSection(ignore);
-  if (ignored) parts.push(ignored);
-  return `${parts.join("\n")}
-`;
 }
 
 // actions/scan-layout/index.ts

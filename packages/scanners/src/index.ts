@@ -1,6 +1,7 @@
 export { defaultUpload, type UploadFn, uniqueArtifactName, uploadFileArtifact } from './artifact.js';
 export { type Finding, splitFixedVersions } from './finding.js';
 export { resolveIgnoreFiles } from './ignore-input.js';
+export { layoutSummary } from './layout-report.js';
 export { singlePlatformLayout } from './layout-split.js';
 export { gateOsvReport, type OsvGate, type OsvGateOptions, parseOsvJson } from './osv-report.js';
 export { type OsvRun, osvScan } from './osv-run.js';
