@@ -6,13 +6,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '@golden-image/kit';
-import { createTestContext } from '@golden-image/testkit';
+import { createTestContext, untarBuildxLayout } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { DOUBLES_BIN, readInvocations, THIRD_PARTY, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
 import { main } from '../main.js';
 
 const root = mkdtempSync(join(tmpdir(), 'scan-layout-test-'));
-const layout = join(root, 'layout');
+let layout: string;
 const topIndex = JSON.parse(
   readFileSync(`${THIRD_PARTY}buildx/oci-layout-multiplatform-attestations.index.json`, 'utf8'),
 );
@@ -32,8 +32,7 @@ let restorePath: () => void;
 const savedEnv = { ...process.env };
 
 beforeAll(() => {
-  mkdirSync(layout);
-  execFileSync('tar', ['xf', `${THIRD_PARTY}buildx/oci-layout-multiplatform-attestations.tar`, '-C', layout]);
+  layout = untarBuildxLayout().path;
   restorePath = useDoublesOnPath();
   delete process.env.ACTIONS_CACHE_URL;
   delete process.env.ACTIONS_RESULTS_URL;

@@ -1,19 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyLayout } from '@golden-image/oci';
+import { untarBuildxLayout } from '@golden-image/testkit';
 import { describe, expect, test } from '@jest/globals';
 import { singlePlatformLayout } from '../src/index.js';
-import { fixturePath } from './fixtures.js';
 
 describe('singlePlatformLayout', () => {
   test('each platform of the buildx layout becomes a valid layout naming only that manifest, blobs hard-linked', async () => {
     const root = mkdtempSync(join(tmpdir(), 'split-'));
-    const source = join(root, 'layout');
-    mkdirSync(source);
-    execFileSync('tar', ['xf', fixturePath('buildx/oci-layout-multiplatform-attestations.tar'), '-C', source]);
-    const layout = await verifyLayout(source);
+    const layout = await verifyLayout(untarBuildxLayout().path);
     const platforms = layout.manifests.filter((m) => !m.attestation);
     expect(platforms.map((m) => m.platform)).toEqual(['linux/amd64', 'linux/arm64']);
     for (const [i, manifest] of platforms.entries()) {
@@ -28,7 +24,7 @@ describe('singlePlatformLayout', () => {
       const single = await verifyLayout(dir, manifest.digest, { layers: 'digest' });
       expect(single.manifests).toEqual([{ ...manifest }]);
       const blob = join('blobs', 'sha256', manifest.digest.slice(7));
-      expect(statSync(join(dir, blob)).ino).toBe(statSync(join(source, blob)).ino);
+      expect(statSync(join(dir, blob)).ino).toBe(statSync(join(layout.path, blob)).ino);
     }
   });
 });
