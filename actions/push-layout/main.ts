@@ -53,17 +53,15 @@ export async function main(ctx: ActionContext): Promise<void> {
       onRetry: (message) => ctx.info(`Retrying: ${message}`),
     });
 
-    // Both local: the layout is verified before any network call, while skopeo reports its version.
-    const [layout, version] = await Promise.all([
-      ctx.group('Verify the layout', async () => {
-        const verified = await verifyLayout(input['layout-path'], input.digest);
-        ctx.info(
-          `${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, ${verified.totalBytes} bytes, all present and intact.`,
-        );
-        return verified;
-      }),
-      skopeo.version(),
-    ]);
+    // The layout is verified before any tool runs or any network call is made.
+    const layout = await ctx.group('Verify the layout', async () => {
+      const verified = await verifyLayout(input['layout-path'], input.digest);
+      ctx.info(
+        `${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, ${verified.totalBytes} bytes, all present and intact.`,
+      );
+      return verified;
+    });
+    const version = await skopeo.version();
 
     await ctx.group('Check the tags are free', async () => {
       const taken: string[] = [];

@@ -44195,16 +44195,14 @@ async function main(ctx) {
       env: ctx.env,
       onRetry: (message) => ctx.info(`Retrying: ${message}`)
     });
-    const [layout, version2] = await Promise.all([
-      ctx.group("Verify the layout", async () => {
-        const verified = await verifyLayout(input2["layout-path"], input2.digest);
-        ctx.info(
-          `${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, ${verified.totalBytes} bytes, all present and intact.`
-        );
-        return verified;
-      }),
-      skopeo.version()
-    ]);
+    const layout = await ctx.group("Verify the layout", async () => {
+      const verified = await verifyLayout(input2["layout-path"], input2.digest);
+      ctx.info(
+        `${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, ${verified.totalBytes} bytes, all present and intact.`
+      );
+      return verified;
+    });
+    const version2 = await skopeo.version();
     await ctx.group("Check the tags are free", async () => {
       const taken = [];
       const currents = await Promise.all(tags.map((tag) => skopeo.digestOf(tagRef(input2.image, tag))));
