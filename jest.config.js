@@ -11,6 +11,8 @@ export default {
     '<rootDir>/actions/*/test/**/*.test.ts',
     '<rootDir>/test/**/*.test.ts',
   ],
+  // The real-tool tier (*.real.test.ts) runs with `npm run test:real` (jest.real.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '\\.real\\.test\\.ts$'],
   testTimeout: 120000,
   reporters: ['default', '<rootDir>/script/jest-closing-line.cjs'],
 };

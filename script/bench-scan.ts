@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
-const trivyFixtures = fileURLToPath(new URL('../../shared/fixtures/third-party/trivy/', import.meta.url));
+const trivyFixtures = fileURLToPath(new URL('../test/fixtures/third-party/trivy/', import.meta.url));
 
 type Mode = 'parse' | 'full';
 

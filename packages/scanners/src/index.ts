@@ -7,6 +7,7 @@ export { gateOsvReport, type OsvGate, type OsvGateOptions, parseOsvJson } from '
 export { type OsvRun, osvScan } from './osv-run.js';
 export { annotateFindings, repoSummary, withoutUnscored } from './repo-report.js';
 export { buildSarif, type SarifRun, sarifUri } from './sarif.js';
+export { scannerEnv } from './scanner-env.js';
 export {
   COUNT_KEYS,
   emptyCounts,

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The unedited third-party outputs beside the project (see their SOURCES.md). */
-export const THIRD_PARTY = fileURLToPath(new URL('../../../../shared/fixtures/third-party/', import.meta.url));
+export const THIRD_PARTY = fileURLToPath(new URL('../../../test/fixtures/third-party/', import.meta.url));
 
 export function fixturePath(name: string): string {
   return `${THIRD_PARTY}${name}`;

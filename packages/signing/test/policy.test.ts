@@ -13,7 +13,7 @@ import {
   policyYaml,
 } from '../src/index.js';
 
-const KYVERNO = fileURLToPath(new URL('../../../../shared/fixtures/third-party/kyverno/', import.meta.url));
+const KYVERNO = fileURLToPath(new URL('../../../test/fixtures/third-party/kyverno/', import.meta.url));
 const crd = parse(readFileSync(`${KYVERNO}clusterpolicies.crd.yaml`, 'utf8'));
 const served = crd.spec.versions.find((v: { name: string; storage: boolean }) => v.storage);
 const schema = served.schema.openAPIV3Schema;

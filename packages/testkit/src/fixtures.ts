@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-/** The repository root and the shared third-party fixtures beside it (../shared/fixtures/third-party). */
+/** The repository root and the unedited third-party outputs the tests replay (test/fixtures/third-party, see its SOURCES.md). */
 export const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
-export const thirdParty = (...parts: string[]) => join(repoRoot, '..', 'shared', 'fixtures', 'third-party', ...parts);
+export const thirdParty = (...parts: string[]) => join(repoRoot, 'test', 'fixtures', 'third-party', ...parts);
 
 export function tempDir(prefix = 'golden-image-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

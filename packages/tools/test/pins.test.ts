@@ -3,7 +3,7 @@ import { describe, expect, test } from '@jest/globals';
 import { DENIED_SHA256, PINS, PLATFORMS, TOOL_NAMES } from '../src/index.js';
 
 // Every embedded pin must appear, with the same asset name, in the project's checksum reference.
-const reference = readFileSync(new URL('../../../../shared/tool-checksums.md', import.meta.url), 'utf8');
+const reference = readFileSync(new URL('../../../test/fixtures/tool-checksums.md', import.meta.url), 'utf8');
 const rows = new Set(
   [...reference.matchAll(/^\| ([0-9.]+)[^|]* \| `([^`]+)` \| `([0-9a-f]{64})` \|/gm)].map(
     ([, version, asset, sha]) => `${version} ${asset} ${sha}`,

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const DOUBLES_BIN = fileURLToPath(new URL('../bin', import.meta.url));
-export const THIRD_PARTY = fileURLToPath(new URL('../../../../shared/fixtures/third-party/', import.meta.url));
+export const THIRD_PARTY = fileURLToPath(new URL('../../fixtures/third-party/', import.meta.url));
 
 export interface Invocation {
   tool: string;

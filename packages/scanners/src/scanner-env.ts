@@ -1,0 +1,44 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Variables a scanner may take from the job: how to find programs, reach the network and trust TLS. Nothing else:
+ * Trivy reads TRIVY_<FLAG> for every flag (TRIVY_SEVERITY, TRIVY_IGNORE_UNFIXED...), Syft SYFT_*, OSV-Scanner
+ * OSV_*, and each reads config files from HOME and the working directory, any of which would change what the gate
+ * sees.
+ */
+const PASSED_THROUGH = [
+  'PATH',
+  'TMPDIR',
+  'LANG',
+  'TZ',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+];
+
+/**
+ * The whole environment of a scanner run: the variables above from the job, a private HOME (no ~/.syft.yaml or
+ * ~/.config/trivy), the job's Docker config for registry logins (DOCKER_CONFIG, else the job's ~/.docker), and the
+ * suite's own settings in `own`. Run the scanner in a scratch working directory as well (no ./trivy.yaml).
+ */
+export function scannerEnv(
+  jobEnv: NodeJS.ProcessEnv,
+  home: string,
+  own: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  mkdirSync(home, { recursive: true });
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of PASSED_THROUGH) if (jobEnv[name] !== undefined) env[name] = jobEnv[name];
+  const dockerConfig = jobEnv.DOCKER_CONFIG || (jobEnv.HOME ? join(jobEnv.HOME, '.docker') : undefined);
+  if (dockerConfig) env.DOCKER_CONFIG = dockerConfig;
+  env.HOME = home;
+  env.XDG_CONFIG_HOME = join(home, '.config');
+  env.XDG_CACHE_HOME = join(home, '.cache');
+  return { ...env, ...own };
+}
