@@ -1,0 +1,2 @@
+// The npm chain: pack one tarball, scan that tarball, publish exactly it, read it back.
+export {};
