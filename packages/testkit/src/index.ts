@@ -3,6 +3,7 @@ export { type FaultKind, type FaultProxy, type FaultProxyOptions, startFaultProx
 export { repoRoot, tempDir, thirdParty, untarBuildxLayout } from './fixtures.js';
 export { type BuiltLayout, buildLayout, type LayoutSpec } from './layout-builder.js';
 export { parseOutputFile, runBundledAction, type StepResult } from './local-runner.js';
+export { type OfflineOsvDb, offlineOsvDb, osvAdvisoriesDir, readAdvisories, zip } from './offline/osv-db.js';
 export { pathDirFor, realTool, realTools, realToolsBin, realToolsDir } from './real-tools.js';
 export { RecordingRunner } from './recording-runner.js';
 export { freePort, type RegistryOptions, registryBinary, startRegistry, type TestRegistry } from './registry.js';
