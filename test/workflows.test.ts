@@ -6,6 +6,7 @@ import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
 import * as buildOci from '../actions/build-oci/main.js';
 import * as chain from '../actions/chain/main.js';
+import * as mergeLayouts from '../actions/merge-layouts/main.js';
 import * as promoteTags from '../actions/promote-tags/main.js';
 import * as pushLayout from '../actions/push-layout/main.js';
 import * as scanLayout from '../actions/scan-layout/main.js';
@@ -109,6 +110,7 @@ describe('each action.yml declares exactly the inputs its main() reads', () => {
   const modules: Record<string, { inputs: Record<string, unknown> }> = {
     '.': chain,
     'build-oci': buildOci,
+    'merge-layouts': mergeLayouts,
     'promote-tags': promoteTags,
     'push-layout': pushLayout,
     'scan-layout': scanLayout,

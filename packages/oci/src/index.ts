@@ -12,5 +12,7 @@ export {
   verifyLayout,
 } from './layout.js';
 export * from './media-types.js';
+export { type MergedManifest, type MergeInput, type MergeOptions, type MergeResult, mergeLayouts } from './merge.js';
+export { hashFiles } from './merge-hash.js';
 export { bareTag, digestRef, imageProblem, registryOf, tagProblem, tagRef } from './reference.js';
 export { expandTagTemplate } from './tag-template.js';
