@@ -179,7 +179,7 @@ describe('merge-layouts refuses', () => {
     );
     const layer = blobFile(tampered.path, manifest.layers[0].digest);
     const bytes = readFileSync(layer);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
     writeFileSync(layer, bytes);
     expect(layout.digest).toBe(tampered.digest);
     const temp = tempDir();
