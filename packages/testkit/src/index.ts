@@ -2,6 +2,15 @@ export { createTestContext, everythingPrinted, type Recorded } from './context.j
 export { type FaultKind, type FaultProxy, type FaultProxyOptions, startFaultProxy } from './fault-proxy.js';
 export { repoRoot, tempDir, thirdParty, untarBuildxLayout } from './fixtures.js';
 export { type BuiltLayout, buildLayout, type LayoutSpec } from './layout-builder.js';
+export {
+  type OfflineDbOptions,
+  offlineTrivyCache,
+  pushTrivyDbArtifact,
+  TRIVY_ADVISORIES,
+  TRIVY_DB_MEDIA_TYPE,
+  TRIVY_JAVA_DB_MEDIA_TYPE,
+  trivyDbTool,
+} from './offline/trivy-db.js';
 export { parseOutputFile, runBundledAction, type StepResult } from './local-runner.js';
 export { type OfflineOsvDb, offlineOsvDb, osvAdvisoriesDir, readAdvisories, zip } from './offline/osv-db.js';
 export { pathDirFor, realTool, realTools, realToolsBin, realToolsDir } from './real-tools.js';
