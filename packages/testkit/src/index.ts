@@ -3,6 +3,15 @@ export { type FaultKind, type FaultProxy, type FaultProxyOptions, startFaultProx
 export { repoRoot, tempDir, thirdParty, untarBuildxLayout } from './fixtures.js';
 export { type BuiltLayout, buildLayout, type LayoutSpec } from './layout-builder.js';
 export {
+  alpineFiles,
+  alpineSampleLayout,
+  cleanAlpineSampleLayout,
+  javaSampleLayout,
+  SAMPLE_MUSL,
+  type SampleLayoutOptions,
+  sampleJar,
+} from './offline/sample-images.js';
+export {
   type OfflineDbOptions,
   offlineTrivyCache,
   pushTrivyDbArtifact,

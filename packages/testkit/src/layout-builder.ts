@@ -16,6 +16,8 @@ export interface LayoutSpec {
   attestations?: boolean;
   /** Changes every byte of content: two seeds, two different images. */
   seed?: string;
+  /** Per platform: the files of its one layer (path -> content), instead of pseudo-random layers. */
+  files?: Record<string, Record<string, string | Buffer>>;
 }
 
 export interface BuiltLayout {
@@ -46,7 +48,9 @@ export async function buildLayout(dir: string, spec: LayoutSpec): Promise<BuiltL
   for (const platform of spec.platforms) {
     const [os, architecture, variant] = platform.split('/');
     const layers = [];
-    for (const [i, size] of (spec.layerSizes ?? [1024]).entries()) {
+    const files = spec.files?.[platform];
+    if (files) layers.push(await writeFilesLayer(blobs, files));
+    for (const [i, size] of (files ? [] : (spec.layerSizes ?? [1024])).entries()) {
       layers.push(await writeLayer(blobs, `${seed}/${platform}/${i}`, `layer-${i}.bin`, size));
     }
     const config = {
@@ -145,6 +149,29 @@ async function writeLayer(blobs: string, seed: string, name: string, size: numbe
   const digest = `sha256:${hash.digest('hex')}`;
   await rename(temp, join(blobs, digest.slice(7)));
   return { mediaType: LAYER_TAR, digest, size: bytes };
+}
+
+/** A tar layer holding the given files (and their parent directories), in path order. */
+async function writeFilesLayer(blobs: string, files: Record<string, string | Buffer>) {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
+  const ended = new Promise((resolve) => pack.on('end', resolve));
+  const header = { mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' };
+  const dirs = new Set<string>();
+  for (const path of Object.keys(files).sort()) {
+    const parts = path.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (dirs.has(dir)) continue;
+      dirs.add(dir);
+      pack.entry({ ...header, name: `${dir}/`, type: 'directory', mode: 0o755 });
+    }
+    pack.entry({ ...header, name: path, mode: 0o644 }, files[path]);
+  }
+  pack.finalize();
+  await ended;
+  return { mediaType: LAYER_TAR, ...(await writeBytes(blobs, Buffer.concat(chunks))) };
 }
 
 function* randomChunks(cipher: ReturnType<typeof createCipheriv>, size: number): Generator<Buffer> {
