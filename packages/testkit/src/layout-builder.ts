@@ -156,7 +156,7 @@ async function writeFilesLayer(blobs: string, files: Record<string, string | Buf
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
-  const ended = new Promise((resolve) => pack.on('end', resolve));
+  const ended = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   const header = { mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' };
   const dirs = new Set<string>();
   for (const path of Object.keys(files).sort()) {
@@ -167,7 +167,7 @@ async function writeFilesLayer(blobs: string, files: Record<string, string | Buf
       dirs.add(dir);
       pack.entry({ ...header, name: `${dir}/`, type: 'directory', mode: 0o755 });
     }
-    pack.entry({ ...header, name: path, mode: 0o644 }, files[path]);
+    pack.entry({ ...header, name: path, mode: 0o644 }, files[path] as string | Buffer);
   }
   pack.finalize();
   await ended;
