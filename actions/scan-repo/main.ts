@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
@@ -43,11 +43,13 @@ import { type EnsureOptions, ensureTool, toolInputSpec, toolRequest } from '@gol
 export const inputs = {
   path: optionalString(),
   'osv-config': optionalString(),
+  'osv-offline-db': optionalString(),
   trivyignores: listInput({}),
   severity: severityInput(),
   'ignore-unfixed': booleanInput(false),
   'block-unscored': booleanInput(true),
   'block-malicious': booleanInput(true),
+  'block-uncalled': booleanInput(true),
   'skip-dirs': listInput({}),
   sbom: booleanInput(true),
   'sbom-format': enumInput(SBOM_FORMATS, 'cyclonedx-json'),
@@ -82,6 +84,7 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
   if (!existsSync(path) || !statSync(path).isDirectory())
     throw new UserError(inputProblem('path', `${path} is not a directory`));
   const osvConfig = resolveOsvConfig(input['osv-config'], workspace, path);
+  const osvOfflineDb = resolveOsvOfflineDb(input['osv-offline-db'], workspace);
   const ignoreFiles = resolveIgnoreFiles(input.trivyignores, workspace);
   const ignore =
     ignoreFiles.length > 0 ? await loadIgnoreFiles(ignoreFiles, 'trivyignores', deps.now) : IgnoreRules.empty();
@@ -97,7 +100,15 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
 
   const osvReport = join(work, 'osv-report.json');
   const osvGate = await ctx.group('OSV-Scanner', async (): Promise<OsvGate | undefined> => {
-    const run = await osvScan(ctx, osv, { path, output: osvReport, config: osvConfig });
+    const run = await osvScan(ctx, osv, {
+      path,
+      output: osvReport,
+      config: osvConfig,
+      offlineDb: osvOfflineDb,
+      // Call analysis can only let findings through; when uncalled ones block anyway, nothing of the tree is run.
+      callAnalysis: !input['block-uncalled'],
+      workDir: join(work, 'osv-scanner'),
+    });
     if (run.noPackages) {
       await writeFile(osvReport, JSON.stringify({ results: [] }));
       return undefined;
@@ -106,6 +117,7 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
       severities,
       blockUnscored: input['block-unscored'],
       blockMalicious: input['block-malicious'],
+      blockUncalled: input['block-uncalled'],
     });
   });
 
@@ -131,7 +143,7 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
         work,
         `sbom.${format === 'cyclonedx-json' ? 'cdx' : format === 'spdx-json' ? 'spdx' : 'syft'}.json`,
       );
-      const info = await syftDir(ctx, syft, { path, format, output: file });
+      const info = await syftDir(ctx, syft, { path, format, output: file, workDir: join(work, 'syft') });
       const artifact = input['artifact-name'] ?? uniqueArtifactName(ctx.env, 'sbom', relative(workspace, path) || '.');
       const uploaded = await uploadFileArtifact(ctx, artifact, file, deps.upload);
       return { file, info, artifact, uploaded };
@@ -189,6 +201,8 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
       failed,
       sbom,
       repoPath,
+      osvOfflineDb,
+      blockUncalled: input['block-uncalled'],
     }),
   );
 
@@ -198,6 +212,24 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
         'See the annotations on the lockfiles and the job summary. Nothing should be built from this tree until they are fixed or reviewed and ignored.',
     );
   }
+}
+
+/** A directory holding OSV-Scanner's offline DB: `osv-scalibr/<Ecosystem>/all.zip` (2.5+) or `osv-scanner/…` (up to 2.4). */
+function resolveOsvOfflineDb(named: string | undefined, workspace: string): string | undefined {
+  if (!named) return undefined;
+  const dir = resolve(workspace, named);
+  const problem = (what: string) => new UserError(inputProblem('osv-offline-db', `${JSON.stringify(named)} ${what}`));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw problem(`is not a directory (looked for ${dir})`);
+  const zips = ['osv-scalibr', 'osv-scanner'].flatMap((layout) => {
+    const root = join(dir, layout);
+    if (!existsSync(root)) return [];
+    return readdirSync(root).filter((ecosystem) => existsSync(join(root, ecosystem, 'all.zip')));
+  });
+  if (zips.length === 0)
+    throw problem(
+      `holds no OSV database: expected osv-scalibr/<Ecosystem>/all.zip (OSV-Scanner 2.5 and later) or osv-scanner/<Ecosystem>/all.zip (2.4), as written by osv-scanner --offline-vulnerabilities --download-offline-databases`,
+    );
+  return dir;
 }
 
 function resolveOsvConfig(named: string | undefined, workspace: string, path: string): string | undefined {

@@ -9,12 +9,19 @@ export interface OsvGateOptions {
   blockUnscored: boolean;
   /** Block malicious-package advisories (MAL-...) whatever their score. Default true. */
   blockMalicious: boolean;
+  /**
+   * Block findings that OSV-Scanner's call analysis found not called (every ID of the group `called: false` in
+   * `experimental_analysis`). Default true. OSV-Scanner itself exits 0 when every finding is uncalled.
+   */
+  blockUncalled: boolean;
 }
 
 export interface OsvGate {
   counts: SeverityCounts;
   selected: Finding[];
   malicious: number;
+  /** Groups call analysis found not called (counted whether they block or not). */
+  uncalled: number;
   /** Sources (lockfiles, git repositories) scanned. */
   sources: number;
 }
@@ -23,6 +30,7 @@ interface RawGroup {
   ids?: unknown;
   aliases?: unknown;
   max_severity?: unknown;
+  experimental_analysis?: unknown;
 }
 
 interface RawVuln {
@@ -34,10 +42,11 @@ interface RawVuln {
 /**
  * Gates osv-scanner JSON (v1 and v2). OSV has no severity threshold of its own: each group's `max_severity` (a CVSS
  * score string) is the severity (>= 9.0 CRITICAL, >= 7.0 HIGH, >= 4.0 MEDIUM, else LOW); "" or absent is UNSCORED,
- * which blocks unless blockUnscored is false; every MAL- advisory blocks unless blockMalicious is false.
+ * which blocks unless blockUnscored is false; every MAL- advisory blocks unless blockMalicious is false; a group call
+ * analysis found not called blocks unless blockUncalled is false.
  */
 export function gateOsvReport(report: unknown, source: string, options: OsvGateOptions): OsvGate {
-  const gate: OsvGate = { counts: emptyCounts(), selected: [], malicious: 0, sources: 0 };
+  const gate: OsvGate = { counts: emptyCounts(), selected: [], malicious: 0, uncalled: 0, sources: 0 };
   if (!report || typeof report !== 'object' || Array.isArray(report))
     throw unreadable(source, 'it is not a JSON object');
   const results = (report as { results?: unknown }).results;
@@ -70,10 +79,13 @@ export function gateOsvReport(report: unknown, source: string, options: OsvGateO
         const score = parseScore(group.max_severity);
         const severity = score === undefined ? 'UNSCORED' : severityFromScore(score);
         const malicious = [...ids, ...aliases].some((id) => id.startsWith('MAL-'));
+        const uncalled = notCalled(group.experimental_analysis);
         gate.counts[severity]++;
         if (malicious) gate.malicious++;
+        if (uncalled) gate.uncalled++;
         const blocks =
-          (severity === 'UNSCORED' ? options.blockUnscored : options.severities.has(severity)) ||
+          ((severity === 'UNSCORED' ? options.blockUnscored : options.severities.has(severity)) &&
+            (options.blockUncalled || !uncalled)) ||
           (malicious && options.blockMalicious);
         if (!blocks) continue;
         const related = vulns.filter((v) => typeof v?.id === 'string' && ids.includes(v.id));
@@ -97,6 +109,13 @@ export function gateOsvReport(report: unknown, source: string, options: OsvGateO
     }
   }
   return gate;
+}
+
+/** OSV-Scanner's own rule (GroupInfo.IsCalled): no analysis means called; otherwise called if any ID is. */
+function notCalled(analysis: unknown): boolean {
+  if (!analysis || typeof analysis !== 'object') return false;
+  const entries = Object.values(analysis as Record<string, { called?: unknown }>);
+  return entries.length > 0 && entries.every((entry) => entry?.called !== true);
 }
 
 function parseScore(value: unknown): number | undefined {

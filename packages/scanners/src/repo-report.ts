@@ -51,16 +51,20 @@ export function repoSummary(s: {
   failed: boolean;
   sbom: { file: string; info: SbomInfo; artifact: string; uploaded: boolean } | undefined;
   repoPath: (f: Finding) => string;
+  /** The offline OSV database OSV-Scanner matched against (osv-offline-db), when it ran offline. */
+  osvOfflineDb?: string;
+  blockUncalled: boolean;
 }): string {
   const rows: [string, SeverityCounts][] = [['Trivy (filesystem)', s.trivyGate.counts]];
   if (s.osvGate) rows.unshift(['OSV-Scanner', s.osvGate.counts]);
   const parts = [
     md.heading(`scan-repo: ${s.failed ? 'failed' : 'passed'}`),
-    `Scanned ${md.code(s.path)}. Blocking severities: ${s.severities.join(', ')}; unscored and malicious-package OSV advisories block unless block-unscored / block-malicious are false.\n`,
+    `Scanned ${md.code(s.path)}. Blocking severities: ${s.severities.join(', ')}; unscored and malicious-package OSV advisories block unless block-unscored / block-malicious are false; ${s.blockUncalled ? 'OSV findings block whether or not their code is called (block-uncalled: true, call analysis off)' : 'OSV findings that Go call analysis shows are not called do not block (block-uncalled: false)'}.\n`,
+    s.osvOfflineDb ? `OSV-Scanner ran offline against the database in ${md.code(s.osvOfflineDb)}.\n` : '',
     s.osvGate ? '' : 'OSV-Scanner found no lockfiles or package sources (exit 128): nothing to check there.\n',
     countsTable(rows, 'Scanner'),
     '',
-    `Suppressed (Trivy): ${s.trivyGate.suppressed.ignored} by ignore files, ${s.trivyGate.suppressed.unfixed} unfixed, ${s.trivyGate.suppressed.byTrivy} by Trivy (VEX).${s.osvGate?.malicious ? ` Malicious-package advisories: ${s.osvGate.malicious}.` : ''}\n`,
+    `Suppressed (Trivy): ${s.trivyGate.suppressed.ignored} by ignore files, ${s.trivyGate.suppressed.unfixed} unfixed, ${s.trivyGate.suppressed.byTrivy} by Trivy (VEX).${s.osvGate?.malicious ? ` Malicious-package advisories: ${s.osvGate.malicious}.` : ''}${s.osvGate?.uncalled ? ` Not called (OSV call analysis): ${s.osvGate.uncalled}.` : ''}\n`,
   ];
   if (s.selected.length > 0) {
     const located = s.selected.map((f) => ({ ...f, target: s.repoPath(f) }));

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type ActionContext, lastLines, UserError } from '@golden-image/kit';
+import { scannerEnv } from './scanner-env.js';
 
 export const SBOM_FORMATS = ['cyclonedx-json', 'spdx-json', 'syft-json'] as const;
 export type SbomFormat = (typeof SBOM_FORMATS)[number];
@@ -10,15 +12,19 @@ export interface SbomInfo {
   specVersion?: string;
 }
 
-/** `syft scan dir:PATH -o FORMAT=FILE`, then checks the file is an SBOM of that format. */
+/**
+ * `syft scan dir:PATH -o FORMAT=FILE`, then checks the file is an SBOM of that format. Run in `workDir` with a
+ * private HOME there: no SYFT_* variable, ./.syft.yaml or ~/.syft.yaml of the job changes the SBOM.
+ */
 export async function syftDir(
   ctx: ActionContext,
   syft: string,
-  options: { path: string; format: SbomFormat; output: string },
+  options: { path: string; format: SbomFormat; output: string; workDir: string },
 ): Promise<SbomInfo> {
   const args = ['scan', `dir:${options.path}`, '-o', `${options.format}=${options.output}`];
   // The start-up update check is a network call nobody asked for.
-  const result = await ctx.runner.run(syft, args, { env: { ...ctx.env, SYFT_CHECK_FOR_APP_UPDATE: 'false' } });
+  const env = scannerEnv(ctx.env, join(options.workDir, 'home'), { SYFT_CHECK_FOR_APP_UPDATE: 'false' });
+  const result = await ctx.runner.run(syft, args, { env, cwd: options.workDir });
   if (result.exitCode !== 0)
     throw new UserError(`Syft failed on ${options.path} (exit code ${result.exitCode}): ${lastLines(result.stderr)}`);
   let text: string;

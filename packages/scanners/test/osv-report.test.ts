@@ -3,8 +3,8 @@ import { gateOsvReport, parseOsvJson, type Severity } from '../src/index.js';
 import { fixtureFiles, fixtureJson, fixtureText } from './fixtures.js';
 
 const HIGH_CRITICAL = new Set<Severity>(['HIGH', 'CRITICAL']);
-const strict = { severities: HIGH_CRITICAL, blockUnscored: true, blockMalicious: true };
-const lenient = { severities: HIGH_CRITICAL, blockUnscored: false, blockMalicious: false };
+const strict = { severities: HIGH_CRITICAL, blockUnscored: true, blockMalicious: true, blockUncalled: true };
+const lenient = { severities: HIGH_CRITICAL, blockUnscored: false, blockMalicious: false, blockUncalled: true };
 
 /** Per OSV fixture: groups by severity (from max_severity), sources, malicious advisories. */
 const EXPECTED: Record<string, { counts: Record<string, number>; sources: number; malicious: number }> = {
@@ -87,6 +87,23 @@ describe('OSV-Scanner reports: every fixture', () => {
     expect(stdlib.length).toBeGreaterThan(0);
     expect(stdlib.every((f) => f.severity === 'UNSCORED' && f.score === undefined)).toBe(true);
     expect(gateOsvReport(report, 'x', lenient).selected.some((f) => f.pkg === 'stdlib')).toBe(false);
+  });
+
+  test('go: groups call analysis found not called block unless block-uncalled is false', () => {
+    const report = fixtureJson('osv-scanner/gomod-stdlib-empty-max-severity.json');
+    const all = gateOsvReport(report, 'x', strict);
+    const called = gateOsvReport(report, 'x', { ...strict, blockUncalled: false });
+    expect(all.uncalled).toBe(11);
+    expect(called.uncalled).toBe(11);
+    const uncalledIds = new Set(
+      JSON.stringify(report)
+        .match(/"(GO-\d+-\d+)":\{"called":false/g)
+        ?.map((m) => m.slice(1, m.indexOf('"', 1))),
+    );
+    expect(all.selected.filter((f) => uncalledIds.has(f.id))).toHaveLength(9); // two more are below HIGH
+    expect(called.selected).toEqual(all.selected.filter((f) => !uncalledIds.has(f.id)));
+    expect(called.selected.map((f) => f.id)).toContain('GO-2025-3373');
+    expect(called.selected.map((f) => f.id)).not.toContain('GO-2025-3487');
   });
 
   test('v1 output without max_severity: every group is unscored; git sources report the commit', () => {

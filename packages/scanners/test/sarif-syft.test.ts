@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestContext } from '@golden-image/testkit';
 import { describe, expect, test } from '@jest/globals';
-import { DOUBLES_BIN, readInvocations } from '../../../test/doubles/lib/harness.js';
+import { DOUBLES_BIN, doublesWithEnv, readInvocations } from '../../../test/doubles/lib/harness.js';
 import {
   buildSarif,
   gateTrivyReport,
@@ -95,19 +95,20 @@ describe('Syft SBOMs: every fixture', () => {
   test.each(fixtureFiles('syft'))('%s: produced through the syft double with the real argv', async (name) => {
     const dir = mkdtempSync(join(tmpdir(), 'syft-'));
     const log = join(dir, 'log');
-    const { ctx } = createTestContext(
-      {},
-      { env: { ...process.env, DOUBLE_LOG: log, SYFT_DOUBLE_FIXTURE: fixturePath(`syft/${name}`) } },
-    );
-    const info = await syftDir(ctx, `${DOUBLES_BIN}/syft`, {
+    const doubles = doublesWithEnv({ DOUBLE_LOG: log, SYFT_DOUBLE_FIXTURE: fixturePath(`syft/${name}`) });
+    const { ctx } = createTestContext({}, { env: { ...process.env, SYFT_EXCLUDE: './**' } });
+    const info = await syftDir(ctx, `${doubles}/syft`, {
       path: dir,
       format: 'cyclonedx-json',
       output: join(dir, 'out', 'sbom.cdx.json'),
+      workDir: join(dir, 'work'),
     });
     expect(info.components).toBe(EXPECTED[name]?.components);
     const [call] = readInvocations(log);
     expect(call?.argv).toEqual(['scan', `dir:${dir}`, '-o', `cyclonedx-json=${join(dir, 'out', 'sbom.cdx.json')}`]);
+    // The job's SYFT_* variables stay behind; the run has its own working directory.
     expect(call?.env).toEqual({ SYFT_CHECK_FOR_APP_UPDATE: 'false' });
+    expect(call?.cwd).toBe(join(dir, 'work'));
   });
 
   test('a Syft failure is an error naming the path', async () => {
@@ -120,6 +121,7 @@ describe('Syft SBOMs: every fixture', () => {
         path: '/nonexistent-dir',
         format: 'cyclonedx-json',
         output: '/tmp/x.json',
+        workDir: mkdtempSync(join(tmpdir(), 'syft-')),
       }),
     ).rejects.toThrow(/Syft failed on \/nonexistent-dir \(exit code 1\)/);
   });
