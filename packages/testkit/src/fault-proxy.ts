@@ -20,6 +20,16 @@ export interface FaultProxyOptions {
   retryAfter?: number;
 }
 
+/** A forwarded answer, whole, as `rewrite` sees it. */
+export interface ProxiedAnswer {
+  method: string;
+  url: string;
+  status: number;
+  body: Buffer;
+}
+
+export type AnswerEdit = (answer: ProxiedAnswer) => { status?: number; body?: Buffer } | undefined;
+
 export interface FaultProxy {
   /** `localhost:PORT`: the registry part of image names that should go through the proxy. */
   host: string;
@@ -40,6 +50,11 @@ export interface FaultProxy {
    * carry on. Used to interrupt a push after K uploads.
    */
   intercept(decide: ((method: string, url: string) => FaultKind | undefined) | undefined): void;
+  /**
+   * Calls `edit` with every forwarded answer: return another status and/or body (a registry that lies), or
+   * undefined to pass it on unchanged. While set, answers are buffered and requests ask for no compression.
+   */
+  rewrite(edit: AnswerEdit | undefined): void;
   close(): Promise<void>;
 }
 
@@ -67,6 +82,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let rate = options.rate ?? 0;
   let isDown: false | { drop: boolean } = false;
   let interceptor: ((method: string, url: string) => FaultKind | undefined) | undefined;
+  let editor: AnswerEdit | undefined;
   let requests = 0;
   const sockets = new Set<Socket>();
   const target = `127.0.0.1:${options.targetPort}`;
@@ -113,13 +129,31 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       else req.once('end', () => inject(kind, req, res));
       return;
     }
+    const edit = editor;
+    const forwarded = { ...req.headers, host: target };
+    if (edit) delete forwarded['accept-encoding'];
     const upstream = request(
-      { host: '127.0.0.1', port: options.targetPort, method, path: url, headers: { ...req.headers, host: target } },
+      { host: '127.0.0.1', port: options.targetPort, method, path: url, headers: forwarded },
       (answer) => {
         const headers = { ...answer.headers };
         if (typeof headers.location === 'string') headers.location = rewriteLocation(headers.location, target, ownHost);
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
-        answer.pipe(res);
+        if (!edit) {
+          res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
+          answer.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          const original = { method, url, status: answer.statusCode ?? 502, body: Buffer.concat(chunks) };
+          const change = edit(original);
+          const body = change?.body ?? original.body;
+          delete headers['transfer-encoding'];
+          delete headers.etag;
+          headers['content-length'] = String(body.length);
+          res.writeHead(change?.status ?? original.status, headers);
+          res.end(body);
+        });
       },
     );
     upstream.on('error', () => req.socket.destroy());
@@ -156,6 +190,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     intercept: (decide) => {
       interceptor = decide;
+    },
+    rewrite: (edit) => {
+      editor = edit;
     },
     close: () =>
       new Promise((resolve) => {

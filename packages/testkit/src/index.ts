@@ -1,5 +1,12 @@
 export { createTestContext, everythingPrinted, type Recorded } from './context.js';
-export { type FaultKind, type FaultProxy, type FaultProxyOptions, startFaultProxy } from './fault-proxy.js';
+export {
+  type AnswerEdit,
+  type FaultKind,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type ProxiedAnswer,
+  startFaultProxy,
+} from './fault-proxy.js';
 export { repoRoot, tempDir, thirdParty, untarBuildxLayout } from './fixtures.js';
 export { type BuiltLayout, buildLayout, type LayoutSpec } from './layout-builder.js';
 export {
@@ -26,3 +33,4 @@ export { pathDirFor, realTool, realTools, realToolsBin, realToolsDir } from './r
 export { RecordingRunner } from './recording-runner.js';
 export { freePort, type RegistryOptions, registryBinary, startRegistry, type TestRegistry } from './registry.js';
 export { toolAvailable } from './tool-available.js';
+export { type NpmRegistryOptions, startVerdaccio, type TestNpmRegistry } from './verdaccio.js';

@@ -1,0 +1,272 @@
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type ActionContext, lastLines, UserError } from '@golden-image/kit';
+import { fetchGithubIdToken, hasGithubOidc, type IdTokenFetcher } from '@golden-image/signing';
+import semver from 'semver';
+import { installFacts } from './install-facts.js';
+import { type TarballHash, verifyTarball } from './integrity.js';
+import { npmSandbox, registryKey } from './npm-env.js';
+import { type PollOptions, poll, readBackPolicy } from './poll.js';
+import { checkProvenance, type ProvenanceCheck } from './provenance.js';
+import { reviewPublishConfig } from './publish-config.js';
+import { type Expected, packumentAttempt, readBack } from './readback.js';
+import { RegistryHttp } from './registry-http.js';
+import { readTarballManifest } from './tarball.js';
+import { exchangeOidcToken } from './trusted-publishing.js';
+
+export type ProvenanceMode = 'auto' | 'true' | 'false';
+export type Access = 'public' | 'restricted';
+
+export interface PublishOptions {
+  tarballPath: string;
+  integrity: string;
+  registry: URL;
+  tag: string;
+  /** Undefined: npm's own default, always passed explicitly: restricted for a scoped name, public otherwise. */
+  access?: Access;
+  provenance: ProvenanceMode;
+  /** A registry token; undefined means trusted publishing with the job's GitHub OIDC token. */
+  token?: string;
+  npm?: string;
+  fetchIdToken?: IdTokenFetcher;
+  /** Retry timing of the registry reads (tests shorten it). */
+  poll?: Partial<Omit<PollOptions, 'onRetry'>>;
+}
+
+export interface PublishResult {
+  name: string;
+  version: string;
+  hash: TarballHash;
+  /** false when the registry already held exactly this tarball under this version (a re-run). */
+  published: boolean;
+  tarballUrl: string;
+  tag: string;
+  /** What the tag names after the read-back. */
+  tagged: string | undefined;
+  access: Access;
+  auth: 'token' | 'trusted-publishing';
+  provenance?: ProvenanceCheck;
+  /** publishConfig keys in the tarball that the explicit flags overrode. */
+  overridden: Record<string, unknown>;
+  retries: number;
+  argv: string[];
+}
+
+export const PUBLIC_REGISTRY = 'https://registry.npmjs.org/';
+/** `npm publish --provenance` first shipped in npm 9.5.0. */
+const MIN_NPM_PROVENANCE = '9.5.0';
+
+/**
+ * Publishes exactly the tarball handed on: re-hashed first; a version the registry already holds with the same
+ * integrity is a re-run (success, nothing published), with another integrity a failure before npm runs. npm
+ * publishes the file by absolute path with every setting explicit, and the result is read back.
+ */
+export async function publishTarball(ctx: ActionContext, options: PublishOptions): Promise<PublishResult> {
+  const npm = options.npm ?? 'npm';
+  const hash = await verifyTarball(options.tarballPath, options.integrity);
+  const { manifest, listing } = await readTarballManifest(options.tarballPath);
+  const name = manifest.name;
+  const version = manifest.version;
+  if (typeof name !== 'string' || typeof version !== 'string' || !semver.valid(version)) {
+    throw new UserError(
+      `The tarball's package.json has no valid name and version (${String(name)}@${String(version)}).`,
+    );
+  }
+  const id = `${name}@${version}`;
+  const review = reviewPublishConfig(manifest);
+  if (review.refused.length > 0) {
+    throw new UserError(
+      `The tarball's publishConfig sets ${review.refused.map((key) => `"${key}"`).join(', ')}, which npm would apply to the publish ` +
+        '(any npm setting in publishConfig is). publish-npm takes the registry, tag, access and provenance from its inputs; ' +
+        'remove these keys from publishConfig and pack again.',
+    );
+  }
+  const scope = name.startsWith('@') ? name.slice(0, name.indexOf('/')) : undefined;
+  const access = options.access ?? (scope ? 'restricted' : 'public');
+  if (!scope && access === 'restricted') {
+    throw new UserError(
+      `Input "access": ${name} is not scoped, and only scoped packages can be restricted; use public.`,
+    );
+  }
+  const oidc = hasGithubOidc(ctx.env);
+  const provenance = decideProvenance(ctx, options, oidc);
+  if (!options.token && !oidc) {
+    throw new UserError(
+      'Input "token": empty, and this job has no GitHub OIDC token for npm trusted publishing (ACTIONS_ID_TOKEN_REQUEST_URL / ' +
+        'ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set). Give the publish job `permissions: id-token: write` and configure it ' +
+        'as a trusted publisher of the package, or pass a registry token.',
+    );
+  }
+  if (provenance) await requireNpmVersion(ctx, npm, MIN_NPM_PROVENANCE, 'provenance');
+
+  let token = options.token;
+  let auth: PublishResult['auth'] = 'token';
+  if (!token) {
+    token = await exchangeOidcToken({
+      http: new RegistryHttp(options.registry),
+      packageName: name,
+      env: ctx.env,
+      fetchIdToken: options.fetchIdToken ?? fetchGithubIdToken,
+    });
+    if (!/^[\x21-\x7e]+$/.test(token)) throw new UserError('npm trusted publishing: the exchanged token is malformed.');
+    ctx.secret(token);
+    auth = 'trusted-publishing';
+    ctx.info(`npm trusted publishing: exchanged the GitHub OIDC token for a publish token for ${name}.`);
+  }
+  const http = new RegistryHttp(options.registry, token);
+  let retries = 0;
+  const pollOptions: PollOptions = {
+    policy: options.poll?.policy ?? readBackPolicy(ctx.env),
+    ...(options.poll?.sleep ? { sleep: options.poll.sleep } : {}),
+    onRetry: (event) => {
+      retries++;
+      ctx.info(`${event.what}: ${event.reason}; retry ${event.retry} in ${event.delayMs} ms.`);
+    },
+  };
+
+  const existing = await publishedIntegrity(http, name, version, pollOptions);
+  const argv = [
+    'publish',
+    options.tarballPath,
+    '--registry',
+    options.registry.href,
+    '--tag',
+    options.tag,
+    '--access',
+    access,
+    `--provenance=${provenance}`,
+    '--ignore-scripts',
+    '--dry-run=false',
+  ];
+  // A scope's registry setting outranks --registry in npm; the tarball's publishConfig could set one.
+  if (scope) argv.push(`--${scope}:registry=${options.registry.href}`);
+  let published = false;
+  if (existing === hash.integrity) {
+    ctx.info(
+      `${id} is already in ${options.registry.href} with integrity ${hash.integrity}: a re-run; nothing to publish.`,
+    );
+  } else if (existing !== undefined) {
+    throw new UserError(
+      `${id} is already published in ${options.registry.href} with other bytes (integrity ${existing}; this tarball is ${hash.integrity}). ` +
+        'A published version can never be replaced: bump the version and pack again.',
+    );
+  } else {
+    for (const [key, value] of Object.entries(review.overridden)) {
+      ctx.warning(
+        `The tarball's publishConfig.${key} (${JSON.stringify(value)}) is overridden by publish-npm's inputs.`,
+      );
+    }
+    const work = await mkdtemp(join(ctx.tempDir, 'golden-image-publish-'));
+    const sandbox = await npmSandbox(ctx.env, work, {
+      oidc: provenance,
+      config: [`${registryKey(options.registry)}:_authToken=${token}`],
+    });
+    const result = await ctx.runner.run(npm, argv, { cwd: join(work, 'home'), env: sandbox.env });
+    if (result.exitCode !== 0) {
+      // Another run may have published the same bytes meanwhile: that is still success.
+      const now = await publishedIntegrity(http, name, version, pollOptions);
+      if (now !== hash.integrity) {
+        throw new UserError(
+          `npm publish of ${id} to ${options.registry.href} failed (exit code ${result.exitCode}): ${lastLines(result.stderr, 8)}`,
+        );
+      }
+      ctx.info(`npm publish failed, but ${id} is now in the registry with this integrity (published concurrently).`);
+    } else {
+      published = true;
+    }
+  }
+
+  const expected: Expected = {
+    name,
+    version,
+    hash,
+    facts: installFacts(
+      manifest,
+      listing.files.map((file) => file.path),
+    ),
+    files: listing.files.map((file) => file.path),
+  };
+  const back = await readBack(http, expected, { ...pollOptions, tag: options.tag, waitForTag: published });
+  if (!published && back.tagged !== version) {
+    ctx.warning(
+      `dist-tag ${options.tag} names ${back.tagged ?? 'nothing'}, not ${version}; a re-run does not move it (another publish may have).`,
+    );
+  }
+  const provenanceCheck =
+    provenance && published
+      ? await checkProvenance(http, back.versionDoc, { name, version, sha512Hex: hash.sha512Hex }, pollOptions)
+      : undefined;
+  return {
+    name,
+    version,
+    hash,
+    published,
+    tarballUrl: back.tarballUrl,
+    tag: options.tag,
+    tagged: back.tagged,
+    access,
+    auth,
+    ...(provenanceCheck ? { provenance: provenanceCheck } : {}),
+    overridden: review.overridden,
+    retries,
+    argv,
+  };
+}
+
+function decideProvenance(ctx: ActionContext, options: PublishOptions, oidc: boolean): boolean {
+  if (options.provenance === 'false') return false;
+  if (options.provenance === 'true') {
+    if (!oidc) {
+      throw new UserError(
+        'Input "provenance": true needs a GitHub OIDC token to sign the provenance statement, and this job has none ' +
+          '(ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set). Add `permissions: id-token: write` ' +
+          'to the publish job, or set provenance: false.',
+      );
+    }
+    return true;
+  }
+  if (!oidc) {
+    ctx.info('provenance: auto: no GitHub OIDC token in this job, so no provenance statement.');
+    return false;
+  }
+  if (options.registry.href !== PUBLIC_REGISTRY) {
+    ctx.info(`provenance: auto: ${options.registry.href} is not the public npm registry, so no provenance statement.`);
+    return false;
+  }
+  return true;
+}
+
+async function requireNpmVersion(ctx: ActionContext, npm: string, minimum: string, why: string): Promise<void> {
+  const result = await ctx.runner.run(npm, ['--version'], { env: ctx.env, silent: true });
+  const version = semver.valid(result.stdout.toString('utf8').trim());
+  if (result.exitCode !== 0 || !version) throw new UserError(`npm --version failed: ${lastLines(result.stderr)}`);
+  if (semver.lt(version, minimum)) {
+    throw new UserError(
+      `${why} needs npm ${minimum} or newer; this runner has npm ${version}. Set up a newer Node.js/npm first.`,
+    );
+  }
+}
+
+/** The integrity the registry holds for name@version, or undefined when it has no such version. */
+async function publishedIntegrity(
+  http: RegistryHttp,
+  name: string,
+  version: string,
+  options: PollOptions,
+): Promise<string | undefined> {
+  const what = `Checking whether ${name}@${version} is already in ${http.registry.href}`;
+  const packument = await poll(
+    what,
+    async () => packumentAttempt(await http.get(http.packumentUrl(name)), what),
+    options,
+  );
+  const dist = packument?.versions?.[version]?.dist;
+  if (!packument?.versions?.[version]) return undefined;
+  const integrity = dist?.integrity;
+  if (typeof integrity !== 'string') {
+    throw new UserError(
+      `${name}@${version} is already in ${http.registry.href}, and the registry serves no dist.integrity for it.`,
+    );
+  }
+  return integrity;
+}
