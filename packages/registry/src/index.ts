@@ -1,14 +1,12 @@
 export { authFileFor, withAuthFile } from './auth.js';
 export { type ClaimOptions, claimTags, TAG_SETTLE_MS, takenMessage } from './claim.js';
+export { classifyFailure, type Failure, fatalLine, hintFor, neutralLine } from './classify.js';
 export type { TagEngine } from './client.js';
 export { Imagetools } from './imagetools.js';
 export { registryInputSpec } from './inputs.js';
 export {
   backoffMs,
-  classifyFailure,
   DEFAULT_RETRY_POLICY,
-  type Failure,
-  fatalLine,
   type RetryEvent,
   type RetryPolicy,
   retryPolicyFrom,

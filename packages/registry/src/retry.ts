@@ -22,6 +22,10 @@
  * delay and a cap on the total time instead.
  */
 
+import { classifyFailure, type Failure, fatalLine } from './classify.js';
+
+export type { Failure };
+
 export interface RetryPolicy {
   /** Attempts in total, the first one included. */
   attempts: number;
@@ -57,72 +61,6 @@ export function retryPolicyFrom(env: NodeJS.ProcessEnv = {}, overrides: Partial<
     maxTotalMs: maxTotalMs * factor,
     ...overrides,
   };
-}
-
-export interface Failure {
-  transient: boolean;
-  /** A short name of the error, for the retry log line. */
-  reason: string;
-  retryAfterMs?: number;
-}
-
-/** The line that says why skopeo failed (its `level=fatal` message), or the last non-empty line. */
-export function fatalLine(stderr: string): string {
-  const lines = stderr.split('\n').filter((line) => line.trim() !== '');
-  const fatal = lines.filter((line) => /level=fatal/.test(line)).at(-1) ?? lines.at(-1) ?? '';
-  const message = /msg="((?:[^"\\]|\\.)*)"/.exec(fatal)?.[1];
-  return (message ?? fatal).replace(/\\"/g, '"').trim();
-}
-
-/**
- * skopeo 1.9.3 hides why an index upload failed: after any failed PUT of the index it tries to convert it to a
- * Docker manifest list, which --preserve-digests forbids, and prints only that. Measured: a 500/502/503 or a drop
- * on the index PUT ends like this. Retried (bounded); a registry that really refuses OCI indexes fails the same way
- * every attempt.
- */
-const HIDDEN_INDEX_FAILURE = /Manifest list must be converted to type .* but we cannot modify it/;
-
-const PERMANENT: [RegExp, string][] = [
-  [/unauthorized|authentication required|\b401\b|\b403\b|denied|forbidden/i, 'authentication refused'],
-  [/manifest unknown|name unknown|blob unknown|not found|\b404\b/i, 'not found'],
-  [
-    /digest did not match|does not match|mismatch|DIGEST_INVALID|MANIFEST_INVALID|preserv\w* digests?/i,
-    'digest mismatch',
-  ],
-  [/x509|certificate|server gave HTTP response to HTTPS client/i, 'TLS setup'],
-];
-
-const TRANSIENT: [RegExp, string][] = [
-  [/\b429\b|too many requests|TOOMANYREQUESTS/i, '429 Too Many Requests'],
-  [/\b500\b|Internal Server Error/i, '500 Internal Server Error'],
-  [/\b502\b|Bad Gateway/i, '502 Bad Gateway'],
-  [/\b503\b|Service Unavailable/i, '503 Service Unavailable'],
-  [/\b504\b|Gateway Time-?out/i, '504 Gateway Timeout'],
-  [/connection reset|broken pipe/i, 'connection reset'],
-  [/connection refused/i, 'connection refused'],
-  [/\bEOF\b/, 'connection dropped (EOF)'],
-  [/timeout|timed out|deadline exceeded/i, 'timeout'],
-  [/no route to host|network is unreachable|temporary failure in name resolution|server misbehaving/i, 'network'],
-];
-
-/** Decides from skopeo's stderr whether a failure is worth retrying. Unknown failures are not retried. */
-export function classifyFailure(stderr: string): Failure {
-  // URLs, digests and ports carry numbers that must not read as status codes.
-  const line = fatalLine(stderr)
-    .replace(/[a-z]+:\/\/\S+/gi, 'URL')
-    .replace(/sha256:[0-9a-f]+/gi, 'DIGEST')
-    .replace(/[\w.-]+:\d+/g, 'HOST');
-  if (HIDDEN_INDEX_FAILURE.test(line))
-    return { transient: true, reason: 'index upload failed (cause hidden by skopeo)' };
-  for (const [pattern, reason] of PERMANENT) if (pattern.test(line)) return { transient: false, reason };
-  for (const [pattern, reason] of TRANSIENT) {
-    if (!pattern.test(line)) continue;
-    const seconds = /retry[- ]after:?\s*(\d+)/i.exec(stderr)?.[1];
-    // skopeo does not print Retry-After; a 429 that reaches us already outlasted its own waits: wait at least 1 s.
-    const retryAfterMs = seconds ? Number(seconds) * 1000 : reason.startsWith('429') ? 1000 : undefined;
-    return { transient: true, reason, retryAfterMs };
-  }
-  return { transient: false, reason: 'error' };
 }
 
 /** Exponential backoff with "equal jitter": half the step fixed, half random; Retry-After is a lower bound. */

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { lastLines, type ToolRunner, UserError } from '@golden-image/kit';
 import { digestRef, sha256Digest, tagRef } from '@golden-image/oci';
 import semver from 'semver';
+import { classifyFailure, type Failure, hintFor } from './classify.js';
 import type { TagEngine } from './client.js';
-import { classifyFailure, type Failure, type RetryPolicy, retryPolicyFrom, withRetries } from './retry.js';
+import { type RetryPolicy, retryPolicyFrom, withRetries } from './retry.js';
 
 export interface RegistryOptions {
   /** false for a plain-HTTP or self-signed local registry. */
@@ -120,9 +121,10 @@ export class Skopeo implements TagEngine {
       : await this.retrying(run, (r) => r.exitCode === 0 || isNotFound(r.exitCode, r.stderr), `Reading ${ref}`);
     if (result.exitCode === 0) return sha256Digest(result.stdout);
     if (isNotFound(result.exitCode, result.stderr)) return undefined;
+    const failure = classifyFailure(result.stderr);
     throw new SkopeoError(
-      `Reading ${ref} from the registry failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hint(result.stderr)}`,
-      classifyFailure(result.stderr),
+      `Reading ${ref} from the registry failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hintFor(failure)}`,
+      failure,
     );
   }
 
@@ -140,9 +142,10 @@ export class Skopeo implements TagEngine {
     const run = () => this.runner.run('skopeo', args, { env: this.options.env });
     const result = once ? { ...(await run()), tries: 1 } : await this.retrying(run, (r) => r.exitCode === 0, what);
     if (result.exitCode !== 0) {
+      const failure = classifyFailure(result.stderr);
       throw new SkopeoError(
-        `${what} failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hint(result.stderr)}`,
-        classifyFailure(result.stderr),
+        `${what} failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hintFor(failure)}`,
+        failure,
       );
     }
   }
@@ -199,18 +202,5 @@ export class Skopeo implements TagEngine {
 
 function isNotFound(exitCode: number, stderr: string): boolean {
   // skopeo 1.16+ exits 2 for "not found"; older versions exit 1 with the registry's error code in the message.
-  return exitCode === 2 || /manifest unknown|name unknown|not found|MANIFEST_UNKNOWN|NAME_UNKNOWN/i.test(stderr);
-}
-
-function hint(stderr: string): string {
-  if (/unauthorized|authentication required|401|denied/i.test(stderr)) {
-    return '\nThe registry refused the credentials: log in first (docker/login-action) or set the "username" and "password" inputs.';
-  }
-  if (/http: server gave HTTP response to HTTPS client/i.test(stderr)) {
-    return '\nThe registry speaks plain HTTP: set "tls-verify: false" for a local test registry.';
-  }
-  if (/certificate signed by unknown authority|x509/i.test(stderr)) {
-    return '\nThe registry\'s TLS certificate is not trusted: install its CA on the runner, or set "tls-verify: false" for a test registry.';
-  }
-  return '';
+  return exitCode === 2 || classifyFailure(stderr).reason === 'not found';
 }
