@@ -10,7 +10,7 @@ import {
   requiredString,
   UserError,
 } from '@golden-image/kit';
-import { digestProblem, verifyLayout } from '@golden-image/oci';
+import { describeVerification, digestProblem, isRunnable, verifyLayout } from '@golden-image/oci';
 import {
   buildSarif,
   closeTrivySession,
@@ -68,16 +68,18 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
 
   const layout = await ctx.group('Verify the layout', async () => {
     const verified = await verifyLayout(input['layout-path'], input.digest);
-    ctx.info(`${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, all present and intact.`);
+    ctx.info(describeVerification(verified));
     return verified;
   });
   ctx.output('digest', layout.digest);
-  const platforms = layout.manifests.filter((manifest) => !manifest.attestation);
+  const platforms = layout.manifests.filter(isRunnable);
   if (platforms.length === 0)
-    throw new UserError(`The layout ${layout.path} holds no platform image (only attestations); nothing to scan.`);
+    throw new UserError(
+      `The layout ${layout.path} holds no platform image (only attestations or artifacts); nothing to scan.`,
+    );
   const skipped = layout.manifests.length - platforms.length;
   ctx.info(
-    `Scanning ${platforms.length} platform(s): ${platforms.map((p) => p.platform).join(', ')}${skipped ? ` (${skipped} attestation manifest(s) skipped)` : ''}.`,
+    `Scanning ${platforms.length} platform(s): ${platforms.map((p) => p.platform).join(', ')}${skipped ? ` (${skipped} attestation or artifact manifest(s) skipped)` : ''}.`,
   );
 
   const trivy = await ctx.group('Install Trivy', () => ensureTool(ctx, request, deps.tools));

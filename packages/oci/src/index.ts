@@ -2,7 +2,9 @@ export { DIGEST_PATTERN, digestProblem, isDigest, sha256Digest, sha256File } fro
 export { digestInput, imageInput, resolveTags } from './inputs.js';
 export {
   type Descriptor,
+  describeVerification,
   formatPlatform,
+  isRunnable,
   LIMITS,
   type Platform,
   type PlatformManifest,

@@ -1,6 +1,6 @@
 import { appendFileSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LIMITS, platformDigests, sha256Digest, verifyLayout } from '@golden-image/oci';
+import { describeVerification, LIMITS, platformDigests, sha256Digest, verifyLayout } from '@golden-image/oci';
 import { buildLayout, tempDir, untarBuildxLayout } from '@golden-image/testkit';
 import { beforeEach, describe, expect, test } from '@jest/globals';
 
@@ -46,11 +46,75 @@ describe('verifyLayout refuses tampered layouts', () => {
     );
   });
 
-  test('index.json pointing elsewhere (a second image added, as buildx does to a reused directory)', async () => {
+  test('index.json naming a second image (as buildx does to a reused directory): the digest input picks one', async () => {
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
-    index.manifests.push({ ...index.manifests[0], digest: built.platforms['linux/amd64'] });
+    index.manifests.unshift({ ...index.manifests[0], digest: built.platforms['linux/amd64'] });
     writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
-    await expect(verifyLayout(dir, built.digest)).rejects.toThrow('points at 2 different images');
+    await expect(verifyLayout(dir)).rejects.toThrow('points at 2 different images');
+    const chosen = await verifyLayout(dir, built.digest);
+    expect(chosen).toMatchObject({ digest: built.digest, entries: 2 });
+    expect(platformDigests(chosen.manifests)).toEqual(built.platforms);
+    await expect(verifyLayout(dir, `sha256:${'1'.repeat(64)}`)).rejects.toThrow(
+      `index.json lists ${built.platforms['linux/amd64']}, ${built.digest}, but the "digest" input is sha256:1111`,
+    );
+  });
+
+  test('says what it checked: layers by size unless asked to hash them', async () => {
+    expect(describeVerification(await verifyLayout(dir, built.digest))).toMatch(
+      /every index, manifest and config hashes to its name; layers are present, readable and of the described size \(not hashed here/,
+    );
+    expect(describeVerification(await verifyLayout(dir, built.digest, { layers: 'digest' }))).toMatch(
+      /every blob is present, readable and hashes to its name\.$/,
+    );
+  });
+
+  test('an OCI 1.1 artifact in the index is neither a platform nor an attestation, and its artifactType is reported', async () => {
+    const top = JSON.parse(readFileSync(blob(dir, built.digest), 'utf8'));
+    const put = (value: object) => {
+      const bytes = Buffer.from(JSON.stringify(value));
+      writeFileSync(blob(dir, sha256Digest(bytes)), bytes);
+      return { digest: sha256Digest(bytes), size: bytes.length };
+    };
+    const empty = put({});
+    const artifact = put({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/spdx+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', ...empty },
+      layers: [{ mediaType: 'application/spdx+json', ...put({ spdxVersion: 'SPDX-2.3' }) }],
+    });
+    top.manifests.push({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      ...artifact,
+      artifactType: 'application/spdx+json',
+    });
+    const index = put(top);
+    writeFileSync(
+      join(dir, 'index.json'),
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...index }],
+      }),
+    );
+    const layout = await verifyLayout(dir, index.digest);
+    expect(platformDigests(layout.manifests)).toEqual(built.platforms);
+    expect(layout.manifests.find((m) => m.digest === artifact.digest)).toMatchObject({
+      artifact: true,
+      attestation: false,
+    });
+    expect(layout.oci11Fields).toEqual([`index ${index.digest} manifests[4] has artifactType "application/spdx+json"`]);
+  });
+
+  test('the top-level annotations are handed on (the revision and source evidence)', async () => {
+    const top = JSON.parse(readFileSync(blob(dir, built.digest), 'utf8'));
+    top.annotations = { 'org.opencontainers.image.revision': 'a'.repeat(40), other: 'x' };
+    const bytes = Buffer.from(JSON.stringify(top));
+    writeFileSync(blob(dir, sha256Digest(bytes)), bytes);
+    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+    index.manifests[0] = { ...index.manifests[0], digest: sha256Digest(bytes), size: bytes.length };
+    writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+    const layout = await verifyLayout(dir, sha256Digest(bytes));
+    expect(layout.annotations).toEqual(top.annotations);
   });
 
   test('an edited manifest', async () => {
