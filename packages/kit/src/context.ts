@@ -29,7 +29,13 @@ export function createActionsContext(): ActionContext {
     output: (name, value) => core.setOutput(name, value),
     summary: async (markdown) => {
       if (!process.env.GITHUB_STEP_SUMMARY) return;
-      await core.summary.addRaw(markdown, true).write();
+      // The summary reports work already done (a push, a signature): failing to write it must not fail the step.
+      try {
+        await core.summary.addRaw(markdown, true).write();
+      } catch (error) {
+        core.summary.emptyBuffer();
+        core.warning(`The job summary could not be written (${(error as Error).message}); the step's work is done.`);
+      }
     },
     secret: (value) => core.setSecret(value),
     info: (message) => core.info(message),

@@ -28,9 +28,7 @@ export class ExecRunner implements ToolRunner {
   async run(tool: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const path = await io.which(tool, false);
     if (!path) {
-      throw new UserError(
-        `"${tool}" was not found on PATH. Install it, or let the action install it (install-tools: true).`,
-      );
+      throw new UserError(`"${tool}" was not found on PATH. Install it on the runner before this step.`);
     }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
