@@ -39,7 +39,7 @@ describe('merge-layouts refuses a hostile input before writing anything, naming 
       { 'layout-paths': `${good.path}\n${hostile.path}`, digests: `${good.digest}\n${hostile.digest}` },
       { tempDir: temp },
     );
-    await expect(main(ctx)).rejects.toThrow(/^(Input 2 \(layout-paths line 2, |Input "digests": )/);
+    await expect(main(ctx)).rejects.toThrow(/^(Input 2 \(line 2 of layout-paths and digests, |Input "digests": )/);
     const [dest = ''] = readdirSync(temp);
     expect(readdirSync(join(temp, dest))).toEqual([]);
   });
@@ -66,7 +66,7 @@ describe('merge-layouts refuses a hostile input before writing anything, naming 
       digests: `${good.digest}\n${digest}`,
     });
     await expect(main(ctx)).rejects.toThrow(
-      `Input 2 (layout-paths line 2, ${outer}): its index lists a ${OCI_INDEX} (${inner.digest}); merge-layouts takes layouts whose index lists image and attestation manifests`,
+      `Input 2 (line 2 of layout-paths and digests, ${outer}): its index lists a ${OCI_INDEX} (${inner.digest}); merge-layouts takes layouts whose index lists image and attestation manifests`,
     );
   });
 });

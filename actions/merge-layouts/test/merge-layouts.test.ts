@@ -167,7 +167,7 @@ describe('merge-layouts refuses', () => {
 
   test('a digest that is not the layout’s, naming the input', async () => {
     await expect(merge([amd64, { path: arm64.path, digest: amd64.digest }])).rejects.toThrow(
-      `Input 2 (layout-paths line 2, ${arm64.path}): the layout holds ${arm64.digest}, but digests line 2 is ${amd64.digest}.`,
+      `Input 2 (line 2 of layout-paths and digests, ${arm64.path}): The layout at ${arm64.path} does not hold the expected image: index.json points at ${arm64.digest}, but the "digest" input is ${amd64.digest}.`,
     );
   });
 
@@ -184,7 +184,7 @@ describe('merge-layouts refuses', () => {
     expect(layout.digest).toBe(tampered.digest);
     const temp = tempDir();
     await expect(merge([amd64, tampered], temp)).rejects.toThrow(
-      `Input 2 (layout-paths line 2, ${tampered.path}): blobs/sha256/${manifest.layers[0].digest.slice(7)} does not hash to its name`,
+      `Input 2 (line 2 of layout-paths and digests, ${tampered.path}): blobs/sha256/${manifest.layers[0].digest.slice(7)} does not hash to its name`,
     );
     const [mergedDir = ''] = readdirSync(temp);
     expect(readdirSync(join(temp, mergedDir))).toEqual([]);
@@ -195,7 +195,7 @@ describe('merge-layouts refuses', () => {
     const file = blobFile(tampered.path, tampered.platforms['linux/arm64'] as string);
     writeFileSync(file, readFileSync(file, 'utf8').replace('"schemaVersion":2', '"schemaVersion":3'));
     await expect(merge([amd64, tampered])).rejects.toThrow(
-      /^Input 2 \(layout-paths line 2, .*\): .* does not hash to its name/,
+      /^Input 2 \(line 2 of layout-paths and digests, .*\): .* does not hash to its name/,
     );
   });
 

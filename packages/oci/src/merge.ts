@@ -4,6 +4,7 @@ import { UserError } from '@golden-image/kit';
 import { sha256Digest } from './digest.js';
 import {
   type Descriptor,
+  isRunnable,
   type Platform,
   type PlatformManifest,
   platformDigests,
@@ -98,24 +99,16 @@ export async function mergeLayouts(
 }
 
 function refuse(number: number, path: string, problem: string): never {
-  throw new UserError(`Input ${number} (layout-paths line ${number}, ${path}): ${problem}`);
+  throw new UserError(`Input ${number} (line ${number} of layout-paths and digests, ${path}): ${problem}`);
 }
 
 async function verifiedInput(input: MergeInput, number: number): Promise<InputContent> {
   let layout: VerifiedLayout;
   try {
-    layout = await verifyLayout(input.path);
+    layout = await verifyLayout(input.path, input.digest);
   } catch (error) {
     if (error instanceof UserError) refuse(number, input.path, error.message);
     throw error;
-  }
-  if (layout.digest !== input.digest) {
-    refuse(
-      number,
-      layout.path,
-      `the layout holds ${layout.digest}, but digests line ${number} is ${input.digest}. ` +
-        'Give the digests in the same order as layout-paths, each the digest output of the build that wrote that layout.',
-    );
   }
   const top = await readManifestBlob(layout.path, layout.digest, number);
   const blobs = new Map<string, number>();
@@ -192,7 +185,7 @@ function mergedManifests(contents: readonly InputContent[]): {
     const byDigest = new Map(content.layout.manifests.map((manifest) => [manifest.digest, manifest]));
     for (const descriptor of content.descriptors) {
       const manifest = byDigest.get(descriptor.digest) as PlatformManifest;
-      if (!manifest.attestation) {
+      if (isRunnable(manifest)) {
         const other = owner.get(manifest.platform);
         if (other) {
           throw new UserError(
@@ -208,12 +201,12 @@ function mergedManifests(contents: readonly InputContent[]): {
       // An index entry for an image needs a platform: one the input left out is taken from the image's config.
       const entry = {
         descriptor:
-          descriptor.platform || manifest.attestation
+          descriptor.platform || !isRunnable(manifest)
             ? descriptor
             : { ...descriptor, platform: platformObject(manifest.platform) },
         manifest: { ...manifest, input: content.number, inputPath: content.layout.path },
       };
-      (manifest.attestation ? attestations : images).push(entry);
+      (isRunnable(manifest) ? images : attestations).push(entry);
     }
   }
   images.sort((a, b) => compare(a.manifest.platform, b.manifest.platform));
