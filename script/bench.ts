@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchBundles } from './bench/bundles.ts';
 import { benchLayoutVerification } from './bench/layout.ts';
+import { benchMerge } from './bench/merge.ts';
 import { benchPush } from './bench/push.ts';
 
 console.log(`golden-image benchmark, ${new Date().toISOString()}`);
@@ -17,6 +18,9 @@ for (const line of await benchPush()) console.log(line);
 
 console.log('\n## layout verification');
 for (const line of await benchLayoutVerification()) console.log(line);
+
+console.log('\n## merge-layouts');
+for (const line of await benchMerge()) console.log(line);
 
 console.log('\n## bundles');
 for (const line of benchBundles()) console.log(line);
