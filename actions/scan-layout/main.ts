@@ -1,4 +1,5 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
   type ActionContext,
@@ -37,6 +38,7 @@ export const inputs = {
   'ignore-unfixed': booleanInput(false),
   trivyignores: listInput({}),
   'db-repository': listInput({}),
+  'java-db-repository': listInput({}),
   'cache-db': booleanInput(true),
   'fail-on-findings': booleanInput(true),
   'sarif-file': optionalString(),
@@ -88,32 +90,45 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
 
   const perPlatform: { platform: string; digest: string; counts: SeverityCounts; report: unknown }[] = [];
   const selected: Finding[] = [];
-  const suppressed = { ignored: 0, unfixed: 0, byTrivy: 0 };
+  const suppressed = { ignored: 0, unfixed: 0 };
   const session = await ctx.group('Trivy vulnerability DB', () =>
-    openTrivySession(ctx, trivy, { dbRepository: input['db-repository'], cacheDb: input['cache-db'], now: deps.now }),
+    openTrivySession(ctx, trivy, {
+      dbRepository: input['db-repository'],
+      javaDbRepository: input['java-db-repository'],
+      cacheDb: input['cache-db'],
+      now: deps.now,
+    }),
   );
+  let reports: unknown[];
   try {
-    for (const [i, manifest] of platforms.entries()) {
-      await ctx.group(`Scan ${manifest.platform} (${manifest.digest})`, async () => {
+    // The platforms are scanned at once (each Trivy keeps its scan cache in memory; the DBs are opened read-only),
+    // and gated in their order.
+    reports = await ctx.group(`Scan ${platforms.length} platform(s) with Trivy`, () =>
+      inParallel(platforms, availableParallelism(), async (manifest, i) => {
         const dir = await singlePlatformLayout(layout.path, manifest, join(work, `platform-${i}`));
         const report = await trivyImage(ctx, session, dir, join(work, `platform-${i}.json`));
-        const gate = gateTrivyReport(report, `for ${manifest.platform}`, {
-          severities,
-          ignoreUnfixed: input['ignore-unfixed'],
-          ignore,
-          platform: manifest.platform,
-        });
-        selected.push(...gate.selected);
-        suppressed.ignored += gate.suppressed.ignored;
-        suppressed.unfixed += gate.suppressed.unfixed;
-        suppressed.byTrivy += gate.suppressed.byTrivy;
-        perPlatform.push({ platform: manifest.platform, digest: manifest.digest, counts: gate.counts, report });
-        ctx.info(`${manifest.platform}: ${gate.selected.length} finding(s) at ${[...severities].join(',')}.`);
         await rm(dir, { recursive: true, force: true });
-      });
-    }
+        return report;
+      }),
+    );
   } finally {
     await closeTrivySession(ctx, session);
+  }
+  for (const [i, manifest] of platforms.entries()) {
+    const report = reports[i];
+    const gate = gateTrivyReport(report, `for ${manifest.platform}`, {
+      severities,
+      ignoreUnfixed: input['ignore-unfixed'],
+      ignore,
+      platform: manifest.platform,
+    });
+    selected.push(...gate.selected);
+    suppressed.ignored += gate.suppressed.ignored;
+    suppressed.unfixed += gate.suppressed.unfixed;
+    perPlatform.push({ platform: manifest.platform, digest: manifest.digest, counts: gate.counts, report });
+    ctx.info(
+      `${manifest.platform} (${manifest.digest}): ${gate.selected.length} finding(s) at ${[...severities].join(',')}.`,
+    );
   }
 
   const reportPath = join(work, 'trivy-report.json');
@@ -164,4 +179,26 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
         'Fix them, or suppress reviewed ones with a .trivyignore entry (with an exp: date). The layout must not be pushed.',
     );
   }
+}
+
+/** Runs `task` on every item, at most `limit` at a time; the results keep the items' order. */
+async function inParallel<T, R>(items: readonly T[], limit: number, task: (item: T, i: number) => Promise<R>) {
+  const results: R[] = new Array(items.length);
+  const errors: unknown[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await task(items[i] as T, i);
+      } catch (error) {
+        errors[i] = error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  // Every scan has ended before the first failure (in the items' order) is thrown.
+  const failed = errors.findIndex((error) => error !== undefined);
+  if (failed >= 0) throw errors[failed];
+  return results;
 }

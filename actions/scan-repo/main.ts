@@ -55,6 +55,7 @@ export const inputs = {
   'sbom-format': enumInput(SBOM_FORMATS, 'cyclonedx-json'),
   'artifact-name': optionalString(),
   'db-repository': listInput({}),
+  'java-db-repository': listInput({}),
   'cache-db': booleanInput(true),
   'fail-on-findings': booleanInput(true),
   'sarif-file': optionalString(),
@@ -123,7 +124,12 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
 
   const trivyReport = join(work, 'trivy-report.json');
   const session = await ctx.group('Trivy vulnerability DB', () =>
-    openTrivySession(ctx, trivy, { dbRepository: input['db-repository'], cacheDb: input['cache-db'], now: deps.now }),
+    openTrivySession(ctx, trivy, {
+      dbRepository: input['db-repository'],
+      javaDbRepository: input['java-db-repository'],
+      cacheDb: input['cache-db'],
+      now: deps.now,
+    }),
   );
   let trivyGate: TrivyGate;
   try {

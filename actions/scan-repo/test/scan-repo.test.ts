@@ -185,7 +185,7 @@ describe('scan-repo', () => {
         file: 'app/package-lock.json',
       },
     ]);
-    expect(recorded.summary).toContain('1 by Trivy (VEX)');
+    expect(recorded.summary).toContain('Suppressed (Trivy): 0 by ignore files, 0 unfixed.');
   });
 
   test('no package sources (exit 128) is not a failure, and is noted', async () => {

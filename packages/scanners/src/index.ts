@@ -22,15 +22,21 @@ export {
 } from './severity.js';
 export { countsTable, findingsTable, ignoreSection, SUMMARY_ROW_LIMIT } from './summary.js';
 export { readSbom, SBOM_FORMATS, type SbomFormat, type SbomInfo, syftDir } from './syft.js';
+export { trivyGlobMatch, validTrivyGlob } from './trivy-glob.js';
 export {
-  globMatch,
   type IgnoreEntry,
   IgnoreRules,
   loadIgnoreFiles,
   parsePlainIgnore,
   parseYamlIgnore,
-  purlMatch,
-  today,
 } from './trivy-ignore.js';
+export { parseTrivyPurl, type TrivyPurl, trivyPurlMatch } from './trivy-purl.js';
 export { gateTrivyReport, parseTrivyJson, type TrivyGate, type TrivyGateOptions } from './trivy-report.js';
-export { closeTrivySession, openTrivySession, type TrivySession, trivyFs, trivyImage } from './trivy-run.js';
+export {
+  closeTrivySession,
+  openTrivySession,
+  type TrivySession,
+  type TrivySessionOptions,
+  trivyFs,
+  trivyImage,
+} from './trivy-run.js';

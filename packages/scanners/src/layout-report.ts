@@ -9,7 +9,7 @@ export function layoutSummary(
   digest: string,
   perPlatform: { platform: string; counts: SeverityCounts }[],
   selected: Finding[],
-  suppressed: { ignored: number; unfixed: number; byTrivy: number },
+  suppressed: { ignored: number; unfixed: number },
   ignore: IgnoreRules,
   ignoreUnfixed: boolean,
   severities: string[],
@@ -20,13 +20,13 @@ export function layoutSummary(
     for (const key of Object.keys(total) as (keyof SeverityCounts)[]) total[key] += counts[key];
   const parts = [
     md.heading(`scan-layout: ${failed ? 'failed' : 'passed'}`),
-    `Image ${md.code(digest)}, ${perPlatform.length} platform(s) scanned with Trivy, one at a time. Blocking severities: ${severities.join(', ')}.\n`,
+    `Image ${md.code(digest)}, ${perPlatform.length} platform(s) scanned with Trivy, each on its own. Blocking severities: ${severities.join(', ')}.\n`,
     countsTable(
       [...perPlatform.map(({ platform, counts }) => [platform, counts] as [string, SeverityCounts]), ['total', total]],
       'Platform',
     ),
     '',
-    `Suppressed: ${suppressed.ignored} by ignore files, ${suppressed.unfixed} unfixed${ignoreUnfixed ? ' (ignore-unfixed)' : ''}, ${suppressed.byTrivy} by Trivy (VEX).\n`,
+    `Suppressed: ${suppressed.ignored} by ignore files, ${suppressed.unfixed} unfixed${ignoreUnfixed ? ' (ignore-unfixed)' : ''}.\n`,
   ];
   if (selected.length > 0)
     parts.push(

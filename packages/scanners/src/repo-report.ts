@@ -64,7 +64,7 @@ export function repoSummary(s: {
     s.osvGate ? '' : 'OSV-Scanner found no lockfiles or package sources (exit 128): nothing to check there.\n',
     countsTable(rows, 'Scanner'),
     '',
-    `Suppressed (Trivy): ${s.trivyGate.suppressed.ignored} by ignore files, ${s.trivyGate.suppressed.unfixed} unfixed, ${s.trivyGate.suppressed.byTrivy} by Trivy (VEX).${s.osvGate?.malicious ? ` Malicious-package advisories: ${s.osvGate.malicious}.` : ''}${s.osvGate?.uncalled ? ` Not called (OSV call analysis): ${s.osvGate.uncalled}.` : ''}\n`,
+    `Suppressed (Trivy): ${s.trivyGate.suppressed.ignored} by ignore files, ${s.trivyGate.suppressed.unfixed} unfixed.${s.osvGate?.malicious ? ` Malicious-package advisories: ${s.osvGate.malicious}.` : ''}${s.osvGate?.uncalled ? ` Not called (OSV call analysis): ${s.osvGate.uncalled}.` : ''}\n`,
   ];
   if (s.selected.length > 0) {
     const located = s.selected.map((f) => ({ ...f, target: s.repoPath(f) }));

@@ -22,6 +22,8 @@ const PASSED_THROUGH = [
   'SSL_CERT_DIR',
 ];
 
+const DOUBLE_CONTROL = /^(DOUBLE_LOG|(TRIVY|OSV|SYFT|COSIGN)_DOUBLE_[A-Z0-9_]+)$/;
+
 /**
  * The whole environment of a scanner run: the variables above from the job, a private HOME (no ~/.syft.yaml or
  * ~/.config/trivy), the job's Docker config for registry logins (DOCKER_CONFIG, else the job's ~/.docker), and the
@@ -35,6 +37,9 @@ export function scannerEnv(
   mkdirSync(home, { recursive: true });
   const env: NodeJS.ProcessEnv = {};
   for (const name of PASSED_THROUGH) if (jobEnv[name] !== undefined) env[name] = jobEnv[name];
+  // The controls of the tool doubles (test/doubles/bin): no real tool reads a flag or setting by these names.
+  for (const [name, value] of Object.entries(jobEnv))
+    if (DOUBLE_CONTROL.test(name) && value !== undefined) env[name] = value;
   const dockerConfig = jobEnv.DOCKER_CONFIG || (jobEnv.HOME ? join(jobEnv.HOME, '.docker') : undefined);
   if (dockerConfig) env.DOCKER_CONFIG = dockerConfig;
   env.HOME = home;

@@ -42,7 +42,7 @@ export function ignoreSection(rules: IgnoreRules | undefined): string {
     parts.push(
       `**Expired ignore entries** (no longer applied):\n\n${md.table(
         ['ID', 'Expired', 'File'],
-        expired.map((e) => [e.id, e.expires ?? '', where(e)]),
+        expired.map((e) => [e.id, (e.expires ?? '').replace('T00:00:00.000Z', ''), where(e)]),
       )}\n`,
     );
   }

@@ -7,7 +7,10 @@ import type { IgnoreRules } from './trivy-ignore.js';
 export interface TrivyGateOptions {
   /** Severities that block. */
   severities: ReadonlySet<Severity>;
-  /** Unfixed findings (no FixedVersion) are suppressed by the suite, never passed to Trivy as --ignore-unfixed. */
+  /**
+   * Unfixed findings are suppressed by the suite, never passed to Trivy as --ignore-unfixed; like Trivy's
+   * --ignore-unfixed (every status but "fixed" ignored), a finding is unfixed unless its Status is "fixed".
+   */
   ignoreUnfixed: boolean;
   ignore?: IgnoreRules;
   platform?: string;
@@ -18,7 +21,11 @@ export interface TrivyGate {
   counts: SeverityCounts;
   /** Findings left whose severity is in the blocking set. */
   selected: Finding[];
-  suppressed: { ignored: number; unfixed: number; byTrivy: number };
+  /**
+   * What the suite suppressed. Trivy itself suppresses nothing the suite could count: it is given an empty ignore
+   * file and no VEX, and reports suppressed findings only with --show-suppressed.
+   */
+  suppressed: { ignored: number; unfixed: number };
   /** Result targets that had no Vulnerabilities key or an empty list. */
   cleanTargets: number;
 }
@@ -46,7 +53,7 @@ export function gateTrivyReport(report: unknown, source: string, options: TrivyG
   const gate: TrivyGate = {
     counts: emptyCounts(),
     selected: [],
-    suppressed: { ignored: 0, unfixed: 0, byTrivy: 0 },
+    suppressed: { ignored: 0, unfixed: 0 },
     cleanTargets: 0,
   };
   if (!report || typeof report !== 'object' || Array.isArray(report))
@@ -58,13 +65,8 @@ export function gateTrivyReport(report: unknown, source: string, options: TrivyG
   if (!Array.isArray(Results)) throw unreadable(source, '"Results" is not a list');
   for (const [r, result] of Results.entries()) {
     if (!result || typeof result !== 'object') throw unreadable(source, `Results[${r}] is not an object`);
-    const { Target, Vulnerabilities, ExperimentalModifiedFindings } = result as {
-      Target?: unknown;
-      Vulnerabilities?: unknown;
-      ExperimentalModifiedFindings?: unknown;
-    };
+    const { Target, Vulnerabilities } = result as { Target?: unknown; Vulnerabilities?: unknown };
     if (typeof Target !== 'string') throw unreadable(source, `Results[${r}] has no Target`);
-    if (Array.isArray(ExperimentalModifiedFindings)) gate.suppressed.byTrivy += ExperimentalModifiedFindings.length;
     if (Vulnerabilities === undefined || Vulnerabilities === null) {
       gate.cleanTargets++;
       continue;
@@ -80,12 +82,13 @@ export function gateTrivyReport(report: unknown, source: string, options: TrivyG
         : [];
       const pkgPath = typeof raw.PkgPath === 'string' ? raw.PkgPath : undefined;
       const purl = typeof raw.PkgIdentifier?.PURL === 'string' ? raw.PkgIdentifier.PURL : undefined;
-      if (options.ignore?.match({ id, aliases, target: Target, pkgPath, purl })) {
+      if (options.ignore?.match({ id, target: Target, pkgPath, purl })) {
         gate.suppressed.ignored++;
         continue;
       }
       const fixed = splitFixedVersions(raw.FixedVersion);
-      if (options.ignoreUnfixed && fixed.length === 0) {
+      const unfixed = typeof raw.Status === 'string' ? raw.Status !== 'fixed' : fixed.length === 0;
+      if (options.ignoreUnfixed && unfixed) {
         gate.suppressed.unfixed++;
         continue;
       }

@@ -3,7 +3,23 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ActionContext, lastLines, UserError } from '@golden-image/kit';
 import { restoreCacheBestEffort, saveCacheBestEffort } from '@golden-image/tools';
+import { scannerEnv } from './scanner-env.js';
 import { parseTrivyJson } from './trivy-report.js';
+
+/** One of Trivy's two databases: the vulnerability DB (db/) and the Java index DB (java-db/, for JARs). */
+interface TrivyDb {
+  label: string;
+  dir: string;
+  files: [string, string];
+  /** The flag that downloads only this DB, and the one naming its repositories. */
+  downloadFlag: string;
+  repositoryFlag: string;
+  /** The action input that names its repositories. */
+  input: string;
+  repositories: string[];
+  cacheKey: string;
+  restoredKey?: string;
+}
 
 export interface TrivySession {
   trivy: string;
@@ -12,89 +28,132 @@ export interface TrivySession {
   workDir: string;
   /** An empty ignore file: the suite applies ignore files itself. */
   emptyIgnore: string;
-  dbRepository: string[];
   cacheDb: boolean;
+  /** The scanner's whole environment (scannerEnv): no TRIVY_* variable of the job reaches Trivy. */
   env: NodeJS.ProcessEnv;
-  cacheKey: string;
-  restoredKey?: string;
+  db: TrivyDb;
+  javaDb: TrivyDb;
+  /** The Java DB download of this job, once (scans run in parallel). */
+  javaDbReady?: Promise<void>;
 }
 
-/** The vulnerability DB of one job: restored from the actions cache, downloaded once, then every scan skips the update. */
+export interface TrivySessionOptions {
+  dbRepository: string[];
+  javaDbRepository?: string[];
+  cacheDb: boolean;
+  now?: Date;
+}
+
+/**
+ * The databases of one job: restored from the actions cache, the vulnerability DB downloaded (or refreshed) once,
+ * then every scan skips both updates. The Java DB is fetched only when a scan meets a JAR.
+ */
 export async function openTrivySession(
   ctx: ActionContext,
   trivy: string,
-  options: { dbRepository: string[]; cacheDb: boolean; now?: Date },
+  options: TrivySessionOptions,
 ): Promise<TrivySession> {
   const root = join(ctx.tempDir, 'golden-image-trivy');
+  const cacheDir = join(root, 'cache');
+  const day = (options.now ?? new Date()).toISOString().slice(0, 10);
   const session: TrivySession = {
     trivy,
-    cacheDir: join(root, 'cache'),
+    cacheDir,
     workDir: join(root, 'work'),
     emptyIgnore: join(root, 'work', 'empty.trivyignore'),
-    dbRepository: options.dbRepository,
     cacheDb: options.cacheDb,
-    env: { ...ctx.env },
-    cacheKey: `golden-image-trivy-db-v2-${(options.now ?? new Date()).toISOString().slice(0, 10)}`,
+    env: scannerEnv(ctx.env, join(root, 'home')),
+    db: {
+      label: "Trivy's vulnerability DB",
+      dir: join(cacheDir, 'db'),
+      files: ['trivy.db', 'metadata.json'],
+      downloadFlag: '--download-db-only',
+      repositoryFlag: '--db-repository',
+      input: 'db-repository',
+      repositories: options.dbRepository,
+      cacheKey: `golden-image-trivy-db-v2-${day}`,
+    },
+    javaDb: {
+      label: "Trivy's Java DB",
+      dir: join(cacheDir, 'java-db'),
+      files: ['trivy-java.db', 'metadata.json'],
+      downloadFlag: '--download-java-db-only',
+      repositoryFlag: '--java-db-repository',
+      input: 'java-db-repository',
+      repositories: options.javaDbRepository ?? [],
+      cacheKey: `golden-image-trivy-java-db-v1-${day}`,
+    },
   };
   await mkdir(session.cacheDir, { recursive: true });
   await mkdir(session.workDir, { recursive: true });
   await writeFile(session.emptyIgnore, '');
   if (session.cacheDb) {
-    session.restoredKey = await restoreCacheBestEffort(
-      ctx,
-      'Trivy DB',
-      [join(session.cacheDir, 'db')],
-      session.cacheKey,
-      ['golden-image-trivy-db-v2-'],
-    );
-  }
-  const args = ['image', '--download-db-only', '--cache-dir', session.cacheDir, '--no-progress'];
-  if (session.dbRepository.length > 0) args.push('--db-repository', session.dbRepository.join(','));
-  const result = await ctx.runner.run(trivy, args, { env: session.env, cwd: session.workDir });
-  if (result.exitCode !== 0) {
-    const why = lastLines(result.stderr, 3);
-    const from = session.dbRepository.length > 0 ? session.dbRepository.join(', ') : "Trivy's default DB repositories";
-    if (hasDb(session)) {
-      ctx.warning(
-        `Trivy could not update its vulnerability DB from ${from} (${why}); scanning with the cached DB (${await dbAge(session)}).`,
-      );
-    } else {
-      throw new UserError(
-        `Trivy could not download its vulnerability DB from ${from} and no cached DB exists: ${why}. Set db-repository to a reachable mirror, or retry later (the DB download is rate-limited).`,
-      );
+    for (const db of [session.db, session.javaDb]) {
+      db.restoredKey = await restoreCacheBestEffort(ctx, db.label, [db.dir], db.cacheKey, [
+        db.cacheKey.slice(0, -day.length),
+      ]);
     }
   }
+  await updateDb(ctx, session, session.db);
+  // A Java DB restored from the cache is refreshed now; without one, the first scan that meets a JAR fetches it.
+  if (hasDb(session.javaDb)) session.javaDbReady = updateDb(ctx, session, session.javaDb);
   return session;
 }
 
-/** Saves the DB to the actions cache; call it in a finally so it is saved even when the gate fails. */
-export async function closeTrivySession(ctx: ActionContext, session: TrivySession): Promise<void> {
-  if (!session.cacheDb || !hasDb(session)) return;
-  if (session.restoredKey === session.cacheKey) {
-    ctx.info(`Trivy DB: the actions cache already holds ${session.cacheKey}.`);
+/** Downloads or refreshes one DB; when that fails, a cached copy is used with a warning, and no copy is an error. */
+async function updateDb(ctx: ActionContext, session: TrivySession, db: TrivyDb): Promise<void> {
+  const args = ['image', db.downloadFlag, '--cache-dir', session.cacheDir, ...offlineSafe(), '--no-progress'];
+  if (db.repositories.length > 0) args.push(db.repositoryFlag, db.repositories.join(','));
+  const result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
+  if (result.exitCode === 0) return;
+  const why = lastLines(result.stderr, 3);
+  const from = db.repositories.length > 0 ? db.repositories.join(', ') : "Trivy's default repositories";
+  if (hasDb(db)) {
+    ctx.warning(
+      `${db.label}: could not update it from ${from} (${why}); scanning with the cached copy (${await age(db)}).`,
+    );
     return;
   }
-  await saveCacheBestEffort(ctx, 'Trivy DB', [join(session.cacheDir, 'db')], session.cacheKey);
-}
-
-function hasDb(session: TrivySession): boolean {
-  return (
-    existsSync(join(session.cacheDir, 'db', 'trivy.db')) && existsSync(join(session.cacheDir, 'db', 'metadata.json'))
+  throw new UserError(
+    `${db.label}: could not download it from ${from} and no cached copy exists: ${why}. Set ${db.input} to a reachable mirror, or retry later (the download is rate-limited).`,
   );
 }
 
-async function dbAge(session: TrivySession): Promise<string> {
+/** Saves both DBs to the actions cache; call it in a finally so they are saved even when the gate fails. */
+export async function closeTrivySession(ctx: ActionContext, session: TrivySession): Promise<void> {
+  if (!session.cacheDb) return;
+  for (const db of [session.db, session.javaDb]) {
+    if (!hasDb(db)) continue;
+    if (db.restoredKey === db.cacheKey) {
+      ctx.info(`${db.label}: the actions cache already holds ${db.cacheKey}.`);
+      continue;
+    }
+    await saveCacheBestEffort(ctx, db.label, [db.dir], db.cacheKey);
+  }
+}
+
+function hasDb(db: TrivyDb): boolean {
+  return db.files.every((file) => existsSync(join(db.dir, file)));
+}
+
+async function age(db: TrivyDb): Promise<string> {
   try {
-    const meta = JSON.parse(await readFile(join(session.cacheDir, 'db', 'metadata.json'), 'utf8')) as {
-      UpdatedAt?: string;
-    };
+    const meta = JSON.parse(await readFile(join(db.dir, 'metadata.json'), 'utf8')) as { UpdatedAt?: string };
     return meta.UpdatedAt ? `updated ${meta.UpdatedAt}` : 'age unknown';
   } catch {
     return 'age unknown';
   }
 }
 
-/** Flags every scan shares: JSON to a file, vulnerabilities only, the job's DB without update, no ignore file. */
+/** Without these two Trivy makes requests of its own in the background (version notices, telemetry). */
+function offlineSafe(): string[] {
+  return ['--skip-version-check', '--disable-telemetry'];
+}
+
+/**
+ * Flags every scan shares: JSON to a file, vulnerabilities only, the job's DBs without update, no ignore file, an
+ * in-memory scan cache (so scans of several platforms can run at once; only the DBs are shared, read-only).
+ */
 function commonArgs(session: TrivySession, output: string): string[] {
   return [
     '--format',
@@ -103,7 +162,11 @@ function commonArgs(session: TrivySession, output: string): string[] {
     output,
     '--cache-dir',
     session.cacheDir,
+    '--cache-backend',
+    'memory',
     '--skip-db-update',
+    '--skip-java-db-update',
+    ...offlineSafe(),
     '--scanners',
     'vuln',
     '--list-all-pkgs=false',
@@ -143,6 +206,9 @@ export async function trivyFs(
   return runScan(ctx, session, args, output, path);
 }
 
+/** What Trivy says when it meets a JAR with --skip-java-db-update and no Java DB (pkg/javadb). */
+const NO_JAVA_DB = "'--skip-java-db-update' cannot be specified on the first run";
+
 async function runScan(
   ctx: ActionContext,
   session: TrivySession,
@@ -150,7 +216,14 @@ async function runScan(
   output: string,
   what: string,
 ): Promise<unknown> {
-  const result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
+  await session.javaDbReady;
+  let result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
+  if (result.exitCode !== 0 && result.stderr.includes(NO_JAVA_DB)) {
+    ctx.info(`${what} holds a JAR: fetching Trivy's Java DB once for this job.`);
+    session.javaDbReady ??= updateDb(ctx, session, session.javaDb);
+    await session.javaDbReady;
+    result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
+  }
   // The gate comes from the JSON, never from the exit code; but a non-zero exit without --exit-code is a crash.
   if (result.exitCode !== 0) {
     throw new UserError(`Trivy failed to scan ${what} (exit code ${result.exitCode}): ${lastLines(result.stderr)}`);

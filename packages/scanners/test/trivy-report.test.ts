@@ -13,37 +13,31 @@ import { fixtureFiles, fixtureJson, fixtureText } from './fixtures.js';
 const ALL = new Set<Severity>(SEVERITIES);
 const HIGH_CRITICAL = new Set<Severity>(['HIGH', 'CRITICAL']);
 
-/** Per Trivy JSON fixture: counts by severity, unfixed findings, findings Trivy itself suppressed (VEX), clean targets. */
-const EXPECTED: Record<
-  string,
-  { counts: Partial<Record<Severity, number>>; unfixed: number; byTrivy: number; cleanTargets: number }
-> = {
-  'fs-package-lock-vex-show-suppressed.json': { counts: { HIGH: 1 }, unfixed: 0, byTrivy: 1, cleanTargets: 0 },
-  'image-alpine-3.10-registry-trivy-0.72.0.json': { counts: { CRITICAL: 1 }, unfixed: 0, byTrivy: 0, cleanTargets: 0 },
-  'image-alpine39-all-severities.json': { counts: { MEDIUM: 4, CRITICAL: 2 }, unfixed: 0, byTrivy: 0, cleanTargets: 0 },
+/** Per Trivy JSON fixture: counts by severity, unfixed findings, clean targets. */
+const EXPECTED: Record<string, { counts: Partial<Record<Severity, number>>; unfixed: number; cleanTargets: number }> = {
+  'fs-package-lock-vex-show-suppressed.json': { counts: { HIGH: 1 }, unfixed: 0, cleanTargets: 0 },
+  'image-alpine-3.10-registry-trivy-0.72.0.json': { counts: { CRITICAL: 1 }, unfixed: 0, cleanTargets: 0 },
+  'image-alpine39-all-severities.json': { counts: { MEDIUM: 4, CRITICAL: 2 }, unfixed: 0, cleanTargets: 0 },
   'image-alpine39-high-critical-ignore-unfixed.json': {
     counts: { CRITICAL: 2 },
     unfixed: 0,
-    byTrivy: 0,
     cleanTargets: 0,
   },
-  'image-alpine39-skip-files-no-results.json': { counts: {}, unfixed: 0, byTrivy: 0, cleanTargets: 0 },
-  'image-alpine39-trivyignore-two-cves.json': { counts: { MEDIUM: 2 }, unfixed: 0, byTrivy: 0, cleanTargets: 0 },
-  'image-centos7-will-not-fix.json': { counts: { LOW: 2, MEDIUM: 1 }, unfixed: 1, byTrivy: 0, cleanTargets: 0 },
+  'image-alpine39-skip-files-no-results.json': { counts: {}, unfixed: 0, cleanTargets: 0 },
+  'image-alpine39-trivyignore-two-cves.json': { counts: { MEDIUM: 2 }, unfixed: 0, cleanTargets: 0 },
+  'image-centos7-will-not-fix.json': { counts: { LOW: 2, MEDIUM: 1 }, unfixed: 1, cleanTargets: 0 },
   'image-debian-buster-fixed-and-affected.json': {
     counts: { LOW: 1, CRITICAL: 1 },
     unfixed: 1,
-    byTrivy: 0,
     cleanTargets: 0,
   },
   'image-fluentd-os-and-gems-two-targets.json': {
     counts: { CRITICAL: 1, HIGH: 1 },
     unfixed: 0,
-    byTrivy: 0,
     cleanTargets: 0,
   },
-  'image-slmicro-clean-target-no-vulns.json': { counts: {}, unfixed: 0, byTrivy: 0, cleanTargets: 1 },
-  'repo-npm-lockfile-list-all-pkgs.json': { counts: { MEDIUM: 1 }, unfixed: 0, byTrivy: 0, cleanTargets: 0 },
+  'image-slmicro-clean-target-no-vulns.json': { counts: {}, unfixed: 0, cleanTargets: 1 },
+  'repo-npm-lockfile-list-all-pkgs.json': { counts: { MEDIUM: 1 }, unfixed: 0, cleanTargets: 0 },
 };
 
 const jsonFixtures = fixtureFiles('trivy').filter((name) => name.endsWith('.json'));
@@ -60,7 +54,6 @@ describe('Trivy JSON reports: every fixture', () => {
     const total = Object.values(expected?.counts ?? {}).reduce((a, b) => a + b, 0);
     expect(all.selected).toHaveLength(total);
     for (const severity of SEVERITIES) expect(all.counts[severity]).toBe(expected?.counts[severity] ?? 0);
-    expect(all.suppressed.byTrivy).toBe(expected?.byTrivy);
     expect(all.cleanTargets).toBe(expected?.cleanTargets);
     expect(all.selected.filter((f) => f.fixed.length === 0)).toHaveLength(expected?.unfixed ?? -1);
 
