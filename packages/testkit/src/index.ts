@@ -1,3 +1,4 @@
+export { type BuildkitOptions, startBuildkit, type TestBuildkit } from './buildkit.js';
 export { createTestContext, everythingPrinted, type Recorded } from './context.js';
 export {
   type AnswerEdit,
