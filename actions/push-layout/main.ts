@@ -1,6 +1,7 @@
 import {
   type ActionContext,
   booleanInput,
+  inputProblem,
   integerInput,
   listInput,
   maskSecretInputs,
@@ -10,27 +11,35 @@ import {
   UserError,
 } from '@golden-image/kit';
 import {
+  describeVerification,
   digestInput,
   digestRef,
-  imageInput,
+  imagesInput,
+  originOf,
   platformDigests,
-  resolveTags,
+  singleImageView,
+  singleRegistryProblem,
   tagRef,
+  tagsForImages,
   verifyLayout,
 } from '@golden-image/oci';
 import {
   claimTags,
+  OCI11_SKOPEO,
+  planTags,
   registryInputSpec,
   Skopeo,
   TAG_SETTLE_MS,
+  type TagPlan,
   takenMessage,
   withAuthFile,
 } from '@golden-image/registry';
+import semver from 'semver';
 
 export const inputs = {
   'layout-path': requiredString('the layout-path output of build-oci'),
   digest: digestInput(),
-  image: imageInput(),
+  image: imagesInput(),
   tags: listInput({ required: 'at least one immutable tag, for example sha-1a2b3c4' }),
   'allow-overwrite': booleanInput(false),
   'tag-race-window-ms': integerInput(TAG_SETTLE_MS, 0, 60_000),
@@ -38,14 +47,17 @@ export const inputs = {
 };
 
 /**
- * Pushes exactly the verified layout to the registry under immutable tags, then proves every tag resolves to
- * the digest that was scanned.
+ * Pushes exactly the verified layout to every image under immutable tags, then proves every tag resolves to the
+ * digest that was scanned. An immutable tag that already holds an earlier build of the same commit stays there.
  */
 export async function main(ctx: ActionContext): Promise<void> {
   maskSecretInputs(ctx, 'password');
   const input = parseInputs(inputs, ctx.input);
-  const tags = resolveTags(input.tags, input.image);
-  return withAuthFile(ctx, input.image, input, async (authFile) => {
+  const images = input.image;
+  const tags = tagsForImages(input.tags, images);
+  const several = (input.username || input.password) && singleRegistryProblem(images);
+  if (several) throw new UserError(inputProblem('username', several));
+  return withAuthFile(ctx, images[0] as string, input, async (authFile) => {
     const skopeo = new Skopeo(ctx.runner, {
       tlsVerify: input['tls-verify'],
       authFile,
@@ -56,56 +68,103 @@ export async function main(ctx: ActionContext): Promise<void> {
     // The layout is verified before any tool runs or any network call is made.
     const layout = await ctx.group('Verify the layout', async () => {
       const verified = await verifyLayout(input['layout-path'], input.digest);
-      ctx.info(
-        `${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, ${verified.totalBytes} bytes, all present and intact.`,
-      );
+      ctx.info(describeVerification(verified));
+      if (verified.entries > 1)
+        ctx.info(
+          `index.json lists ${verified.entries} entries; only ${verified.digest} (the "digest" input) is pushed.`,
+        );
       return verified;
     });
     const version = await skopeo.version();
+    if (layout.oci11Fields.length > 0 && semver.lt(version, OCI11_SKOPEO)) {
+      throw new UserError(
+        `skopeo ${version} cannot push this layout unchanged: ${layout.oci11Fields.join('; ')}. ` +
+          `skopeo before ${OCI11_SKOPEO} does not know these OCI 1.1 fields, drops them when it writes the index, and so would change its digest ` +
+          '(--preserve-digests then refuses). Use skopeo 1.11 or newer (ubuntu-24.04 runners ship 1.13), or build the image without the ' +
+          'artifacts in its index (attach SBOMs and signatures after the push, as sign-digest does). Nothing was pushed.',
+      );
+    }
+    const origin = originOf(layout.annotations);
 
-    await ctx.group('Check the tags are free', async () => {
+    const plans = await ctx.group('Check the tags', async () => {
+      const all = await Promise.all(
+        images.map((image) =>
+          planTags(skopeo, image, layout.digest, tags, { allowOverwrite: input['allow-overwrite'], origin }),
+        ),
+      );
       const taken: string[] = [];
-      const currents = await Promise.all(tags.map((tag) => skopeo.digestOf(tagRef(input.image, tag))));
-      for (const [i, tag] of tags.entries()) {
-        const current = currents[i];
-        if (current === undefined) ctx.info(`${tag}: new`);
-        else if (current === layout.digest) ctx.info(`${tag}: already ${current} (re-run)`);
-        else if (input['allow-overwrite'])
-          ctx.warning(`${tag} points at ${current}; overwriting it because allow-overwrite is true.`);
-        else taken.push(`${tagRef(input.image, tag)} already points at ${current}`);
+      for (const [i, image] of images.entries()) {
+        for (const plan of all[i] ?? []) {
+          const ref = tagRef(image, plan.tag);
+          if (plan.state === 'new') ctx.info(`${ref}: new`);
+          else if (plan.state === 'ours') ctx.info(`${ref}: already ${layout.digest} (re-run)`);
+          else if (plan.state === 'overwrite')
+            ctx.warning(`${ref} points at ${plan.current}; overwriting it because allow-overwrite is true.`);
+          else if (plan.state === 'kept')
+            ctx.info(
+              `${ref}: stays on ${plan.current}, an earlier build of the same commit (${plan.why}); this build is pushed by digest.`,
+            );
+          else taken.push(`${ref} already points at ${plan.current}: ${plan.why}`);
+        }
       }
       if (taken.length > 0) {
         throw new UserError(
           `Refusing to move immutable tags:\n${taken.join('\n')}\nUse a new tag (for example sha-<commit>), or set allow-overwrite: true if moving it is intended. Nothing was pushed.`,
         );
       }
+      return new Map(images.map((image, i) => [image, all[i] ?? []]));
     });
 
-    await ctx.group(`Push with skopeo ${version}`, async () => {
-      // With the race guard on, the content goes up by digest first, so the timed tag writes are short manifest
-      // writes. Either way a failed push leaves no tag behind (skopeo writes the tag last), and a re-run uploads
-      // only what is missing.
-      if (input['tag-race-window-ms'] > 0) await skopeo.pushLayoutToDigest(layout.path, input.image, layout.digest);
-      // The blobs are in the registry now: tags are manifest writes that move no layers (see claimTags for races).
-      await claimTags(skopeo, input.image, layout.digest, tags, {
-        allowOverwrite: input['allow-overwrite'],
-        settleMs: input['tag-race-window-ms'],
-        write: (tag) => skopeo.pushLayout(layout.path, input.image, tag, { once: true }),
-        log: (message) => ctx.info(message),
+    const view = await singleImageView(layout, ctx.tempDir);
+    try {
+      await ctx.group(`Push with skopeo ${version}`, async () => {
+        // With the race guard on, with several images, or with no tag to write, the content goes up by digest first:
+        // every registry holds the whole image before any tag is written, and the timed tag writes are short manifest
+        // writes. Either way a failed push leaves no tag behind (skopeo writes the tag last); a re-run uploads only
+        // what is missing.
+        for (const image of images) {
+          const toWrite = writable(plans.get(image) ?? []);
+          if (input['tag-race-window-ms'] > 0 || images.length > 1 || toWrite.length === 0)
+            await skopeo.pushLayoutToDigest(view.path, image, layout.digest);
+        }
+        for (const image of images) {
+          // The blobs are in the registry now: tags are manifest writes that move no layers (see claimTags for races).
+          await claimTags(skopeo, image, layout.digest, writable(plans.get(image) ?? []), {
+            allowOverwrite: input['allow-overwrite'],
+            settleMs: input['tag-race-window-ms'],
+            write: (tag) => skopeo.pushLayout(view.path, image, tag, { once: true }),
+            log: (message) => ctx.info(message),
+          });
+        }
       });
-    });
+    } finally {
+      await view.remove();
+    }
 
-    const refs = tags.map((tag) => tagRef(input.image, tag));
+    const refs: string[] = [];
+    const kept: string[] = [];
     await ctx.group('Read every tag back', async () => {
+      const expected: [string, string, boolean][] = [];
+      for (const image of images) {
+        expected.push([digestRef(image, layout.digest), layout.digest, false]);
+        for (const plan of plans.get(image) ?? []) {
+          const ref = tagRef(image, plan.tag);
+          if (plan.state === 'kept') {
+            kept.push(ref);
+            expected.push([ref, plan.current, false]);
+          } else {
+            refs.push(ref);
+            expected.push([ref, layout.digest, true]);
+          }
+        }
+      }
+      const found = await Promise.all(expected.map(([ref]) => skopeo.digestOf(ref)));
       const wrong: string[] = [];
-      const all = [digestRef(input.image, layout.digest), ...refs];
-      const digests = await Promise.all(all.map((ref) => skopeo.digestOf(ref)));
-      for (const [i, ref] of all.entries()) {
-        const found = digests[i];
-        if (found !== undefined && found !== layout.digest && refs.includes(ref))
-          wrong.push(takenMessage(ref, found, layout.digest, input.image));
-        else if (found !== layout.digest) wrong.push(`${ref} resolves to ${found ?? 'nothing'}`);
-        else ctx.info(`${ref} -> ${found}`);
+      for (const [i, [ref, digest, claimed]] of expected.entries()) {
+        const got = found[i];
+        if (got === digest) ctx.info(`${ref} -> ${got}`);
+        else if (claimed && got !== undefined) wrong.push(takenMessage(ref, got, layout.digest, imageOf(ref)));
+        else wrong.push(`${ref} resolves to ${got ?? 'nothing'} (expected ${digest})`);
       }
       if (wrong.length > 0) {
         throw new UserError(
@@ -116,23 +175,50 @@ export async function main(ctx: ActionContext): Promise<void> {
 
     const platforms = platformDigests(layout.manifests);
     ctx.output('digest', layout.digest);
-    ctx.output('image-ref', digestRef(input.image, layout.digest));
+    ctx.output('image-ref', images.map((image) => digestRef(image, layout.digest)).join('\n'));
     ctx.output('tags', refs.join('\n'));
+    if (kept.length > 0) ctx.output('kept-tags', kept.join('\n'));
     ctx.output('platforms', JSON.stringify(platforms));
-    await ctx.summary(
-      [
-        md.heading('push-layout'),
-        `Pushed the verified layout as ${md.code(digestRef(input.image, layout.digest))}; every tag was read back and matches.\n`,
-        md.table(
-          ['tag', 'digest'],
-          refs.map((ref) => [ref, layout.digest]),
-        ),
-        '',
-        md.table(['platform', 'manifest'], Object.entries(platforms)),
-        '',
-        `${layout.blobCount} blobs, ${layout.totalBytes} bytes; ${layout.manifests.filter((m) => m.attestation).length} attestation manifests pushed alongside.\n`,
-        `${skopeo.retries} retries of transient registry errors.\n`,
-      ].join('\n'),
-    );
+    await ctx.summary(summary(images, layout, plans, skopeo.retries, platforms));
   });
+}
+
+function writable(plans: readonly TagPlan[]): string[] {
+  return plans.filter((plan) => plan.state !== 'kept' && plan.state !== 'taken').map((plan) => plan.tag);
+}
+
+function imageOf(ref: string): string {
+  return ref.slice(0, ref.lastIndexOf(':'));
+}
+
+function summary(
+  images: string[],
+  layout: Awaited<ReturnType<typeof verifyLayout>>,
+  plans: Map<string, TagPlan[]>,
+  retries: number,
+  platforms: Record<string, string>,
+): string {
+  const rows: string[][] = [];
+  for (const image of images) {
+    for (const plan of plans.get(image) ?? []) {
+      const ref = tagRef(image, plan.tag);
+      if (plan.state === 'kept')
+        rows.push([ref, plan.current, 'kept: an earlier build of the same commit (immutable tags never move)']);
+      else rows.push([ref, layout.digest, plan.state === 'ours' ? 'already there (re-run)' : plan.state]);
+    }
+  }
+  const keptAny = rows.some((row) => row[2]?.startsWith('kept'));
+  return [
+    md.heading('push-layout'),
+    `Pushed the verified layout as ${images.map((image) => md.code(digestRef(image, layout.digest))).join(', ')}; every tag was read back.\n`,
+    keptAny
+      ? 'This is a rebuild of a commit that was already pushed (a re-run or a nightly): its immutable tags stay on the earlier build, and this build is in the registry by digest, ready to be signed and promoted.\n'
+      : '',
+    md.table(['tag', 'digest', ''], rows),
+    '',
+    md.table(['platform', 'manifest'], Object.entries(platforms)),
+    '',
+    `${describeVerification(layout)} ${layout.manifests.filter((m) => m.attestation).length} attestation manifests pushed alongside.\n`,
+    `${retries} retries of transient registry errors.\n`,
+  ].join('\n');
 }

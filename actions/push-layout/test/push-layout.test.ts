@@ -80,7 +80,7 @@ describe('push-layout against a real registry', () => {
     await again.run();
     expect(uploads()).toBe(15);
     expect(again.recorded.outputs.digest).toBe(built.digest);
-    expect(again.recorded.logs).toContain(`sha-aaa: already ${built.digest} (re-run)`);
+    expect(again.recorded.logs).toContain(`${image}:sha-aaa: already ${built.digest} (re-run)`);
     const repository = join(registry.storage, 'docker/registry/v2/repositories/builder/three/_manifests/tags');
     expect(readdirSync(repository).sort()).toEqual(['sha-aaa', 'sha-bbb']);
     expect(JSON.parse(again.recorded.outputs.platforms ?? '{}')).toEqual(built.platforms);

@@ -50,6 +50,8 @@ export interface VerifiedLayout {
   /** Digest of the top-level manifest or index that index.json points at. */
   digest: string;
   mediaType: string;
+  /** Size in bytes of that top-level manifest or index. */
+  size: number;
   manifests: PlatformManifest[];
   blobCount: number;
   /** Bytes of every blob reached (layers included), each counted once. */
@@ -103,6 +105,7 @@ export async function verifyLayout(
     path,
     digest: top.digest,
     mediaType: top.mediaType,
+    size: top.size,
     manifests,
     blobCount: layout.seen.size,
     totalBytes: layout.totalBytes,

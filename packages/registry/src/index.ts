@@ -12,4 +12,5 @@ export {
   retryPolicyFrom,
   withRetries,
 } from './retry.js';
-export { MIN_SKOPEO, type RegistryOptions, Skopeo, SkopeoError } from './skopeo.js';
+export { MIN_SKOPEO, OCI11_SKOPEO, type RegistryOptions, Skopeo, SkopeoError } from './skopeo.js';
+export { planTags, type TagPlan } from './tag-plan.js';

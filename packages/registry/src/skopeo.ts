@@ -36,6 +36,13 @@ export class SkopeoError extends UserError {
 /** The oldest skopeo with `--preserve-digests` (ubuntu-22.04 runners ship 1.4.1, which lacks it). */
 export const MIN_SKOPEO = '1.6.0';
 
+/**
+ * The oldest skopeo whose image-spec (1.1.0-rc2, from skopeo 1.11.0's go.mod) knows the OCI 1.1 `artifactType` of
+ * index entries. Older ones drop the field when they write the index, so its digest changes and
+ * --preserve-digests refuses (measured with 1.9.3: "Manifest list must be converted ... cannot modify it").
+ */
+export const OCI11_SKOPEO = '1.11.0';
+
 /** skopeo, the suite's registry client: copies layouts and tags by digest and reads manifests back. */
 export class Skopeo implements TagEngine {
   readonly name = 'skopeo';
@@ -106,6 +113,12 @@ export class Skopeo implements TagEngine {
 
   /** The digest of the manifest REF resolves to (sha256 of its exact bytes), or undefined when it does not exist. */
   async digestOf(ref: string, options: { once?: boolean } = {}): Promise<string | undefined> {
+    const raw = await this.rawManifest(ref, options);
+    return raw === undefined ? undefined : sha256Digest(raw);
+  }
+
+  /** The exact bytes of the manifest or index REF resolves to, or undefined when it does not exist. */
+  async rawManifest(ref: string, options: { once?: boolean } = {}): Promise<Buffer | undefined> {
     const args = [
       ...this.globalFlags(),
       'inspect',
@@ -119,7 +132,7 @@ export class Skopeo implements TagEngine {
     const result = options.once
       ? { ...(await run()), tries: 1 }
       : await this.retrying(run, (r) => r.exitCode === 0 || isNotFound(r.exitCode, r.stderr), `Reading ${ref}`);
-    if (result.exitCode === 0) return sha256Digest(result.stdout);
+    if (result.exitCode === 0) return result.stdout;
     if (isNotFound(result.exitCode, result.stderr)) return undefined;
     const failure = classifyFailure(result.stderr);
     throw new SkopeoError(
