@@ -7,9 +7,12 @@ import { parse } from 'yaml';
 import * as buildOci from '../actions/build-oci/main.js';
 import * as chain from '../actions/chain/main.js';
 import * as mergeLayouts from '../actions/merge-layouts/main.js';
+import * as packNpm from '../actions/pack-npm/main.js';
 import * as promoteTags from '../actions/promote-tags/main.js';
+import * as publishNpm from '../actions/publish-npm/main.js';
 import * as pushLayout from '../actions/push-layout/main.js';
 import * as scanLayout from '../actions/scan-layout/main.js';
+import * as scanNpm from '../actions/scan-npm/main.js';
 import * as scanRepo from '../actions/scan-repo/main.js';
 import * as signDigest from '../actions/sign-digest/main.js';
 
@@ -116,6 +119,9 @@ describe('each action.yml declares exactly the inputs its main() reads', () => {
     'scan-layout': scanLayout,
     'scan-repo': scanRepo,
     'sign-digest': signDigest,
+    'pack-npm': packNpm,
+    'scan-npm': scanNpm,
+    'publish-npm': publishNpm,
   };
   test('every action is covered', () => {
     expect(

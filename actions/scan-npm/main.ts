@@ -1,0 +1,273 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  type ActionContext,
+  booleanInput,
+  checkedString,
+  enumInput,
+  inputProblem,
+  integerInput,
+  listInput,
+  maskSecretInputs,
+  optionalCheckedString,
+  optionalString,
+  parseInputs,
+  UserError,
+} from '@golden-image/kit';
+import {
+  checkManifest,
+  dependencyTree,
+  integrityProblem,
+  npmScanSummary,
+  PUBLIC_REGISTRY,
+  pathGlob,
+  registryProblem,
+  registryUrl,
+  reviewContents,
+  trivySecrets,
+  unpackTarball,
+  verifyTarball,
+} from '@golden-image/npm';
+import {
+  closeTrivySession,
+  gateOsvReport,
+  gateTrivyReport,
+  IgnoreRules,
+  type OsvGate,
+  openTrivySession,
+  osvScan,
+  SBOM_FORMATS,
+  type SbomInfo,
+  type Severity,
+  severityInput,
+  syftDir,
+  type TrivyGate,
+  trivyFs,
+  type UploadFn,
+  uniqueArtifactName,
+  uploadFileArtifact,
+  withoutUnscored,
+} from '@golden-image/scanners';
+import { type EnsureOptions, ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
+
+export const inputs = {
+  'tarball-path': checkedString(() => undefined, 'the tarball-path output of pack-npm'),
+  integrity: checkedString(integrityProblem, 'the integrity output of pack-npm'),
+  severity: severityInput(),
+  'ignore-unfixed': booleanInput(false),
+  'block-unscored': booleanInput(true),
+  'block-malicious': booleanInput(true),
+  deny: listInput({}),
+  allow: listInput({}),
+  'allow-install-scripts': booleanInput(false),
+  registry: optionalCheckedString(registryProblem),
+  token: optionalString(),
+  'max-files': integerInput(20_000, 1, 1_000_000),
+  'max-unpacked-mb': integerInput(512, 1, 16_384),
+  'osv-offline-db': optionalString(),
+  'db-repository': listInput({}),
+  'cache-db': booleanInput(true),
+  sbom: booleanInput(true),
+  'sbom-format': enumInput(SBOM_FORMATS, 'cyclonedx-json'),
+  'artifact-name': optionalString(),
+  'fail-on-findings': booleanInput(true),
+  ...toolInputSpec('trivy'),
+  ...toolInputSpec('osv-scanner'),
+  ...toolInputSpec('syft'),
+};
+
+export interface ScanNpmDeps {
+  tools?: EnsureOptions;
+  upload?: UploadFn;
+  now?: Date;
+  npm?: string;
+}
+
+/**
+ * Scans the tarball itself, proven by its integrity: its files (safe unpacking, a contents policy, Trivy's secret
+ * rules), its package.json (install hooks, entry points), and the dependencies a consumer would install (the
+ * shipped shrinkwrap or a lockfile resolved without dev dependencies) with OSV-Scanner and Trivy; Syft's SBOM.
+ */
+export async function main(ctx: ActionContext, deps: ScanNpmDeps = {}): Promise<void> {
+  maskSecretInputs(ctx, 'token');
+  const input = parseInputs(inputs, ctx.input);
+  const trivyRequest = toolRequest('trivy', input);
+  const osvRequest = toolRequest('osv-scanner', input);
+  const syftRequest = input.sbom ? toolRequest('syft', input) : undefined;
+  const severities = new Set(input.severity as Severity[]);
+  const workspace = resolve(ctx.env.GITHUB_WORKSPACE || process.cwd());
+  const tarball = resolve(workspace, input['tarball-path']);
+  const osvOfflineDb = resolveOsvOfflineDb(input['osv-offline-db'], workspace);
+  const registry = registryUrl(input.registry ?? PUBLIC_REGISTRY);
+  const limits = { maxEntries: input['max-files'], maxUnpackedBytes: input['max-unpacked-mb'] * 1024 * 1024 };
+
+  // Nothing reads the tarball before it is proven to be the one handed on.
+  await verifyTarball(tarball, input.integrity);
+  const work = join(ctx.tempDir, 'golden-image-scan-npm');
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  const unpacked = join(work, 'package');
+  const listing = await ctx.group('Unpack the tarball', () => unpackTarball(tarball, unpacked, limits));
+  const manifest = JSON.parse(await readFile(join(unpacked, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const id = `${String(manifest.name)}@${String(manifest.version)}`;
+  const paths = listing.files.map((file) => file.path);
+  const contents = reviewContents(paths, input.deny, input.allow);
+  const manifestFindings = checkManifest(manifest, new Set(paths), {
+    allowInstallScripts: input['allow-install-scripts'],
+  });
+  const tree = await ctx.group('Resolve the dependencies a consumer installs', () =>
+    dependencyTree(ctx, {
+      unpacked,
+      work,
+      registry,
+      ...(input.token ? { token: input.token } : {}),
+      ...(deps.npm ? { npm: deps.npm } : {}),
+    }),
+  );
+
+  const [trivy, osv, syft] = await ctx.group('Install the scanners', async () => [
+    await ensureTool(ctx, trivyRequest, deps.tools),
+    await ensureTool(ctx, osvRequest, deps.tools),
+    syftRequest ? await ensureTool(ctx, syftRequest, deps.tools) : undefined,
+  ]);
+
+  const osvReport = join(work, 'osv-report.json');
+  const osvGate = await ctx.group('OSV-Scanner', async (): Promise<OsvGate | undefined> => {
+    const run = await osvScan(ctx, osv, {
+      path: tree.dir,
+      output: osvReport,
+      offlineDb: osvOfflineDb,
+      callAnalysis: false,
+      workDir: join(work, 'osv-scanner'),
+    });
+    if (run.noPackages) {
+      await writeFile(osvReport, JSON.stringify({ results: [] }));
+      return undefined;
+    }
+    return gateOsvReport(run.report, osvReport, {
+      severities,
+      blockUnscored: input['block-unscored'],
+      blockMalicious: input['block-malicious'],
+      blockUncalled: true,
+    });
+  });
+
+  const trivyReport = join(work, 'trivy-report.json');
+  const secretReport = join(work, 'trivy-secrets.json');
+  const session = await ctx.group('Trivy vulnerability DB', () =>
+    openTrivySession(ctx, trivy, { dbRepository: input['db-repository'], cacheDb: input['cache-db'], now: deps.now }),
+  );
+  let trivyGate: TrivyGate;
+  let secrets: Awaited<ReturnType<typeof trivySecrets>>;
+  try {
+    trivyGate = await ctx.group('Trivy: the dependencies', async () => {
+      const report = await trivyFs(ctx, session, tree.dir, [], trivyReport);
+      return gateTrivyReport(report, trivyReport, {
+        severities,
+        ignoreUnfixed: input['ignore-unfixed'],
+        ignore: IgnoreRules.empty(),
+      });
+    });
+    secrets = await ctx.group('Trivy: secrets in the tarball', async () =>
+      (await trivySecrets(ctx, session, unpacked, secretReport)).filter(
+        (secret) => !input.allow.some((glob) => pathGlob(glob, secret.path)),
+      ),
+    );
+  } finally {
+    await closeTrivySession(ctx, session);
+  }
+
+  let sbom: { file: string; info: SbomInfo; artifact: string; uploaded: boolean } | undefined;
+  if (syft) {
+    sbom = await ctx.group('Syft SBOM', async () => {
+      const format = input['sbom-format'];
+      const file = join(
+        work,
+        `sbom.${format === 'cyclonedx-json' ? 'cdx' : format === 'spdx-json' ? 'spdx' : 'syft'}.json`,
+      );
+      const info = await syftDir(ctx, syft, { path: tree.dir, format, output: file, workDir: join(work, 'syft') });
+      const artifact = input['artifact-name'] ?? uniqueArtifactName(ctx.env, 'sbom-npm', id);
+      const uploaded = await uploadFileArtifact(ctx, artifact, file, deps.upload);
+      return { file, info, artifact, uploaded };
+    });
+  }
+
+  // The bytes handed on are the bytes scanned: checked again now that every scanner has run.
+  const after = await verifyTarball(tarball, input.integrity);
+  const selected = [...(osvGate?.selected ?? []), ...trivyGate.selected];
+  const blockingManifest = manifestFindings.filter((finding) => finding.blocking);
+  const blocking = selected.length + secrets.length + contents.length + blockingManifest.length;
+  const failed = blocking > 0 && input['fail-on-findings'];
+  for (const secret of secrets) {
+    ctx.error(`${secret.ruleId}: ${secret.title} (${secret.severity})`, {
+      file: `package/${secret.path}`,
+      ...(secret.line ? { line: secret.line } : {}),
+      title: 'secret in the npm tarball',
+    });
+  }
+  for (const finding of contents) ctx.error(`package/${finding.path}: ${finding.rule}`, { title: 'contents policy' });
+  for (const finding of manifestFindings) {
+    const report = finding.blocking ? ctx.error.bind(ctx) : ctx.warning.bind(ctx);
+    report(finding.detail, { title: `package.json: ${finding.kind}` });
+  }
+
+  ctx.output('integrity', after.integrity);
+  ctx.output('result', failed ? 'failed' : 'passed');
+  ctx.output(
+    'findings',
+    JSON.stringify({
+      'osv-scanner': osvGate?.counts ?? null,
+      trivy: withoutUnscored(trivyGate.counts),
+      secrets: secrets.length,
+      contents: contents.length,
+      manifest: blockingManifest.length,
+    }),
+  );
+  ctx.output('sbom', sbom?.file ?? '');
+  ctx.output('sbom-artifact', sbom?.uploaded ? sbom.artifact : '');
+  ctx.output('osv-report', osvReport);
+  ctx.output('trivy-report', trivyReport);
+  ctx.output('secret-report', secretReport);
+  ctx.output('dependencies', tree.source);
+  await ctx.summary(
+    npmScanSummary({
+      id,
+      integrity: after.integrity,
+      files: listing.files.length,
+      unpackedBytes: listing.unpackedBytes,
+      tree,
+      registry: registry.href,
+      osvGate,
+      trivyGate,
+      selected,
+      secrets,
+      contents,
+      manifest: manifestFindings,
+      severities: [...severities],
+      failed,
+      ...(sbom ? { sbom } : {}),
+    }),
+  );
+  if (failed) {
+    throw new UserError(
+      `scan-npm: ${id} is blocked: ${selected.length} vulnerability finding(s), ${secrets.length} secret(s), ` +
+        `${contents.length} refused file(s), ${blockingManifest.length} package.json problem(s). See the job summary. ` +
+        'Nothing should publish this tarball until they are fixed or reviewed (allow, allow-install-scripts).',
+    );
+  }
+}
+
+function resolveOsvOfflineDb(named: string | undefined, workspace: string): string | undefined {
+  if (!named) return undefined;
+  const dir = resolve(workspace, named);
+  const problem = (what: string) => new UserError(inputProblem('osv-offline-db', `${JSON.stringify(named)} ${what}`));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw problem(`is not a directory (looked for ${dir})`);
+  const found = ['osv-scalibr', 'osv-scanner'].some(
+    (layout) => existsSync(join(dir, layout)) && readdirSync(join(dir, layout)).length > 0,
+  );
+  if (!found) {
+    throw problem('holds no OSV database: expected osv-scalibr/<Ecosystem>/all.zip (OSV-Scanner 2.5 and later)');
+  }
+  return dir;
+}
