@@ -111,6 +111,16 @@ export class Skopeo implements TagEngine {
     );
   }
 
+  /** Copies IMAGE@DIGEST, every platform byte for byte, into the OCI layout at `layoutPath` (a rescan reads it there). */
+  async pullToLayout(image: string, digest: string, layoutPath: string): Promise<void> {
+    await this.copy(
+      [...this.srcFlags()],
+      `docker://${digestRef(image, digest)}`,
+      `oci:${layoutPath}`,
+      `Copying ${digestRef(image, digest)} into ${layoutPath}`,
+    );
+  }
+
   /** The digest of the manifest REF resolves to (sha256 of its exact bytes), or undefined when it does not exist. */
   async digestOf(ref: string, options: { once?: boolean } = {}): Promise<string | undefined> {
     const raw = await this.rawManifest(ref, options);
