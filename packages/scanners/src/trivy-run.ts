@@ -106,7 +106,7 @@ async function updateDb(ctx: ActionContext, session: TrivySession, db: TrivyDb):
   if (db.repositories.length > 0) args.push(db.repositoryFlag, db.repositories.join(','));
   const result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
   if (result.exitCode === 0) return;
-  const why = lastLines(result.stderr, 3);
+  const why = trivyError(result.stderr);
   const from = db.repositories.length > 0 ? db.repositories.join(', ') : "Trivy's default repositories";
   if (hasDb(db)) {
     ctx.warning(
@@ -206,6 +206,21 @@ export async function trivyFs(
   return runScan(ctx, session, args, output, path);
 }
 
+/**
+ * Trivy's fatal error on one line: from its last FATAL log line on (the error and its "* cause" lines), without the
+ * timestamp and level; the last lines of stderr when there is none (a panic).
+ */
+export function trivyError(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  const fatal = lines.findLastIndex((line) => /\tFATAL\t|^FATAL\t/.test(line));
+  if (fatal < 0) return lastLines(stderr).replace(/\s*\n\s*/g, ' ');
+  return lines
+    .slice(fatal)
+    .map((line) => line.replace(/^(\S+\t)?FATAL\t(Fatal error\t)?/, '').trim())
+    .filter(Boolean)
+    .join(' ');
+}
+
 /** What Trivy says when it meets a JAR with --skip-java-db-update and no Java DB (pkg/javadb). */
 const NO_JAVA_DB = "'--skip-java-db-update' cannot be specified on the first run";
 
@@ -226,7 +241,7 @@ async function runScan(
   }
   // The gate comes from the JSON, never from the exit code; but a non-zero exit without --exit-code is a crash.
   if (result.exitCode !== 0) {
-    throw new UserError(`Trivy failed to scan ${what} (exit code ${result.exitCode}): ${lastLines(result.stderr)}`);
+    throw new UserError(`Trivy failed to scan ${what} (exit code ${result.exitCode}): ${trivyError(result.stderr)}`);
   }
   let text: string;
   try {
