@@ -2,11 +2,13 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   annotationProblem,
+  attestOn,
   attestProblem,
   type BuildRequest,
   type BuildResult,
   buildArgProblem,
   buildahProblems,
+  buildOrigin,
   buildSummary,
   buildWithBuildah,
   buildWithBuildx,
@@ -15,6 +17,7 @@ import {
   defaultCache,
   defaultCacheScope,
   labelProblem,
+  originAnnotations,
   parseSecret,
   platformProblem,
   prepareLayoutDir,
@@ -164,6 +167,13 @@ export async function main(ctx: ActionContext): Promise<void> {
     );
   }
   if (problems.length > 0) throw new UserError(problems.join('\n'));
+  // The commit and repository go on the index and every manifest: push-layout reads them to tell a rebuild of the
+  // same commit (a re-run, a nightly) from another commit. BuildKit refuses index annotations when it writes no index.
+  const writesIndex =
+    builder === 'buildah' || request.platforms.length > 1 || attestOn(request.provenance) || attestOn(request.sbom);
+  request.annotations.push(
+    ...originAnnotations(buildOrigin(ctx.env), request.annotations, writesIndex ? ['manifest', 'index'] : ['manifest']),
+  );
   request.layoutPath = await prepareLayoutDir(layoutPath, ctx.tempDir);
 
   const result: BuildResult = await ctx.group(`Build ${request.platforms.join(', ')} with ${builder}`, () =>

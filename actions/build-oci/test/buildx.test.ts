@@ -17,7 +17,16 @@ function setup(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
   const log = join(dir, 'docker.log');
   const runner = new DoublesRunner();
   const baseEnv = { ...process.env };
-  for (const name of ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_CACHE_URL', 'ACTIONS_RESULTS_URL', 'SOURCE_DATE_EPOCH'])
+  // Off a runner: no gha cache token, no fixed epoch, and no commit (whose annotations the origin tests below add).
+  for (const name of [
+    'ACTIONS_RUNTIME_TOKEN',
+    'ACTIONS_CACHE_URL',
+    'ACTIONS_RESULTS_URL',
+    'SOURCE_DATE_EPOCH',
+    'GITHUB_SHA',
+    'GITHUB_REPOSITORY',
+    'GITHUB_SERVER_URL',
+  ])
     delete baseEnv[name];
   const { ctx, recorded } = createTestContext(inputs, {
     runner,

@@ -115,11 +115,6 @@ const cases: { name: string; inputs: Record<string, string>; env?: NodeJS.Proces
     error: /Input "layout-path": "\/tmp\/a,b" contains a comma/,
   },
   {
-    name: 'typed annotation with buildah',
-    inputs: { builder: 'buildah', annotations: 'index:a=b' },
-    error: /Input "annotations": .*type prefix, which only buildx understands/,
-  },
-  {
     name: 'cache spec with buildah',
     inputs: { builder: 'buildah', 'cache-from': 'type=gha' },
     error: /Input "cache-from": BuildKit cache specs do not apply to builder: buildah/,

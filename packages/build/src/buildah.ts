@@ -5,10 +5,11 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { lastLines, UserError } from '@golden-image/kit';
 import { platformDigests, verifyLayout } from '@golden-image/oci';
+import { annotateIndex, manifestAnnotationsFor } from './annotations.js';
 import { prepareLayoutDir } from './layout-dir.js';
 import { checkPlatforms, uniquePlatforms } from './platforms.js';
 import type { BuildContext, BuildRequest, BuildResult } from './types.js';
-import { attestOn, parseAnnotation, parseSecret } from './validate.js';
+import { attestOn, parseSecret } from './validate.js';
 
 /** What the demo (or any caller) gives buildWithBuildah; unset fields take build-oci's defaults. */
 export interface BuildahOptions {
@@ -32,13 +33,6 @@ export interface BuildahOptions {
 /** Inputs buildah cannot honour, as problems naming the input (checked before anything is built). */
 export function buildahProblems(request: Pick<BuildRequest, 'annotations' | 'cacheFrom' | 'cacheTo'>): string[] {
   const problems: string[] = [];
-  for (const value of request.annotations) {
-    if (parseAnnotation(value).types.length > 0) {
-      problems.push(
-        `Input "annotations": ${JSON.stringify(value)} has a type prefix, which only buildx understands; with builder: buildah write KEY=VALUE (it annotates the image manifests).`,
-      );
-    }
-  }
   for (const name of ['cacheFrom', 'cacheTo'] as const) {
     if (request[name].length > 0) {
       const input = name === 'cacheFrom' ? 'cache-from' : 'cache-to';
@@ -75,9 +69,11 @@ export function buildahArgs(
   for (const value of request.buildArgs) build.push('--build-arg', value);
   for (const value of request.secrets) build.push('--secret', buildahSecret(value));
   for (const value of request.labels) build.push('--label', value);
-  for (const value of request.annotations) build.push('--annotation', value);
-  build.push(request.context);
-  const builds = request.platforms.map((platform) => [...global, 'build', '--platform', platform, ...build]);
+  // Manifest annotations go to each platform's build; index and descriptor ones are added to the index afterwards.
+  const builds = request.platforms.map((platform) => {
+    const annotations = manifestAnnotationsFor(request.annotations, platform).flatMap((a) => ['--annotation', a]);
+    return [...global, 'build', '--platform', platform, ...build, ...annotations, request.context];
+  });
   // --all is explicit: it defaulted to false before buildah 1.38, which would push the list without its images.
   const push = [
     ...global,
@@ -182,13 +178,15 @@ export async function buildWithBuildah(ctx: BuildContext, options: BuildahOption
         `buildah manifest push to ${request.layoutPath} failed (exit ${push.exitCode}): ${lastLines(push.stderr)}`,
       );
     const pushed = (await readFile(storage.digestFile, 'utf8')).trim();
-    // The layout everyone downstream trusts starts here: hash every layer too, once.
-    const layout = await verifyLayout(request.layoutPath, undefined, { layers: 'digest' });
-    if (layout.digest !== pushed) {
+    const written = await verifyLayout(request.layoutPath);
+    if (written.digest !== pushed) {
       throw new UserError(
-        `The layout at ${layout.path} holds ${layout.digest}, but buildah reports pushing ${pushed}; refusing it.`,
+        `The layout at ${written.path} holds ${written.digest}, but buildah reports pushing ${pushed}; refusing it.`,
       );
     }
+    await annotateIndex(request.layoutPath, request.annotations);
+    // The layout everyone downstream trusts starts here: hash every layer too, once.
+    const layout = await verifyLayout(request.layoutPath, undefined, { layers: 'digest' });
     const platforms = platformDigests(layout.manifests);
     checkPlatforms(request.platforms, platforms, 'buildah');
     const metadata = {

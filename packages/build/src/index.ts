@@ -1,8 +1,10 @@
+export { type Annotation, annotateIndex, manifestAnnotationsFor, parseAnnotationEntry } from './annotations.js';
 export { type BuildahOptions, buildahArgs, buildahProblems, buildWithBuildah } from './buildah.js';
 export { buildWithBuildx, buildxArgs, MIN_GHA_BUILDX, parseBuildxVersion } from './buildx.js';
 export { defaultCache, defaultCacheScope } from './cache.js';
 export { prepareLayoutDir } from './layout-dir.js';
 export { type BuildxMetadata, type BuildxResultMetadata, buildDigest, parseBuildxMetadata } from './metadata.js';
+export { buildOrigin, originAnnotations } from './origin.js';
 export { checkPlatforms, normalizePlatform, uniquePlatforms } from './platforms.js';
 export { buildSummary } from './summary.js';
 export type { BuildContext, BuildRequest, BuildResult } from './types.js';
