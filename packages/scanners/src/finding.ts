@@ -14,6 +14,8 @@ export interface Finding {
   fixed: string[];
   /** Trivy: the result Target; OSV: the source path (lockfile). */
   target: string;
+  /** Trivy: the file the package was found in, when Trivy gives one (PkgPath). */
+  pkgPath?: string;
   /** Platform of the scanned image manifest (scan-layout). */
   platform?: string;
   title?: string;

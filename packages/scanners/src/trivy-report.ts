@@ -107,6 +107,7 @@ export function gateTrivyReport(report: unknown, source: string, options: TrivyG
         target: Target,
       };
       if (options.platform) finding.platform = options.platform;
+      if (pkgPath) finding.pkgPath = pkgPath;
       if (typeof raw.Title === 'string') finding.title = raw.Title;
       if (typeof raw.PrimaryURL === 'string') finding.url = raw.PrimaryURL;
       if (typeof raw.Status === 'string') finding.status = raw.Status;
