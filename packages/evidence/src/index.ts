@@ -1,1 +1,38 @@
-export {};
+export { type AttachedEvidence, type AttachOptions, attachEvidence, type EvidenceItem } from './attach.js';
+export {
+  attachAttestation,
+  attestArgs,
+  parseStatements,
+  type Statement,
+  verifiedStatements,
+  verifyAttestationArgs,
+} from './cosign-attest.js';
+export { type AttestProvenance, githubProvenance, type ProvenanceMode } from './github-provenance.js';
+export { EVIDENCE, EVIDENCE_KINDS, type EvidenceKind, type EvidenceType, isEvidenceKind } from './kinds.js';
+export { attestationsBlock, evidenceConditions, requireEvidenceInPolicy } from './kyverno-attestations.js';
+export { type Attachments, attachmentsOf, type Mechanism } from './mechanism.js';
+export { type RequireEvidenceOptions, requireEvidence } from './promotion.js';
+export {
+  DEFAULT_BLOCK_SEVERITY,
+  DEFAULT_MAX_SCAN_AGE,
+  durationMs,
+  durationProblem,
+  type EvidenceRequirement,
+  evidenceRequirementInputs,
+  requirementOf,
+  scanProblems,
+  severitiesFrom,
+} from './requirement.js';
+export { type Rescan, type RescanOptions, rescanDigest } from './rescan.js';
+export { indexSbom, syftLayout } from './sbom.js';
+export { type GateOptions, readScanReport } from './scan-report.js';
+export { jobTrivyCacheDir, trivyDbMetadata } from './trivy-db.js';
+export {
+  type FindingCounts,
+  type GateSettings,
+  type PlatformScan,
+  sumCounts,
+  type TrivyDbMetadata,
+  type VulnPredicateOptions,
+  vulnPredicate,
+} from './vuln-predicate.js';

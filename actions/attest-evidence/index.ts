@@ -1,0 +1,4 @@
+import { runAction } from '@golden-image/kit';
+import { main } from './main.js';
+
+await runAction(main);

@@ -1,0 +1,89 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ActionContext } from '@golden-image/kit';
+import type { BundleFormat, CosignVersion, Signer, SigstoreInstance } from '@golden-image/signing';
+import { attachAttestation, verifiedStatements } from './cosign-attest.js';
+import { EVIDENCE, type EvidenceKind } from './kinds.js';
+
+/** One attestation to write: a predicate of one kind about one digest (the index, or one platform manifest). */
+export interface EvidenceItem {
+  digest: string;
+  /** `index`, or the platform of a platform manifest. */
+  platform: string;
+  kind: EvidenceKind;
+  predicate: unknown;
+}
+
+export interface AttachedEvidence {
+  digest: string;
+  platform: string;
+  kind: EvidenceKind;
+  predicateType: string;
+  /** cosign verify-attestation passed for it with the expected signer. */
+  verified: boolean;
+}
+
+export interface AttachOptions {
+  image: string;
+  items: EvidenceItem[];
+  version: CosignVersion;
+  bundleFormat: BundleFormat;
+  /** Signing key; keyless when absent. */
+  key?: string;
+  /** The signer each attestation is verified against after writing; no verification when absent. */
+  verifyAs?: Signer;
+  instance?: SigstoreInstance;
+  registryFlags: readonly string[];
+  env: NodeJS.ProcessEnv;
+  /** Where predicate files are written. */
+  work: string;
+}
+
+/** Writes each predicate to a file, attaches it with cosign attest by digest, then verifies it as its signer. */
+export async function attachEvidence(
+  ctx: ActionContext,
+  cosign: string,
+  options: AttachOptions,
+): Promise<AttachedEvidence[]> {
+  await mkdir(options.work, { recursive: true });
+  const attached: AttachedEvidence[] = [];
+  for (const item of options.items) {
+    const imageRef = `${options.image}@${item.digest}`;
+    const { label, predicateType } = EVIDENCE[item.kind];
+    const predicateFile = join(options.work, `${item.digest.replace(':', '-')}.${item.kind}.json`);
+    await writeFile(predicateFile, JSON.stringify(item.predicate));
+    await ctx.group(`Attach the ${label} of ${item.platform} to ${imageRef}`, async () => {
+      await attachAttestation(ctx, cosign, {
+        imageRef,
+        kind: item.kind,
+        predicateFile,
+        version: options.version,
+        bundleFormat: options.bundleFormat,
+        key: options.key,
+        instance: options.instance,
+        registryFlags: options.registryFlags,
+        env: options.env,
+      });
+      if (options.verifyAs) {
+        await verifiedStatements(ctx, cosign, {
+          imageRef,
+          kind: item.kind,
+          signer: options.verifyAs,
+          version: options.version,
+          bundleFormat: options.bundleFormat,
+          instance: options.instance,
+          registryFlags: options.registryFlags,
+          env: options.env,
+        });
+      }
+    });
+    attached.push({
+      digest: item.digest,
+      platform: item.platform,
+      kind: item.kind,
+      predicateType,
+      verified: Boolean(options.verifyAs),
+    });
+  }
+  return attached;
+}
