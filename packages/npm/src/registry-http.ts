@@ -107,7 +107,9 @@ export function describeAnswer(answer: HttpAnswer): string {
     const text = parsed.error ?? parsed.message;
     if (typeof text === 'string') detail = `: ${text.slice(0, 200)}`;
   } catch {
-    detail = answer.body.length > 0 ? `: ${answer.body.toString('utf8').slice(0, 200)}` : '';
+    const text = answer.body.toString('utf8').replace(/\s+/g, ' ').trim();
+    if (text.startsWith('<')) detail = ' (an HTML page)';
+    else if (text) detail = `: ${text.slice(0, 120)}`;
   }
   return `HTTP ${answer.status}${detail}`;
 }
