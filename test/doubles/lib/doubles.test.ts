@@ -21,10 +21,10 @@ describe('trivy double: argv as trivy 0.74/0.75 takes it', () => {
     [['fs', '-x', dir], "Error: unknown shorthand flag: 'x' in -x"],
     [['fs', '--severity', 'HIGH,SEVERE', dir], 'Error: invalid argument "SEVERE" for "--severity" flag'],
     [['fs', '--format', 'xml', dir], 'Error: invalid argument "xml" for "--format" flag'],
-    [['fs', '--list-all-pkgs', 'false', dir], 'Error: multiple targets cannot be specified'],
+    [['fs', '--list-all-pkgs', 'false', dir], 'Fatal error\tmultiple targets cannot be specified'],
     [['fs', '--exit-code', 'one', dir], 'Error: invalid argument "one" for "--exit-code" flag'],
     [['fs', '--input', dir], 'Error: unknown flag: --input'],
-    [['image'], 'Error: Require at least 1 argument or --input option'],
+    [['image'], 'Fatal error\tRequire at least 1 argument'],
     [['scan', dir], 'Error: unknown command "scan" for "trivy"'],
     [['fs', '--output'], 'Error: flag needs an argument: --output'],
   ])('%j is rejected with exit 1', (args, message) => {

@@ -1,0 +1,281 @@
+// Fidelity: the same scenario table through the trivy double and the real trivy (npm run tools:real), on the
+// project's sample images and offline DB. Exit codes, the flags each accepts or refuses, the DB rules, whether a
+// report is written, and its shape (top-level keys, Results[] keys, Results[].Vulnerabilities[] keys, finding count)
+// must agree. The double replays recordings of this real trivy on the same images (recorded/); the last test checks
+// that those recordings still have the shape the real trivy writes.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alpineSampleLayout, type BuiltLayout, offlineTrivyCache, realTool, repoRoot } from '@golden-image/testkit';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { DOUBLES_BIN } from '../lib/harness.js';
+
+const trivy = realTool('trivy');
+const maybe = trivy ? describe : describe.skip;
+const RECORDED = join(repoRoot, 'test', 'doubles', 'fidelity', 'recorded');
+const VULNERABLE = join(RECORDED, 'trivy-0.74.0-alpine-arm64-vulnerable.json');
+const CLEAN = join(RECORDED, 'trivy-0.74.0-alpine-amd64-clean.json');
+
+interface Shape {
+  keys: string[];
+  resultKeys: string[];
+  vulnerabilityKeys: string[];
+  findings: number;
+}
+
+interface Outcome {
+  code: number;
+  report: Shape | null;
+}
+
+function shapeOf(text: string): Shape | null {
+  try {
+    const report = JSON.parse(text) as { Results?: { Vulnerabilities?: object[] }[] };
+    const results = report.Results ?? [];
+    const vulns = results.flatMap((r) => r.Vulnerabilities ?? []);
+    const union = (objects: object[]) => [...new Set(objects.flatMap((o) => Object.keys(o)))].sort();
+    return {
+      keys: Object.keys(report).sort(),
+      resultKeys: union(results),
+      vulnerabilityKeys: union(vulns),
+      findings: vulns.length,
+    };
+  } catch {
+    return null;
+  }
+}
+
+interface Context {
+  cache: string;
+  emptyCache: string;
+  vulnerable: BuiltLayout;
+  multi: BuiltLayout;
+  ignoreFile: string;
+  /** A directory tree for fs scans. */
+  tree: string;
+  dir: string;
+}
+
+/** [name, argv, what to compare]: 'shape' compares everything; 'fs' leaves out the image-only keys. */
+const SCENARIOS: [string, (c: Context, out: string) => string[], 'shape' | 'code'][] = [
+  [
+    "the suite's scan argv on one platform",
+    (c, out) =>
+      ['image', '--input', c.vulnerable.path, '--format', 'json', '--output', out, '--cache-dir', c.cache].concat(
+        ['--cache-backend', 'memory', '--skip-db-update', '--skip-java-db-update', '--skip-version-check'],
+        ['--disable-telemetry', '--scanners', 'vuln', '--list-all-pkgs=false', '--ignorefile', c.ignoreFile],
+        ['--no-progress'],
+      ),
+    'shape',
+  ],
+  [
+    'a whole multi-platform layout: only the first platform (clean amd64) is read',
+    (c, out) => [
+      'image',
+      '--input',
+      c.multi.path,
+      '-f',
+      'json',
+      '-o',
+      out,
+      '--cache-dir',
+      c.cache,
+      '--skip-db-update',
+      '--list-all-pkgs=false',
+    ],
+    'shape',
+  ],
+  [
+    '--exit-code with findings',
+    (c, out) =>
+      [
+        'i',
+        '--input',
+        c.vulnerable.path,
+        '-f',
+        'json',
+        '-o',
+        out,
+        '--cache-dir',
+        c.cache,
+        '--skip-db-update',
+        '--list-all-pkgs=false',
+      ].concat('--exit-code', '5'),
+    'shape',
+  ],
+  [
+    '--exit-code without findings',
+    (c, out) =>
+      [
+        'image',
+        '--input',
+        c.multi.path,
+        '-f',
+        'json',
+        '-o',
+        out,
+        '--cache-dir',
+        c.cache,
+        '--skip-db-update',
+        '--list-all-pkgs=false',
+      ].concat('--exit-code', '5'),
+    'shape',
+  ],
+  [
+    '--input and a positional target: --input wins',
+    (c, out) =>
+      [
+        'image',
+        '--input',
+        c.vulnerable.path,
+        '-f',
+        'json',
+        '-o',
+        out,
+        '--cache-dir',
+        c.cache,
+        '--skip-db-update',
+        '--list-all-pkgs=false',
+      ].concat('alpine:3.20'),
+    'shape',
+  ],
+  ['--download-db-only with a fresh DB', (c) => ['image', '--download-db-only', '--cache-dir', c.cache], 'code'],
+  [
+    '--download-db-only with --skip-db-update',
+    (c) => ['image', '--download-db-only', '--skip-db-update', '--cache-dir', c.cache],
+    'code',
+  ],
+  [
+    '--download-java-db-only with --skip-java-db-update',
+    (c) => ['image', '--download-java-db-only', '--skip-java-db-update', '--cache-dir', c.cache],
+    'code',
+  ],
+  [
+    '--skip-db-update with an empty cache',
+    (c, out) =>
+      ['image', '--input', c.vulnerable.path, '-f', 'json', '-o', out, '--cache-dir', c.emptyCache].concat(
+        '--skip-db-update',
+      ),
+    'shape',
+  ],
+  [
+    'an --ignorefile that does not exist',
+    (c, out) =>
+      [
+        'image',
+        '--input',
+        c.vulnerable.path,
+        '-f',
+        'json',
+        '-o',
+        out,
+        '--cache-dir',
+        c.cache,
+        '--skip-db-update',
+        '--list-all-pkgs=false',
+      ].concat('--ignorefile', join(c.dir, 'missing.trivyignore')),
+    'shape',
+  ],
+  [
+    'an --output in a directory that does not exist',
+    (c) =>
+      ['image', '--input', c.vulnerable.path, '-f', 'json', '-o', join(c.dir, 'no', 'such', 'dir.json')].concat(
+        '--cache-dir',
+        c.cache,
+        '--skip-db-update',
+      ),
+    'code',
+  ],
+  [
+    'a layout that does not exist',
+    (c, out) => [
+      'image',
+      '--input',
+      join(c.dir, 'none'),
+      '-f',
+      'json',
+      '-o',
+      out,
+      '--cache-dir',
+      c.cache,
+      '--skip-db-update',
+      '--list-all-pkgs=false',
+    ],
+    'shape',
+  ],
+  ['image without a target', (c) => ['image', '--cache-dir', c.cache, '--skip-db-update'], 'code'],
+  ['an unknown command', () => ['scan', '.'], 'code'],
+  ['an unknown flag', (c) => ['image', '--no-such-flag', '--input', c.vulnerable.path], 'code'],
+  ['a severity Trivy does not know', (c) => ['image', '--severity', 'SEVERE', '--input', c.vulnerable.path], 'code'],
+  ['a format Trivy does not know', (c) => ['image', '-f', 'xml', '--input', c.vulnerable.path], 'code'],
+  [
+    '--scanners with an unknown scanner',
+    (c) => ['image', '--scanners', 'vuln,viruses', '--input', c.vulnerable.path],
+    'code',
+  ],
+  [
+    'fs on a directory',
+    (c, out) => ['fs', '--cache-dir', c.cache, '--skip-db-update', '-f', 'json', '-o', out, c.tree],
+    'code',
+  ],
+  ['fs on a path that does not exist', (c, out) => ['fs', '-f', 'json', '-o', out, join(c.dir, 'none')], 'code'],
+];
+
+maybe('trivy double vs the real trivy 0.74', () => {
+  let context: Context;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'golden-image-trivy-fidelity-'));
+    const cache = await offlineTrivyCache(join(dir, 'cache'));
+    const emptyCache = join(dir, 'empty-cache');
+    mkdirSync(emptyCache);
+    const ignoreFile = join(dir, 'empty.trivyignore');
+    writeFileSync(ignoreFile, '');
+    const vulnerable = await alpineSampleLayout(join(dir, 'arm64'), {
+      platforms: ['linux/arm64'],
+      attestations: false,
+    });
+    const multi = await alpineSampleLayout(join(dir, 'multi'));
+    const tree = join(dir, 'tree');
+    mkdirSync(join(tree, 'src'), { recursive: true });
+    writeFileSync(join(tree, 'src', 'index.js'), 'console.log(1);\n');
+    context = { cache, emptyCache, vulnerable, multi, ignoreFile, tree, dir };
+  });
+
+  function run(bin: string, args: (c: Context, out: string) => string[]): Outcome {
+    const work = mkdtempSync(join(tmpdir(), 'golden-image-trivy-fidelity-run-'));
+    const out = join(work, 'report.json');
+    // Each run gets its own copy of the DB: what one tool writes there must not reach the other.
+    const cache = join(work, 'cache');
+    cpSync(context.cache, cache, { recursive: true });
+    const result = spawnSync(bin, args({ ...context, cache }, out), {
+      cwd: work,
+      env: {
+        PATH: process.env.PATH,
+        HOME: work,
+        TRIVY_DOUBLE_FIXTURE: JSON.stringify({ 'linux/arm64': VULNERABLE, 'linux/amd64': CLEAN, default: CLEAN }),
+      },
+      encoding: 'utf8',
+    });
+    return { code: result.status ?? -1, report: existsSync(out) ? shapeOf(readFileSync(out, 'utf8')) : null };
+  }
+
+  test.each(SCENARIOS)('%s', (_name, args, compare) => {
+    const real = run(trivy as string, args);
+    const double = run(join(DOUBLES_BIN, 'trivy'), args);
+    if (compare === 'code') expect({ code: double.code }).toEqual({ code: real.code });
+    else expect(double).toEqual(real);
+  });
+
+  test('the recordings the double replays have the shape the real trivy writes today', () => {
+    const fresh = run(trivy as string, (c, out) =>
+      ['image', '--input', c.vulnerable.path, '-f', 'json', '-o', out, '--cache-dir', c.cache].concat(
+        '--skip-db-update',
+        '--list-all-pkgs=false',
+      ),
+    );
+    expect(fresh.report).toEqual(shapeOf(readFileSync(VULNERABLE, 'utf8')));
+    expect(fresh.report?.findings).toBe(1);
+  });
+});
