@@ -1,8 +1,8 @@
+import { buildOrigin, buildSecretsInput, writeBuildSecrets } from '@golden-image/build';
 import {
   type ActionContext,
   booleanInput,
   enumInput,
-  type InputSpec,
   inputProblem,
   listInput,
   maskSecretInputs,
@@ -12,28 +12,36 @@ import {
   stepContext,
   UserError,
 } from '@golden-image/kit';
-import { expandTagTemplate, imageInput, resolveTags } from '@golden-image/oci';
+import { imagesInput, releaseTags, singleRegistryProblem, TAG_RULE } from '@golden-image/oci';
+import { type ResumeDecision, resumableRelease, Skopeo, withAuthFile } from '@golden-image/registry';
 import { keyInput, requireGithubOidc } from '@golden-image/signing';
-import * as buildOci from '../build-oci/main.js';
-import * as promoteTags from '../promote-tags/main.js';
-import * as pushLayout from '../push-layout/main.js';
-import * as scanLayout from '../scan-layout/main.js';
-import * as scanRepo from '../scan-repo/main.js';
-import * as signDigest from '../sign-digest/main.js';
+import { type Outputs, plan, type Release } from './plan.js';
 
-/** The root (Marketplace) action: the whole chain for one image in one step, through the six actions' own code. */
+/** The root (Marketplace) action: the whole chain in one step, through the six actions' own code. */
 export const inputs = {
-  image: imageInput(),
+  image: imagesInput(),
   context: optionalString(),
   file: optionalString(),
   platforms: optionalString(),
   'build-args': optionalString(),
+  'build-secrets': buildSecretsInput(),
+  target: optionalString(),
+  labels: optionalString(),
+  annotations: optionalString(),
+  'cache-from': optionalString(),
+  'cache-to': optionalString(),
+  provenance: optionalString(),
+  sbom: optionalString(),
   builder: enumInput(['buildx', 'buildah'], 'buildx'),
   tags: listInput({}),
-  'rolling-tags': listInput({ defaultValue: ['latest'] }),
+  'rolling-tags': listInput({}),
+  push: enumInput(['auto', 'true', 'false'], 'auto'),
+  'allow-overwrite': booleanInput(false),
   severity: optionalString(),
   'ignore-unfixed': booleanInput(false),
   'scan-repo': booleanInput(true),
+  'db-repository': optionalString(),
+  'java-db-repository': optionalString(),
   sign: booleanInput(true),
   key: keyInput(),
   'tls-verify': booleanInput(true),
@@ -44,29 +52,95 @@ export const inputs = {
 };
 
 type Input = ReturnType<typeof parseInputs<typeof inputs>>;
-type Outputs = Record<string, string>;
-
-interface Step {
-  name: string;
-  spec: InputSpec;
-  run(ctx: ActionContext): Promise<void>;
-  /** The step's inputs, given the outputs of the steps before it. */
-  inputs(previous: Record<string, Outputs>): Record<string, string>;
-}
 
 /** Stands in for a value an earlier step hands on, so every step's inputs can be checked before anything runs. */
 const PLACEHOLDERS: Record<string, string> = { 'layout-path': '/placeholder', digest: `sha256:${'0'.repeat(64)}` };
 
-export async function main(ctx: ActionContext): Promise<void> {
+const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target'];
+
+export async function main(ctx: ActionContext, now: Date = new Date()): Promise<void> {
   maskSecretInputs(ctx, 'password');
   const input = parseInputs(inputs, ctx.input);
-  const immutable = immutableTags(input, ctx.env);
-  const steps = plan(input, immutable);
+  for (const secret of input['build-secrets']) if (secret.value) ctx.secret(secret.value);
+  const event = ctx.env.GITHUB_EVENT_NAME;
+  const push = input.push === 'auto' ? !PULL_REQUEST_EVENTS.includes(event ?? '') : input.push === 'true';
+  const tags = push
+    ? releaseTags({ tags: input.tags, rollingTags: input['rolling-tags'] }, input.image, ctx.env, now)
+    : { immutable: [], rolling: [] };
+  if ((input.username || input.password) && singleRegistryProblem(input.image))
+    throw new UserError(inputProblem('username', singleRegistryProblem(input.image) as string));
 
-  // Every input of every step is validated before the first step runs: nothing is built, pushed or signed
-  // when, say, a rolling tag is malformed.
+  const secrets = await writeBuildSecrets(input['build-secrets'], ctx.tempDir);
+  try {
+    const release = releaseOf(input, push, tags, secrets.specs);
+    // Every input of every step is validated before the first step runs: nothing is built, pushed or signed
+    // when, say, a rolling tag is malformed.
+    checkSteps(release);
+    if (push && input.sign && !input.key) requireGithubOidc(ctx.env);
+    const resume = push ? await resumeDecision(ctx, input, release) : undefined;
+    if (resume?.digest) release.resume = resume.digest;
+
+    const steps = plan(release);
+    const outputs: Record<string, Outputs> = {};
+    for (const step of steps) {
+      ctx.info(`\n━━ ${step.name} ━━`);
+      const { ctx: stepCtx, outputs: stepOutputs } = stepContext(ctx, step.inputs(outputs));
+      await step.run(stepCtx);
+      outputs[step.name] = stepOutputs;
+    }
+    await report(
+      ctx,
+      release,
+      steps.map((step) => step.name),
+      outputs,
+      event,
+      resume,
+    );
+  } finally {
+    await secrets.remove();
+  }
+}
+
+function releaseOf(
+  input: Input,
+  push: boolean,
+  tags: { immutable: string[]; rolling: string[] },
+  secretSpecs: string[],
+): Release {
+  const tools = { 'install-tools': String(input['install-tools']), 'tool-mirror': input['tool-mirror'] };
+  return {
+    images: input.image,
+    ...tags,
+    push,
+    scanRepo: input['scan-repo'],
+    sign: input.sign,
+    key: input.key,
+    build: {
+      context: input.context,
+      file: input.file,
+      platforms: input.platforms,
+      'build-args': input['build-args'],
+      secrets: secretSpecs.length > 0 ? secretSpecs.join('\n') : undefined,
+      target: input.target,
+      labels: input.labels,
+      annotations: input.annotations,
+      'cache-from': input['cache-from'],
+      'cache-to': input['cache-to'],
+      provenance: input.provenance,
+      sbom: input.sbom,
+      builder: input.builder,
+    },
+    gates: { severity: input.severity, 'ignore-unfixed': String(input['ignore-unfixed']) },
+    scanners: { 'db-repository': input['db-repository'], 'java-db-repository': input['java-db-repository'] },
+    registry: { 'tls-verify': String(input['tls-verify']), username: input.username, password: input.password },
+    tools,
+    allowOverwrite: input['allow-overwrite'],
+  };
+}
+
+function checkSteps(release: Release): void {
   const problems: string[] = [];
-  for (const step of steps) {
+  for (const step of plan(release)) {
     const raw = step.inputs({});
     try {
       parseInputs(step.spec, (name) => raw[name] ?? PLACEHOLDERS[name] ?? '');
@@ -76,143 +150,72 @@ export async function main(ctx: ActionContext): Promise<void> {
     }
   }
   if (problems.length > 0) throw new UserError(problems.join('\n'));
-  const expanded = input['rolling-tags'].map((template) => {
-    const { tag, problem } = expandTagTemplate(template, new Date());
-    if (problem) throw new UserError(inputProblem('rolling-tags', problem));
-    return tag as string;
+}
+
+/**
+ * A re-run attempt (GITHUB_RUN_ATTEMPT > 1) finishes a release an earlier attempt pushed, instead of pushing a new
+ * build of the same commit: see resumableRelease for what has to be shown first.
+ */
+async function resumeDecision(ctx: ActionContext, input: Input, release: Release): Promise<ResumeDecision | undefined> {
+  const attempt = Number(ctx.env.GITHUB_RUN_ATTEMPT ?? '1');
+  if (!(attempt > 1)) return undefined;
+  return ctx.group(`Attempt ${attempt}: look for the release an earlier attempt pushed`, async () => {
+    const decision = await withAuthFile(ctx, release.images[0] as string, input, async (authFile) => {
+      const skopeo = new Skopeo(ctx.runner, { tlsVerify: input['tls-verify'], authFile, env: ctx.env });
+      await skopeo.version();
+      return resumableRelease(
+        skopeo,
+        release.images,
+        release.immutable[0] as string,
+        release.rolling,
+        buildOrigin(ctx.env),
+      );
+    });
+    ctx.info(decision.digest ? `Resuming: ${decision.reason}.` : `Not resuming: ${decision.reason}.`);
+    return decision;
   });
-  resolveTags(expanded, input.image, 'rolling-tags');
-  if (input.sign && !input.key) requireGithubOidc(ctx.env);
+}
 
-  const outputs: Record<string, Outputs> = {};
-  for (const step of steps) {
-    ctx.info(`\n━━ ${step.name} ━━`);
-    const { ctx: stepCtx, outputs: stepOutputs } = stepContext(ctx, step.inputs(outputs));
-    await step.run(stepCtx);
-    outputs[step.name] = stepOutputs;
-  }
-
-  const digest = outputs['promote-tags']?.digest ?? '';
+async function report(
+  ctx: ActionContext,
+  release: Release,
+  names: string[],
+  outputs: Record<string, Outputs>,
+  event: string | undefined,
+  resume: ResumeDecision | undefined,
+): Promise<void> {
+  const promoted = Object.entries(outputs).filter(([name]) => name.startsWith('promote-tags'));
+  const signed = Object.entries(outputs).filter(([name]) => name.startsWith('sign-digest'));
+  const digest =
+    release.resume ?? outputs['push-layout']?.digest ?? outputs['scan-layout']?.digest ?? outputs['build-oci']?.digest;
+  const imageRefs = release.push ? release.images.map((image) => `${image}@${digest}`).join('\n') : '';
   const results: [string, string][] = [
-    ['digest', digest],
-    ['image-ref', outputs['push-layout']?.['image-ref'] ?? ''],
+    ['digest', digest ?? ''],
+    ['image-ref', imageRefs],
     ['layout-path', outputs['build-oci']?.['layout-path'] ?? ''],
-    ['platforms', outputs['push-layout']?.platforms ?? ''],
-    ['tags', [outputs['push-layout']?.tags, outputs['promote-tags']?.tags].filter(Boolean).join('\n')],
-    ['verify-command', outputs['sign-digest']?.['verify-command'] ?? ''],
-    ['kyverno-policy', outputs['sign-digest']?.['kyverno-policy'] ?? ''],
+    ['platforms', outputs['push-layout']?.platforms ?? outputs['build-oci']?.platforms ?? ''],
+    ['tags', [outputs['push-layout']?.tags, ...promoted.map(([, out]) => out.tags)].filter(Boolean).join('\n')],
+    ['kept-tags', outputs['push-layout']?.['kept-tags'] ?? ''],
+    ['pushed', String(release.push)],
+    [
+      'verify-command',
+      signed
+        .map(([, out]) => out['verify-command'])
+        .filter(Boolean)
+        .join('\n'),
+    ],
+    ['kyverno-policy', signed[0]?.[1]['kyverno-policy'] ?? ''],
   ];
   for (const [name, value] of results) ctx.output(name, value);
-  await ctx.summary(
-    [
-      md.heading('golden-image chain'),
-      `${steps.map((step) => step.name).join(' → ')}: every step passed.\n`,
-      md.facts(results.filter(([, value]) => value).map(([name, value]) => [name, md.code(value)])),
-      '',
-    ].join('\n'),
-  );
-}
-
-/** Immutable tags: the caller's, or sha-<short commit> on a runner. */
-function immutableTags(input: Input, env: NodeJS.ProcessEnv): string[] {
-  if (input.tags.length > 0) return resolveTags(input.tags, input.image);
-  if (env.GITHUB_SHA && /^[0-9a-f]{40}$/.test(env.GITHUB_SHA)) return [`sha-${env.GITHUB_SHA.slice(0, 7)}`];
-  throw new UserError(inputProblem('tags', 'is required when GITHUB_SHA is not set: give the immutable tags to push'));
-}
-
-function plan(input: Input, immutable: string[]): Step[] {
-  const given = (values: Record<string, string | undefined>) =>
-    Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  const registry = given({
-    'tls-verify': String(input['tls-verify']),
-    username: input.username,
-    password: input.password,
-  });
-  const tools = given({ 'install-tools': String(input['install-tools']), 'tool-mirror': input['tool-mirror'] });
-  const gates = given({ severity: input.severity, 'ignore-unfixed': String(input['ignore-unfixed']) });
-  const steps: Step[] = [];
-  if (input['scan-repo']) {
-    steps.push({
-      name: 'scan-repo',
-      spec: scanRepo.inputs,
-      run: (ctx) => scanRepo.main(ctx),
-      inputs: () => given({ path: input.context, ...gates, ...tools }),
-    });
+  const lines = [md.heading('golden-image chain'), `${names.join(' → ')}: every step passed.\n`];
+  if (!release.push) {
+    lines.push(
+      `**Nothing was pushed, signed or tagged**: push is off${PULL_REQUEST_EVENTS.includes(event ?? '') ? ` on ${event} events (set push: true to publish from them)` : ''}. The image was built and scanned.\n`,
+    );
   }
-  steps.push(
-    {
-      name: 'build-oci',
-      spec: buildOci.inputs,
-      run: (ctx) => buildOci.main(ctx),
-      inputs: () =>
-        given({
-          context: input.context,
-          file: input.file,
-          platforms: input.platforms,
-          'build-args': input['build-args'],
-          builder: input.builder,
-        }),
-    },
-    {
-      name: 'scan-layout',
-      spec: scanLayout.inputs,
-      run: (ctx) => scanLayout.main(ctx),
-      inputs: (previous) =>
-        given({
-          'layout-path': previous['build-oci']?.['layout-path'],
-          digest: previous['build-oci']?.digest,
-          ...gates,
-          ...tools,
-        }),
-    },
-    {
-      name: 'push-layout',
-      spec: pushLayout.inputs,
-      run: (ctx) => pushLayout.main(ctx),
-      inputs: (previous) =>
-        given({
-          'layout-path': previous['build-oci']?.['layout-path'],
-          digest: previous['scan-layout']?.digest,
-          image: input.image,
-          tags: immutable.join('\n'),
-          ...registry,
-        }),
-    },
-  );
-  if (input.sign) {
-    steps.push({
-      name: 'sign-digest',
-      spec: signDigest.inputs,
-      run: (ctx) => signDigest.main(ctx),
-      inputs: (previous) =>
-        given({
-          image: input.image,
-          digest: previous['push-layout']?.digest,
-          key: input.key,
-          'tls-verify': String(input['tls-verify']),
-          ...tools,
-        }),
-    });
-  }
-  steps.push({
-    name: 'promote-tags',
-    spec: promoteTags.inputs,
-    run: (ctx) => promoteTags.main(ctx),
-    inputs: (previous) => {
-      const signed = previous['sign-digest'];
-      return given({
-        image: input.image,
-        digest: signed?.digest ?? previous['push-layout']?.digest,
-        tags: input['rolling-tags'].join('\n'),
-        engine: 'skopeo',
-        'require-signature': String(input.sign),
-        'certificate-identity': signed?.['certificate-identity'] || undefined,
-        'certificate-oidc-issuer': signed?.['certificate-oidc-issuer'] || undefined,
-        key: signed?.['public-key'] || undefined,
-        ...registry,
-        ...tools,
-      });
-    },
-  });
-  return steps;
+  if (resume?.digest) lines.push(`Resumed an earlier attempt's release instead of building again: ${resume.reason}.\n`);
+  else if (resume) lines.push(`Built again (not resumed): ${resume.reason}.\n`);
+  if (release.push) lines.push(`Tag rule: ${TAG_RULE}.\n`);
+  lines.push(md.facts(results.filter(([, value]) => value).map(([name, value]) => [name, md.code(value)])), '');
+  await ctx.summary(lines.join('\n'));
 }

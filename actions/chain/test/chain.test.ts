@@ -54,7 +54,7 @@ function chain(
       context: 'test/fixtures/sample-image',
       platforms: 'linux/amd64,linux/arm64',
       builder: 'buildah',
-      tags: 'sha-c4a1n',
+      tags: 'sha-c4a1b2c',
       'rolling-tags': 'latest,nightly-{date}',
       key: join(keyDir, 'cosign.key'),
       'tls-verify': 'false',
@@ -78,7 +78,7 @@ describe('the root action: the whole chain in one step', () => {
     expect(recorded.outputs['image-ref']).toBe(`${image}@${digest}`);
     expect(Object.keys(JSON.parse(recorded.outputs.platforms ?? '{}'))).toEqual(['linux/amd64', 'linux/arm64']);
     expect(recorded.outputs.tags?.split('\n')).toEqual([
-      `${image}:sha-c4a1n`,
+      `${image}:sha-c4a1b2c`,
       `${image}:latest`,
       `${image}:nightly-${today}`,
     ]);
@@ -114,7 +114,7 @@ describe('the root action: the whole chain in one step', () => {
       /4 finding\(s\) at HIGH,CRITICAL in sha256:[0-9a-f]+ \(linux\/amd64, linux\/arm64\)/,
     );
     const skopeo = new Skopeo(new RecordingRunner(), { tlsVerify: false });
-    for (const tag of ['sha-c4a1n', 'latest', `nightly-${today}`])
+    for (const tag of ['sha-c4a1b2c', 'latest', `nightly-${today}`])
       expect(await skopeo.digestOf(`${image}:${tag}`)).toBeUndefined();
     const cosignCalls = readFileSync(env.COSIGN_DOUBLE_LOG as string, 'utf8');
     expect(cosignCalls).toContain('generate-key-pair');

@@ -19,6 +19,7 @@ export { type MergedManifest, type MergeInput, type MergeOptions, type MergeResu
 export { hashFiles } from './merge-hash.js';
 export { annotationsOf, type Origin, originOf, REVISION, SOURCE, sameCommit } from './origin.js';
 export { bareTag, digestRef, imageProblem, registryOf, tagProblem, tagRef } from './reference.js';
+export { defaultRollingTags, releaseTags } from './release-tags.js';
 export {
   imagesInput,
   isImmutableTag,

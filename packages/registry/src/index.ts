@@ -4,6 +4,7 @@ export { classifyFailure, type Failure, fatalLine, hintFor, neutralLine } from '
 export type { TagEngine } from './client.js';
 export { Imagetools } from './imagetools.js';
 export { registryInputSpec } from './inputs.js';
+export { type ResumeDecision, resumableRelease } from './resume.js';
 export {
   backoffMs,
   DEFAULT_RETRY_POLICY,

@@ -1,0 +1,141 @@
+import type { ActionContext, InputSpec } from '@golden-image/kit';
+import * as buildOci from '../build-oci/main.js';
+import * as promoteTags from '../promote-tags/main.js';
+import * as pushLayout from '../push-layout/main.js';
+import * as scanLayout from '../scan-layout/main.js';
+import * as scanRepo from '../scan-repo/main.js';
+import * as signDigest from '../sign-digest/main.js';
+
+export type Outputs = Record<string, string>;
+
+export interface Step {
+  /** Unique within a plan: `sign-digest ghcr.io/o/app` when there is one per image. */
+  name: string;
+  spec: InputSpec;
+  run(ctx: ActionContext): Promise<void>;
+  /** The step's inputs, given the outputs of the steps before it. */
+  inputs(previous: Record<string, Outputs>): Record<string, string>;
+}
+
+/** What the root action decided before planning: the checked inputs the steps need. */
+export interface Release {
+  images: string[];
+  immutable: string[];
+  rolling: string[];
+  /** false: build and scan only (pull requests by default). */
+  push: boolean;
+  /** Sign and promote this digest (an earlier attempt pushed it) instead of building: no build, scan or push. */
+  resume?: string;
+  scanRepo: boolean;
+  sign: boolean;
+  key?: string;
+  build: Record<string, string | undefined>;
+  gates: Record<string, string | undefined>;
+  scanners: Record<string, string | undefined>;
+  registry: Record<string, string | undefined>;
+  tools: Record<string, string | undefined>;
+  allowOverwrite: boolean;
+}
+
+export const given = (values: Record<string, string | undefined>): Record<string, string> =>
+  Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined));
+
+/**
+ * The steps of one release, in order: gate the repository, build, scan every platform, push to every image, sign
+ * every image, and only then promote every image, so one failing registry leaves every rolling tag where it was.
+ */
+export function plan(release: Release): Step[] {
+  const steps: Step[] = [];
+  const resumed = release.resume;
+  if (release.scanRepo && !resumed) {
+    steps.push({
+      name: 'scan-repo',
+      spec: scanRepo.inputs,
+      run: (ctx) => scanRepo.main(ctx),
+      inputs: () => given({ path: release.build.context, ...release.gates, ...release.scanners, ...release.tools }),
+    });
+  }
+  if (!resumed) {
+    steps.push(
+      {
+        name: 'build-oci',
+        spec: buildOci.inputs,
+        run: (ctx) => buildOci.main(ctx),
+        inputs: () => given(release.build),
+      },
+      {
+        name: 'scan-layout',
+        spec: scanLayout.inputs,
+        run: (ctx) => scanLayout.main(ctx),
+        inputs: (previous) =>
+          given({
+            'layout-path': previous['build-oci']?.['layout-path'],
+            digest: previous['build-oci']?.digest,
+            ...release.gates,
+            ...release.scanners,
+            ...release.tools,
+          }),
+      },
+    );
+  }
+  if (!release.push) return steps;
+  if (!resumed) {
+    steps.push({
+      name: 'push-layout',
+      spec: pushLayout.inputs,
+      run: (ctx) => pushLayout.main(ctx),
+      inputs: (previous) =>
+        given({
+          'layout-path': previous['build-oci']?.['layout-path'],
+          digest: previous['scan-layout']?.digest,
+          image: release.images.join('\n'),
+          tags: release.immutable.join('\n'),
+          'allow-overwrite': String(release.allowOverwrite),
+          ...release.registry,
+        }),
+    });
+  }
+  const pushed = (previous: Record<string, Outputs>) => resumed ?? previous['push-layout']?.digest;
+  const signName = (image: string) => (release.images.length > 1 ? `sign-digest ${image}` : 'sign-digest');
+  if (release.sign) {
+    for (const image of release.images) {
+      steps.push({
+        name: signName(image),
+        spec: signDigest.inputs,
+        run: (ctx) => signDigest.main(ctx),
+        inputs: (previous) =>
+          given({
+            image,
+            digest: pushed(previous),
+            key: release.key,
+            ...release.registry,
+            ...release.tools,
+          }),
+      });
+    }
+  }
+  if (release.rolling.length === 0) return steps;
+  for (const image of release.images) {
+    steps.push({
+      name: release.images.length > 1 ? `promote-tags ${image}` : 'promote-tags',
+      spec: promoteTags.inputs,
+      run: (ctx) => promoteTags.main(ctx),
+      inputs: (previous) => {
+        const signed = previous[signName(image)];
+        return given({
+          image,
+          digest: signed?.digest ?? pushed(previous),
+          tags: release.rolling.join('\n'),
+          engine: 'skopeo',
+          'require-signature': String(release.sign),
+          'certificate-identity': signed?.['certificate-identity'] || undefined,
+          'certificate-oidc-issuer': signed?.['certificate-oidc-issuer'] || undefined,
+          key: signed?.['public-key'] || undefined,
+          ...release.registry,
+          ...release.tools,
+        });
+      },
+    });
+  }
+  return steps;
+}
