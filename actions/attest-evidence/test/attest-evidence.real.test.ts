@@ -1,0 +1,109 @@
+// attest-evidence with the real cosign (v2.6 and v3.1), Syft and Trivy (the project's offline DB), against the
+// Debian distribution registry (no referrers API), key-based.
+import { readFileSync } from 'node:fs';
+import { cleanAlpineSampleLayout, realTools, startRegistry, type TestRegistry } from '@golden-image/testkit';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { cycloneDxErrors } from '../../../test/doubles/fidelity/cyclonedx.js';
+import { keyPair, type RealCosign, realCosigns } from '../../sign-digest/test/real-harness.js';
+import { attest, job, releaseUnattested, verifyByHand } from './real-harness.js';
+
+const tools = realTools('syft', 'trivy');
+const cosigns = tools ? realCosigns() : [];
+const PASSWORD = 'real-tier-key-passw0rd';
+const VULN = 'https://cosign.sigstore.dev/attestation/vuln/v1';
+const CDX = 'https://cyclonedx.org/bom';
+
+let registry: TestRegistry;
+beforeAll(async () => {
+  registry = await startRegistry();
+});
+afterAll(async () => {
+  await registry?.stop();
+});
+
+const maybe = cosigns.length > 0 ? describe : describe.skip;
+
+maybe.each(cosigns.length > 0 ? cosigns : [{ name: 'v2', bin: '' } as RealCosign])('cosign $name', (cosign) => {
+  test('legacy format: SBOM and scan result on the index and each platform manifest, by digest; each verifies for the key and type, not for another key; a second run replaces them', async () => {
+    const j = job(cosign, tools as { syft: string; trivy: string }, { COSIGN_PASSWORD: PASSWORD });
+    const { key, pub } = keyPair(cosign, PASSWORD);
+    const layout = await cleanAlpineSampleLayout();
+    const released = await releaseUnattested(j, registry, layout, `evidence/clean-${cosign.name}`, { key });
+
+    const run = await attest(j, {
+      image: released.image,
+      digest: released.digest,
+      'layout-path': layout.path,
+      report: released.report,
+      key,
+    });
+    expect(run.error).toBeUndefined();
+    const attached = JSON.parse(run.recorded.outputs.attestations ?? '[]') as { digest: string; type: string }[];
+    const subjects = [released.digest, ...Object.values(released.platforms)];
+    expect(attached.map((a) => `${a.digest} ${a.type}`).sort()).toEqual(
+      subjects.flatMap((d) => [`${d} sbom`, `${d} vuln`]).sort(),
+    );
+    expect(run.recorded.outputs.mechanism).toBe('legacy .att tag');
+    expect(run.recorded.outputs.location).toBe(`${released.image}:${released.digest.replace(':', '-')}.att`);
+    expect(run.recorded.outputs['scan-result']).toBe('passed');
+
+    const v3 = cosign.name === 'v3' ? ['--new-bundle-format=false'] : [];
+    const other = keyPair(cosign, 'other');
+    for (const digest of subjects) {
+      for (const type of ['vuln', 'cyclonedx']) {
+        const args = ['--key', pub, '--insecure-ignore-tlog', ...v3, '--type', type, `${released.image}@${digest}`];
+        const verified = verifyByHand(cosign, args, j.env);
+        expect({ digest, type, status: verified.status, stderr: verified.status ? verified.stderr : '' }).toEqual({
+          digest,
+          type,
+          status: 0,
+          stderr: '',
+        });
+        expect(verified.statements).toHaveLength(1);
+        const [statement] = verified.statements;
+        expect(statement.predicateType).toBe(type === 'vuln' ? VULN : CDX);
+        expect(statement.subject[0].digest.sha256).toBe(digest.slice('sha256:'.length));
+        if (type === 'cyclonedx') expect(cycloneDxErrors(statement.predicate)).toEqual([]);
+        else {
+          expect(statement.predicate.scanner.version).toBe('0.74.0');
+          expect(statement.predicate.scanner.db.version).toBe('2026-01-01T00:00:00Z');
+          expect(statement.predicate.invocation.parameters.findings).toEqual({
+            CRITICAL: 0,
+            HIGH: 0,
+            MEDIUM: 0,
+            LOW: 0,
+            UNKNOWN: 0,
+          });
+          expect(statement.predicate.invocation.parameters.gate.severity).toEqual(['HIGH', 'CRITICAL']);
+        }
+        const wrong = verifyByHand(cosign, ['--key', other.pub, ...args.slice(2)], j.env);
+        expect(wrong.status).not.toBe(0);
+      }
+    }
+    // the index SBOM holds each platform's components under its platform manifest
+    const indexSbom = verifyByHand(
+      cosign,
+      ['--key', pub, '--insecure-ignore-tlog', ...v3, '--type', 'cyclonedx', `${released.image}@${released.digest}`],
+      j.env,
+    ).statements[0].predicate;
+    expect(indexSbom.components.map((c: { version: string }) => c.version).sort()).toEqual(
+      Object.values(released.platforms).sort(),
+    );
+
+    const again = await attest(j, {
+      image: released.image,
+      digest: released.digest,
+      'layout-path': layout.path,
+      report: released.report,
+      key,
+    });
+    expect(again.error).toBeUndefined();
+    const afterRerun = verifyByHand(
+      cosign,
+      ['--key', pub, '--insecure-ignore-tlog', ...v3, '--type', 'vuln', `${released.image}@${released.digest}`],
+      j.env,
+    );
+    expect(afterRerun.statements).toHaveLength(1);
+    expect(readFileSync(released.report, 'utf8')).toContain(released.digest);
+  });
+});
