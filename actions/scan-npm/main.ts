@@ -198,7 +198,7 @@ export async function main(ctx: ActionContext, deps: ScanNpmDeps = {}): Promise<
   const selected = [...(osvGate?.selected ?? []), ...trivyGate.selected];
   const blockingManifest = manifestFindings.filter((finding) => finding.blocking);
   const blocking = selected.length + secrets.length + contents.length + blockingManifest.length;
-  const failed = blocking > 0 && input['fail-on-findings'];
+  const failed = blocking > 0;
   for (const secret of secrets) {
     ctx.error(`${secret.ruleId}: ${secret.title} (${secret.severity})`, {
       file: `package/${secret.path}`,
@@ -249,7 +249,7 @@ export async function main(ctx: ActionContext, deps: ScanNpmDeps = {}): Promise<
       ...(sbom ? { sbom } : {}),
     }),
   );
-  if (failed) {
+  if (failed && input['fail-on-findings']) {
     throw new UserError(
       `scan-npm: ${id} is blocked: ${selected.length} vulnerability finding(s), ${secrets.length} secret(s), ` +
         `${contents.length} refused file(s), ${blockingManifest.length} package.json problem(s). See the job summary. ` +
