@@ -25,6 +25,8 @@ export interface OfflineDbOptions {
   updatedAt?: string;
   /** metadata.json NextUpdate (default 2099: never stale). A past time makes Trivy try to update the DB. */
   nextUpdate?: string;
+  /** Another advisories directory of the same layout (default TRIVY_ADVISORIES): a DB from a later day. */
+  advisories?: string;
 }
 
 let building: Promise<string> | undefined;
@@ -66,7 +68,7 @@ async function buildTool(): Promise<string> {
  */
 export async function offlineTrivyCache(dir?: string, options: OfflineDbOptions = {}): Promise<string> {
   const out = dir ?? (await mkdtemp(join(tmpdir(), 'golden-image-trivy-cache-')));
-  const args = ['-advisories', TRIVY_ADVISORIES, '-out', out];
+  const args = ['-advisories', options.advisories ?? TRIVY_ADVISORIES, '-out', out];
   if (options.updatedAt) args.push('-updated-at', options.updatedAt);
   if (options.nextUpdate) args.push('-next-update', options.nextUpdate);
   if (options.javaDb) args.push('-java-db');
