@@ -7,6 +7,7 @@ import { benchBundles } from './bench/bundles.ts';
 import { benchLayoutVerification } from './bench/layout.ts';
 import { benchMerge } from './bench/merge.ts';
 import { benchPush } from './bench/push.ts';
+import { benchScanLayout } from './bench/scan-layout.ts';
 
 console.log(`golden-image benchmark, ${new Date().toISOString()}`);
 console.log(
@@ -21,6 +22,9 @@ for (const line of await benchLayoutVerification()) console.log(line);
 
 console.log('\n## merge-layouts');
 for (const line of await benchMerge()) console.log(line);
+
+console.log('\n## scan-layout with the real Trivy: two platforms against one');
+for (const line of await benchScanLayout()) console.log(line);
 
 console.log('\n## bundles');
 for (const line of benchBundles()) console.log(line);
