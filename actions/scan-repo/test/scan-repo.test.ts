@@ -1,8 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '@golden-image/kit';
-import { createTestContext } from '@golden-image/testkit';
+import { createTestContext, offlineOsvDb } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { doublesWithEnv, readInvocations, THIRD_PARTY, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
 import { main } from '../main.js';
@@ -11,6 +11,8 @@ const root = mkdtempSync(join(tmpdir(), 'scan-repo-test-'));
 const OSV = (name: string) => `${THIRD_PARTY}osv-scanner/${name}`;
 const TRIVY = (name: string) => `${THIRD_PARTY}trivy/${name}`;
 const SBOM = `${THIRD_PARTY}syft/distroless-static-syft-0.58.0.cdx.json`;
+const RECORDED = (name: string) =>
+  join(THIRD_PARTY, '..', '..', 'doubles', 'fidelity', 'recorded', `osv-scanner-2.6.0-${name}.json`);
 let restorePath: () => void;
 let doublesPath = '';
 const savedEnv = { ...process.env };
@@ -44,12 +46,12 @@ function run(inputs: Record<string, string>, env: Record<string, string>) {
   const log = join(tempDir, 'doubles.log');
   // The doubles' settings ride on wrappers (first on PATH, where tools are looked up): scanners do not get the job's
   // environment.
-  const doubleEnv = {
+  const doubleEnv: Record<string, string> = {
     DOUBLE_LOG: log,
     OSV_DOUBLE_RELOCATE: '1',
     SYFT_DOUBLE_FIXTURE: SBOM,
     TRIVY_DOUBLE_FIXTURE: TRIVY('repo-npm-lockfile-list-all-pkgs.json'),
-    ...env,
+    ...Object.fromEntries(Object.entries(env).filter(([name]) => name.includes('DOUBLE_'))),
   };
   const { ctx, recorded } = createTestContext(
     { path: 'app', 'install-tools': 'false', ...inputs },
@@ -60,6 +62,7 @@ function run(inputs: Record<string, string>, env: Record<string, string>) {
         GITHUB_JOB: 'gate',
         GITHUB_RUN_ATTEMPT: '1',
         ...doubleEnv,
+        ...env,
       },
       tempDir,
     },
@@ -221,8 +224,68 @@ describe('scan-repo', () => {
     );
   });
 
+  test('osv-offline-db: --offline, the DB named to OSV-Scanner by the suite alone, in a scratch directory', async () => {
+    const db = offlineOsvDb(mkdtempSync(join(root, 'osv-db-'))).dir;
+    const { ctx, recorded, calls, annotations } = run(
+      { 'osv-offline-db': db, sbom: 'false' },
+      {
+        OSV_DOUBLE_FIXTURE: RECORDED('npm-vulnerable'),
+        OSV_SCANNER_LOCAL_DB_CACHE_DIRECTORY: '/elsewhere',
+        OSV_SCALIBR_LOCAL_DB_CACHE_DIRECTORY: '/elsewhere',
+      },
+    );
+    await expect(main(ctx)).rejects.toThrow(/2 blocking finding\(s\) in app \(2 from OSV-Scanner/);
+    const [osv] = calls();
+    expect(osv?.argv).toEqual(expect.arrayContaining(['--offline', '--no-call-analysis=all']));
+    expect(osv?.env).toEqual({ OSV_SCANNER_LOCAL_DB_CACHE_DIRECTORY: db, OSV_SCALIBR_LOCAL_DB_CACHE_DIRECTORY: db });
+    expect(osv?.cwd).toBe(join(ctx.tempDir, 'golden-image-scan-repo', 'osv-scanner'));
+    expect(annotations.map((a) => a.message.split(' ')[0])).toEqual(['GHSA-35jh-r3h4-6jhm', 'GHSA-xvch-5gv4-984h']);
+    expect(recorded.summary).toContain(`OSV-Scanner ran offline against the database in \`${db}\``);
+  });
+
+  test('osv-offline-db without the zip of an ecosystem in the tree fails naming it, even when others have findings', async () => {
+    const db = offlineOsvDb(mkdtempSync(join(root, 'osv-db-')), { records: [], ecosystems: ['npm'] }).dir;
+    const { ctx } = run(
+      { 'osv-offline-db': db, sbom: 'false' },
+      { OSV_DOUBLE_FIXTURE: `${RECORDED('npm-vulnerable')}:${RECORDED('go-called')}` },
+    );
+    await expect(main(ctx)).rejects.toThrow(
+      /OSV-Scanner has no offline database for Go in osv-offline-db .* those packages would go unchecked\. Add osv-scalibr\/Go\/all\.zip/,
+    );
+  });
+
+  test('block-uncalled: false runs Go call analysis and lets uncalled findings through, counted', async () => {
+    const { ctx, recorded, calls } = run(
+      { 'block-uncalled': 'false', sbom: 'false' },
+      { OSV_DOUBLE_FIXTURE: RECORDED('go-uncalled') },
+    );
+    await main(ctx);
+    expect(calls()[0]?.argv).toContain('--call-analysis=go');
+    expect(recorded.outputs.result).toBe('passed');
+    expect(JSON.parse(recorded.outputs.findings ?? '{}')['osv-scanner'].UNSCORED).toBe(1);
+    expect(recorded.summary).toContain('Not called (OSV call analysis): 1.');
+
+    const called = run({ 'block-uncalled': 'false', sbom: 'false' }, { OSV_DOUBLE_FIXTURE: RECORDED('go-called') });
+    await expect(main(called.ctx)).rejects.toThrow(/1 blocking finding/);
+    expect(called.annotations[0]?.message).toMatch(/^GO-2023-1703 \(UNSCORED\) in stdlib 1\.20\.1/);
+  });
+
+  test('an osv-scanner.toml that does not parse is a config error naming the file', async () => {
+    const { ctx, workspace } = run({ sbom: 'false' }, { OSV_DOUBLE_FIXTURE: OSV('empty-results.json') });
+    writeFileSync(join(workspace, 'app', 'osv-scanner.toml'), '[[IgnoredVulns]\nid = "X"\n');
+    await expect(main(ctx)).rejects.toThrow(
+      `The OSV-Scanner config ${join(workspace, 'app', 'osv-scanner.toml')} is not valid (toml: line 2: expected end of table array name delimiter ']', but got '\\n' instead); OSV-Scanner stopped (exit code 127).`,
+    );
+  });
+
   test.each([
     [{ severity: 'critical' }, /^Input "severity": unknown severity "critical"/],
+    [{ 'osv-offline-db': 'no-such-dir' }, /^Input "osv-offline-db": "no-such-dir" is not a directory/],
+    [
+      { 'osv-offline-db': 'app' },
+      /^Input "osv-offline-db": "app" holds no OSV database: expected osv-scalibr\/<Ecosystem>\/all\.zip/,
+    ],
+    [{ 'block-uncalled': 'maybe' }, /^Input "block-uncalled"/],
     [
       { trivyignores: '.trivyignore.yaml' },
       /^Input "trivyignores": the ignore file ".trivyignore.yaml" does not exist/,

@@ -57,6 +57,7 @@ export async function osvScan(ctx: ActionContext, osv: string, options: OsvScanO
     ctx.info(`OSV-Scanner found no lockfiles or package sources under ${options.path} (exit 128); nothing to gate.`);
     return { noPackages: true };
   }
+  if (options.offlineDb) missingOfflineDb(result.stderr, options.offlineDb, result.exitCode);
   if (result.exitCode !== 0 && result.exitCode !== 1) throw osvFailure(result.exitCode, result.stderr, options);
   let text: string;
   try {
@@ -82,12 +83,21 @@ function osvFailure(exitCode: number, stderr: string, options: OsvScanOptions): 
     return new UserError(
       `The OSV-Scanner config ${ignored[1]} is not valid (${ignored[2]?.trim()}); OSV-Scanner would have scanned without it, so its ignores would not apply (exit code ${exitCode}). Fix the file.`,
     );
-  if (options.offlineDb && /could not load db for/i.test(stderr))
-    return new UserError(
-      `OSV-Scanner could not load the offline vulnerability DB in ${options.offlineDb} (exit code ${exitCode}): ${lastLines(stderr)}. osv-offline-db must hold an all.zip for every ecosystem of the scanned tree.`,
-    );
   const why = OSV_EXIT[exitCode] ?? 'error';
   return new UserError(`OSV-Scanner failed on ${options.path} (exit code ${exitCode}: ${why}): ${lastLines(stderr)}`);
+}
+
+/**
+ * Offline, an ecosystem without its all.zip is logged ("could not load db for Go ecosystem: …") and its packages go
+ * unchecked; OSV-Scanner still exits 1 when another ecosystem has findings, so the exit code cannot be trusted.
+ */
+function missingOfflineDb(stderr: string, db: string, exitCode: number): void {
+  const missing = [...stderr.matchAll(/could not load db for (\S+) ecosystem: (.*)/g)];
+  if (missing.length === 0) return;
+  const ecosystems = [...new Set(missing.map((m) => m[1] as string))];
+  throw new UserError(
+    `OSV-Scanner has no offline database for ${ecosystems.join(', ')} in osv-offline-db ${db} (${missing[0]?.[2]?.trim()}; exit code ${exitCode}): those packages would go unchecked. Add ${ecosystems.map((e) => `osv-scalibr/${e}/all.zip`).join(', ')} (osv-scanner/… for OSV-Scanner 2.4).`,
+  );
 }
 
 const OSV_EXIT: Record<number, string> = {

@@ -14,7 +14,7 @@ import { cycloneDxErrors } from './cyclonedx.js';
 const syft = realTool('syft', ['version']);
 const maybe = syft ? describe : describe.skip;
 const REPO = join(repoRoot, 'test', 'fixtures', 'repos', 'npm-vulnerable');
-const RECORDED = join(repoRoot, 'test', 'doubles', 'fidelity', 'recorded', 'syft-npm-vulnerable.cdx.json');
+const RECORDED = join(repoRoot, 'test', 'doubles', 'fidelity', 'recorded', 'syft-1.54.1-npm-vulnerable.cdx.json');
 
 interface Outcome {
   code: number;
