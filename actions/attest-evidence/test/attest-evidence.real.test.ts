@@ -1,8 +1,11 @@
 // attest-evidence with the real cosign (v2.6 and v3.1), Syft and Trivy (the project's offline DB), against the
 // Debian distribution registry (no referrers API), key-based.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cleanAlpineSampleLayout, realTools, startRegistry, type TestRegistry } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { startReferrersRegistry } from '../../../packages/testkit/src/referrers-registry.js';
 import { cycloneDxErrors } from '../../../test/doubles/fidelity/cyclonedx.js';
 import { keyPair, type RealCosign, realCosigns } from '../../sign-digest/test/real-harness.js';
 import { attest, job, releaseUnattested, verifyByHand } from './real-harness.js';
@@ -14,11 +17,12 @@ const VULN = 'https://cosign.sigstore.dev/attestation/vuln/v1';
 const CDX = 'https://cyclonedx.org/bom';
 
 let registry: TestRegistry;
+let referrers: TestRegistry;
 beforeAll(async () => {
-  registry = await startRegistry();
+  [registry, referrers] = await Promise.all([startRegistry(), startReferrersRegistry()]);
 });
 afterAll(async () => {
-  await registry?.stop();
+  await Promise.all([registry?.stop(), referrers?.stop()]);
 });
 
 const maybe = cosigns.length > 0 ? describe : describe.skip;
@@ -106,4 +110,79 @@ maybe.each(cosigns.length > 0 ? cosigns : [{ name: 'v2', bin: '' } as RealCosign
     expect(afterRerun.statements).toHaveLength(1);
     expect(readFileSync(released.report, 'utf8')).toContain(released.digest);
   });
+
+  test.each([
+    ['the distribution registry (no referrers API)', 'referrers tag schema', () => registry],
+    ["go-containerregistry's registry (referrers API)", 'OCI 1.1 referrers API', () => referrers],
+  ])(
+    'new format on %s: bundles stored as referrers (%s), each verifies for the key and type',
+    async (_label, mechanism, which) => {
+      const j = job(cosign, tools as { syft: string; trivy: string }, { COSIGN_PASSWORD: PASSWORD });
+      const { key, pub } = keyPair(cosign, PASSWORD);
+      const layout = await cleanAlpineSampleLayout();
+      const target = which();
+      // Offline, cosign verifies a key-signed bundle only against a trusted root, here one with no authority at all.
+      const trustedRoot = join(j.runnerTemp, 'empty-trusted-root.json');
+      execFileSync(cosign.bin, ['trusted-root', 'create', '--out', trustedRoot]);
+      const released = await releaseUnattested(j, target, layout, `evidence/bundle-${cosign.name}`, {
+        key,
+        'bundle-format': 'new',
+        verify: 'false',
+      });
+      const run = await attest(j, {
+        image: released.image,
+        digest: released.digest,
+        'layout-path': layout.path,
+        report: released.report,
+        key,
+        'bundle-format': 'new',
+        'trusted-root': trustedRoot,
+      });
+      expect(run.error).toBeUndefined();
+      expect(run.recorded.outputs.mechanism).toBe(mechanism);
+      expect(run.recorded.summary).toContain(mechanism);
+      const fallbackTag = `${released.image}:${released.digest.replace(':', '-')}`;
+      if (mechanism === 'referrers tag schema') expect(run.recorded.outputs.location).toBe(fallbackTag);
+      else {
+        // no fallback tag; the registry's own referrers endpoint lists one bundle of each type
+        const repo = released.image.slice(target.host.length + 1);
+        expect((await fetch(`http://${target.host}/v2/${repo}/manifests/${fallbackTag.split(':').pop()}`)).status).toBe(
+          404,
+        );
+        const listed = (await (
+          await fetch(`http://${target.host}/v2/${repo}/referrers/${released.digest}`)
+        ).json()) as {
+          manifests: { annotations?: Record<string, string> }[];
+        };
+        const types = listed.manifests.map((m) => m.annotations?.['dev.sigstore.bundle.predicateType']).sort();
+        expect(types).toEqual(expect.arrayContaining([CDX, VULN]));
+      }
+      const newFormat = cosign.name === 'v3' ? [] : ['--new-bundle-format'];
+      for (const digest of [released.digest, ...Object.values(released.platforms)]) {
+        for (const type of ['vuln', 'cyclonedx']) {
+          const verified = verifyByHand(
+            cosign,
+            [
+              '--key',
+              pub,
+              '--insecure-ignore-tlog',
+              '--trusted-root',
+              trustedRoot,
+              ...newFormat,
+              '--type',
+              type,
+              `${released.image}@${digest}`,
+            ],
+            j.env,
+          );
+          expect({ digest, type, status: verified.status, stderr: verified.status ? verified.stderr : '' }).toEqual({
+            digest,
+            type,
+            status: 0,
+            stderr: '',
+          });
+        }
+      }
+    },
+  );
 });
