@@ -28,6 +28,8 @@ interface Run {
   env?: Record<string, string>;
   /** How the job's Trivy cache starts: fresh offline DB (default), stale offline DB, or empty. */
   cache?: 'fresh' | 'stale' | 'empty';
+  /** The job's temporary directory (and so its DB cache), to run a second step of the same job. */
+  tempDir?: string;
   workspace?: (dir: string) => void;
 }
 
@@ -52,7 +54,7 @@ maybe('scan-layout with the real trivy (offline DB made by the project)', () => 
 
   async function run(layout: BuiltLayout, options: Run = {}) {
     const workspace = mkdtempSync(join(tmpdir(), 'scan-layout-real-ws-'));
-    const tempDir = mkdtempSync(join(tmpdir(), 'scan-layout-real-tmp-'));
+    const tempDir = options.tempDir ?? mkdtempSync(join(tmpdir(), 'scan-layout-real-tmp-'));
     options.workspace?.(workspace);
     const cache = join(tempDir, 'golden-image-trivy', 'cache');
     const stale = { updatedAt: '2026-01-01T00:00:00Z', nextUpdate: '2026-01-02T00:00:00Z' };
@@ -167,6 +169,19 @@ maybe('scan-layout with the real trivy (offline DB made by the project)', () => 
     expect(recorded.warnings).toEqual([]);
     const meta = JSON.parse(readFileSync(join(cache, 'db', 'metadata.json'), 'utf8'));
     expect(Date.parse(meta.DownloadedAt)).toBeGreaterThan(Date.parse(meta.UpdatedAt)); // stamped by Trivy's pull
+  });
+
+  test('the DB cache: a DB pulled by an earlier step is current, and the next step starts no download', async () => {
+    const ref = await pushTrivyDbArtifact(registry, 'mirror/trivy-db-cached');
+    const first = await run(clean, { cache: 'empty', inputs: { 'db-repository': ref } });
+    expect(first.recorded.outputs.result).toBe('passed');
+    const pulls = registry.requests(/GET \/v2\/mirror\/trivy-db-cached\/manifests\//).length;
+    const tempDir = join(first.cache, '..', '..');
+    const second = await run(vulnerable, { cache: 'empty', tempDir, inputs: { 'db-repository': ref } });
+    expect((second.error as Error).message).toMatch(/\(linux\/arm64\)/);
+    expect(second.recorded.logs.join('\n')).toMatch(/Trivy's vulnerability DB: the cached copy is current until /);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the registry's access log arrives on a pipe
+    expect(registry.requests(/GET \/v2\/mirror\/trivy-db-cached\/manifests\//).length).toBe(pulls);
   });
 
   test('a stale cached DB and an unreachable mirror: a warning, and the scan uses the cached DB', async () => {

@@ -102,6 +102,11 @@ export async function openTrivySession(
 
 /** Downloads or refreshes one DB; when that fails, a cached copy is used with a warning, and no copy is an error. */
 async function updateDb(ctx: ActionContext, session: TrivySession, db: TrivyDb): Promise<void> {
+  const current = await currentUntil(db);
+  if (current) {
+    ctx.info(`${db.label}: the cached copy is current until ${current} (Trivy's own rule); not asking for an update.`);
+    return;
+  }
   const args = ['image', db.downloadFlag, '--cache-dir', session.cacheDir, ...offlineSafe(), '--no-progress'];
   if (db.repositories.length > 0) args.push(db.repositoryFlag, db.repositories.join(','));
   const result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
@@ -134,6 +139,28 @@ export async function closeTrivySession(ctx: ActionContext, session: TrivySessio
 
 function hasDb(db: TrivyDb): boolean {
   return db.files.every((file) => existsSync(join(db.dir, file)));
+}
+
+/**
+ * When Trivy itself would not download (pkg/db NeedsUpdate, pkg/javadb Update): both files there, the schema
+ * version it reads, and NextUpdate ahead or the last download recent (an hour for the vulnerability DB, a day for
+ * the Java DB). Returns until when, or undefined; saves starting Trivy for nothing.
+ */
+async function currentUntil(db: TrivyDb): Promise<string | undefined> {
+  if (!hasDb(db)) return undefined;
+  let meta: { Version?: number; NextUpdate?: string; DownloadedAt?: string };
+  try {
+    meta = JSON.parse(await readFile(join(db.dir, 'metadata.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const java = db.downloadFlag === '--download-java-db-only';
+  if (meta.Version !== (java ? 1 : 2)) return undefined;
+  const downloaded = Date.parse(meta.DownloadedAt ?? '');
+  // A DB that Trivy never stamped (DownloadedAt zero) is re-downloaded by Trivy.
+  if (!java && !(downloaded > 0)) return undefined;
+  const until = Math.max(Date.parse(meta.NextUpdate ?? '') || 0, (downloaded || 0) + (java ? 86_400_000 : 3_600_000));
+  return Date.now() < until ? new Date(until).toISOString() : undefined;
 }
 
 async function age(db: TrivyDb): Promise<string> {
