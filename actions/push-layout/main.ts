@@ -75,7 +75,14 @@ export async function main(ctx: ActionContext): Promise<void> {
         );
       return verified;
     });
-    const version = await skopeo.version();
+    const origin = originOf(layout.annotations);
+    // skopeo's version is read beside the tag look-ups: each is a process start, and neither needs the other.
+    const planning = Promise.all(
+      images.map((image) =>
+        planTags(skopeo, image, layout.digest, tags, { allowOverwrite: input['allow-overwrite'], origin }),
+      ),
+    );
+    const [version, all] = await Promise.all([skopeo.version(), planning]);
     if (layout.oci11Fields.length > 0 && semver.lt(version, OCI11_SKOPEO)) {
       throw new UserError(
         `skopeo ${version} cannot push this layout unchanged: ${layout.oci11Fields.join('; ')}. ` +
@@ -84,14 +91,8 @@ export async function main(ctx: ActionContext): Promise<void> {
           'artifacts in its index (attach SBOMs and signatures after the push, as sign-digest does). Nothing was pushed.',
       );
     }
-    const origin = originOf(layout.annotations);
 
     const plans = await ctx.group('Check the tags', async () => {
-      const all = await Promise.all(
-        images.map((image) =>
-          planTags(skopeo, image, layout.digest, tags, { allowOverwrite: input['allow-overwrite'], origin }),
-        ),
-      );
       const taken: string[] = [];
       for (const [i, image] of images.entries()) {
         for (const plan of all[i] ?? []) {
@@ -122,17 +123,24 @@ export async function main(ctx: ActionContext): Promise<void> {
         // every registry holds the whole image before any tag is written, and the timed tag writes are short manifest
         // writes. Either way a failed push leaves no tag behind (skopeo writes the tag last); a re-run uploads only
         // what is missing.
+        const byDigest = input['tag-race-window-ms'] > 0 || images.length > 1;
         for (const image of images) {
           const toWrite = writable(plans.get(image) ?? []);
-          if (input['tag-race-window-ms'] > 0 || images.length > 1 || toWrite.length === 0)
-            await skopeo.pushLayoutToDigest(view.path, image, layout.digest);
+          if (byDigest || toWrite.length === 0) await skopeo.pushLayoutToDigest(view.path, image, layout.digest);
         }
         for (const image of images) {
-          // The blobs are in the registry now: tags are manifest writes that move no layers (see claimTags for races).
-          await claimTags(skopeo, image, layout.digest, writable(plans.get(image) ?? []), {
+          const imagePlans = plans.get(image) ?? [];
+          // Once every manifest is in the repository, a tag is one PUT of the top index (no layer moves).
+          let pushed = byDigest || imagePlans.some((plan) => plan.state === 'ours');
+          await claimTags(skopeo, image, layout.digest, writable(imagePlans), {
             allowOverwrite: input['allow-overwrite'],
             settleMs: input['tag-race-window-ms'],
-            write: (tag) => skopeo.pushLayout(view.path, image, tag, { once: true }),
+            known: new Map(imagePlans.map((plan) => [plan.tag, currentDigest(plan, layout.digest)])),
+            write: async (tag) => {
+              if (pushed) return skopeo.pushIndexOnly(view.path, image, tag, { once: true });
+              await skopeo.pushLayout(view.path, image, tag, { once: true });
+              pushed = true;
+            },
             log: (message) => ctx.info(message),
           });
         }
@@ -146,7 +154,9 @@ export async function main(ctx: ActionContext): Promise<void> {
     await ctx.group('Read every tag back', async () => {
       const expected: [string, string, boolean][] = [];
       for (const image of images) {
-        expected.push([digestRef(image, layout.digest), layout.digest, false]);
+        // A tag of this build that reads back as the digest proves the image is there by digest: no look-up of its own.
+        if (writable(plans.get(image) ?? []).length === 0)
+          expected.push([digestRef(image, layout.digest), layout.digest, false]);
         for (const plan of plans.get(image) ?? []) {
           const ref = tagRef(image, plan.tag);
           if (plan.state === 'kept') {
@@ -185,6 +195,12 @@ export async function main(ctx: ActionContext): Promise<void> {
 
 function writable(plans: readonly TagPlan[]): string[] {
   return plans.filter((plan) => plan.state !== 'kept' && plan.state !== 'taken').map((plan) => plan.tag);
+}
+
+/** The digest the tag held when it was read (undefined: nothing there). */
+function currentDigest(plan: TagPlan, digest: string): string | undefined {
+  if (plan.state === 'new') return undefined;
+  return plan.state === 'ours' ? digest : plan.current;
 }
 
 function imageOf(ref: string): string {

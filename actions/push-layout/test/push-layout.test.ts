@@ -49,9 +49,11 @@ describe('push-layout against a real registry', () => {
     expect(recorded.outputs.tags).toBe(`${image}:sha-1a2b3c4\n${image}:v1.0.0`);
     expect(Object.keys(JSON.parse(recorded.outputs.platforms ?? '{}'))).toEqual(['linux/amd64', 'linux/arm64']);
     const copies = runner.of('skopeo', 'copy');
-    // One push by digest (no tag at risk while uploading), then one tag write each.
+    // One push of every manifest by digest (no tag at risk while uploading), then one index-only write per tag.
     expect(copies).toHaveLength(3);
-    for (const copy of copies) expect(copy.args).toEqual(expect.arrayContaining(['--all', '--preserve-digests']));
+    expect(copies[0]?.args).toEqual(expect.arrayContaining(['--all', '--preserve-digests']));
+    for (const copy of copies.slice(1))
+      expect(copy.args).toEqual(expect.arrayContaining(['--multi-arch', 'index-only', '--preserve-digests']));
     expect(copies[0]?.args.at(-2)).toBe(`oci:${path}`);
     // Independent read-back with skopeo itself: the index bytes in the registry hash to the scanned digest,
     // and both platform manifests and the attestations are there.

@@ -19,6 +19,11 @@ export interface ClaimOptions {
   sleep?: (ms: number) => Promise<void>;
   /** A monotonic clock in milliseconds (tests pass their own). */
   now?: () => number;
+  /**
+   * The digest each tag held when the caller read it just before (undefined: nothing). With settleMs 0 writers are
+   * serialised by the caller (a concurrency group), so the first attempt trusts it instead of reading the tag again.
+   */
+  known?: ReadonlyMap<string, string | undefined>;
 }
 
 export function takenMessage(ref: string, other: string, digest: string, image: string): string {
@@ -64,7 +69,10 @@ export async function claimTags(
       let current: string | undefined;
       let writing = false;
       try {
-        current = await skopeo.digestOf(ref, { once: true });
+        current =
+          attempt === 1 && settleMs === 0 && options.known?.has(tag)
+            ? options.known.get(tag)
+            : await skopeo.digestOf(ref, { once: true });
         if (current !== digest && current !== undefined && !options.allowOverwrite)
           throw new UserError(takenMessage(ref, current, digest, image));
         writing = current !== digest;

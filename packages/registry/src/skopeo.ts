@@ -87,6 +87,23 @@ export class Skopeo implements TagEngine {
     );
   }
 
+  /**
+   * Writes IMAGE:TAG as the layout's top-level index alone (`--multi-arch index-only`): one manifest PUT, where a
+   * full copy HEADs every blob and PUTs every manifest. Every manifest the index lists must be in the repository
+   * already (pushed by digest or under another tag); the registry refuses the index otherwise. A layout whose top
+   * is one manifest is copied whole. `once`: no retry, the caller retries.
+   */
+  async pushIndexOnly(layoutPath: string, image: string, tag: string, options: { once?: boolean } = {}): Promise<void> {
+    await this.copy(
+      [...this.destFlags()],
+      `oci:${layoutPath}`,
+      `docker://${tagRef(image, tag)}`,
+      `Writing the tag ${tagRef(image, tag)}`,
+      options.once,
+      'index-only',
+    );
+  }
+
   /** Copies every manifest of the layout to IMAGE@DIGEST: everything lands in the registry, no tag is written. */
   async pushLayoutToDigest(layoutPath: string, image: string, digest: string): Promise<void> {
     await this.copy(
@@ -151,11 +168,18 @@ export class Skopeo implements TagEngine {
     );
   }
 
-  private async copy(flags: string[], source: string, dest: string, what: string, once = false): Promise<void> {
+  private async copy(
+    flags: string[],
+    source: string,
+    dest: string,
+    what: string,
+    once = false,
+    manifests: 'all' | 'index-only' = 'all',
+  ): Promise<void> {
     const args = [
       ...this.globalFlags(),
       'copy',
-      '--all',
+      ...(manifests === 'all' ? ['--all'] : ['--multi-arch', 'index-only']),
       '--preserve-digests',
       ...this.retryFlags(),
       ...flags,
