@@ -28,13 +28,19 @@ function fakeSkopeo(tags: Record<string, string>, writeFaults: string[] = [], wr
   return { skopeo, write, calls, clock };
 }
 
-function claim(fake: ReturnType<typeof fakeSkopeo>, tags: string[], settleMs = 5) {
+function claim(
+  fake: ReturnType<typeof fakeSkopeo>,
+  tags: string[],
+  settleMs = 5,
+  known?: ReadonlyMap<string, string | undefined>,
+) {
   const slept: number[] = [];
   const logs: string[] = [];
   const run = claimTags(fake.skopeo, IMAGE, OURS, tags, {
     allowOverwrite: false,
     write: fake.write,
     settleMs,
+    known,
     log: (message) => logs.push(message),
     sleep: async (ms) => {
       slept.push(ms);
@@ -52,6 +58,26 @@ describe('claimTags', () => {
     expect(await run).toEqual({ claimed: ['v1', 'v2'] });
     expect(fake.calls).toEqual([`read ${IMAGE}:v1`, 'write v1', `read ${IMAGE}:v2`, 'write v2']);
     expect(slept).toEqual([5]);
+  });
+
+  test('with the guard off, the look-up the caller just made stands in for the first re-check', async () => {
+    const fake = fakeSkopeo({ v2: OURS });
+    const known = new Map([
+      ['v1', undefined],
+      ['v2', OURS],
+    ]);
+    expect(await claim(fake, ['v1', 'v2', 'v3'], 0, known).run).toEqual({ claimed: ['v1', 'v3'] });
+    expect(fake.calls).toEqual(['write v1', `read ${IMAGE}:v3`, 'write v3']);
+    // With the guard on it does not: Fischer's protocol needs the re-check right before the write.
+    const guarded = fakeSkopeo({});
+    await claim(guarded, ['v1'], 5, new Map([['v1', undefined]])).run;
+    expect(guarded.calls).toEqual([`read ${IMAGE}:v1`, 'write v1']);
+  });
+
+  test('a transient failure after a known first attempt reads the tag again before retrying', async () => {
+    const fake = fakeSkopeo({}, ['503 Service Unavailable']);
+    await claim(fake, ['v1'], 0, new Map([['v1', undefined]])).run;
+    expect(fake.calls).toEqual(['write v1', `read ${IMAGE}:v1`, 'write v1']);
   });
 
   test('a tag already ours (a re-run) is not written and needs no settle', async () => {
