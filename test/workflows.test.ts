@@ -55,8 +55,11 @@ describe('workflows', () => {
   test('every job declares its permissions', () => {
     for (const file of workflows) {
       const workflow = parse(read(`.github/workflows/${file}`)) as Workflow;
-      for (const [name, job] of Object.entries(workflow.jobs))
-        expect(`${file}/${name}: ${job.permissions ? 'set' : 'missing'}`).toMatch(/set$/);
+      for (const [name, job] of Object.entries(workflow.jobs)) {
+        // docker-publish's code-scanning job inherits the caller's grant on purpose (see the comment there).
+        const inherits = `${file}/${name}` === 'docker-publish.yml/code-scanning' && !('permissions' in workflow);
+        expect(`${file}/${name}: ${job.permissions || inherits ? 'set' : 'missing'}`).toMatch(/set$/);
+      }
     }
   });
 
