@@ -1,12 +1,16 @@
 // npm run demo: the chain, end to end, on a sample two-platform image against a local registry, through the
 // bundled actions exactly as the runner runs them (INPUT_* variables, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY).
-// Steps whose tool cannot run on this machine say so and are skipped; nothing is faked.
+// Scanners and cosign: downloaded (pinned, checksummed) where github.com is reachable, else the real binaries of
+// `npm run tools:real` when they are there; a step whose tool is neither says so and is skipped. Nothing is faked.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   buildLayout,
   createTestContext,
+  offlineOsvDb,
+  pushTrivyDbArtifact,
+  realToolsBin,
   repoRoot,
   runBundledAction,
   type StepResult,
@@ -45,6 +49,13 @@ function commandExists(command: string): boolean {
   return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command], { stdio: 'ignore' }).status === 0;
 }
 
+/** The pinned cosign release, through the suite's own installer (checksum verified). */
+async function downloadCosign(env: NodeJS.ProcessEnv): Promise<string> {
+  process.env.RUNNER_TOOL_CACHE = env.RUNNER_TOOL_CACHE;
+  const { ctx } = createTestContext({}, { env: { ...process.env, ...env } });
+  return ensureTool(ctx, { tool: 'cosign', install: true });
+}
+
 function skip(action: string, why: string) {
   console.log(`\n${bold(`▷ ${action}: skipped`)}: ${why}`);
 }
@@ -58,23 +69,45 @@ const registry = await startRegistry();
 const image = `${registry.host}/demo/golden-image-sample`;
 console.log(`Local registry on ${registry.host} (storage ${registry.storage}); image ${image}`);
 try {
-  // Trivy and cosign come from their GitHub releases (pinned, checksummed); without a route there, say so.
+  // Where the tools come from: the pinned downloads, or the real binaries built here, or nowhere (then skipped).
   const online = await reachable('https://github.com');
-  const toolEnv = { RUNNER_TOOL_CACHE: join(repoRoot, '.tmp', 'tool-cache') };
-  if (online) {
-    await step('scan-repo', { path: join(repoRoot, 'test/fixtures/sample-image'), sbom: 'true' }, toolEnv);
-  } else {
-    skip(
-      'scan-repo',
-      'OSV-Scanner, Trivy and Syft cannot be downloaded here (github.com is unreachable); the e2e workflow runs them.',
+  const built = ['trivy', 'osv-scanner', 'syft', 'cosign'].every((bin) => existsSync(join(realToolsBin, bin)));
+  const tools = online || built;
+  const toolEnv: NodeJS.ProcessEnv = online
+    ? { RUNNER_TOOL_CACHE: join(repoRoot, '.tmp', 'tool-cache') }
+    : { PATH: `${realToolsBin}:${process.env.PATH ?? ''}` };
+  const toolInputs: Record<string, string> = online ? {} : { 'install-tools': 'false' };
+  const noTools = 'github.com is unreachable and the real tools are not built here (npm run tools:real builds them)';
+  if (!online && built)
+    console.log(`github.com is unreachable: using the real tools built by npm run tools:real (${realToolsBin}).`);
+
+  // Offline, the public vulnerability DBs cannot be downloaded: scan with the project's own, and say so.
+  const dbInputs: { repo: Record<string, string>; layout: Record<string, string> } = { repo: {}, layout: {} };
+  if (tools && !online) {
+    const trivyDb = await pushTrivyDbArtifact(registry, 'demo/trivy-db');
+    const osvDb = offlineOsvDb(tempDir('golden-image-demo-osv-'));
+    console.log(
+      `Offline: Trivy uses the project's DB (test/fixtures/advisories/trivy) served from ${trivyDb}; OSV-Scanner the project's records (test/fixtures/advisories/osv). Findings are only those advisories.`,
     );
+    dbInputs.layout = { 'db-repository': trivyDb, 'cache-db': 'false' };
+    dbInputs.repo = { ...dbInputs.layout, 'osv-offline-db': osvDb.dir };
+  }
+
+  if (tools) {
+    await step(
+      'scan-repo',
+      { path: join(repoRoot, 'test/fixtures/sample-image'), sbom: 'true', ...toolInputs, ...dbInputs.repo },
+      toolEnv,
+    );
+  } else {
+    skip('scan-repo', `OSV-Scanner, Trivy and Syft: ${noTools}.`);
   }
 
   let layoutPath: string;
   let digest: string;
   if (commandExists('buildah')) {
     // SOURCE_DATE_EPOCH makes the build reproducible: every run of the demo builds the same digest.
-    const built = await step(
+    const build = await step(
       'build-oci',
       {
         context: join(repoRoot, 'test/fixtures/sample-image'),
@@ -85,30 +118,27 @@ try {
       },
       { SOURCE_DATE_EPOCH: '0' },
     );
-    layoutPath = built.outputs['layout-path'] ?? '';
-    digest = built.outputs.digest ?? '';
+    layoutPath = build.outputs['layout-path'] ?? '';
+    digest = build.outputs.digest ?? '';
   } else {
     skip(
       'build-oci',
       'buildah is not installed here (and docker buildx does not run on this machine); using a generated layout.',
     );
     layoutPath = join(tempDir('golden-image-demo-'), 'layout');
-    const built = await buildLayout(layoutPath, {
+    const generated = await buildLayout(layoutPath, {
       platforms: ['linux/amd64', 'linux/arm64'],
       layerSizes: [256 * 1024],
       seed: 'demo',
     });
     console.log(`  generated a deterministic two-platform layout with provenance attestations at ${layoutPath}`);
-    digest = built.digest;
+    digest = generated.digest;
   }
 
-  if (online) {
-    await step('scan-layout', { 'layout-path': layoutPath, digest }, toolEnv);
+  if (tools) {
+    await step('scan-layout', { 'layout-path': layoutPath, digest, ...toolInputs, ...dbInputs.layout }, toolEnv);
   } else {
-    skip(
-      'scan-layout',
-      'Trivy cannot be downloaded here (github.com is unreachable); the e2e workflow runs it for real.',
-    );
+    skip('scan-layout', `Trivy: ${noTools}.`);
   }
 
   const pushed = await step('push-layout', {
@@ -120,28 +150,32 @@ try {
   });
 
   let signature: Record<string, string> = { 'require-signature': 'false' };
-  if (online) {
+  if (tools) {
+    // No OIDC here: sign with a throwaway key pair made by the same cosign.
     const keyDir = tempDir('golden-image-demo-key-');
     const password = 'demo-throwaway';
-    const { ctx } = createTestContext({}, { env: { ...process.env, ...toolEnv } });
-    process.env.RUNNER_TOOL_CACHE = toolEnv.RUNNER_TOOL_CACHE;
-    const cosign = await ensureTool(ctx, { tool: 'cosign', install: true });
+    const cosign = online ? await downloadCosign(toolEnv) : join(realToolsBin, 'cosign');
     execFileSync(cosign, ['generate-key-pair'], {
       cwd: keyDir,
       env: { ...process.env, COSIGN_PASSWORD: password },
-      stdio: 'inherit',
+      stdio: 'ignore',
     });
-    await step(
+    console.log(`\nNo GitHub OIDC here: signing with a key pair generated for this run (${keyDir}).`);
+    const signed = await step(
       'sign-digest',
-      { image, digest: pushed.outputs.digest ?? '', key: join(keyDir, 'cosign.key'), 'tls-verify': 'false' },
+      {
+        image,
+        digest: pushed.outputs.digest ?? '',
+        key: join(keyDir, 'cosign.key'),
+        'tls-verify': 'false',
+        ...toolInputs,
+      },
       { ...toolEnv, COSIGN_PASSWORD: password },
     );
-    signature = { key: join(keyDir, 'cosign.pub') };
+    signature = { 'require-signature': 'true', key: join(keyDir, 'cosign.pub'), ...toolInputs };
+    console.log(`\n${bold('verify it yourself')}:\n${signed.outputs['verify-command'] ?? ''}`);
   } else {
-    skip(
-      'sign-digest',
-      'cosign cannot be downloaded here (github.com is unreachable); promotion below runs with require-signature: false and says so.',
-    );
+    skip('sign-digest', `cosign: ${noTools}; promotion below runs with require-signature: false and says so.`);
   }
 
   await step(
