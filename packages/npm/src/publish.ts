@@ -207,7 +207,7 @@ export async function publishTarball(ctx: ActionContext, options: PublishOptions
     access,
     auth,
     ...(provenanceCheck ? { provenance: provenanceCheck } : {}),
-    overridden: review.overridden,
+    overridden: published ? review.overridden : {},
     retries,
     argv,
   };
