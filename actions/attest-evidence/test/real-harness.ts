@@ -2,6 +2,7 @@
 // offline DB, push-layout with skopeo, sign-digest with the real cosign), then attest-evidence with the real Syft
 // and cosign, all in one runner temp directory as in one job.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -148,3 +149,10 @@ export function verifyByHand(cosign: RealCosign, args: string[], env: NodeJS.Pro
 }
 
 export { tempDir };
+
+/** The digest REF resolves to (sha256 of the manifest skopeo reads), or undefined when there is none. */
+export function digestOf(ref: string): string | undefined {
+  const result = spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
+  if (result.status !== 0) return undefined;
+  return `sha256:${createHash('sha256').update(result.stdout).digest('hex')}`;
+}

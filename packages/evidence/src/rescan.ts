@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ActionContext } from '@golden-image/kit';
 import { isRunnable, type PlatformManifest, verifyLayout } from '@golden-image/oci';
@@ -43,10 +43,12 @@ export interface Rescan {
 export async function rescanDigest(ctx: ActionContext, options: RescanOptions): Promise<Rescan> {
   const layoutDir = join(options.work, 'layout');
   await rm(layoutDir, { recursive: true, force: true });
+  await mkdir(options.work, { recursive: true });
   await ctx.group(`Copy ${options.image}@${options.digest} from the registry`, () =>
     options.skopeo.pullToLayout(options.image, options.digest, layoutDir),
   );
-  const layout = await verifyLayout(layoutDir, options.digest);
+  // Every layer hashed too: what is scanned must be exactly the released digest.
+  const layout = await verifyLayout(layoutDir, options.digest, { layers: 'digest' });
   const platforms = layout.manifests.filter(isRunnable);
   const session = await ctx.group('Trivy vulnerability DB', () =>
     openTrivySession(ctx, options.trivy, {
