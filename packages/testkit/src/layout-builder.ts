@@ -18,6 +18,8 @@ export interface LayoutSpec {
   seed?: string;
   /** Per platform: the files of its one layer (path -> content), instead of pseudo-random layers. */
   files?: Record<string, Record<string, string | Buffer>>;
+  /** With `files`: a second layer, the same bytes on every platform (an application COPY'd onto each base). */
+  sharedFiles?: Record<string, string | Buffer>;
 }
 
 export interface BuiltLayout {
@@ -50,6 +52,7 @@ export async function buildLayout(dir: string, spec: LayoutSpec): Promise<BuiltL
     const layers = [];
     const files = spec.files?.[platform];
     if (files) layers.push(await writeFilesLayer(blobs, files));
+    if (files && spec.sharedFiles) layers.push(await writeFilesLayer(blobs, spec.sharedFiles));
     for (const [i, size] of (files ? [] : (spec.layerSizes ?? [1024])).entries()) {
       layers.push(await writeLayer(blobs, `${seed}/${platform}/${i}`, `layer-${i}.bin`, size));
     }
