@@ -163,4 +163,25 @@ describe('Trivy JSON reports: every fixture', () => {
       /has no VulnerabilityID/,
     );
   });
+
+  test('ignore-unfixed as Trivy decides it: every status but "fixed" is unfixed', () => {
+    const vuln = (id: string, extra: object) => ({ VulnerabilityID: id, PkgName: 'p', Severity: 'HIGH', ...extra });
+    const report = {
+      SchemaVersion: 2,
+      Results: [
+        {
+          Target: 't',
+          Vulnerabilities: [
+            vuln('CVE-1', { FixedVersion: '1.1', Status: 'fixed' }),
+            vuln('CVE-2', { FixedVersion: '1.1', Status: 'will_not_fix' }),
+            vuln('CVE-3', { Status: 'affected' }),
+            vuln('CVE-4', { FixedVersion: '1.1' }), // no Status (older reports): the fixed version decides
+          ],
+        },
+      ],
+    };
+    const gate = gateTrivyReport(report, 'r', { severities: ALL, ignoreUnfixed: true });
+    expect(gate.selected.map((f) => f.id)).toEqual(['CVE-1', 'CVE-4']);
+    expect(gate.suppressed.unfixed).toBe(2);
+  });
 });
