@@ -135,13 +135,16 @@ maybe('scan-layout with the real trivy (offline DB made by the project)', () => 
       TRIVY_SCANNERS: 'secret',
       TRIVY_CONFIG: '',
     };
+    // The job's working directory is the workspace, as on a runner.
+    const cwd = process.cwd();
     const { error, recorded } = await run(vulnerable, {
       env: hostile,
       workspace: (dir) => {
         writeFileSync(join(dir, 'trivy.yaml'), config);
         hostile.TRIVY_CONFIG = join(dir, 'trivy.yaml');
+        process.chdir(dir);
       },
-    });
+    }).finally(() => process.chdir(cwd));
     expect((error as Error).message).toMatch(/\(linux\/arm64\)/);
     expect(recorded.outputs.result).toBe('failed');
 
