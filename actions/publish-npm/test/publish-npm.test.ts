@@ -165,6 +165,30 @@ describe('publish-npm against a real registry (Verdaccio)', () => {
     expect((await packument('golden-fixture-simple')).body.versions['1.2.0']).toBeUndefined();
   });
 
+  test('a concurrent run that publishes the same bytes first is success; other bytes first is a failure', async () => {
+    const tarball = await packed('simple', '1.4.0');
+    const other = await packed('simple', '1.5.0');
+    const twin = await packed('simple', '1.5.0', (manifest) => {
+      manifest.description = 'published by the other run';
+    });
+    // The other run's npm publish lands between publish-npm's existence check and its own npm publish.
+    const racing = (first: PackResult): ToolRunner => ({
+      run: async (tool, args, options) => {
+        const real = new RecordingRunner();
+        if (args[0] === 'publish') await real.run(tool, ['publish', first.tarballPath, ...args.slice(2)], options);
+        return real.run(tool, args, options);
+      },
+    });
+    const same = await publish(tarball, {}, { runner: racing(tarball) });
+    expect(same.error).toBeUndefined();
+    expect(same.outputs.published).toBe('false');
+    expect(same.recorded.logs.join('\n')).toContain('published concurrently');
+    const lost = await publish(other, {}, { runner: racing(twin) });
+    expect(lost.error?.message).toBe(
+      `golden-fixture-simple@1.5.0 was published in ${registry.url} by someone else meanwhile, with other bytes (integrity ${twin.integrity}; this tarball is ${other.integrity}). npm publish failed (exit code 1).`,
+    );
+  });
+
   test('inputs are checked before anything runs, each named', async () => {
     const tarball = await packed('simple', '1.3.0');
     const cases: [Record<string, string>, RegExp][] = [

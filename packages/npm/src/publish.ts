@@ -165,6 +165,11 @@ export async function publishTarball(ctx: ActionContext, options: PublishOptions
     if (result.exitCode !== 0) {
       // Another run may have published the same bytes meanwhile: that is still success.
       const now = await publishedIntegrity(http, name, version, pollOptions);
+      if (now !== undefined && now !== hash.integrity) {
+        throw new UserError(
+          `${id} was published in ${options.registry.href} by someone else meanwhile, with other bytes (integrity ${now}; this tarball is ${hash.integrity}). npm publish failed (exit code ${result.exitCode}).`,
+        );
+      }
       if (now !== hash.integrity) {
         throw new UserError(
           `npm publish of ${id} to ${options.registry.href} failed (exit code ${result.exitCode}): ${lastLines(result.stderr, 8)}`,
