@@ -22,14 +22,15 @@ export const inputs = {
   image: imagesInput(),
   context: optionalString(),
   file: optionalString(),
-  platforms: optionalString(),
-  'build-args': optionalString(),
+  // Lists are checked entry by entry by the step that takes them (build-oci), with the same input names.
+  platforms: listInput({}),
+  'build-args': listInput({ lines: true }),
   'build-secrets': buildSecretsInput(),
   target: optionalString(),
-  labels: optionalString(),
-  annotations: optionalString(),
-  'cache-from': optionalString(),
-  'cache-to': optionalString(),
+  labels: listInput({ lines: true }),
+  annotations: listInput({ lines: true }),
+  'cache-from': listInput({ lines: true }),
+  'cache-to': listInput({ lines: true }),
   provenance: optionalString(),
   sbom: optionalString(),
   builder: enumInput(['buildx', 'buildah'], 'buildx'),
@@ -118,14 +119,14 @@ function releaseOf(
     build: {
       context: input.context,
       file: input.file,
-      platforms: input.platforms,
-      'build-args': input['build-args'],
-      secrets: secretSpecs.length > 0 ? secretSpecs.join('\n') : undefined,
+      platforms: joined(input.platforms, ','),
+      'build-args': joined(input['build-args']),
+      secrets: joined(secretSpecs),
       target: input.target,
-      labels: input.labels,
-      annotations: input.annotations,
-      'cache-from': input['cache-from'],
-      'cache-to': input['cache-to'],
+      labels: joined(input.labels),
+      annotations: joined(input.annotations),
+      'cache-from': joined(input['cache-from']),
+      'cache-to': joined(input['cache-to']),
       provenance: input.provenance,
       sbom: input.sbom,
       builder: input.builder,
@@ -136,6 +137,11 @@ function releaseOf(
     tools,
     allowOverwrite: input['allow-overwrite'],
   };
+}
+
+/** A list input handed on to a step: one entry per line (or `separator`), or unset when empty. */
+function joined(entries: readonly string[], separator = '\n'): string | undefined {
+  return entries.length > 0 ? entries.join(separator) : undefined;
 }
 
 function checkSteps(release: Release): void {

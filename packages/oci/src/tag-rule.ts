@@ -1,4 +1,4 @@
-import { checkedString, inputProblem, show, splitList, UserError } from '@golden-image/kit';
+import { inputProblem, listInput, show, UserError } from '@golden-image/kit';
 import { bareTag, imageProblem, registryOf } from './reference.js';
 
 /**
@@ -28,14 +28,10 @@ export function splitTags(tags: readonly string[]): { immutable: string[]; rolli
 
 /** One image, or several (one per line or comma-separated): the same bytes go to each. */
 export const imagesInput = () =>
-  checkedString((raw) => {
-    const problems = splitList(raw)
-      .map((image) => imageProblem(image))
-      .filter(Boolean);
-    return problems.length > 0 ? problems.join('; ') : undefined;
-  }, 'registry/repository, for example ghcr.io/owner/app (several: one per line)').transform((raw) => [
-    ...new Set(splitList(raw)),
-  ]);
+  listInput({
+    required: 'registry/repository, for example ghcr.io/owner/app (several: one per line)',
+    check: imageProblem,
+  }).transform((images) => [...new Set(images)]);
 
 /**
  * Resolves a "tags" input for several images: bare tags apply to every image; a full reference (as
