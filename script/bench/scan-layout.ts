@@ -71,11 +71,12 @@ export async function benchScanLayout(runs = 5, modules = 1500): Promise<string[
   }
   process.env.PATH = savedPath;
   const med = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const min = (values: number[]) => Math.min(...values);
   return [
     `load average at the start: ${load.toFixed(1)} on ${availableParallelism()} cores (others' work slows the second platform most)`,
-    `scan-layout with the real Trivy and the offline DB; images: Alpine files + ${modules} npm packages; median of ${runs}:`,
-    `  one platform:  ${Math.round(med(times.one))} ms`,
-    `  two platforms: ${Math.round(med(times.two))} ms`,
-    `  ratio two / one: ${(med(times.two) / med(times.one)).toFixed(2)}  (goal <= 1.3)`,
+    `scan-layout with the real Trivy and the offline DB; images: Alpine files + ${modules} npm packages; ${runs} runs:`,
+    `  one platform:  median ${Math.round(med(times.one))} ms, best ${Math.round(min(times.one))} ms`,
+    `  two platforms: median ${Math.round(med(times.two))} ms, best ${Math.round(min(times.two))} ms`,
+    `  ratio two / one: median ${(med(times.two) / med(times.one)).toFixed(2)}, best ${(min(times.two) / min(times.one)).toFixed(2)}  (goal <= 1.3)`,
   ];
 }
