@@ -22,6 +22,7 @@ import {
   npmScanSummary,
   PUBLIC_REGISTRY,
   pathGlob,
+  refused,
   registryProblem,
   registryUrl,
   reviewContents,
@@ -109,7 +110,7 @@ export async function main(ctx: ActionContext, deps: ScanNpmDeps = {}): Promise<
   await mkdir(work, { recursive: true });
   const unpacked = join(work, 'package');
   const listing = await ctx.group('Unpack the tarball', () => unpackTarball(tarball, unpacked, limits));
-  const manifest = JSON.parse(await readFile(join(unpacked, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const manifest = await readManifest(join(unpacked, 'package.json'), tarball);
   const id = `${String(manifest.name)}@${String(manifest.version)}`;
   const paths = listing.files.map((file) => file.path);
   const contents = reviewContents(paths, input.deny, input.allow);
@@ -256,6 +257,16 @@ export async function main(ctx: ActionContext, deps: ScanNpmDeps = {}): Promise<
         'Nothing should publish this tarball until they are fixed or reviewed (allow, allow-install-scripts).',
     );
   }
+}
+
+async function readManifest(file: string, tarball: string): Promise<Record<string, unknown>> {
+  try {
+    const value = JSON.parse(await readFile(file, 'utf8')) as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw refused(tarball, 'its package.json is not a JSON object');
 }
 
 function resolveOsvOfflineDb(named: string | undefined, workspace: string): string | undefined {

@@ -142,6 +142,11 @@ describe('publish-npm against a real registry (Verdaccio)', () => {
 
   test("the tarball's publishConfig (tag, access, registry, scope registry) never wins over the inputs", async () => {
     const tarball = await packed('scoped', '2.1.0');
+    const unsaid = await publish(tarball, { tag: 'next' });
+    expect(unsaid.error?.message).toMatch(
+      /^Input "access": @golden-fixture\/scoped is scoped, so say public or restricted/,
+    );
+    expect(unsaid.runner.calls).toEqual([]);
     const { error, outputs, recorded, publishes } = await publish(tarball, { tag: 'next', access: 'public' });
     expect(error).toBeUndefined();
     expect(outputs.tag).toBe('next');

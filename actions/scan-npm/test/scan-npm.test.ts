@@ -219,6 +219,11 @@ describe('scan-npm (tool doubles; the real npm and Verdaccio)', () => {
       /is refused: entry "package\/\.\.\/\.\.\/\.bashrc" climbs out of the package/,
     );
     expect(refused.calls).toEqual([]);
+
+    const garbled = await craftTarball([{ name: 'package/package.json', data: '{"name": ' }]);
+    const notJson = await scan({ tarballPath: garbled, integrity: (await hashFile(garbled)).integrity });
+    expect(notJson.error).toBeInstanceOf(UserError);
+    expect(notJson.error?.message).toMatch(/is refused: its package\.json is not a JSON object/);
   });
 
   test('bad inputs are named before anything runs', async () => {

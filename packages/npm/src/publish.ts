@@ -22,7 +22,7 @@ export interface PublishOptions {
   integrity: string;
   registry: URL;
   tag: string;
-  /** Undefined: npm's own default, always passed explicitly: restricted for a scoped name, public otherwise. */
+  /** Required for a scoped name; public for an unscoped one. Always passed to npm explicitly. */
   access?: Access;
   provenance: ProvenanceMode;
   /** A registry token; undefined means trusted publishing with the job's GitHub OIDC token. */
@@ -82,7 +82,13 @@ export async function publishTarball(ctx: ActionContext, options: PublishOptions
     );
   }
   const scope = name.startsWith('@') ? name.slice(0, name.indexOf('/')) : undefined;
-  const access = options.access ?? (scope ? 'restricted' : 'public');
+  if (scope && !options.access) {
+    // npm's default for a scoped package depends on what the registry already holds; an explicit choice never does.
+    throw new UserError(
+      `Input "access": ${name} is scoped, so say public or restricted (npm would otherwise decide by itself).`,
+    );
+  }
+  const access = options.access ?? 'public';
   if (!scope && access === 'restricted') {
     throw new UserError(
       `Input "access": ${name} is not scoped, and only scoped packages can be restricted; use public.`,
