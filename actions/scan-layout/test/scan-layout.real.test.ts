@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '@golden-image/kit';
+import { ExecRunner, type ToolRunner, UserError } from '@golden-image/kit';
 import {
   alpineSampleLayout,
   type BuiltLayout,
@@ -21,6 +21,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { main } from '../main.js';
 
 const trivy = realTool('trivy');
+// The tools' output is not echoed: the assertions read what the action recorded.
+const exec = new ExecRunner();
+const quiet: ToolRunner = { run: (tool, args, options) => exec.run(tool, args, { ...options, silent: true }) };
 const maybe = trivy ? describe : describe.skip;
 
 interface Run {
@@ -61,7 +64,7 @@ maybe('scan-layout with the real trivy (offline DB made by the project)', () => 
     if ((options.cache ?? 'fresh') !== 'empty') await offlineTrivyCache(cache, options.cache === 'stale' ? stale : {});
     const { ctx, recorded } = createTestContext(
       { 'layout-path': layout.path, digest: layout.digest, 'install-tools': 'false', ...options.inputs },
-      { env: { ...process.env, GITHUB_WORKSPACE: workspace, ...options.env }, tempDir },
+      { env: { ...process.env, GITHUB_WORKSPACE: workspace, ...options.env }, tempDir, runner: quiet },
     );
     const error = await main(ctx).then(
       () => undefined,
@@ -240,7 +243,7 @@ maybe('scan-layout with the real trivy: the Java DB, fetched only when a JAR is 
     }
     const { ctx, recorded } = createTestContext(
       { 'layout-path': layout.path, digest: layout.digest, 'install-tools': 'false', ...inputs },
-      { env: { ...process.env, GITHUB_WORKSPACE: tempDir }, tempDir },
+      { env: { ...process.env, GITHUB_WORKSPACE: tempDir }, tempDir, runner: quiet },
     );
     const error = await main(ctx).then(
       () => undefined,

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ExecRunner, type ToolRunner } from '@golden-image/kit';
 import { alpineFiles, buildLayout, createTestContext, offlineTrivyCache, realTool } from '@golden-image/testkit';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import {
@@ -14,6 +15,9 @@ import {
 } from '../src/index.js';
 
 const trivy = realTool('trivy');
+// The tools' output is not echoed: the assertions read what the action recorded.
+const exec = new ExecRunner();
+const quiet: ToolRunner = { run: (tool, args, options) => exec.run(tool, args, { ...options, silent: true }) };
 const maybe = trivy ? describe : describe.skip;
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
@@ -173,7 +177,7 @@ maybe("the suite's gate against Trivy's own filtering, on the same image", () =>
       attestations: false,
     });
     layout = built.path;
-    const { ctx } = createTestContext({}, { env: { PATH: process.env.PATH } });
+    const { ctx } = createTestContext({}, { env: { PATH: process.env.PATH }, runner: quiet });
     cache = await offlineTrivyCache(join(ctx.tempDir, 'golden-image-trivy', 'cache'));
     const session = await openTrivySession(ctx, trivy as string, { dbRepository: [], cacheDb: false });
     report = await trivyImage(ctx, session, layout, join(ctx.tempDir, 'report.json'));
