@@ -23,7 +23,7 @@ export function imageProblem(value: string): string | undefined {
   if (value !== value.toLowerCase()) return `must be lowercase, got ${show(value)}; use ${show(value.toLowerCase())}`;
   const lastSlash = value.lastIndexOf('/');
   if (value.slice(lastSlash + 1).includes(':'))
-    return `must not carry a tag (give tags in the "tags" input), got ${show(value)}`;
+    return `must not carry a tag (registry/repository only; tags are given apart), got ${show(value)}`;
   const match = IMAGE_PATTERN.exec(value);
   if (!match) return `must be registry/repository (${example}), got ${show(value)}`;
   const host = match[1] ?? '';
