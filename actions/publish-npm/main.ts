@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   type ActionContext,
   checkedString,
@@ -49,7 +50,8 @@ export async function main(ctx: ActionContext, deps: PublishNpmDeps = {}): Promi
   const input = parseInputs(inputs, ctx.input);
   const result = await ctx.group('npm publish', () =>
     publishTarball(ctx, {
-      tarballPath: input['tarball-path'],
+      // npm is handed an absolute file path: a relative one could read as a package name or a directory.
+      tarballPath: resolve(ctx.env.GITHUB_WORKSPACE || process.cwd(), input['tarball-path']),
       integrity: input.integrity,
       registry: registryUrl(input.registry || PUBLIC_REGISTRY),
       tag: input.tag,

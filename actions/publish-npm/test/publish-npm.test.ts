@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { type RunOptions, type RunResult, type ToolRunner, UserError } from '@golden-image/kit';
 import { hashBytes, type PackResult, packDirectory } from '@golden-image/npm';
 import {
@@ -123,7 +123,12 @@ describe('publish-npm against a real registry (Verdaccio)', () => {
   test('a re-run with the same tarball is success without publishing; other bytes under that version fail before npm runs', async () => {
     const tarball = await packed('simple', '1.1.0');
     expect((await publish(tarball)).outputs.published).toBe('true');
-    const again = await publish(tarball);
+    // A path relative to the workspace, as a workflow would pass it.
+    const again = await publish(
+      tarball,
+      { 'tarball-path': basename(tarball.tarballPath) },
+      { env: { GITHUB_WORKSPACE: dirname(tarball.tarballPath) } },
+    );
     expect(again.error).toBeUndefined();
     expect(again.outputs.published).toBe('false');
     expect(again.publishes).toEqual([]);
