@@ -6,7 +6,7 @@
 // `x: true` (and the other values inputs take), `set x to`. A name that is an input of any action must be an input
 // of this one.
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { repoRoot } from '@golden-image/testkit';
 import { describe, expect, test } from '@jest/globals';
 import { build } from 'esbuild';
@@ -45,18 +45,25 @@ const SHAPES: RegExp[] = [
   /\b([a-z][a-z0-9]*(?:-[a-z0-9]+)+) inputs?\b/g,
 ];
 
-/** The strings of the suite's own modules in the action's bundle, with the inputs each one names. */
-async function mentions(name: string): Promise<{ input: string; text: string }[]> {
-  const result = await build({
-    entryPoints: [join(repoRoot, 'actions', name, 'index.ts')],
+/** Every action's bundle, built once (esbuild shares the work between entry points). */
+let bundles: Promise<Map<string, string>> | undefined;
+function bundleOf(name: string): Promise<string> {
+  bundles ??= build({
+    entryPoints: Object.fromEntries(actionDirs.map((dir) => [dir, join(repoRoot, 'actions', dir, 'index.ts')])),
+    outdir: join(repoRoot, 'dist-error-inputs'),
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'esm',
     write: false,
     logLevel: 'silent',
-  });
-  const text = result.outputFiles[0]?.text ?? '';
+  }).then((result) => new Map(result.outputFiles.map((file) => [basename(file.path, '.js'), file.text])));
+  return bundles.then((all) => all.get(name) ?? '');
+}
+
+/** The strings of the suite's own modules in the action's bundle, with the inputs each one names. */
+async function mentions(name: string): Promise<{ input: string; text: string }[]> {
+  const text = await bundleOf(name);
   // esbuild starts every module with a `// path` line: keep the modules of this repository.
   const parts = text.split(/^\/\/ ((?:node_modules|packages|actions|test|script)\/\S+)$/m);
   let ours = '';
