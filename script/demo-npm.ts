@@ -178,7 +178,7 @@ try {
   const lock = JSON.parse(readFileSync(join(consumer, 'package-lock.json'), 'utf8'));
   console.log(`  a consumer's lockfile: ${lock.packages[`node_modules/${name}`].integrity}`);
 
-  console.log(`\n${bold('figures')} (this machine, one run; the bench and docs/npm.md have more)`);
+  console.log(`\n${bold('figures')} (this machine, one run; docs/npm.md has medians)`);
   console.log(`  pack-npm: ${packed.ms} ms`);
   console.log(`  publish-npm (publish + read-back): ${published.ms} ms; re-run (nothing to publish): ${again.ms} ms`);
   console.log(`\n${bold('✔ npm chain complete')}: ${name}@${version} ${integrity}`);
