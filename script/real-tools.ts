@@ -81,28 +81,50 @@ function go(args: string[], cwd: string, extra: Record<string, string>): void {
 function buildFromModule(tool: RealTool, version: string): void {
   const work = mkdtempSync(join(tmpdir(), `golden-image-build-${tool.bin}-`));
   try {
-    const info = JSON.parse(
-      execFileSync('go', ['mod', 'download', '-json', `${tool.module}@${version}`], {
-        env: goEnv({}),
-        encoding: 'utf8',
-      }),
-    ) as { GoMod: string };
+    // Exits non-zero when the module needs a newer Go, but has fetched its go.mod by then: that is all we need.
+    const listed = spawnSync('go', ['mod', 'download', '-json', `${tool.module}@${version}`], {
+      env: goEnv({}),
+      encoding: 'utf8',
+    });
+    const info = JSON.parse(listed.stdout || '{}') as { GoMod?: string; Error?: string };
+    if (!info.GoMod || !existsSync(info.GoMod))
+      throw new Error(`go mod download ${tool.module}@${version}: ${info.Error ?? listed.stderr}`);
     const upstream = readFileSync(info.GoMod, 'utf8');
     const goLine = /^go (\S+)/m.exec(upstream)?.[1] ?? '1.26';
+    const toolchain = toolchainFor(goLine);
     const directives = upstreamDirectives(upstream);
     writeFileSync(
       join(work, 'go.mod'),
       `module golden-image.local/build-${tool.bin}\n\ngo ${goLine}\n\nrequire ${tool.module} ${version}\n\n${directives}\n`,
     );
     // The tool's own requirements decide every version (minimal version selection over one requirement).
-    go(['mod', 'download', tool.module], work, {});
-    go(['get', `${tool.pkg}@${version}`], work, tool.env ?? {});
+    const env = { ...tool.env, ...toolchain };
+    go(['mod', 'download', tool.module], work, env);
+    go(['get', `${tool.pkg}@${version}`], work, env);
     const ldflags = ['-s', '-w', ...(tool.ldflags?.(version) ?? [])].join(' ');
     const tags = tool.tags?.length ? ['-tags', tool.tags.join(' ')] : [];
-    go(['build', ...tags, '-ldflags', ldflags, '-o', join(binDir, tool.bin), tool.pkg], work, tool.env ?? {});
+    go(['build', ...tags, '-ldflags', ldflags, '-o', join(binDir, tool.bin), tool.pkg], work, env);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * A module that needs a newer Go than the machine's is built with the one newer toolchain these machines may take
+ * from the Go module proxy (go1.27.3, about 10 s to fetch the first time).
+ */
+const NEWER_TOOLCHAIN = 'go1.27.3';
+function toolchainFor(goLine: string): Record<string, string> {
+  const local = execFileSync('go', ['env', 'GOVERSION'], { env: goEnv({}), encoding: 'utf8' })
+    .trim()
+    .replace(/^go/, '');
+  const parts = (v: string) => v.split('.').map((n) => Number.parseInt(n, 10) || 0);
+  const [need, have] = [parts(goLine), parts(local)];
+  for (let i = 0; i < 3; i++) {
+    if ((need[i] ?? 0) !== (have[i] ?? 0))
+      return (need[i] ?? 0) > (have[i] ?? 0) ? { GOTOOLCHAIN: NEWER_TOOLCHAIN } : {};
+  }
+  return {};
 }
 
 /** The replace and exclude lines of a go.mod (single lines and blocks), without local-path replacements. */
