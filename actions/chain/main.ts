@@ -86,8 +86,13 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
     for (const step of steps) {
       ctx.info(`\n━━ ${step.name} ━━`);
       const { ctx: stepCtx, outputs: stepOutputs } = stepContext(ctx, step.inputs(outputs));
-      await step.run(stepCtx);
-      outputs[step.name] = stepOutputs;
+      try {
+        await step.run(stepCtx);
+      } finally {
+        outputs[step.name] = stepOutputs;
+        // A scan's SARIF is handed on even when its gate fails: that is when code scanning needs it most.
+        if (stepOutputs.sarif) ctx.output(`${step.name}-sarif`, stepOutputs.sarif);
+      }
     }
     await report(
       ctx,
