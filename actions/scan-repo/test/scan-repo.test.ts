@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '@golden-image/kit';
 import { createTestContext, offlineOsvDb } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { doublesWithEnv, readInvocations, THIRD_PARTY, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
+import { readInvocations, THIRD_PARTY, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
 import { main } from '../main.js';
 
 const root = mkdtempSync(join(tmpdir(), 'scan-repo-test-'));
@@ -14,12 +14,10 @@ const SBOM = `${THIRD_PARTY}syft/distroless-static-syft-0.58.0.cdx.json`;
 const RECORDED = (name: string) =>
   join(THIRD_PARTY, '..', '..', 'doubles', 'fidelity', 'recorded', `osv-scanner-2.6.0-${name}.json`);
 let restorePath: () => void;
-let doublesPath = '';
 const savedEnv = { ...process.env };
 
 beforeAll(() => {
   restorePath = useDoublesOnPath();
-  doublesPath = process.env.PATH ?? '';
   delete process.env.ACTIONS_CACHE_URL;
   delete process.env.ACTIONS_RESULTS_URL;
 });
@@ -44,15 +42,6 @@ function run(inputs: Record<string, string>, env: Record<string, string>) {
   );
   const tempDir = mkdtempSync(join(root, 'tmp-'));
   const log = join(tempDir, 'doubles.log');
-  // The doubles' settings ride on wrappers (first on PATH, where tools are looked up): scanners do not get the job's
-  // environment.
-  const doubleEnv: Record<string, string> = {
-    DOUBLE_LOG: log,
-    OSV_DOUBLE_RELOCATE: '1',
-    SYFT_DOUBLE_FIXTURE: SBOM,
-    TRIVY_DOUBLE_FIXTURE: TRIVY('repo-npm-lockfile-list-all-pkgs.json'),
-    ...Object.fromEntries(Object.entries(env).filter(([name]) => name.includes('DOUBLE_'))),
-  };
   const { ctx, recorded } = createTestContext(
     { path: 'app', 'install-tools': 'false', ...inputs },
     {
@@ -61,14 +50,15 @@ function run(inputs: Record<string, string>, env: Record<string, string>) {
         GITHUB_WORKSPACE: workspace,
         GITHUB_JOB: 'gate',
         GITHUB_RUN_ATTEMPT: '1',
-        ...doubleEnv,
+        DOUBLE_LOG: log,
+        OSV_DOUBLE_RELOCATE: '1',
+        SYFT_DOUBLE_FIXTURE: SBOM,
+        TRIVY_DOUBLE_FIXTURE: TRIVY('repo-npm-lockfile-list-all-pkgs.json'),
         ...env,
       },
       tempDir,
     },
   );
-  process.env.PATH = `${doublesWithEnv(doubleEnv)}:${doublesPath}`;
-  ctx.env.PATH = process.env.PATH;
   const annotations: Annotation[] = [];
   ctx.error = (message, where) => annotations.push({ message, file: where?.file });
   return { ctx, recorded, workspace, annotations, calls: () => readInvocations(log) };

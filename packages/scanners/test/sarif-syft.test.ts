@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestContext } from '@golden-image/testkit';
 import { describe, expect, test } from '@jest/globals';
-import { DOUBLES_BIN, doublesWithEnv, readInvocations } from '../../../test/doubles/lib/harness.js';
+import { DOUBLES_BIN, readInvocations } from '../../../test/doubles/lib/harness.js';
 import {
   buildSarif,
   gateTrivyReport,
@@ -95,9 +95,18 @@ describe('Syft SBOMs: every fixture', () => {
   test.each(fixtureFiles('syft'))('%s: produced through the syft double with the real argv', async (name) => {
     const dir = mkdtempSync(join(tmpdir(), 'syft-'));
     const log = join(dir, 'log');
-    const doubles = doublesWithEnv({ DOUBLE_LOG: log, SYFT_DOUBLE_FIXTURE: fixturePath(`syft/${name}`) });
-    const { ctx } = createTestContext({}, { env: { ...process.env, SYFT_EXCLUDE: './**' } });
-    const info = await syftDir(ctx, `${doubles}/syft`, {
+    const { ctx } = createTestContext(
+      {},
+      {
+        env: {
+          ...process.env,
+          DOUBLE_LOG: log,
+          SYFT_DOUBLE_FIXTURE: fixturePath(`syft/${name}`),
+          SYFT_EXCLUDE: './**',
+        },
+      },
+    );
+    const info = await syftDir(ctx, `${DOUBLES_BIN}/syft`, {
       path: dir,
       format: 'cyclonedx-json',
       output: join(dir, 'out', 'sbom.cdx.json'),

@@ -1,7 +1,5 @@
 // Test-side helpers for tool doubles: put them first on PATH and read back what they recorded.
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const DOUBLES_BIN = fileURLToPath(new URL('../bin', import.meta.url));
@@ -33,23 +31,4 @@ export function useDoublesOnPath(): () => void {
   return () => {
     process.env.PATH = saved;
   };
-}
-
-/**
- * Scanners run with an environment the suite controls (scannerEnv), so a double's settings (OSV_DOUBLE_FIXTURE,
- * DOUBLE_LOG...) cannot travel in the job's environment. This writes a directory of wrappers, one per double, that
- * set `env` and run the double; put it first on the job's PATH (the one scannerEnv hands on).
- */
-export function doublesWithEnv(env: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'golden-image-doubles-'));
-  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
-  const exports = Object.entries(env)
-    .map(([name, value]) => `export ${name}=${quote(value)}\n`)
-    .join('');
-  for (const tool of readdirSync(DOUBLES_BIN)) {
-    const wrapper = join(dir, tool);
-    writeFileSync(wrapper, `#!/bin/sh\n${exports}exec ${quote(join(DOUBLES_BIN, tool))} "$@"\n`);
-    chmodSync(wrapper, 0o755);
-  }
-  return dir;
 }
