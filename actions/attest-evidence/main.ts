@@ -6,25 +6,28 @@ import {
   type AttestProvenance,
   attachEvidence,
   attachmentsOf,
+  checkEvidenceCovers,
   EVIDENCE,
   type EvidenceItem,
   type EvidenceKind,
+  type EvidenceRequirement,
   evidenceRequirementInputs,
+  type GateSettings,
   githubProvenance,
-  indexSbom,
   isEvidenceKind,
+  evidenceItems as itemsOf,
   jobTrivyCacheDir,
-  type PlatformScan,
-  readScanReport,
+  type PredicateContext,
+  prepareEvidence,
+  pushedPlatforms,
+  readEvidenceDir,
   requireEvidenceInPolicy,
   requirementOf,
   rescanDigest,
   sumCounts,
-  syftLayout,
-  type TrivyDbMetadata,
   trivyDbMetadata,
   verifyAttestationArgs,
-  vulnPredicate,
+  writeEvidenceDir,
 } from '@golden-image/evidence';
 import {
   type ActionContext,
@@ -38,24 +41,11 @@ import {
   parseInputs,
   UserError,
 } from '@golden-image/kit';
-import {
-  digestInput,
-  imageInput,
-  isRunnable,
-  type PlatformManifest,
-  sha256File,
-  verifyLayout,
-} from '@golden-image/oci';
+import { digestInput, imageInput, sha256File } from '@golden-image/oci';
 import { registryInputSpec, Skopeo, withAuthFile } from '@golden-image/registry';
+import { IgnoreRules, loadIgnoreFiles, resolveIgnoreFiles, type Severity, severityInput } from '@golden-image/scanners';
 import {
-  IgnoreRules,
-  loadIgnoreFiles,
-  resolveIgnoreFiles,
-  type Severity,
-  severityInput,
-  singlePlatformLayout,
-} from '@golden-image/scanners';
-import {
+  type CosignVersion,
   decodeJwtClaims,
   detectCosignVersion,
   fetchGithubIdToken,
@@ -77,12 +67,15 @@ import {
 } from '@golden-image/signing';
 import { ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
 
+const MODES = ['release', 'prepare', 'attach', 'rescan'] as const;
+
 export const inputs = {
-  mode: enumInput(['release', 'rescan'] as const, 'release'),
+  mode: enumInput(MODES, 'release'),
   image: imageInput(),
   digest: digestInput(),
   'layout-path': optionalString(),
   report: optionalString(),
+  'evidence-dir': optionalString(),
   attestations: listInput({
     check: (kind) => (isEvidenceKind(kind) ? undefined : `must list sbom and/or vuln, got ${JSON.stringify(kind)}`),
     defaultValue: ['sbom', 'vuln'],
@@ -119,17 +112,26 @@ export interface AttestEvidenceDeps {
   now?: Date;
 }
 
+/** Which inputs each mode needs, and which it must not be given. */
+const NEEDS: Record<(typeof MODES)[number], { required: (keyof Input)[]; refused: (keyof Input)[] }> = {
+  release: { required: ['layout-path', 'report'], refused: ['evidence-dir'] },
+  prepare: { required: ['layout-path', 'report'], refused: [] },
+  attach: { required: ['evidence-dir'], refused: ['layout-path', 'report'] },
+  rescan: { required: [], refused: ['layout-path', 'report', 'evidence-dir'] },
+};
+
 /**
  * Attaches the SBOM and the scan result of a pushed digest (the index and each platform manifest) as in-toto
- * attestations signed like the image, by digest only. mode rescan: scans the released digest again from the
- * registry, attaches the fresh scan result, and fails when it crosses the gate; nothing is rebuilt, no tag moves.
+ * attestations signed like the image, by digest only. prepare and attach split that across two jobs (the build
+ * job has the layout, the signing job the OIDC token); rescan scans the released digest again from the registry,
+ * attaches the fresh scan result, and fails when it crosses the gate. Nothing is rebuilt and no tag moves.
  */
 export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): Promise<void> {
   maskSecretInputs(ctx, 'password', 'github-token');
   const input = parseInputs(inputs, ctx.input);
   checkModeInputs(input);
-  const key = input.key;
-  if (key) {
+  const signs = input.mode !== 'prepare';
+  if (input.key) {
     const keyless = [
       'certificate-identity',
       'certificate-oidc-issuer',
@@ -139,12 +141,13 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
       'fulcio-url',
     ] as const;
     const misplaced = keyless.filter((name) => input[name]);
-    if (misplaced.length > 0)
+    if (misplaced.length > 0) {
       throw new UserError(
         inputProblem('key', `key-based attestations are verified with the key; leave ${misplaced.join(', ')} empty`),
       );
+    }
     if (ctx.env.COSIGN_PASSWORD) ctx.secret(ctx.env.COSIGN_PASSWORD);
-  } else {
+  } else if (signs) {
     requireGithubOidc(ctx.env);
   }
   const kinds: EvidenceKind[] = input.mode === 'rescan' ? ['vuln'] : input.attestations.filter(isEvidenceKind);
@@ -153,7 +156,8 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
   const ignoreFiles = resolveIgnoreFiles(input.trivyignores, workspace);
   const ignore =
     ignoreFiles.length > 0 ? await loadIgnoreFiles(ignoreFiles, 'trivyignores', deps.now) : IgnoreRules.empty();
-  const gateSettings = {
+  const gate = { severity, ignoreUnfixed: input['ignore-unfixed'], ignore };
+  const gateSettings: GateSettings = {
     severity,
     ignoreUnfixed: input['ignore-unfixed'],
     ignoreFiles: await Promise.all(
@@ -161,88 +165,106 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
     ),
   };
   const policyIn = input['kyverno-policy'] ? await readPolicy(input['kyverno-policy']) : undefined;
-  const work = join(ctx.tempDir, 'golden-image-attest-evidence');
+  const work = join(ctx.tempDir, 'golden-image-attest-evidence', input.mode);
   await rm(work, { recursive: true, force: true });
+  const context: PredicateContext = {
+    image: input.image,
+    digest: input.digest,
+    gate: gateSettings,
+    dbRepositories: input['db-repository'],
+    mode: input.mode === 'rescan' ? 'rescan' : 'release',
+    run: runOf(ctx.env),
+  };
+
+  if (input.mode === 'prepare') {
+    const syft = kinds.includes('sbom') ? await ensureTool(ctx, toolRequest('syft', input)) : undefined;
+    context.db = await jobTrivyDb(ctx);
+    const { items } = await prepareEvidence(ctx, {
+      layoutPath: input['layout-path'] as string,
+      report: input.report as string,
+      kinds,
+      gate,
+      syft,
+      work,
+      context,
+    });
+    const dir = join(ctx.tempDir, 'golden-image-evidence');
+    await rm(dir, { recursive: true, force: true });
+    await writeEvidenceDir(dir, input.digest, items);
+    ctx.output('digest', input.digest);
+    ctx.output('evidence-dir', dir);
+    ctx.info(`${items.length} predicates of ${input.digest} written to ${dir}; attach them with mode: attach.`);
+    return;
+  }
 
   const cosign = await ensureTool(ctx, toolRequest('cosign', input));
-  const syft = kinds.includes('sbom') ? await ensureTool(ctx, toolRequest('syft', input)) : undefined;
+  const syft =
+    input.mode === 'release' && kinds.includes('sbom') ? await ensureTool(ctx, toolRequest('syft', input)) : undefined;
   const trivy = input.mode === 'rescan' ? await ensureTool(ctx, toolRequest('trivy', input)) : undefined;
-  const gate = { severity, ignoreUnfixed: input['ignore-unfixed'], ignore };
 
   await withAuthFile(ctx, input.image, input, async (authFile) => {
     const skopeo = new Skopeo(ctx.runner, {
       tlsVerify: input['tls-verify'],
       authFile,
       env: ctx.env,
-      onRetry: (m) => ctx.info(`Retrying: ${m}`),
+      onRetry: (message) => ctx.info(`Retrying: ${message}`),
     });
     await skopeo.version();
-    // cosign reads registry credentials only from a docker config: the same private one the signing step uses.
+    // cosign reads registry credentials only from a docker config: the private one the signing step uses too.
     await withCosignAuth(ctx, authFile, async (env) => {
       const version = await detectCosignVersion({ ...ctx, env }, cosign);
-      if (input['bundle-format'] === 'new' && version.major < 3 && !(version.major === 2 && version.minor >= 6))
+      if (input['bundle-format'] === 'new' && version.major === 2 && version.minor < 6) {
         throw new UserError(
           inputProblem('bundle-format', `"new" needs cosign v2.6 or v3, but cosign ${version.text} is in use`),
         );
+      }
+      const registryPlatforms = await pushedPlatforms(skopeo, input.image, input.digest);
       const verifyAs = input.verify ? await signerFor(ctx, cosign, input, deps) : undefined;
 
-      let platforms: PlatformManifest[];
-      let scans: PlatformScan[];
-      let db: TrivyDbMetadata | undefined;
-      let times: { startedOn?: string; finishedOn?: string } = {};
-      const sboms = new Map<string, Record<string, unknown>>();
+      let items: EvidenceItem[];
+      let findings = sumCounts([]);
       if (input.mode === 'rescan') {
         const rescan = await rescanDigest(ctx, {
           image: input.image,
           digest: input.digest,
           skopeo,
           trivy: trivy as string,
-          work: join(work, 'rescan'),
+          work,
           gate,
           dbRepository: input['db-repository'],
           javaDbRepository: input['java-db-repository'],
           cacheDb: input['cache-db'],
           now: deps.now,
         });
-        ({ platforms, scans, db } = rescan);
-        times = { startedOn: rescan.startedOn, finishedOn: rescan.finishedOn };
+        context.db = rescan.db;
+        context.times = { startedOn: rescan.startedOn, finishedOn: rescan.finishedOn };
+        items = itemsOf(kinds, rescan.platforms, rescan.scans, new Map(), context);
+        findings = sumCounts(rescan.scans.map((scan) => scan.counts));
+      } else if (input.mode === 'attach') {
+        items = await readEvidenceDir(input['evidence-dir'] as string, input.digest);
+        findings = findingsOf(items);
       } else {
-        const layout = await ctx.group('Verify the layout', () =>
-          verifyLayout(input['layout-path'] as string, input.digest),
-        );
-        platforms = layout.manifests.filter(isRunnable);
-        if (platforms.length === 0)
-          throw new UserError(`The layout ${layout.path} holds no platform image; nothing to attest.`);
-        const pushed = await skopeo.digestOf(`${input.image}@${input.digest}`);
-        if (pushed !== input.digest)
-          throw new UserError(`${input.image}@${input.digest} is not in the registry: push it first (push-layout).`);
-        scans = await readScanReport(input.report as string, input.digest, platforms, gate);
-        db = await trivyDbMetadata(jobTrivyCacheDir(ctx.tempDir));
-        if (!db)
-          ctx.warning(
-            'The Trivy DB of this job was not found (scan-layout runs in another job?): the scan result records no DB time.',
-          );
-        if (syft) {
-          for (const [i, manifest] of platforms.entries()) {
-            const dir = await singlePlatformLayout(layout.path, manifest, join(work, `platform-${i}`));
-            const output = join(work, `sbom-${i}.cdx.json`);
-            const info = await ctx.group(`SBOM of ${manifest.platform} (Syft)`, () =>
-              syftLayout(ctx, syft, { layoutDir: dir, image: input.image, output, workDir: join(work, 'syft') }),
-            );
-            ctx.info(`${manifest.platform}: ${info.components} components (CycloneDX ${info.specVersion ?? '?'})`);
-            sboms.set(manifest.digest, JSON.parse(await readFile(output, 'utf8')));
-            await rm(dir, { recursive: true, force: true });
-          }
-        }
+        context.db = await jobTrivyDb(ctx);
+        const prepared = await prepareEvidence(ctx, {
+          layoutPath: input['layout-path'] as string,
+          report: input.report as string,
+          kinds,
+          gate,
+          syft,
+          work,
+          context,
+        });
+        items = prepared.items;
+        findings = sumCounts(prepared.scans.map((scan) => scan.counts));
       }
+      checkEvidenceCovers(items, input.digest, registryPlatforms);
 
-      const items = evidenceItems(input, kinds, platforms, scans, sboms, { db, times, gateSettings, env: ctx.env });
       const attached = await attachEvidence(ctx, cosign, {
         image: input.image,
         items,
         version,
         bundleFormat: input['bundle-format'],
-        key,
+        key: input.key,
         verifyAs,
         instance: sigstoreInstanceOf(input),
         registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
@@ -251,38 +273,18 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
       });
       const where = await attachmentsOf(skopeo, input.image, input.digest, input['bundle-format']);
       const provenance =
-        input.mode === 'release'
-          ? await githubProvenance(ctx, input['github-provenance'], {
+        input.mode === 'rescan'
+          ? undefined
+          : await githubProvenance(ctx, input['github-provenance'], {
               image: input.image,
               digest: input.digest,
               token: input['github-token'],
               attest: deps.attestProvenance,
-            })
-          : undefined;
-
+            });
       const requirement = requirementOf(input);
-      let policyFile: string | undefined;
-      if (policyIn !== undefined) {
-        policyFile = input['kyverno-policy-file'] ?? join(ctx.tempDir, 'attest-evidence', 'kyverno-clusterpolicy.yaml');
-        await mkdir(dirname(policyFile), { recursive: true });
-        await writeFile(policyFile, requireEvidenceInPolicy(policyIn, requirement));
-      }
-      const verifyCommand = verifyAs
-        ? shellCommand([
-            'cosign',
-            ...verifyAttestationArgs({
-              imageRef: `${input.image}@${input.digest}`,
-              kind: 'vuln',
-              signer: verifyAs,
-              version,
-              bundleFormat: input['bundle-format'],
-              instance: sigstoreInstanceOf(input),
-              registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
-            }),
-          ])
-        : '';
-      const blocking = sumCounts(scans.map((s) => s.counts));
-      const blockingTotal = severity.reduce((sum, s) => sum + blocking[s], 0);
+      const policyFile = policyIn === undefined ? undefined : await writePolicy(ctx, input, policyIn, requirement);
+      const verifyCommand = verifyAs ? commandFor(input, verifyAs, version) : '';
+      const blocking = severity.reduce((sum, s) => sum + findings[s], 0);
 
       ctx.output('digest', input.digest);
       ctx.output(
@@ -298,23 +300,24 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
       );
       ctx.output('mechanism', where.mechanism);
       ctx.output('location', where.location);
-      ctx.output('scan-result', blockingTotal === 0 ? 'passed' : 'failed');
-      ctx.output('findings', JSON.stringify(blocking));
+      ctx.output('scan-result', blocking === 0 ? 'passed' : 'failed');
+      ctx.output('findings', JSON.stringify(findings));
       ctx.output('verify-command', verifyCommand);
       ctx.output('kyverno-policy', policyFile ?? '');
       ctx.output('github-provenance', provenance?.written ? 'written' : 'none');
       await ctx.summary(
-        summary(input, attached, where, version.text, verifyCommand, provenance?.note, blocking, requirement),
+        summary(input, attached, where, version.text, verifyCommand, provenance?.note, findings, requirement),
       );
 
-      if (input.mode === 'rescan' && blockingTotal > 0) {
+      if (input.mode === 'rescan' && blocking > 0) {
+        const found = severity
+          .filter((s) => findings[s] > 0)
+          .map((s) => `${findings[s]} ${s}`)
+          .join(', ');
         throw new UserError(
-          `The rescan of ${input.image}@${input.digest} found ${severity
-            .map((s) => `${blocking[s]} ${s}`)
-            .filter((t) => !t.startsWith('0 '))
-            .join(', ')} ` +
-            `(gate ${severity.join(',')}). The fresh scan result is attached, so admission policies that require a clean scan now refuse this digest. ` +
-            'Nothing was rebuilt and no tag moved: fix the image and release a new digest, or review the findings in an ignore file.',
+          `The rescan of ${input.image}@${input.digest} found ${found} (gate ${severity.join(',')}). The fresh scan ` +
+            'result is attached, so admission policies and promotions that require a clean scan now refuse this ' +
+            'digest. Nothing was rebuilt and no tag moved: release a fixed image, or review the findings in an ignore file.',
         );
       }
     });
@@ -322,29 +325,45 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
 }
 
 function checkModeInputs(input: Input): void {
-  if (input.mode === 'release') {
-    const missing = (['layout-path', 'report'] as const).filter((name) => !input[name]);
-    if (missing.length > 0)
-      throw new UserError(
-        missing
-          .map((name) =>
-            inputProblem(
-              name,
-              `is required in mode release: the ${name === 'report' ? 'report output of scan-layout' : 'layout-path output of build-oci'}`,
-            ),
-          )
-          .join('\n'),
-      );
-  } else {
-    const extra = (['layout-path', 'report'] as const).filter((name) => input[name]);
-    if (extra.length > 0)
-      throw new UserError(
-        inputProblem(
-          extra[0] as string,
-          'mode rescan copies the digest from the registry and scans it again; leave layout-path and report empty',
-        ),
-      );
+  const { required, refused } = NEEDS[input.mode];
+  const problems = [
+    ...required.filter((name) => !input[name]).map((name) => inputProblem(name, `is required in mode ${input.mode}`)),
+    ...refused
+      .filter((name) => input[name])
+      .map((name) => inputProblem(name, `is not used in mode ${input.mode}; leave it empty`)),
+  ];
+  if (problems.length > 0) throw new UserError(problems.join('\n'));
+}
+
+async function jobTrivyDb(ctx: ActionContext) {
+  const db = await trivyDbMetadata(jobTrivyCacheDir(ctx.tempDir));
+  if (!db) {
+    ctx.warning(
+      "The Trivy DB of scan-layout was not found in this job's RUNNER_TEMP: the scan result records no DB time. Run attest-evidence (release or prepare) in the job that ran scan-layout.",
+    );
   }
+  return db;
+}
+
+function runOf(env: NodeJS.ProcessEnv): PredicateContext['run'] {
+  if (!env.GITHUB_RUN_ID || !env.GITHUB_REPOSITORY) return undefined;
+  return {
+    uri: `${env.GITHUB_SERVER_URL || 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`,
+    eventId: `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+  };
+}
+
+/** What prepared scan results counted (the index's, or the sum of the platforms' when there is no index). */
+function findingsOf(items: EvidenceItem[]) {
+  const scans = items.filter((item) => item.kind === 'vuln');
+  const top = scans.find((item) => item.platform === 'index') ? scans.filter((i) => i.platform === 'index') : scans;
+  const total = sumCounts([]);
+  for (const item of top) {
+    const counts = (item.predicate as { invocation?: { parameters?: { findings?: Record<string, number> } } })
+      ?.invocation?.parameters?.findings;
+    for (const severity of Object.keys(total) as Severity[]) total[severity] += Number(counts?.[severity] ?? 0);
+  }
+  return total;
 }
 
 async function readPolicy(file: string): Promise<string> {
@@ -358,6 +377,13 @@ async function readPolicy(file: string): Promise<string> {
       ),
     );
   }
+}
+
+async function writePolicy(ctx: ActionContext, input: Input, policy: string, requirement: EvidenceRequirement) {
+  const file = input['kyverno-policy-file'] ?? join(ctx.tempDir, 'attest-evidence', 'kyverno-clusterpolicy.yaml');
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, requireEvidenceInPolicy(policy, requirement));
+  return file;
 }
 
 /** Who each attestation must verify as: the key's public half, or the keyless identity bound to the source repository. */
@@ -380,73 +406,19 @@ async function signerFor(ctx: ActionContext, cosign: string, input: Input, deps:
   return { identity, issuer, ...(Object.keys(source).length > 0 ? { source } : {}) };
 }
 
-function evidenceItems(
-  input: Input,
-  kinds: readonly EvidenceKind[],
-  platforms: PlatformManifest[],
-  scans: PlatformScan[],
-  sboms: Map<string, Record<string, unknown>>,
-  context: {
-    db?: TrivyDbMetadata;
-    times: { startedOn?: string; finishedOn?: string };
-    gateSettings: { severity: Severity[]; ignoreUnfixed: boolean; ignoreFiles: { path: string; sha256: string }[] };
-    env: NodeJS.ProcessEnv;
-  },
-): EvidenceItem[] {
-  const run =
-    context.env.GITHUB_RUN_ID && context.env.GITHUB_REPOSITORY
-      ? {
-          uri: `${context.env.GITHUB_SERVER_URL || 'https://github.com'}/${context.env.GITHUB_REPOSITORY}/actions/runs/${context.env.GITHUB_RUN_ID}`,
-          eventId: `${context.env.GITHUB_RUN_ID}-${context.env.GITHUB_RUN_ATTEMPT ?? '1'}`,
-        }
-      : undefined;
-  const vuln = (subject: string, of: PlatformScan[]) =>
-    vulnPredicate({
-      image: input.image,
-      subject,
-      scans: of,
-      gate: context.gateSettings,
-      db: context.db,
-      dbRepositories: input['db-repository'],
-      mode: input.mode,
-      scanStartedOn: context.times.startedOn,
-      scanFinishedOn: context.times.finishedOn,
-      run,
-    });
-  // The top-level digest is an index unless it is the one platform manifest itself.
-  const isIndex = !platforms.some((p) => p.digest === input.digest);
-  const items: EvidenceItem[] = [];
-  if (isIndex) {
-    if (kinds.includes('sbom')) {
-      const parts = platforms.map((p) => ({ platform: p.platform, digest: p.digest, sbom: sboms.get(p.digest) ?? {} }));
-      items.push({
-        digest: input.digest,
-        platform: 'index',
-        kind: 'sbom',
-        predicate: indexSbom(input.image, input.digest, parts),
-      });
-    }
-    if (kinds.includes('vuln'))
-      items.push({ digest: input.digest, platform: 'index', kind: 'vuln', predicate: vuln(input.digest, scans) });
-  }
-  for (const [i, manifest] of platforms.entries()) {
-    const scan = scans[i] as PlatformScan;
-    if (kinds.includes('sbom'))
-      items.push({
-        digest: manifest.digest,
-        platform: manifest.platform,
-        kind: 'sbom',
-        predicate: sboms.get(manifest.digest),
-      });
-    if (kinds.includes('vuln'))
-      items.push({
-        digest: manifest.digest,
-        platform: manifest.platform,
-        kind: 'vuln',
-        predicate: vuln(manifest.digest, [scan]),
-      });
-  }
-  return items;
+function commandFor(input: Input, signer: Signer, version: CosignVersion): string {
+  return shellCommand([
+    'cosign',
+    ...verifyAttestationArgs({
+      imageRef: `${input.image}@${input.digest}`,
+      kind: 'vuln',
+      signer,
+      version,
+      bundleFormat: input['bundle-format'],
+      instance: sigstoreInstanceOf(input),
+      registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
+    }),
+  ]);
 }
 
 function summary(
@@ -457,32 +429,31 @@ function summary(
   verifyCommand: string,
   provenance: string | undefined,
   findings: Record<Severity, number>,
-  requirement: { kinds: string[]; maxScanAge: string; blockSeverity: Severity },
+  requirement: EvidenceRequirement,
 ): string {
+  const facts: [string, string][] = [
+    ['Digest', md.code(`${input.image}@${input.digest}`)],
+    [
+      'Stored as',
+      `${where.mechanism}: ${md.code(where.location)} (${input['bundle-format']} format, cosign ${cosignVersion})`,
+    ],
+    [
+      'Findings (after ignore files)',
+      Object.entries(findings)
+        .map(([s, n]) => `${n} ${s}`)
+        .join(', '),
+    ],
+  ];
+  if (provenance) facts.push(['GitHub build provenance', provenance]);
+  if (input['kyverno-policy']) {
+    facts.push([
+      'The policy requires',
+      `${requirement.kinds.map((k) => EVIDENCE[k].label).join(' and ')}, signed like the image; scanned within ${requirement.maxScanAge}; no finding at or above ${requirement.blockSeverity}`,
+    ]);
+  }
   return [
     md.heading(input.mode === 'rescan' ? 'attest-evidence (rescan)' : 'attest-evidence'),
-    md.facts([
-      ['Digest', md.code(`${input.image}@${input.digest}`)],
-      [
-        'Stored as',
-        `${where.mechanism}: ${md.code(where.location)} (${input['bundle-format']} format, cosign ${cosignVersion})`,
-      ],
-      [
-        'Findings (after ignore files)',
-        Object.entries(findings)
-          .map(([s, n]) => `${n} ${s}`)
-          .join(', '),
-      ],
-      ...(provenance ? [['GitHub build provenance', provenance] as [string, string]] : []),
-      ...(input['kyverno-policy']
-        ? [
-            [
-              'Policy requires',
-              `${requirement.kinds.join(', ')}; scan within ${requirement.maxScanAge}; no finding at or above ${requirement.blockSeverity}`,
-            ] as [string, string],
-          ]
-        : []),
-    ]),
+    md.facts(facts),
     '',
     md.table(
       ['subject', 'digest', 'attestation', 'verified'],

@@ -185,4 +185,55 @@ maybe.each(cosigns.length > 0 ? cosigns : [{ name: 'v2', bin: '' } as RealCosign
       }
     },
   );
+
+  test('prepare in the build job, attach in the signing job (the reusable workflow): the same evidence, by digest; evidence of other bytes is refused', async () => {
+    const build = job(cosign, tools as { syft: string; trivy: string }, { COSIGN_PASSWORD: PASSWORD });
+    const { key, pub } = keyPair(cosign, PASSWORD);
+    const layout = await cleanAlpineSampleLayout();
+    const released = await releaseUnattested(build, registry, layout, `evidence/split-${cosign.name}`, { key });
+    const prepared = await attest(build, {
+      mode: 'prepare',
+      image: released.image,
+      digest: released.digest,
+      'layout-path': layout.path,
+      report: released.report,
+    });
+    expect(prepared.error).toBeUndefined();
+    const evidence = prepared.recorded.outputs['evidence-dir'] as string;
+
+    const signing = job(cosign, tools as { syft: string; trivy: string }, { COSIGN_PASSWORD: PASSWORD });
+    const attached = await attest(signing, {
+      mode: 'attach',
+      image: released.image,
+      digest: released.digest,
+      'evidence-dir': evidence,
+      key,
+    });
+    expect(attached.error).toBeUndefined();
+    expect(JSON.parse(attached.recorded.outputs.attestations ?? '[]')).toHaveLength(6);
+    const v3 = cosign.name === 'v3' ? ['--new-bundle-format=false'] : [];
+    const [scan] = verifyByHand(
+      cosign,
+      ['--key', pub, '--insecure-ignore-tlog', ...v3, '--type', 'vuln', `${released.image}@${released.digest}`],
+      signing.env,
+    ).statements;
+    expect(scan.predicate.scanner.db.version).toBe('2026-01-01T00:00:00Z');
+
+    // the same evidence handed to another image's digest is refused before anything is attached
+    const other = await releaseUnattested(
+      build,
+      registry,
+      await cleanAlpineSampleLayout(undefined, { platforms: ['linux/amd64'] }),
+      `evidence/split-other-${cosign.name}`,
+      { key },
+    );
+    const wrong = await attest(signing, {
+      mode: 'attach',
+      image: other.image,
+      digest: other.digest,
+      'evidence-dir': evidence,
+      key,
+    });
+    expect(wrong.error?.message).toMatch(/holds the evidence of sha256:[0-9a-f]{64}, not of/);
+  });
 });

@@ -7,11 +7,14 @@ export {
   verifiedStatements,
   verifyAttestationArgs,
 } from './cosign-attest.js';
+export { checkEvidenceCovers, readEvidenceDir, writeEvidenceDir } from './evidence-dir.js';
 export { type AttestProvenance, githubProvenance, type ProvenanceMode } from './github-provenance.js';
 export { EVIDENCE, EVIDENCE_KINDS, type EvidenceKind, type EvidenceType, isEvidenceKind } from './kinds.js';
 export { attestationsBlock, evidenceConditions, requireEvidenceInPolicy } from './kyverno-attestations.js';
 export { type Attachments, attachmentsOf, type Mechanism } from './mechanism.js';
+export { evidenceItems, type PredicateContext, type PrepareOptions, prepareEvidence } from './prepare.js';
 export { type RequireEvidenceOptions, requireEvidence } from './promotion.js';
+export { pushedPlatforms } from './pushed-platforms.js';
 export {
   DEFAULT_BLOCK_SEVERITY,
   DEFAULT_MAX_SCAN_AGE,
