@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
@@ -25,6 +25,7 @@ import {
   osvScan,
   repoSummary,
   resolveIgnoreFiles,
+  resolveOsvOfflineDb,
   SBOM_FORMATS,
   type SbomInfo,
   type Severity,
@@ -218,24 +219,6 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
         'See the annotations on the lockfiles and the job summary. Nothing should be built from this tree until they are fixed or reviewed and ignored.',
     );
   }
-}
-
-/** A directory holding OSV-Scanner's offline DB: `osv-scalibr/<Ecosystem>/all.zip` (2.5+) or `osv-scanner/…` (up to 2.4). */
-function resolveOsvOfflineDb(named: string | undefined, workspace: string): string | undefined {
-  if (!named) return undefined;
-  const dir = resolve(workspace, named);
-  const problem = (what: string) => new UserError(inputProblem('osv-offline-db', `${JSON.stringify(named)} ${what}`));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw problem(`is not a directory (looked for ${dir})`);
-  const zips = ['osv-scalibr', 'osv-scanner'].flatMap((layout) => {
-    const root = join(dir, layout);
-    if (!existsSync(root)) return [];
-    return readdirSync(root).filter((ecosystem) => existsSync(join(root, ecosystem, 'all.zip')));
-  });
-  if (zips.length === 0)
-    throw problem(
-      `holds no OSV database: expected osv-scalibr/<Ecosystem>/all.zip (OSV-Scanner 2.5 and later) or osv-scanner/<Ecosystem>/all.zip (2.4), as written by osv-scanner --offline-vulnerabilities --download-offline-databases`,
-    );
-  return dir;
 }
 
 function resolveOsvConfig(named: string | undefined, workspace: string, path: string): string | undefined {

@@ -3,6 +3,7 @@ export { type Finding, splitFixedVersions } from './finding.js';
 export { resolveIgnoreFiles } from './ignore-input.js';
 export { layoutSummary } from './layout-report.js';
 export { singlePlatformLayout } from './layout-split.js';
+export { resolveOsvOfflineDb } from './osv-offline-db.js';
 export { gateOsvReport, type OsvGate, type OsvGateOptions, parseOsvJson } from './osv-report.js';
 export { type OsvRun, osvScan } from './osv-run.js';
 export { annotateFindings, repoSummary, withoutUnscored } from './repo-report.js';
