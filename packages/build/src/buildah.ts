@@ -129,7 +129,7 @@ export async function buildWithBuildah(ctx: BuildContext, options: BuildahOption
   if (attestOn(request.provenance) || attestOn(request.sbom)) {
     ctx.warning(
       'buildah cannot attach provenance or SBOM attestations, so this layout has none. ' +
-        'Generate an SBOM with scan-layout, or use builder: buildx for BuildKit attestations; set provenance: false and sbom: false to silence this.',
+        'For an SBOM of the image, attach one to the pushed digest (attest-evidence does, with Syft), or use builder: buildx for BuildKit attestations; set provenance: false and sbom: false to silence this.',
     );
   }
 
