@@ -10,9 +10,11 @@ import {
   offlineOsvDb,
   offlineTrivyCache,
   pathDirFor,
+  pushTrivyDbArtifact,
   readAdvisories,
   realTools,
   repoRoot,
+  startRegistry,
 } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { cycloneDxErrors } from '../../../test/doubles/fidelity/cyclonedx.js';
@@ -45,7 +47,7 @@ maybe('scan-repo with the real OSV-Scanner, Trivy and Syft, offline', () => {
   async function scanRepo(
     repos: string[],
     inputs: Record<string, string> = {},
-    options: { env?: Record<string, string>; workspace?: (dir: string) => void } = {},
+    options: { env?: Record<string, string>; workspace?: (dir: string) => void; emptyTrivyCache?: boolean } = {},
   ) {
     const workspace = mkdtempSync(join(tmpdir(), 'scan-repo-real-ws-'));
     const app = join(workspace, 'app');
@@ -53,7 +55,7 @@ maybe('scan-repo with the real OSV-Scanner, Trivy and Syft, offline', () => {
       cpSync(join(REPOS, repo), repos.length === 1 ? app : join(app, repo), { recursive: true });
     options.workspace?.(workspace);
     const tempDir = mkdtempSync(join(tmpdir(), 'scan-repo-real-tmp-'));
-    await offlineTrivyCache(join(tempDir, 'golden-image-trivy', 'cache'));
+    if (!options.emptyTrivyCache) await offlineTrivyCache(join(tempDir, 'golden-image-trivy', 'cache'));
     const { ctx, recorded } = createTestContext(
       { path: 'app', 'install-tools': 'false', 'osv-offline-db': osvDb, ...inputs },
       { env: { ...process.env, GITHUB_WORKSPACE: workspace, ...options.env }, tempDir },
@@ -84,6 +86,24 @@ maybe('scan-repo with the real OSV-Scanner, Trivy and Syft, offline', () => {
       expect.arrayContaining(['pkg:npm/is-number@7.0.0', 'pkg:npm/ms@2.1.3']),
     );
     expect(recorded.summary).toContain(`SBOM (cyclonedx-json, ${sbom?.components.length} components)`);
+  });
+
+  test('air-gapped as documented: osv-offline-db, and db-repository naming a mirror (the job starts with no Trivy DB)', async () => {
+    const registry = await startRegistry();
+    try {
+      const mirror = await pushTrivyDbArtifact(registry, 'mirror/trivy-db');
+      const { error, annotations, recorded } = await scanRepo(
+        ['npm-vulnerable'],
+        { 'db-repository': mirror, sbom: 'false' },
+        { emptyTrivyCache: true },
+      );
+      expect(error).toBeInstanceOf(UserError);
+      expect(ids(annotations)).toEqual(['CVE-2099-2001', 'GHSA-35jh-r3h4-6jhm', 'GHSA-xvch-5gv4-984h']);
+      expect(registry.requests(/GET \/v2\/mirror\/trivy-db\/blobs\//).length).toBeGreaterThan(0);
+      expect(recorded.summary).toContain(`OSV-Scanner ran offline against the database in \`${osvDb}\``);
+    } finally {
+      await registry.stop();
+    }
   });
 
   test('an npm lockfile with known advisories fails, naming them at the lockfile', async () => {
