@@ -1,0 +1,63 @@
+// Every input is checked before anything runs: no tool is started for a bad one.
+import { UserError } from '@golden-image/kit';
+import { createTestContext, RecordingRunner } from '@golden-image/testkit';
+import { describe, expect, test } from '@jest/globals';
+import { main } from '../main.js';
+
+const digest = `sha256:${'a'.repeat(64)}`;
+const base = { image: 'ghcr.io/octo-org/app', digest, key: '/keys/cosign.key', 'install-tools': 'false' };
+
+async function run(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
+  const runner = new RecordingRunner();
+  const { ctx } = createTestContext(inputs, { runner, env: { PATH: process.env.PATH, ...env } });
+  const error = await main(ctx).then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  return { error, calls: runner.calls.length };
+}
+
+describe('attest-evidence refuses bad inputs before running anything', () => {
+  test.each([
+    [{}, /Input "layout-path": is required in mode release\nInput "report": is required in mode release/],
+    [
+      { mode: 'attach', 'layout-path': '/l' },
+      /Input "evidence-dir": is required in mode attach\nInput "layout-path": is not used in mode attach/,
+    ],
+    [{ mode: 'rescan', report: '/r.json' }, /Input "report": is not used in mode rescan/],
+    [{ mode: 'nightly' }, /Input "mode": must be one of release, prepare, attach, rescan/],
+    [
+      { mode: 'rescan', 'certificate-identity': 'https://x' },
+      /Input "key": key-based attestations are verified with the key; leave certificate-identity empty/,
+    ],
+    [
+      { mode: 'rescan', attestations: 'sbom,provenance' },
+      /Input "attestations": must list sbom and\/or vuln, got "provenance"/,
+    ],
+    [
+      { mode: 'rescan', 'max-scan-age': '7d' },
+      /Input "max-scan-age": must be a duration in hours, minutes and seconds/,
+    ],
+    [
+      { mode: 'rescan', 'block-severity': 'SEVERE' },
+      /Input "block-severity": must be one of UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL/,
+    ],
+    [{ mode: 'rescan', 'github-provenance': 'yes' }, /Input "github-provenance": must be one of auto, true, false/],
+  ])('%j', async (inputs, message) => {
+    const { error, calls } = await run({ ...base, ...inputs });
+    expect(error).toBeInstanceOf(UserError);
+    expect(error?.message).toMatch(message);
+    expect(calls).toBe(0);
+  });
+
+  test('keyless without a GitHub OIDC token says which permission is missing', async () => {
+    const { error, calls } = await run({ ...base, key: '', mode: 'rescan' });
+    expect(error?.message).toMatch(/permissions: id-token: write/);
+    expect(calls).toBe(0);
+  });
+
+  test('prepare needs no signer and no OIDC token, but the layout and the report', async () => {
+    const { error } = await run({ ...base, key: '', mode: 'prepare' });
+    expect(error?.message).toMatch(/Input "layout-path": is required in mode prepare/);
+  });
+});
