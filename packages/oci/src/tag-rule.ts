@@ -43,13 +43,13 @@ export function tagsForImages(entries: readonly string[], images: readonly strin
   const problems: string[] = [];
   for (const entry of entries) {
     const target = images.find((image) => entry.startsWith(`${image}:`));
-    if (!target && (entry.includes('/') || entry.includes('@'))) {
+    const { tag, problem } = bareTag(entry, target ?? images[0] ?? '');
+    if (problem?.includes('names another image') && images.length > 1) {
       problems.push(
         `${show(entry)} names another image than ${images.map((image) => show(image)).join(', ')}; tags must belong to the "image" input`,
       );
       continue;
     }
-    const { tag, problem } = bareTag(entry, target ?? images[0] ?? '');
     if (problem) problems.push(problem);
     else if (tag) for (const image of target ? [target] : images) perImage.get(image)?.push(tag);
   }
