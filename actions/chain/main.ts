@@ -65,9 +65,11 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
   for (const secret of input['build-secrets']) if (secret.value) ctx.secret(secret.value);
   const event = ctx.env.GITHUB_EVENT_NAME;
   const push = input.push === 'auto' ? !PULL_REQUEST_EVENTS.includes(event ?? '') : input.push === 'true';
-  const tags = push
-    ? releaseTags({ tags: input.tags, rollingTags: input['rolling-tags'] }, input.image, ctx.env, now)
-    : { immutable: [], rolling: [] };
+  // Checked on pull requests too (when the commit is known), so a bad tags input fails before the merge.
+  const tags =
+    push || ctx.env.GITHUB_SHA
+      ? releaseTags({ tags: input.tags, rollingTags: input['rolling-tags'] }, input.image, ctx.env, now)
+      : { immutable: [], rolling: [] };
   if ((input.username || input.password) && singleRegistryProblem(input.image))
     throw new UserError(inputProblem('username', singleRegistryProblem(input.image) as string));
 
