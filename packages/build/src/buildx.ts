@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lastLines, show, UserError } from '@golden-image/kit';
 import { platformDigests, verifyLayout } from '@golden-image/oci';
+import { pullAdvice } from './buildx-advice.js';
 import { buildDigest, parseBuildxMetadata } from './metadata.js';
 import { checkPlatforms } from './platforms.js';
 import type { BuildContext, BuildRequest, BuildResult } from './types.js';
@@ -83,9 +84,10 @@ export async function buildWithBuildx(ctx: BuildContext, request: BuildRequest):
   // The whole environment goes through: buildx reads the gha cache token and URLs from it.
   const result = await ctx.runner.run('docker', buildxArgs(request, metadataFile), { env: ctx.env });
   if (result.exitCode !== 0) {
+    const dockerfile = await readFile(request.file ?? join(request.context, 'Dockerfile'), 'utf8').catch(() => '');
     const advice = /not supported for the docker driver|docker driver/i.test(result.stderr)
       ? ' The OCI exporter needs a docker-container builder: add docker/setup-buildx-action before this step.'
-      : '';
+      : (pullAdvice(result.stderr, dockerfile) ?? '');
     throw new UserError(`docker buildx build failed (exit ${result.exitCode}): ${lastLines(result.stderr)}${advice}`);
   }
   const text = await readFile(metadataFile, 'utf8').catch(() => {

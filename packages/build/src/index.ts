@@ -1,6 +1,7 @@
 export { type Annotation, annotateIndex, manifestAnnotationsFor, parseAnnotationEntry } from './annotations.js';
 export { type BuildahOptions, buildahArgs, buildahProblems, buildWithBuildah } from './buildah.js';
 export { buildWithBuildx, buildxArgs, MIN_GHA_BUILDX, parseBuildxVersion } from './buildx.js';
+export { pullAdvice, syntaxDirective } from './buildx-advice.js';
 export { defaultCache, defaultCacheScope } from './cache.js';
 export { prepareLayoutDir } from './layout-dir.js';
 export { type BuildxMetadata, type BuildxResultMetadata, buildDigest, parseBuildxMetadata } from './metadata.js';
