@@ -161,6 +161,24 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
     );
   });
 
+  test('a cached DB that Trivy would not update starts no download (NextUpdate ahead)', async () => {
+    const { ctx, recorded, calls } = run(
+      {},
+      { TRIVY_DOUBLE_FIXTURE: JSON.stringify({ default: CLEAN }), TRIVY_DOUBLE_DB_FAIL: '1' },
+      (tempDir) => {
+        const db = join(tempDir, 'golden-image-trivy', 'cache', 'db');
+        mkdirSync(db, { recursive: true });
+        writeFileSync(join(db, 'trivy.db'), 'bolt');
+        const meta = { Version: 2, NextUpdate: '2999-01-01T00:00:00Z', DownloadedAt: '2026-11-24T00:00:00Z' };
+        writeFileSync(join(db, 'metadata.json'), JSON.stringify(meta));
+      },
+    );
+    await main(ctx);
+    expect(recorded.outputs.result).toBe('passed');
+    expect(calls().map((c) => c.mode)).toEqual(['scan', 'scan']);
+    expect(recorded.logs.join('\n')).toContain("Trivy's vulnerability DB: the cached copy is current until 2999-01-01");
+  });
+
   test('a failed DB download falls back to a cached DB with a warning, and fails without one', async () => {
     const cached = run(
       {},
