@@ -1,4 +1,3 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
@@ -6,7 +5,6 @@ import {
   booleanInput,
   checkedString,
   enumInput,
-  inputProblem,
   integerInput,
   listInput,
   maskSecretInputs,
@@ -38,6 +36,7 @@ import {
   type OsvGate,
   openTrivySession,
   osvScan,
+  resolveOsvOfflineDb,
   SBOM_FORMATS,
   type SbomInfo,
   type Severity,
@@ -267,18 +266,4 @@ async function readManifest(file: string, tarball: string): Promise<Record<strin
     // reported below
   }
   throw refused(tarball, 'its package.json is not a JSON object');
-}
-
-function resolveOsvOfflineDb(named: string | undefined, workspace: string): string | undefined {
-  if (!named) return undefined;
-  const dir = resolve(workspace, named);
-  const problem = (what: string) => new UserError(inputProblem('osv-offline-db', `${JSON.stringify(named)} ${what}`));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw problem(`is not a directory (looked for ${dir})`);
-  const found = ['osv-scalibr', 'osv-scanner'].some(
-    (layout) => existsSync(join(dir, layout)) && readdirSync(join(dir, layout)).length > 0,
-  );
-  if (!found) {
-    throw problem('holds no OSV database: expected osv-scalibr/<Ecosystem>/all.zip (OSV-Scanner 2.5 and later)');
-  }
-  return dir;
 }
