@@ -87,6 +87,23 @@ describe('the same commit built again (the root action, bundled)', () => {
     expect(rerun.summary).toContain("Resumed an earlier attempt's release instead of building again");
   });
 
+  test('a re-run attempt never goes back to an older build: a later build of the commit holds latest, so it builds again', async () => {
+    const image = `${registry.host}/rerun/later`;
+    const sha = commit('6a');
+    const state = tempDir('golden-image-cosign-state-');
+    const first = await rootAction({ image }, key, { sha, epoch: 0, state });
+    const nightly = await rootAction({ image }, key, { sha, epoch: 100, state });
+    expect([first.exitCode, nightly.exitCode]).toEqual([0, 0]);
+    // sha-6a6a6a6 holds the first build, latest the nightly's: resuming the first would move latest back.
+    const again = await rootAction({ image }, key, { sha, epoch: 200, attempt: 2, state });
+    expect(again.exitCode).toBe(0);
+    expect(again.log).toContain(
+      `Not resuming: ${image}:latest already points at ${nightly.outputs.digest}, another build of this commit released after ${first.outputs.digest}`,
+    );
+    expect(await digestOf(`${image}:latest`)).toBe(again.outputs.digest);
+    expect(again.outputs.digest).not.toBe(first.outputs.digest);
+  });
+
   test('a re-run attempt of a release that finished builds again, and says why', async () => {
     const image = `${registry.host}/rerun/finished`;
     const sha = commit('5e');
