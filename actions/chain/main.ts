@@ -217,7 +217,12 @@ async function report(
         .filter(Boolean)
         .join('\n'),
     ],
-    ['kyverno-policy', signed[0]?.[1]['kyverno-policy'] ?? ''],
+    // attest-evidence's copy of the policy also requires the SBOM and the scan result.
+    [
+      'kyverno-policy',
+      Object.entries(outputs).find(([name]) => name.startsWith('attest-evidence'))?.[1]['kyverno-policy'] ||
+        (signed[0]?.[1]['kyverno-policy'] ?? ''),
+    ],
   ];
   for (const [name, value] of results) ctx.output(name, value);
   const lines = [md.heading('golden-image chain'), `${names.join(' → ')}: every step passed.\n`];

@@ -1,4 +1,5 @@
 import type { ActionContext, InputSpec } from '@golden-image/kit';
+import * as attestEvidence from '../attest-evidence/main.js';
 import * as buildOci from '../build-oci/main.js';
 import * as promoteTags from '../promote-tags/main.js';
 import * as pushLayout from '../push-layout/main.js';
@@ -29,6 +30,8 @@ export interface Release {
   scanRepo: boolean;
   sign: boolean;
   key?: string;
+  /** Attach the SBOM and scan result, and require them before promotion; default: whenever signing is on. */
+  attest?: boolean;
   build: Record<string, string | undefined>;
   gates: Record<string, string | undefined>;
   scanners: Record<string, string | undefined>;
@@ -114,6 +117,35 @@ export function plan(release: Release): Step[] {
       });
     }
   }
+  // A resumed release has no layout or scan report here: promotion then requires what the earlier attempt attached.
+  const attest = release.sign && release.attest !== false;
+  const attestName = (image: string) => (release.images.length > 1 ? `attest-evidence ${image}` : 'attest-evidence');
+  if (attest && !resumed) {
+    for (const image of release.images) {
+      steps.push({
+        name: attestName(image),
+        spec: attestEvidence.inputs,
+        run: (ctx) => attestEvidence.main(ctx),
+        inputs: (previous) => {
+          const signed = previous[signName(image)];
+          return given({
+            image,
+            digest: signed?.digest ?? pushed(previous),
+            'layout-path': previous['build-oci']?.['layout-path'],
+            report: previous['scan-layout']?.report,
+            key: release.key,
+            'certificate-identity': signed?.['certificate-identity'] || undefined,
+            'certificate-oidc-issuer': signed?.['certificate-oidc-issuer'] || undefined,
+            'source-repository': signed?.['source-repository'] || undefined,
+            'kyverno-policy': signed?.['kyverno-policy'] || undefined,
+            ...release.gates,
+            ...release.registry,
+            ...release.tools,
+          });
+        },
+      });
+    }
+  }
   if (release.rolling.length === 0) return steps;
   for (const image of release.images) {
     steps.push({
@@ -131,6 +163,7 @@ export function plan(release: Release): Step[] {
           'certificate-identity': signed?.['certificate-identity'] || undefined,
           'certificate-oidc-issuer': signed?.['certificate-oidc-issuer'] || undefined,
           key: signed?.['public-key'] || undefined,
+          'require-attestations': attest ? 'sbom,vuln' : undefined,
           ...release.registry,
           ...release.tools,
         });

@@ -104,7 +104,11 @@ describe('the root action: the whole chain in one step', () => {
     );
     expect(order.indexOf('buildah build')).toBeLessThan(order.indexOf('skopeo copy'));
     expect(recorded.summary).toContain(
-      'scan-repo → build-oci → scan-layout → push-layout → sign-digest → promote-tags',
+      'scan-repo → build-oci → scan-layout → push-layout → sign-digest → attest-evidence → promote-tags',
+    );
+    // the policy also requires the SBOM and the scan result, which promote-tags checked before moving a tag
+    expect(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8')).toContain(
+      'type: https://cosign.sigstore.dev/attestation/vuln/v1',
     );
   });
 
