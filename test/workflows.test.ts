@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { repoRoot } from '@golden-image/testkit';
 import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
+import * as attestEvidence from '../actions/attest-evidence/main.js';
 import * as buildOci from '../actions/build-oci/main.js';
 import * as chain from '../actions/chain/main.js';
 import * as mergeLayouts from '../actions/merge-layouts/main.js';
@@ -115,6 +116,7 @@ describe('actions and docs', () => {
 describe('each action.yml declares exactly the inputs its main() reads', () => {
   const modules: Record<string, { inputs: Record<string, unknown> }> = {
     '.': chain,
+    'attest-evidence': attestEvidence,
     'build-oci': buildOci,
     'merge-layouts': mergeLayouts,
     'promote-tags': promoteTags,
