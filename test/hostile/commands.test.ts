@@ -117,7 +117,7 @@ describe('no printed value can forge a workflow command', () => {
   });
 
   // Regression test for a fixed bug (actions/scan-repo/main.ts: "path" is optionalString(); printed raw by
-  // packages/scanners/src/osv-run.ts:22 and by @actions/exec's "[command]…" echo of the trivy/osv-scanner
+  // packages/scanners/src/osv-run.ts:22 and by the runner's "[command]…" echo of the trivy/osv-scanner
   // argv): a path with a newline forges workflow commands. Fixed by: refuse control characters in scan-repo's
   // path, osv-config, sarif-file, artifact-name, skip-dirs and trivyignores (controlProblem from
   // packages/build, moved to kit), as build-oci already does.
@@ -152,7 +152,7 @@ describe('no printed value can forge a workflow command', () => {
 
   // Regression test for a fixed bug (actions/promote-tags/main.ts: certificate-identity,
   // certificate-oidc-issuer and key are optionalString()): unlike sign-digest, promote-tags takes an identity
-  // with a newline and hands it to cosign verify, whose argv @actions/exec echoes raw ("[command]…cosign verify
+  // with a newline and hands it to cosign verify, whose argv the runner echoes raw ("[command]…cosign verify
   // --certificate-identity …"), forging a workflow command. Fixed by: the checks sign-digest uses (no
   // whitespace in the identity, an https:// issuer) and no whitespace or control characters in key, shared from
   // packages/signing.

@@ -1,4 +1,5 @@
-import * as exec from '@actions/exec';
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import * as io from '@actions/io';
 import { UserError } from './errors.js';
 
@@ -30,19 +31,30 @@ export class ExecRunner implements ToolRunner {
     if (!path) {
       throw new UserError(`"${tool}" was not found on PATH. Install it on the runner before this step.`);
     }
+    const echo = !(options.silent ?? false);
+    if (echo) process.stdout.write(`[command]${path} ${args.join(' ')}\n`);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    const exitCode = await exec.exec(path, [...args], {
-      ignoreReturnCode: true,
-      silent: options.silent ?? false,
-      env: (options.env ?? process.env) as Record<string, string>,
+    // stdin is /dev/null: a tool that prompts (cosign without --yes) reads end-of-file and fails instead of
+    // hanging, and a tool that exits at once cannot break our write to its stdin (EPIPE, as @actions/exec's
+    // `input` did).
+    const child = spawn(path, [...args], {
+      env: options.env ?? process.env,
       cwd: options.cwd,
-      // A closed stdin: a tool that prompts (cosign without --yes) fails instead of hanging.
-      input: Buffer.alloc(0),
-      listeners: {
-        stdout: (chunk) => stdout.push(chunk),
-        stderr: (chunk) => stderr.push(chunk),
-      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout.push(chunk);
+      if (echo) process.stdout.write(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr.push(chunk);
+      if (echo) process.stderr.write(chunk);
+    });
+    const exitCode = await new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      // 'close' waits for the output streams to end, so nothing the tool wrote is lost.
+      child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
     });
     return { exitCode, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') };
   }
