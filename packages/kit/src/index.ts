@@ -1,6 +1,7 @@
 export { runAction } from './action.js';
 export { type ActionContext, createActionsContext, maskSecretInputs, stepContext } from './context.js';
 export { inputProblem, UserError } from './errors.js';
+export { HOST_ENV_NAMES, hostEnv } from './host-env.js';
 export {
   booleanInput,
   checkedString,

@@ -1,23 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HOST_ENV_NAMES } from '@golden-image/kit';
 
 /** What npm may take from the job when nothing of the job's own code runs (publish, lockfile resolution). */
-const PASSED_THROUGH = [
-  'PATH',
-  'TMPDIR',
-  'LANG',
-  'TZ',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'SSL_CERT_FILE',
-  'SSL_CERT_DIR',
-  'NODE_EXTRA_CA_CERTS',
-  'CI',
-];
+const PASSED_THROUGH = [...HOST_ENV_NAMES, 'CI'];
 /** The run's identity, which npm's provenance statement records (GITHUB_WORKFLOW_REF, RUNNER_ENVIRONMENT...). */
 const RUN_IDENTITY = /^(GITHUB_|RUNNER_)/;
 const OIDC = ['ACTIONS_ID_TOKEN_REQUEST_URL', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN'];

@@ -1,31 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostEnv } from '@golden-image/kit';
 
-/**
- * Variables a scanner may take from the job: how to find programs, reach the network and trust TLS. Nothing else:
- * Trivy reads TRIVY_<FLAG> for every flag (TRIVY_SEVERITY, TRIVY_IGNORE_UNFIXED...), Syft SYFT_*, OSV-Scanner
- * OSV_*, and each reads config files from HOME and the working directory, any of which would change what the gate
- * sees.
- */
-const PASSED_THROUGH = [
-  'PATH',
-  'TMPDIR',
-  'LANG',
-  'TZ',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'SSL_CERT_FILE',
-  'SSL_CERT_DIR',
-];
-
+// Trivy reads TRIVY_<FLAG> for every flag (TRIVY_SEVERITY, TRIVY_IGNORE_UNFIXED...), Syft SYFT_*, OSV-Scanner
+// OSV_*, and each reads config files from HOME and the working directory, any of which would change what the gate
+// sees: a scanner gets only the job's host settings (hostEnv).
 const DOUBLE_CONTROL = /^(DOUBLE_LOG|(TRIVY|OSV|SYFT|COSIGN)_DOUBLE_[A-Z0-9_]+)$/;
 
 /**
- * The whole environment of a scanner run: the variables above from the job, a private HOME (no ~/.syft.yaml or
+ * The whole environment of a scanner run: the job's host settings, a private HOME (no ~/.syft.yaml or
  * ~/.config/trivy), the job's Docker config for registry logins (DOCKER_CONFIG, else the job's ~/.docker), and the
  * suite's own settings in `own`. Run the scanner in a scratch working directory as well (no ./trivy.yaml).
  */
@@ -35,8 +18,7 @@ export function scannerEnv(
   own: Record<string, string> = {},
 ): NodeJS.ProcessEnv {
   mkdirSync(home, { recursive: true });
-  const env: NodeJS.ProcessEnv = {};
-  for (const name of PASSED_THROUGH) if (jobEnv[name] !== undefined) env[name] = jobEnv[name];
+  const env = hostEnv(jobEnv);
   // The controls of the tool doubles (test/doubles/bin): no real tool reads a flag or setting by these names.
   for (const [name, value] of Object.entries(jobEnv))
     if (DOUBLE_CONTROL.test(name) && value !== undefined) env[name] = value;
