@@ -1,9 +1,11 @@
 // Keyless attestations with a real Fulcio (ephemeral CA, no CT log, no Rekor), a test OIDC issuer answering the
 // GitHub Actions token endpoint, and the real cosign v2 and v3: repository A's evidence verifies for A; evidence
 // made through the same reusable workflow by repository B does not.
+import { readFileSync } from 'node:fs';
 import {
   cleanAlpineSampleLayout,
   githubClaims,
+  kyvernoApply,
   type OidcIssuer,
   realTool,
   realTools,
@@ -14,11 +16,13 @@ import {
   type TestRegistry,
 } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { main as promoteTags } from '../../promote-tags/main.js';
 import { type RealCosign, realCosigns } from '../../sign-digest/test/real-harness.js';
-import { attest, job, releaseUnattested, verifyByHand } from './real-harness.js';
+import { attest, digestOf, job, releaseUnattested, runIn, verifyByHand } from './real-harness.js';
 
 const tools = realTools('syft', 'trivy');
 const fulcioBin = tools ? realTool('fulcio', ['version']) : undefined;
+const kyverno = fulcioBin ? realTool('kyverno', ['version']) : undefined;
 const cosigns = fulcioBin ? realCosigns() : [];
 const REUSABLE = 'golden-image/golden-image/.github/workflows/docker-publish.yml@refs/tags/v1';
 const IDENTITY = `https://github.com/${REUSABLE}`;
@@ -116,5 +120,68 @@ maybe.each(cosigns.length > 0 ? cosigns : [{ name: 'v2', bin: '' } as RealCosign
         /expected GitHub Workflow Repository not found|none of the attestations matched|no matching attestations/i,
       );
     });
+
+    (kyverno ? test : test.skip)(
+      "Kyverno and promote-tags with A's policy: A's evidence admitted and promoted; B's evidence on A's signed digest refused, no tag moved",
+      async () => {
+        const a = repoJob('octo-org/app');
+        const b = repoJob('evil-org/fork');
+        const ours = await cleanAlpineSampleLayout();
+        const theirs = await cleanAlpineSampleLayout(undefined, { platforms: ['linux/arm64'] });
+        const good = await releaseUnattested(a, registry, ours, `keyless-admission/${cosign.name}-a`, instance());
+        // each release is attested before the next one: scan-layout's report is one file per job
+        const attestedByA = await attest(a, {
+          image: good.image,
+          digest: good.digest,
+          'layout-path': ours.path,
+          report: good.report,
+          'kyverno-policy': good.policy,
+          ...instance(),
+        });
+        expect(attestedByA.error).toBeUndefined();
+        const bad = await releaseUnattested(a, registry, theirs, `keyless-admission/${cosign.name}-b`, instance());
+        const attestedByB = await attest(b, {
+          image: bad.image,
+          digest: bad.digest,
+          'layout-path': theirs.path,
+          report: bad.report,
+          ...instance(),
+        });
+        expect(attestedByB.error).toBeUndefined();
+        // A's policy names its own image; the same attestors and conditions are checked for the other image
+        const policyA = readFileSync(attestedByA.recorded.outputs['kyverno-policy'] as string, 'utf8');
+        const admitted = kyvernoApply(kyverno as string, policyA, `${good.image}@${good.digest}`);
+        expect({ admitted: admitted.admitted, output: admitted.admitted ? '' : admitted.output }).toEqual({
+          admitted: true,
+          output: '',
+        });
+        const policyForB = policyA.replaceAll(good.image, bad.image);
+        const refused = kyvernoApply(kyverno as string, policyForB, `${bad.image}@${bad.digest}`);
+        expect(refused.admitted).toBe(false);
+        expect(refused.output).toMatch(/attestations verification failed/);
+
+        const promote = (release: typeof good) =>
+          runIn(a, promoteTags, {
+            image: release.image,
+            digest: release.digest,
+            tags: 'latest',
+            engine: 'skopeo',
+            'certificate-identity': IDENTITY,
+            'certificate-oidc-issuer': issuer.url,
+            'require-attestations': 'sbom,vuln',
+            'install-tools': 'false',
+            'tls-verify': 'false',
+            ...instance(),
+          });
+        const promoted = await promote(good);
+        expect(promoted.error).toBeUndefined();
+        expect(digestOf(`${good.image}:latest`)).toBe(good.digest);
+        const notPromoted = await promote(bad);
+        expect(notPromoted.error?.message).toMatch(
+          /No CycloneDX SBOM attestation .* verifies .*another source repository.*No tag was moved/s,
+        );
+        expect(digestOf(`${bad.image}:latest`)).toBeUndefined();
+      },
+    );
   },
 );

@@ -145,10 +145,10 @@ export function parseStatements(stdout: string): Statement[] {
 }
 
 function why(stderr: string): string {
+  if (/expected GitHub Workflow (Repository|Ref|Trigger) not found/.test(stderr))
+    return 'its attestations are signed by that identity, but from another source repository, ref or trigger';
   if (/none of the attestations matched the predicate type|no matching attestations/i.test(stderr))
     return 'there is none of that type signed by that signer';
-  if (/expected GitHub Workflow (Repository|Ref|Trigger) not found/.test(stderr))
-    return 'it is signed by that identity, but from another source repository, ref or trigger';
   if (/no signatures found|no attestations/i.test(stderr)) return 'it has no attestation at all';
   return 'cosign verify-attestation failed';
 }
