@@ -13,8 +13,9 @@ import {
   TRIVY_ADVISORIES,
 } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { main as promoteTags } from '../../promote-tags/main.js';
 import { keyPair, realCosigns } from '../../sign-digest/test/real-harness.js';
-import { attest, digestOf, job, releaseUnattested, verifyByHand } from './real-harness.js';
+import { attest, digestOf, job, releaseUnattested, runIn, verifyByHand } from './real-harness.js';
 
 const tools = realTools('syft', 'trivy');
 const [cosign] = tools ? realCosigns() : [];
@@ -131,5 +132,20 @@ maybe('rescan of a released digest', () => {
     );
     expect(sbom.status).toBe(0);
     expect(digestOf(tag)).toBe(released.digest);
+
+    // promotion now refuses the digest, naming the new finding
+    const promoted = await runIn(release, promoteTags, {
+      image: released.image,
+      digest: released.digest,
+      tags: 'latest',
+      engine: 'skopeo',
+      key: pub,
+      'require-attestations': 'sbom,vuln',
+      'transparency-log': 'false',
+      'install-tools': 'false',
+      'tls-verify': 'false',
+    });
+    expect(promoted.error?.message).toMatch(/the scan found 2 HIGH .*No tag was moved/s);
+    expect(digestOf(`${released.image}:latest`)).toBeUndefined();
   });
 });
