@@ -52,6 +52,8 @@ function report(platform: string, createdAt: string, vulns: { id: string; severi
   };
 }
 
+/** A plain JSON copy, typed loosely for reading nested fields in assertions. */
+const json = (value: unknown) => JSON.parse(JSON.stringify(value));
 const gate = { severity: ['HIGH', 'CRITICAL'] as const, ignoreUnfixed: false, ignoreFiles: [] };
 const counts = (c: Partial<Record<string, number>>) => ({ ...emptyCounts(), ...c });
 
@@ -67,14 +69,16 @@ describe('the scan result predicate (cosign vuln)', () => {
   ];
 
   test('a platform manifest carries its Trivy report unchanged, its gate, counts, DB time and scan time', () => {
-    const predicate = vulnPredicate({
-      image,
-      subject: ARM,
-      scans: [scans[1] as (typeof scans)[number]],
-      gate: { ...gate, severity: [...gate.severity] },
-      db: { Version: 2, UpdatedAt: '2026-11-29T00:00:00Z' },
-      mode: 'release',
-    }) as Record<string, any>;
+    const predicate = json(
+      vulnPredicate({
+        image,
+        subject: ARM,
+        scans: [scans[1] as (typeof scans)[number]],
+        gate: { ...gate, severity: [...gate.severity] },
+        db: { Version: 2, UpdatedAt: '2026-11-29T00:00:00Z' },
+        mode: 'release',
+      }),
+    );
     expect(predicate.scanner).toEqual({
       uri: 'pkg:github/aquasecurity/trivy@v0.74.0',
       version: '0.74.0',
@@ -95,13 +99,15 @@ describe('the scan result predicate (cosign vuln)', () => {
   });
 
   test('the index carries every platform: results marked with their platform, counts summed, the scan span', () => {
-    const predicate = vulnPredicate({
-      image,
-      subject: INDEX,
-      scans,
-      gate: { ...gate, severity: [...gate.severity] },
-      mode: 'rescan',
-    }) as Record<string, any>;
+    const predicate = json(
+      vulnPredicate({
+        image,
+        subject: INDEX,
+        scans,
+        gate: { ...gate, severity: [...gate.severity] },
+        mode: 'rescan',
+      }),
+    );
     expect(predicate.scanner.result.Results.map((r: { Platform: string }) => r.Platform)).toEqual([
       'linux/amd64',
       'linux/arm64',
@@ -206,10 +212,12 @@ describe('the index SBOM', () => {
   });
 
   test('one valid CycloneDX document: each platform a container holding its own components, refs kept apart', () => {
-    const bom = indexSbom(image, INDEX, [
-      { platform: 'linux/amd64', digest: AMD, sbom: syft('amd', AMD) },
-      { platform: 'linux/arm64', digest: ARM, sbom: syft('arm', ARM) },
-    ]) as Record<string, any>;
+    const bom = json(
+      indexSbom(image, INDEX, [
+        { platform: 'linux/amd64', digest: AMD, sbom: syft('amd', AMD) },
+        { platform: 'linux/arm64', digest: ARM, sbom: syft('arm', ARM) },
+      ]),
+    );
     expect(cycloneDxErrors(bom)).toEqual([]);
     expect(bom.metadata.component).toMatchObject({ type: 'container', version: INDEX });
     expect(bom.components.map((c: { version: string }) => c.version)).toEqual([AMD, ARM]);
