@@ -156,7 +156,7 @@ maybe('build-oci with the real BuildKit (remote driver, no network)', () => {
     });
   });
 
-  test('one build per platform, merged by merge-layouts, pushed and read back with the merged digest', async () => {
+  test('one build per platform, merged by merge-layouts, pushed and read back with the merged digest, scanned', async () => {
     const amd64 = await build({ platforms: 'linux/amd64', provenance: 'mode=max' });
     const arm64 = await build({ platforms: 'linux/arm64', provenance: 'mode=max' });
     expect(amd64.error ?? arm64.error).toBeUndefined();
@@ -181,6 +181,9 @@ maybe('build-oci with the real BuildKit (remote driver, no network)', () => {
     });
     const children = await push(merged.path, digest, 'buildkit/merged');
     expect(children).toHaveLength(4);
+    // The merged layout is what the release job scans: every platform, the finding still in linux/arm64 alone.
+    const scanned = await scan(merged.path, digest);
+    expect(scanned.error?.message).toMatch(/1 finding\(s\) at HIGH,CRITICAL in sha256:[0-9a-f]{64} \(linux\/arm64\)/);
   });
 
   test('an SBOM attestation needs the scanner image, which this builder cannot pull: the error says so', async () => {
