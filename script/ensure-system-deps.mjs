@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes sure the system tools the tests and the demo run for real are installed: skopeo, the distribution
-// registry, buildah, htpasswd, openssl. Installs them with apt-get when it can (root or passwordless sudo on
+// registry, buildah, htpasswd, openssl, jq (the reusable workflow's shell steps are run by the tests). Installs them with apt-get when it can (root or passwordless sudo on
 // Debian/Ubuntu); otherwise stops with the one command that would.
 import { execFileSync, spawnSync } from 'node:child_process';
 
@@ -10,6 +10,7 @@ const needs = [
   { commands: ['buildah'], pkg: 'buildah' },
   { commands: ['htpasswd'], pkg: 'apache2-utils' },
   { commands: ['openssl'], pkg: 'openssl' },
+  { commands: ['jq'], pkg: 'jq' },
 ];
 const has = (command) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command], { stdio: 'ignore' }).status === 0;
 const missing = needs.filter((need) => !need.commands.some(has)).map((need) => need.pkg);
