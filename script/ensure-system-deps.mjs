@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes sure the system tools the tests and the demo run for real are installed: skopeo, the distribution
-// registry, buildah, htpasswd, openssl, jq (the reusable workflow's shell steps are run by the tests). Installs them with apt-get when it can (root or passwordless sudo on
-// Debian/Ubuntu); otherwise stops with the one command that would.
+// registry, buildah, htpasswd, openssl, jq (the tests run the reusable workflow's shell steps). Installs them with
+// apt-get when it can (root or passwordless sudo on Debian/Ubuntu); otherwise stops with the one command that would.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const needs = [
