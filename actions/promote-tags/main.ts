@@ -1,3 +1,4 @@
+import { evidenceRequirementInputs, requireEvidence, requirementOf } from '@golden-image/evidence';
 import {
   type ActionContext,
   booleanInput,
@@ -11,7 +12,21 @@ import {
 } from '@golden-image/kit';
 import { digestInput, digestRef, expandTagTemplate, imageInput, resolveTags, tagRef } from '@golden-image/oci';
 import { Imagetools, registryInputSpec, Skopeo, type TagEngine, withAuthFile } from '@golden-image/registry';
-import { identityInput, issuerInput, keyInput, registryFlags, signerOf, verifySignature } from '@golden-image/signing';
+import {
+  cosignV3Fallback,
+  describeBinding,
+  identityInput,
+  issuerInput,
+  keyInput,
+  registryFlags,
+  type Signer,
+  signerOf,
+  sigstoreInstanceOf,
+  sigstoreVerifyInputSpec,
+  sourceInputSpec,
+  verifySignature,
+  withCosignAuth,
+} from '@golden-image/signing';
 import { ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
 
 export const inputs = {
@@ -20,9 +35,13 @@ export const inputs = {
   tags: listInput({ required: 'the rolling tags to move, for example latest, nightly, nightly-{date}' }),
   engine: enumInput(['auto', 'skopeo', 'imagetools'], 'auto'),
   'require-signature': booleanInput(true),
+  ...evidenceRequirementInputs([]),
   'certificate-identity': identityInput(),
   'certificate-oidc-issuer': issuerInput(),
+  ...sourceInputSpec(),
   key: keyInput(),
+  'bundle-format': enumInput(['legacy', 'new'] as const, 'legacy'),
+  ...sigstoreVerifyInputSpec(),
   ...registryInputSpec(),
   ...toolInputSpec('cosign'),
 };
@@ -37,7 +56,8 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
     return tag as string;
   });
   const tags = resolveTags(expanded, input.image);
-  const signer = input['require-signature'] ? requiredSigner(input) : undefined;
+  const evidence = requirementOf(input);
+  const signer = input['require-signature'] || evidence.kinds.length > 0 ? requiredSigner(ctx, input) : undefined;
   return withAuthFile(ctx, input.image, input, async (authFile) => {
     const engine = await chooseEngine(ctx, input.engine, { tlsVerify: input['tls-verify'], authFile });
     const imageRef = digestRef(input.image, input.digest);
@@ -51,16 +71,42 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
 
     if (signer) {
       await ctx.group(`Verify the signature of ${imageRef}`, async () => {
-        const cosign = await ensureTool(ctx, toolRequest('cosign', input));
-        const verified = await verifySignature(ctx, cosign, {
-          imageRef,
-          ...signer,
-          registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
-        });
-        ctx.info(`${verified.signatures} matching signature(s) for ${imageRef}.`);
+        const request = toolRequest('cosign', input);
+        const cosign = await ensureTool(ctx, request);
+        const verified = await withCosignAuth(ctx, authFile, (env) =>
+          verifySignature(ctx, cosign, {
+            imageRef,
+            ...signer,
+            bundleFormat: input['bundle-format'],
+            instance: sigstoreInstanceOf(input),
+            registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
+            env,
+            fallbackCosign: cosignV3Fallback(ctx, request),
+          }),
+        );
+        ctx.info(`${verified.signatures} matching signature(s) for ${imageRef}: ${describeBinding(signer)}.`);
       });
     } else {
       ctx.warning('require-signature is false: tags move without checking that the digest is signed.');
+    }
+    if (signer && evidence.kinds.length > 0) {
+      // The SBOM and scan result (attest-evidence) must verify for the same signer, fresh and clean enough.
+      await ctx.group(`Verify the attestations of ${imageRef}`, async () => {
+        const cosign = await ensureTool(ctx, toolRequest('cosign', input));
+        const found = await withCosignAuth(ctx, authFile, (env) =>
+          requireEvidence(ctx, cosign, {
+            imageRef,
+            requirement: evidence,
+            signer,
+            bundleFormat: input['bundle-format'],
+            instance: sigstoreInstanceOf(input),
+            registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
+            env,
+            now,
+          }),
+        );
+        ctx.info(found.join('; '));
+      });
     }
 
     await ctx.group(`Move ${tags.length} tags with ${engine.name}`, async () => {
@@ -107,8 +153,11 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
         md.heading('promote-tags'),
         `Moved ${refs.length} tags to ${md.code(imageRef)} with ${engine.name}; each was read back and resolves to that digest.\n`,
         signer
-          ? `The signature was verified first (${signer.key ? `key ${md.code(signer.key)}` : `identity ${md.code(signer.identity ?? '')}, issuer ${md.code(signer.issuer ?? '')}`}).\n`
+          ? `The signature was verified first: ${md.code(describeBinding(signer))}.\n`
           : '**The signature was not checked** (require-signature: false).\n',
+        evidence.kinds.length > 0
+          ? `Its attestations were verified first (${evidence.kinds.join(', ')}; scan within ${evidence.maxScanAge}, nothing at or above ${evidence.blockSeverity}).\n`
+          : '',
         md.table(
           ['tag', 'digest'],
           refs.map((ref) => [ref, input.digest]),
@@ -154,13 +203,34 @@ async function chooseEngine(
   });
 }
 
-/** The signer promotion insists on, checked before any side effect. */
-function requiredSigner(input: { 'certificate-identity'?: string; 'certificate-oidc-issuer'?: string; key?: string }) {
+/**
+ * The signer promotion insists on, checked before any side effect. Keyless, the source repository defaults to the
+ * run's own (GITHUB_REPOSITORY): the identity of a reusable workflow is shared by every repository that calls it.
+ */
+function requiredSigner(
+  ctx: ActionContext,
+  input: {
+    'certificate-identity'?: string;
+    'certificate-oidc-issuer'?: string;
+    key?: string;
+    'source-repository'?: string;
+    'source-ref'?: string;
+    'source-trigger'?: string;
+  },
+): Signer {
+  let signer: Signer;
   try {
-    return signerOf({
+    signer = signerOf({
       identity: input['certificate-identity'],
       issuer: input['certificate-oidc-issuer'],
       key: input.key,
+      source: input.key
+        ? undefined
+        : {
+            repository: input['source-repository'] ?? ctx.env.GITHUB_REPOSITORY,
+            ref: input['source-ref'],
+            trigger: input['source-trigger'],
+          },
     });
   } catch (error) {
     throw new UserError(
@@ -168,4 +238,25 @@ function requiredSigner(input: { 'certificate-identity'?: string; 'certificate-o
         'Pass the certificate-identity and certificate-oidc-issuer outputs of sign-digest (or key), or set require-signature: false.',
     );
   }
+  if (input.key && (input['source-repository'] || input['source-ref'] || input['source-trigger'])) {
+    throw new UserError(
+      inputProblem(
+        'key',
+        'a key signature carries no certificate; leave source-repository, source-ref and source-trigger empty',
+      ),
+    );
+  }
+  if (signer.key === undefined) {
+    const from = input['source-repository'] ? 'the source-repository input' : "GITHUB_REPOSITORY, the run's own";
+    if (signer.source?.repository) {
+      ctx.info(`The signature check binds ${describeBinding(signer)} (source repository from ${from}).`);
+    } else {
+      ctx.warning(
+        `The signature check binds only ${describeBinding(signer)}. The identity names the workflow file that signed; ` +
+          'when that is a reusable workflow, every repository that calls it gets the same identity, so their signatures ' +
+          'pass too. Set source-repository (owner/name) to bind the repository whose run signed.',
+      );
+    }
+  }
+  return signer;
 }

@@ -18,6 +18,15 @@ const ISSUER = 'https://token.actions.githubusercontent.com';
 const DIRECT = 'https://github.com/octo-org/app/.github/workflows/release.yml@refs/heads/main';
 const REUSABLE = 'https://github.com/octo-org/shared-workflows/.github/workflows/sign.yml@refs/tags/v1.2.0';
 const ref = `${image}@${digest}`;
+/** The verify flags for an identity signed from octo-org/app (the repository in the crafted tokens). */
+const bound = (identity: string) => [
+  '--certificate-identity',
+  identity,
+  '--certificate-oidc-issuer',
+  ISSUER,
+  '--certificate-github-workflow-repository',
+  'octo-org/app',
+];
 
 let restorePath: () => void;
 let server: TokenServer | undefined;
@@ -51,7 +60,7 @@ describe('keyless signing (GitHub OIDC)', () => {
     expect(box.calls()).toEqual([
       ['version'],
       ['sign', '--yes', '--recursive', ref],
-      ['verify', '--certificate-identity', DIRECT, '--certificate-oidc-issuer', ISSUER, ref],
+      ['verify', ...bound(DIRECT), ref],
     ]);
     // our code and the double each asked for a token, both for the sigstore audience
     expect(server?.requests).toEqual(['sigstore', 'sigstore']);
@@ -60,7 +69,9 @@ describe('keyless signing (GitHub OIDC)', () => {
       signature: `${image}:sha256-${'5e'.repeat(32)}.sig`,
       'certificate-identity': DIRECT,
       'certificate-oidc-issuer': ISSUER,
-      'verify-command': `cosign verify --certificate-identity ${DIRECT} --certificate-oidc-issuer ${ISSUER} ${ref}`,
+      'verify-command': `cosign verify ${bound(DIRECT).join(' ')} ${ref}`,
+      'source-repository': 'octo-org/app',
+      'source-ref': '',
     });
     const policyFile = recorded.outputs['kyverno-policy'] ?? '';
     expect(policyFile.startsWith(box.dir)).toBe(true);
@@ -82,14 +93,9 @@ describe('keyless signing (GitHub OIDC)', () => {
     const { ctx, recorded, error } = await runSignDigest({}, box);
     expect(error).toBeUndefined();
     expect(recorded.outputs['certificate-identity']).toBe(REUSABLE);
-    expect(box.calls()[2]).toEqual([
-      'verify',
-      '--certificate-identity',
-      REUSABLE,
-      '--certificate-oidc-issuer',
-      ISSUER,
-      ref,
-    ]);
+    // the caller's repository is bound too: the reusable workflow's identity is the same for every caller
+    expect(box.calls()[2]).toEqual(['verify', ...bound(REUSABLE), ref]);
+    expect(recorded.outputs['source-repository']).toBe('octo-org/app');
     expect(keylessEntry(parse(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8'))).keyless.subject).toBe(
       REUSABLE,
     );
@@ -142,14 +148,7 @@ describe('keyless signing (GitHub OIDC)', () => {
     const pasted = spawnSync('sh', ['-c', command], { env: box.env, encoding: 'utf8', cwd: box.dir });
     expect(pasted.status).toBe(0);
     expect(existsSync(join(box.dir, 'pwned'))).toBe(false);
-    expect(box.calls().at(-1)).toEqual([
-      'verify',
-      '--certificate-identity',
-      `https://github.com/${nasty}`,
-      '--certificate-oidc-issuer',
-      ISSUER,
-      ref,
-    ]);
+    expect(box.calls().at(-1)).toEqual(['verify', ...bound(`https://github.com/${nasty}`), ref]);
   });
 
   test('the token endpoint refusing the request token: a clear error, nothing signed', async () => {
@@ -206,7 +205,7 @@ describe('cosign v3', () => {
     ).toBe(0);
   });
 
-  test('new bundle format: an OCI 1.1 referrer and type SigstoreBundle; cosign v2 cannot verify it', async () => {
+  test('new bundle format: an OCI 1.1 referrer and type SigstoreBundle; cosign v2.6.5 verifies it too', async () => {
     const box = await keyless(directClaims(), '3.1.3');
     const { error, recorded } = await runSignDigest({ 'bundle-format': 'new' }, box);
     expect(error).toBeUndefined();
@@ -215,19 +214,25 @@ describe('cosign v3', () => {
     expect(
       parse(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8')).spec.rules[0].verifyImages[0].type,
     ).toBe('SigstoreBundle');
+    // cosign 2.6.3+ switches to bundle verification whenever a bundle is attached (real-tier fidelity test)
     const v2 = runPasted(recorded.outputs['verify-command'] ?? '', {
       ...box,
       env: { ...box.env, COSIGN_DOUBLE_VERSION: '2.6.5' },
     });
-    expect(v2.status).toBe(10);
-    expect(v2.stderr).toContain('no signatures found');
+    expect(v2.status).toBe(0);
   });
 
-  test('bundle-format new with a cosign v2 on PATH: refused after reading its version, before signing', async () => {
+  test('bundle-format new with cosign v2.6 signs --new-bundle-format; an older v2 is refused before signing', async () => {
     const box = await keyless(directClaims(), '2.6.5');
     const { error } = await runSignDigest({ 'bundle-format': 'new' }, box);
-    expect(error?.message).toMatch(/needs cosign v3/);
-    expect(box.calls()).toEqual([['version']]);
+    expect(error).toBeUndefined();
+    expect(box.calls()[1]).toEqual(['sign', '--yes', '--recursive', '--new-bundle-format', ref]);
+    expect(box.calls()[2]).toContain('--new-bundle-format');
+
+    const old = await keyless(directClaims(), '2.5.0');
+    const refused = await runSignDigest({ 'bundle-format': 'new' }, old);
+    expect(refused.error?.message).toMatch(/needs cosign v2\.6 or v3/);
+    expect(old.calls()).toEqual([['version']]);
   });
 });
 
@@ -314,9 +319,9 @@ describe('bad inputs: one clear error, cosign never invoked', () => {
     ['image', { image: 'Registry.example.com/Octo/App' }, /^Input "image": must be lowercase/],
     ['bundle-format', { 'bundle-format': 'v3' }, /^Input "bundle-format": must be one of legacy, new, got "v3"/],
     [
-      'bundle-format with the default cosign v2',
-      { 'bundle-format': 'new', 'install-tools': 'true' },
-      /^Input "bundle-format": "new" needs cosign v3/,
+      'bundle-format new with a cosign older than 2.6',
+      { 'bundle-format': 'new', 'install-tools': 'true', 'cosign-version': '2.4.1', 'cosign-sha256': 'a'.repeat(64) },
+      /^Input "bundle-format": "new" needs cosign v2\.6 or v3/,
     ],
     [
       'policy-identity-match',

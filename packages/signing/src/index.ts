@@ -1,5 +1,26 @@
-export { type BundleFormat, registryFlags, type Signer, signArgs, signatureLocation, verifyArgs } from './args.js';
-export { identityInput, issuerInput, keyInput, noWhitespace } from './inputs.js';
+export {
+  type BundleFormat,
+  isPublicGood,
+  PUBLIC_GOOD,
+  registryFlags,
+  type Signer,
+  type SigstoreInstance,
+  type SourceBinding,
+  signArgs,
+  signatureLocation,
+  verifyArgs,
+} from './args.js';
+export { cosignV3Fallback } from './fallback.js';
+export {
+  identityInput,
+  issuerInput,
+  keyInput,
+  noWhitespace,
+  sigstoreInputSpec,
+  sigstoreInstanceOf,
+  sigstoreVerifyInputSpec,
+  sourceInputSpec,
+} from './inputs.js';
 export { isKmsUri, type PublicKey, publicKeyOf } from './key.js';
 export {
   anyRefPattern,
@@ -7,11 +28,13 @@ export {
   defaultImageReferences,
   escapeRegExp,
   type IdentityMatch,
+  type PolicyInstance,
   type PolicyOptions,
   type PolicySigner,
   policyName,
   policyYaml,
   REKOR_URL,
+  sourceExtensions,
 } from './kyverno.js';
 export {
   decodeJwtClaims,
@@ -24,7 +47,21 @@ export {
   requireGithubOidc,
   SIGSTORE_AUDIENCE,
 } from './oidc.js';
+export { withCosignAuth } from './registry-auth.js';
 export { shellCommand, shellQuote } from './shell.js';
-export { type SignDigestOptions, type SignDigestResult, signDigest } from './sign.js';
-export { signerOf, type VerifiedSignature, type VerifySignatureOptions, verifySignature } from './verify.js';
+export {
+  fulcioChainOf,
+  type SignDigestOptions,
+  type SignDigestResult,
+  type SourceRequest,
+  signDigest,
+} from './sign.js';
+export {
+  bundlesTookOver,
+  describeBinding,
+  signerOf,
+  type VerifiedSignature,
+  type VerifySignatureOptions,
+  verifySignature,
+} from './verify.js';
 export { type CosignVersion, detectCosignVersion, parseCosignVersion } from './version.js';

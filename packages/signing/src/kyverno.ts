@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import type { BundleFormat } from './args.js';
+import type { BundleFormat, SourceBinding } from './args.js';
 
 export const REKOR_URL = 'https://rekor.sigstore.dev';
 
@@ -8,14 +8,24 @@ export const REKOR_URL = 'https://rekor.sigstore.dev';
 export type IdentityMatch = 'exact' | 'any-ref';
 
 export type PolicySigner =
-  | { kind: 'keyless'; identity: string; issuer: string; match: IdentityMatch }
+  | { kind: 'keyless'; identity: string; issuer: string; match: IdentityMatch; source?: SourceBinding }
   | { kind: 'key'; pem?: string; kms?: string };
+
+/** The Sigstore instance, as the policy needs it: the public-good one when absent. */
+export interface PolicyInstance {
+  /** PEM of the Fulcio CA chain (keyless attestor `roots`). */
+  rootsPem?: string;
+  rekorUrl?: string;
+  transparencyLog: boolean;
+  ctLog: boolean;
+}
 
 export interface PolicyOptions {
   image: string;
   imageReferences: readonly string[];
   bundleFormat: BundleFormat;
   signer: PolicySigner;
+  instance?: PolicyInstance;
   name?: string;
 }
 
@@ -48,29 +58,70 @@ export function policyName(image: string): string {
   return `${base.slice(0, 54).replace(/-+$/, '')}-${hash}`;
 }
 
-function keylessEntry(signer: Extract<PolicySigner, { kind: 'keyless' }>): Record<string, unknown> {
-  const rekor = { url: REKOR_URL };
-  // Kyverno reads `subject` as a glob: an identity holding * or ? must go through an escaped regular expression.
-  if (signer.match === 'any-ref' || /[*?]/.test(signer.identity)) {
-    const subjectRegExp =
-      signer.match === 'any-ref' ? anyRefPattern(signer.identity) : `^${escapeRegExp(signer.identity)}$`;
-    return { keyless: { subjectRegExp, issuer: signer.issuer, rekor } };
-  }
-  return { keyless: { subject: signer.identity, issuer: signer.issuer, rekor } };
+/**
+ * The certificate extensions Kyverno checks besides subject and issuer (its names for Fulcio's GitHub workflow
+ * repository, ref and trigger extensions, OIDs 1.3.6.1.4.1.57264.1.5, .6 and .2). Kyverno matches them as globs;
+ * GitHub forbids * and ? in repository names and git in ref names, and event names hold neither.
+ */
+export function sourceExtensions(source: SourceBinding | undefined): Record<string, string> | undefined {
+  const extensions: Record<string, string> = {};
+  if (source?.repository) extensions.githubWorkflowRepository = source.repository;
+  if (source?.ref) extensions.githubWorkflowRef = source.ref;
+  if (source?.trigger) extensions.githubWorkflowTrigger = source.trigger;
+  return Object.keys(extensions).length > 0 ? extensions : undefined;
 }
 
-function keyEntry(signer: Extract<PolicySigner, { kind: 'key' }>): Record<string, unknown> {
-  const rekor = { url: REKOR_URL };
-  if (signer.kms) return { keys: { kms: signer.kms, rekor } };
-  return { keys: { publicKeys: `${(signer.pem ?? '').trim()}\n`, rekor } };
+function rekorOf(instance: PolicyInstance | undefined): Record<string, unknown> {
+  if (instance && !instance.transparencyLog) return { url: instance.rekorUrl ?? REKOR_URL, ignoreTlog: true };
+  return { url: instance?.rekorUrl ?? REKOR_URL };
+}
+
+function keylessEntry(
+  signer: Extract<PolicySigner, { kind: 'keyless' }>,
+  instance: PolicyInstance | undefined,
+): Record<string, unknown> {
+  // Kyverno reads `subject` as a glob: an identity holding * or ? must go through an escaped regular expression.
+  const subject =
+    signer.match === 'any-ref' || /[*?]/.test(signer.identity)
+      ? {
+          subjectRegExp:
+            signer.match === 'any-ref' ? anyRefPattern(signer.identity) : `^${escapeRegExp(signer.identity)}$`,
+        }
+      : { subject: signer.identity };
+  const additionalExtensions = sourceExtensions(signer.source);
+  return {
+    keyless: {
+      ...subject,
+      issuer: signer.issuer,
+      ...(additionalExtensions ? { additionalExtensions } : {}),
+      ...(instance?.rootsPem ? { roots: `${instance.rootsPem.trim()}\n` } : {}),
+      rekor: rekorOf(instance),
+      ...(instance && !instance.ctLog ? { ctlog: { ignoreSCT: true } } : {}),
+    },
+  };
+}
+
+function keyEntry(
+  signer: Extract<PolicySigner, { kind: 'key' }>,
+  instance: PolicyInstance | undefined,
+): Record<string, unknown> {
+  const rekor = rekorOf(instance);
+  // A key-signed legacy signature has no certificate, so no SCT; Kyverno only asks for one with keyless.
+  const ctlog = instance && !instance.transparencyLog ? { ctlog: { ignoreSCT: true } } : {};
+  if (signer.kms) return { keys: { kms: signer.kms, rekor, ...ctlog } };
+  return { keys: { publicKeys: `${(signer.pem ?? '').trim()}\n`, rekor, ...ctlog } };
 }
 
 /** The ClusterPolicy, shaped like Kyverno's own conformance policies (kyverno.io/v1, per-rule failureAction). */
 export function buildClusterPolicy(options: PolicyOptions): Record<string, unknown> {
-  const entry = options.signer.kind === 'keyless' ? keylessEntry(options.signer) : keyEntry(options.signer);
+  const entry =
+    options.signer.kind === 'keyless'
+      ? keylessEntry(options.signer, options.instance)
+      : keyEntry(options.signer, options.instance);
+  const source = options.signer.kind === 'keyless' ? options.signer.source : undefined;
   const signedBy =
     options.signer.kind === 'keyless'
-      ? `${options.signer.identity} (issuer ${options.signer.issuer})`
+      ? `${options.signer.identity} (issuer ${options.signer.issuer})${source?.repository ? ` run by ${source.repository}` : ''}`
       : 'the signing key';
   return {
     apiVersion: 'kyverno.io/v1',

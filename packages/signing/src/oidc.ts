@@ -68,6 +68,10 @@ export interface KeylessIdentity {
   issuer: string;
   /** The workflow that started the run, when it differs from the identity (a reusable workflow was called). */
   caller?: string;
+  /** What Fulcio writes into the certificate's GitHub extensions: the run's repository, git ref and trigger. */
+  repository?: string;
+  ref?: string;
+  trigger?: string;
 }
 
 /**
@@ -87,5 +91,16 @@ export function identityFromClaims(claims: Record<string, unknown>): KeylessIden
   const workflowRef = claims.workflow_ref;
   const caller =
     typeof workflowRef === 'string' && workflowRef !== jobWorkflowRef ? `https://github.com/${workflowRef}` : undefined;
-  return caller ? { identity, issuer, caller } : { identity, issuer };
+  const text = (name: string) => {
+    const value = claims[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  return {
+    identity,
+    issuer,
+    ...(caller ? { caller } : {}),
+    ...(text('repository') ? { repository: text('repository') } : {}),
+    ...(text('ref') ? { ref: text('ref') } : {}),
+    ...(text('event_name') ? { trigger: text('event_name') } : {}),
+  };
 }

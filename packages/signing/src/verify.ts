@@ -1,5 +1,8 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type ActionContext, lastLines, UserError } from '@golden-image/kit';
-import { type Signer, verifyArgs } from './args.js';
+import { type BundleFormat, type Signer, type SigstoreInstance, type SourceBinding, verifyArgs } from './args.js';
+import { type CosignVersion, detectCosignVersion } from './version.js';
 
 export interface VerifySignatureOptions {
   /** `image@sha256:…`; a tag is refused, since what is verified must be what is promoted. */
@@ -7,10 +10,21 @@ export interface VerifySignatureOptions {
   /** Keyless: the exact certificate identity (SAN) and OIDC issuer. */
   identity?: string;
   issuer?: string;
+  /** Keyless: the source repository (and ref, trigger) the certificate must name. */
+  source?: SourceBinding;
   /** Key-based: a public key file, KMS URI or other cosign key reference, instead of identity and issuer. */
   key?: string;
+  /** The format the signature was made in (default legacy). */
+  bundleFormat?: BundleFormat;
+  /** The cosign in use; read with `cosign version` when absent. */
+  version?: CosignVersion;
+  instance?: SigstoreInstance;
   /** Extra registry flags, e.g. registryFlags({ tlsVerify: false }). */
   registryFlags?: readonly string[];
+  /** The environment cosign runs with (registry credentials); ctx.env when absent. */
+  env?: NodeJS.ProcessEnv;
+  /** A cosign v3 to verify a legacy signature with when cosign v2.6.3+ verified attached bundles instead. */
+  fallbackCosign?: () => Promise<string>;
 }
 
 export interface VerifiedSignature {
@@ -21,7 +35,12 @@ export interface VerifiedSignature {
 }
 
 /** The signer a verification is pinned to; throws a UserError unless exactly one of key / identity+issuer is given. */
-export function signerOf(options: { identity?: string; issuer?: string; key?: string }): Signer {
+export function signerOf(options: {
+  identity?: string;
+  issuer?: string;
+  key?: string;
+  source?: SourceBinding;
+}): Signer {
   if (options.key) {
     if (options.identity || options.issuer) {
       throw new UserError(
@@ -35,7 +54,27 @@ export function signerOf(options: { identity?: string; issuer?: string; key?: st
       'Signature verification needs both "certificate-identity" and "certificate-oidc-issuer" (keyless), or "key".',
     );
   }
-  return { identity: options.identity, issuer: options.issuer };
+  const source = options.source && Object.values(options.source).some(Boolean) ? options.source : undefined;
+  return { identity: options.identity, issuer: options.issuer, ...(source ? { source } : {}) };
+}
+
+/** One line for people: what a verification with this signer accepts, and what it leaves open. */
+export function describeBinding(signer: Signer): string {
+  if (signer.key !== undefined) return `any signature made with the key ${signer.key}`;
+  const source = signer.source ?? {};
+  const bound = [
+    `identity ${signer.identity}`,
+    `issuer ${signer.issuer}`,
+    ...(source.repository ? [`source repository ${source.repository}`] : []),
+    ...(source.ref ? [`ref ${source.ref}`] : []),
+    ...(source.trigger ? [`trigger ${source.trigger}`] : []),
+  ];
+  const open = [
+    ...(source.repository ? [] : ['source repository']),
+    ...(source.ref ? [] : ['ref']),
+    ...(source.trigger ? [] : ['trigger']),
+  ];
+  return `${bound.join(', ')}${open.length ? `; not bound: ${open.join(', ')}` : ''}`;
 }
 
 /**
@@ -53,23 +92,86 @@ export async function verifySignature(
     );
   }
   const signer = signerOf(options);
-  const args = verifyArgs({ imageRef: options.imageRef, signer, registryFlags: options.registryFlags });
-  const result = await ctx.runner.run(cosignPath, args, { env: ctx.env });
-  const expected =
-    signer.key !== undefined ? `the key ${signer.key}` : `identity ${signer.identity} and issuer ${signer.issuer}`;
+  const env = options.env ?? ctx.env;
+  const version = options.version ?? (await detectCosignVersion({ ...ctx, env }, cosignPath));
+  const args = verifyArgs({
+    imageRef: options.imageRef,
+    signer,
+    bundleFormat: options.bundleFormat,
+    version,
+    instance: withOfflineKeyRoot(ctx, signer, version, options.bundleFormat ?? 'legacy', options.instance),
+    registryFlags: options.registryFlags,
+  });
+  const result = await ctx.runner.run(cosignPath, args, { env });
+  if (result.exitCode !== 0 && bundlesTookOver(version, options.bundleFormat ?? 'legacy', result.stderr)) {
+    const what = `cosign ${version.text} verified the Sigstore bundle(s) attached to ${options.imageRef} instead of its legacy signature`;
+    if (options.fallbackCosign) {
+      ctx.info(
+        `${what} (cosign 2.6.3 and later always do once a bundle is attached); checking the legacy signature with cosign v3 and --new-bundle-format=false.`,
+      );
+      const v3 = await options.fallbackCosign();
+      return verifySignature(ctx, v3, { ...options, version: undefined, fallbackCosign: undefined });
+    }
+    throw new UserError(
+      `Signature check failed for ${options.imageRef}: ${what}: cosign 2.6.3 and later do that whenever any bundle is ` +
+        'attached (a build attestation, another signer), and cannot be told otherwise. Verify with cosign v3 ' +
+        '(cosign-version: 3.1.3, or install-tools: true so the suite fetches it for this check), which the suite runs ' +
+        `with --new-bundle-format=false.\ncosign said: ${lastLines(result.stderr, 3)}`,
+    );
+  }
   if (result.exitCode !== 0) {
     const why = reason(result.exitCode, result.stderr);
     throw new UserError(
-      `Signature check failed for ${options.imageRef}: ${why} (expected ${expected}).\ncosign said: ${lastLines(result.stderr, 3)}`,
+      `Signature check failed for ${options.imageRef}: ${why} (expected ${describeBinding(signer)}).\n` +
+        `cosign said: ${lastLines(result.stderr, 3)}`,
     );
   }
   return { signatures: countSignatures(result.stdout.toString('utf8')), args };
 }
 
+/**
+ * cosign v2.6 refuses to verify a bundle without trusted material ("trusted root is required when using new bundle
+ * format") even with a key and no transparency log, where none is needed (v3 knows it does not); it fetches the
+ * public one online. With the log off and no trust root given, an empty trusted root satisfies it.
+ */
+export function withOfflineKeyRoot(
+  ctx: ActionContext,
+  signer: Signer,
+  version: CosignVersion,
+  format: BundleFormat,
+  instance: SigstoreInstance | undefined,
+): SigstoreInstance | undefined {
+  if (signer.key === undefined || version.major !== 2 || format !== 'new') return instance;
+  if (!instance || instance.transparencyLog || instance.trustedRoot) return instance;
+  mkdirSync(ctx.tempDir, { recursive: true });
+  const trustedRoot = join(ctx.tempDir, 'golden-image-empty-trusted-root.json');
+  writeFileSync(
+    trustedRoot,
+    JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' }),
+  );
+  return { ...instance, trustedRoot };
+}
+
+/**
+ * cosign 2.6.3+ switches `verify` to bundle verification whenever any Sigstore bundle is attached to the image, with
+ * no flag to turn that off (cosign v3 has --new-bundle-format=false); these are its bundle-path failures.
+ */
+export function bundlesTookOver(version: CosignVersion, format: BundleFormat, stderr: string): boolean {
+  const switches = version.major === 2 && (version.minor > 6 || (version.minor === 6 && version.patch >= 3));
+  return (
+    switches &&
+    format === 'legacy' &&
+    /no matching attestations|trusted root is required when using new bundle format/.test(stderr)
+  );
+}
+
 /** cosign's legacy-path verify exit codes (cmd/cosign/errors/exit_codes.go), with the message as a fallback. */
 function reason(exitCode: number, stderr: string): string {
-  if (exitCode === 10 || /no signatures found/.test(stderr)) return 'it has no signature at all';
-  if (exitCode === 12 || /no matching signatures/.test(stderr)) return 'it is signed, but no signature matches';
+  if (/expected GitHub Workflow (Repository|Ref|Trigger) not found/.test(stderr))
+    return 'it is signed by that identity, but from another source repository, ref or trigger';
+  if (exitCode === 10 || /no signatures found|no valid bundles exist/.test(stderr)) return 'it has no signature at all';
+  if (exitCode === 12 || /no matching (signatures|attestations)/.test(stderr))
+    return 'it is signed, but no signature matches';
   if (exitCode === 11) return 'the image was not found in the registry';
   if (exitCode === 13) return 'its signature carries no certificate';
   return `cosign verify exited with code ${exitCode}`;

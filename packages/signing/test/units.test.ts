@@ -58,6 +58,8 @@ describe('identity from the OIDC token', () => {
     expect(identityFromClaims(claims)).toEqual({
       identity: 'https://github.com/octo-org/app/.github/workflows/release.yml@refs/heads/main',
       issuer: 'https://token.actions.githubusercontent.com',
+      repository: 'octo-org/app',
+      ref: 'refs/heads/main',
     });
   });
 

@@ -9,7 +9,11 @@ export {
   startFaultProxy,
 } from './fault-proxy.js';
 export { repoRoot, tempDir, thirdParty, untarBuildxLayout } from './fixtures.js';
+export { startFulcio, type TestFulcio } from './fulcio.js';
+export { type KyvernoOutcome, kyvernoApply, podYaml } from './kyverno.js';
 export { type BuiltLayout, buildLayout, type LayoutSpec } from './layout-builder.js';
+export { parseOutputFile, runBundledAction, type StepResult } from './local-runner.js';
+export { type OfflineOsvDb, offlineOsvDb, osvAdvisoriesDir, readAdvisories, zip } from './offline/osv-db.js';
 export {
   alpineFiles,
   alpineSampleLayout,
@@ -28,8 +32,7 @@ export {
   TRIVY_JAVA_DB_MEDIA_TYPE,
   trivyDbTool,
 } from './offline/trivy-db.js';
-export { parseOutputFile, runBundledAction, type StepResult } from './local-runner.js';
-export { type OfflineOsvDb, offlineOsvDb, osvAdvisoriesDir, readAdvisories, zip } from './offline/osv-db.js';
+export { type GithubJob, githubClaims, type OidcIssuer, startOidcIssuer } from './oidc-issuer.js';
 export { pathDirFor, realTool, realTools, realToolsBin, realToolsDir } from './real-tools.js';
 export { RecordingRunner } from './recording-runner.js';
 export { freePort, type RegistryOptions, registryBinary, startRegistry, type TestRegistry } from './registry.js';

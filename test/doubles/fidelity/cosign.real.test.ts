@@ -1,0 +1,263 @@
+// The cosign double against the real cosign v2.6 and v3.1: one scenario table, run step by step through both (the
+// real one against a real registry, the double against its state directory), comparing exit codes, which flags are
+// accepted or refused, the error each prints and the shape of what verify prints. A difference fails the tier.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildLayout, realTool, startRegistry, type TestRegistry, tempDir } from '@golden-image/testkit';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { DOUBLES_BIN } from '../lib/harness.js';
+
+type Compare = 'exit' | 'error' | 'output';
+interface Step {
+  name: string;
+  args: string[];
+  compare: Compare;
+  only?: 'v2' | 'v3';
+}
+
+/** {IMG} the repository, {D} the index digest, {KEY}/{PUB} the signer's key pair, {KEY2}/{PUB2} another, {TR} an empty trusted root. */
+const STEPS: Step[] = [
+  { name: 'version', args: ['version'], compare: 'output' },
+  { name: 'unknown flag refused', args: ['verify', '--nope', '{IMG}@{D}'], compare: 'error' },
+  {
+    name: 'a bool flag given as "--flag false" makes "false" an image',
+    args: ['sign', '--yes', '--key', '{KEY}', '--tlog-upload', 'false', '{IMG}@{D}'],
+    compare: 'exit',
+  },
+  {
+    name: 'verify of an unsigned digest: exit 10',
+    args: ['verify', '--key', '{PUB}', '--insecure-ignore-tlog', '{IMG}@{D}'],
+    compare: 'error',
+  },
+  {
+    name: 'v3: --tlog-upload=false with the default signing config is refused',
+    args: ['sign', '--yes', '--key', '{KEY}', '--tlog-upload=false', '{IMG}@{D}'],
+    compare: 'error',
+    only: 'v3',
+  },
+  {
+    name: 'v3: a legacy signature with the default signing config is refused',
+    args: ['sign', '--yes', '--key', '{KEY}', '--new-bundle-format=false', '{IMG}@{D}'],
+    compare: 'error',
+    only: 'v3',
+  },
+  {
+    name: 'v2: sign legacy, recursive',
+    args: ['sign', '--yes', '--recursive', '--key', '{KEY}', '--tlog-upload=false', '{IMG}@{D}'],
+    compare: 'exit',
+    only: 'v2',
+  },
+  {
+    name: 'v3: sign legacy, recursive',
+    args: [
+      'sign',
+      '--yes',
+      '--recursive',
+      '--key',
+      '{KEY}',
+      '--tlog-upload=false',
+      '--new-bundle-format=false',
+      '--use-signing-config=false',
+      '{IMG}@{D}',
+    ],
+    compare: 'exit',
+    only: 'v3',
+  },
+  {
+    name: 'verify the legacy signature with the key',
+    args: ['verify', '--key', '{PUB}', '--insecure-ignore-tlog', '{IMG}@{D}'],
+    compare: 'output',
+  },
+  {
+    name: 'verify with another key: exit 12',
+    args: ['verify', '--key', '{PUB2}', '--insecure-ignore-tlog', '{IMG}@{D}'],
+    compare: 'error',
+  },
+  {
+    name: 'v2: another signer attaches a Sigstore bundle',
+    args: ['sign', '--yes', '--key', '{KEY2}', '--tlog-upload=false', '--new-bundle-format', '{IMG}@{D}'],
+    compare: 'exit',
+    only: 'v2',
+  },
+  {
+    name: 'v3: another signer attaches a Sigstore bundle',
+    args: ['sign', '--yes', '--key', '{KEY2}', '--tlog-upload=false', '--use-signing-config=false', '{IMG}@{D}'],
+    compare: 'exit',
+    only: 'v3',
+  },
+  {
+    name: 'once a bundle is attached, the legacy signature is not looked at (v2.6.3+ always; v3 by default)',
+    args: ['verify', '--key', '{PUB}', '--insecure-ignore-tlog', '--trusted-root', '{TR}', '{IMG}@{D}'],
+    compare: 'error',
+  },
+  {
+    name: 'v2 has no way back to the legacy signature: --new-bundle-format=false still reads the bundle',
+    args: [
+      'verify',
+      '--key',
+      '{PUB}',
+      '--insecure-ignore-tlog',
+      '--trusted-root',
+      '{TR}',
+      '--new-bundle-format=false',
+      '{IMG}@{D}',
+    ],
+    compare: 'error',
+    only: 'v2',
+  },
+  {
+    name: 'v3: --new-bundle-format=false verifies the legacy signature again',
+    args: ['verify', '--key', '{PUB}', '--insecure-ignore-tlog', '--new-bundle-format=false', '{IMG}@{D}'],
+    compare: 'output',
+    only: 'v3',
+  },
+  {
+    name: 'the bundle verifies with its own key',
+    args: ['verify', '--key', '{PUB2}', '--insecure-ignore-tlog', '--trusted-root', '{TR}', '{IMG}@{D}'],
+    compare: 'output',
+  },
+  {
+    name: 'a certificate chain is refused on the bundle path',
+    args: [
+      'verify',
+      '--certificate-identity',
+      'x',
+      '--certificate-oidc-issuer',
+      'https://issuer.example',
+      '--certificate-chain',
+      '{TR}',
+      '--insecure-ignore-tlog',
+      '--trusted-root',
+      '{TR}',
+      '{IMG}@{D}',
+    ],
+    compare: 'error',
+  },
+];
+
+interface Outcome {
+  status: number | null;
+  error: string;
+  output: unknown;
+}
+
+interface Backend {
+  run(args: string[]): Outcome;
+}
+
+const versions = (
+  [
+    ['v2', 'cosign', '2.6.5'],
+    ['v3', 'cosign-v3', '3.1.3'],
+  ] as const
+)
+  .map(([name, bin, version]) => ({ name, bin: realTool(bin, ['version']), version }))
+  .filter((v): v is { name: 'v2' | 'v3'; bin: string; version: '2.6.5' | '3.1.3' } => Boolean(v.bin));
+
+let registry: TestRegistry;
+beforeAll(async () => {
+  if (versions.length > 0) registry = await startRegistry();
+});
+afterAll(async () => registry?.stop());
+
+const describeReal =
+  versions.length > 0 ? describe.each(versions) : describe.skip.each([{ name: 'none', bin: '', version: '' }]);
+
+describeReal('cosign $name: the double and the real tool agree', ({ name, bin, version }) => {
+  const real: Record<string, string> = {};
+  const double: Record<string, string> = {};
+  let realBackend: Backend;
+  let doubleBackend: Backend;
+
+  beforeAll(async () => {
+    const layout = await buildLayout(tempDir('golden-image-fidelity-layout-'), {
+      platforms: ['linux/amd64', 'linux/arm64'],
+      seed: `fidelity-${name}`,
+    });
+    const image = `${registry.host}/fidelity/${name}`;
+    const pushed = spawnSync('skopeo', [
+      'copy',
+      '--all',
+      '--preserve-digests',
+      '--dest-tls-verify=false',
+      `oci:${layout.path}`,
+      `docker://${image}:v1`,
+    ]);
+    if (pushed.status !== 0) throw new Error(`skopeo copy failed: ${pushed.stderr}`);
+
+    const setUp = (values: Record<string, string>, command: string, env: NodeJS.ProcessEnv): Backend => {
+      const home = tempDir('golden-image-fidelity-home-');
+      const runEnv = { PATH: process.env.PATH, HOME: home, COSIGN_PASSWORD: 'fidelity', ...env };
+      for (const [key, dirName] of [
+        ['KEY', 'one'],
+        ['KEY2', 'two'],
+      ] as const) {
+        const dir = join(home, dirName);
+        spawnSync('mkdir', ['-p', dir]);
+        const made = spawnSync(command, ['generate-key-pair'], { cwd: dir, env: runEnv, encoding: 'utf8' });
+        if (made.status !== 0) throw new Error(`generate-key-pair failed: ${made.stderr}`);
+        values[key] = join(dir, 'cosign.key');
+        values[key.replace('KEY', 'PUB')] = join(dir, 'cosign.pub');
+      }
+      values.TR = join(home, 'trusted-root.json');
+      writeFileSync(
+        values.TR,
+        JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' }),
+      );
+      values.IMG = image;
+      values.D = layout.digest;
+      return {
+        run: (args) => {
+          const argv = args.map((arg) => arg.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? `{${key}}`));
+          const result = spawnSync(command, argv, { env: runEnv, encoding: 'utf8', timeout: 120_000 });
+          return outcome(result.status, result.stdout, result.stderr, values);
+        },
+      };
+    };
+    realBackend = setUp(real, bin, {});
+    doubleBackend = setUp(double, join(DOUBLES_BIN, 'cosign'), {
+      COSIGN_DOUBLE_VERSION: version,
+      COSIGN_DOUBLE_STATE: tempDir('golden-image-fidelity-state-'),
+    });
+  });
+
+  for (const step of STEPS.filter((s) => !s.only || s.only === name)) {
+    test(step.name, () => {
+      const fromReal = realBackend.run(step.args);
+      const fromDouble = doubleBackend.run(step.args);
+      const pick = (o: Outcome) =>
+        step.compare === 'exit'
+          ? { status: o.status }
+          : step.compare === 'error'
+            ? { status: o.status, error: o.error }
+            : { status: o.status, output: o.output };
+      expect(pick(fromDouble)).toEqual(pick(fromReal));
+    });
+  }
+});
+
+/**
+ * What is compared: the exit code; the error (cosign's last "error during command execution:" line, with the test's
+ * own paths and references replaced by their placeholders); the shape of stdout (verify's JSON with its values
+ * normalised the same way, or the version line).
+ */
+function outcome(status: number | null, stdout: string, stderr: string, values: Record<string, string>): Outcome {
+  const normalise = (text: string) => {
+    let out = text;
+    for (const [key, value] of Object.entries(values).sort((a, b) => b[1].length - a[1].length)) {
+      out = out.split(value).join(`{${key}}`);
+    }
+    return out;
+  };
+  const errorLine =
+    stderr
+      .split('\n')
+      .filter((line) => line.startsWith('error during command execution:'))
+      .at(-1) ?? '';
+  let output: unknown = normalise(stdout.trim());
+  const version = /GitVersion:\s+v(\d+)\./.exec(stdout);
+  if (version) output = { major: Number(version[1]), banner: stdout.includes('A tool for Container Signing') };
+  else if (stdout.trim().startsWith('[')) output = JSON.parse(normalise(stdout.trim()));
+  return { status, error: normalise(errorLine), output };
+}
