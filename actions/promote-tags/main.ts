@@ -21,8 +21,8 @@ import {
   registryFlags,
   type Signer,
   signerOf,
+  sigstoreInputSpec,
   sigstoreInstanceOf,
-  sigstoreVerifyInputSpec,
   sourceInputSpec,
   verifySignature,
   withCosignAuth,
@@ -41,7 +41,7 @@ export const inputs = {
   ...sourceInputSpec(),
   key: keyInput(),
   'bundle-format': enumInput(['legacy', 'new'] as const, 'legacy'),
-  ...sigstoreVerifyInputSpec(),
+  ...sigstoreInputSpec(),
   ...registryInputSpec(),
   ...toolInputSpec('cosign'),
 };

@@ -74,12 +74,12 @@ export async function main(ctx: ActionContext, deps: { fetchIdToken?: IdTokenFet
   }
   const request = toolRequest('cosign', input);
   // With install-tools: false the version is only known once cosign runs; signDigest checks it then.
-  const [major = 0, minor = 0] = (request.version ?? PINS.cosign.defaultVersion).split('.').map(Number);
-  if (input['bundle-format'] === 'new' && request.install && (major < 2 || (major === 2 && minor < 6))) {
+  const major = Number((request.version ?? PINS.cosign.defaultVersion).split('.')[0]);
+  if (input['bundle-format'] === 'new' && request.install && major < 3) {
     throw new UserError(
       inputProblem(
         'bundle-format',
-        '"new" needs cosign v2.6 or v3; set cosign-version to 2.6.5 or 3.1.3, or use legacy',
+        '"new" needs cosign v3 to sign (cosign 2.6 writes bundles Kyverno cannot find); set cosign-version to a v3 release (for example 3.1.3), or use legacy',
       ),
     );
   }
@@ -161,7 +161,8 @@ function summary(result: SignDigestResult, bundleFormat: string, publicGood: boo
     ...result.notes.map((note) => `> ${note}\n`),
     md.heading('Verify it yourself', 3),
     md.codeBlock(result.verifyCommand, 'sh'),
-    md.heading(`Kyverno ClusterPolicy (${result.policyFile})`, 3),
-    md.codeBlock(result.policy, 'yaml'),
+    ...(result.policy
+      ? [md.heading(`Kyverno ClusterPolicy (${result.policyFile})`, 3), md.codeBlock(result.policy, 'yaml')]
+      : []),
   ].join('\n');
 }

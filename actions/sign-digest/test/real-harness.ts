@@ -79,7 +79,7 @@ export async function pushImage(registry: TestRegistry, repository: string, seed
     ...(auth ?? {}),
   });
   await pushLayout(ctx);
-  return { image, digest: layout.digest, platforms: Object.values(layout.platforms) };
+  return { image, digest: layout.digest, platforms: Object.values(layout.platforms), tag: `sha-${seed}` };
 }
 
 /** cosign generate-key-pair with COSIGN_PASSWORD, in a fresh directory. */

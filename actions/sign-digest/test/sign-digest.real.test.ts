@@ -34,9 +34,13 @@ afterAll(async () => {
   await Promise.all([plain?.stop(), authed?.stop()]);
 });
 
-/** What sign-digest supports per cosign: v2.6 signs the legacy format (and, from 2.6, bundles); v3 both. */
+/** What sign-digest signs per cosign: v2 the legacy format (its bundles are invisible to Kyverno, so refused); v3 both. */
 const cases = cosigns.flatMap((cosign) =>
-  (['legacy', 'new'] as const).map((format) => ({ label: `cosign ${cosign.name}, ${format} format`, cosign, format })),
+  (cosign.name === 'v2' ? (['legacy'] as const) : (['legacy', 'new'] as const)).map((format) => ({
+    label: `cosign ${cosign.name}, ${format} format`,
+    cosign,
+    format,
+  })),
 );
 
 const describeReal = cases.length > 0 ? describe : describe.skip;

@@ -72,8 +72,6 @@ export function signArgs(options: SignArgsOptions): string[] {
     // refuses custom service URLs and --tlog-upload=false: both off for a legacy signature or a private instance.
     if (options.bundleFormat === 'legacy') args.push('--new-bundle-format=false', '--use-signing-config=false');
     else if (!isPublicGood(instance)) args.push('--use-signing-config=false');
-  } else if (options.bundleFormat === 'new') {
-    args.push('--new-bundle-format');
   }
   if (instance.fulcioUrl && !options.key) args.push('--fulcio-url', instance.fulcioUrl);
   if (!instance.transparencyLog) args.push('--tlog-upload=false');

@@ -18,7 +18,6 @@ export {
   noWhitespace,
   sigstoreInputSpec,
   sigstoreInstanceOf,
-  sigstoreVerifyInputSpec,
   sourceInputSpec,
 } from './inputs.js';
 export { isKmsUri, type PublicKey, publicKeyOf } from './key.js';
@@ -63,5 +62,6 @@ export {
   type VerifiedSignature,
   type VerifySignatureOptions,
   verifySignature,
+  withTrustedRootFromChain,
 } from './verify.js';
 export { type CosignVersion, detectCosignVersion, parseCosignVersion } from './version.js';

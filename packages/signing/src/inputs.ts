@@ -38,7 +38,7 @@ export const sourceInputSpec = () => ({
   'source-trigger': sourceTriggerInput(),
 });
 
-/** A private Sigstore instance; all empty is the public-good one. fulcio-url only matters to signing. */
+/** A private Sigstore instance; all empty is the public-good one. */
 export const sigstoreInputSpec = () => ({
   'fulcio-url': optionalCheckedString(serviceUrl),
   'rekor-url': optionalCheckedString(serviceUrl),
@@ -47,12 +47,6 @@ export const sigstoreInputSpec = () => ({
   'certificate-chain': optionalCheckedString(noWhitespace('a file path')),
   'trusted-root': optionalCheckedString(noWhitespace('a file path')),
 });
-
-/** The same, for verifying only (Fulcio is not contacted to verify). */
-export const sigstoreVerifyInputSpec = () => {
-  const { 'fulcio-url': _, ...spec } = sigstoreInputSpec();
-  return spec;
-};
 
 export function sigstoreInstanceOf(input: {
   'fulcio-url'?: string;

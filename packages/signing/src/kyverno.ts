@@ -114,6 +114,11 @@ function keyEntry(
 
 /** The ClusterPolicy, shaped like Kyverno's own conformance policies (kyverno.io/v1, per-rule failureAction). */
 export function buildClusterPolicy(options: PolicyOptions): Record<string, unknown> {
+  if (options.signer.kind === 'keyless' && options.bundleFormat === 'new') {
+    // Kyverno 1.19's SigstoreBundle path checks a keyless bundle's subject and issuer only (additionalExtensions are
+    // not read there) against the public-good TUF trust root only (roots are not read): it cannot bind the caller.
+    throw new Error('A keyless type: SigstoreBundle policy cannot bind the source repository; write none.');
+  }
   const entry =
     options.signer.kind === 'keyless'
       ? keylessEntry(options.signer, options.instance)

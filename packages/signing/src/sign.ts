@@ -29,7 +29,7 @@ import {
   SIGSTORE_AUDIENCE,
 } from './oidc.js';
 import { shellCommand } from './shell.js';
-import { verifySignature, withOfflineKeyRoot } from './verify.js';
+import { verifySignature, withOfflineKeyRoot, withTrustedRootFromChain } from './verify.js';
 import { type CosignVersion, detectCosignVersion } from './version.js';
 
 /** What the caller asks to bind; `repository` undefined means "the run's own", as the token or GITHUB_REPOSITORY says. */
@@ -96,9 +96,12 @@ export async function signDigest(
   if (!options.key) requireGithubOidc(ctx.env);
   const version = await detectCosignVersion({ ...ctx, env }, cosign);
   ctx.info(`cosign ${version.text}`);
-  if (options.bundleFormat === 'new' && (version.major < 2 || (version.major === 2 && version.minor < 6))) {
+  if (options.bundleFormat === 'new' && version.major < 3) {
+    // cosign 2.6 can write a bundle, but puts its artifactType in the config descriptor instead of the manifest, so
+    // the referrers index names it application/vnd.oci.empty.v1+json and Kyverno (which looks for
+    // application/vnd.dev.sigstore.bundle*) never finds it. It verifies bundles fine.
     throw new UserError(
-      `Input "bundle-format": "new" needs cosign v2.6 or v3, but cosign ${version.text} is in use; set "cosign-version" to 3.1.3 or use bundle-format: legacy.`,
+      `Input "bundle-format": "new" needs cosign v3 to sign, but cosign ${version.text} is in use (cosign 2.6 writes bundles Kyverno cannot find); set "cosign-version" to 3.1.3 or use bundle-format: legacy.`,
     );
   }
 
@@ -130,6 +133,13 @@ export async function signDigest(
 
   const args = signArgs({ imageRef, version, ...options, instance, registryFlags: options.registryFlags });
   await ctx.group(`Signing ${imageRef}`, () => runChecked(ctx.runner, cosign, args, `Signing ${imageRef}`, { env }));
+  const verifyInstance = withOfflineKeyRoot(
+    ctx,
+    signer,
+    version,
+    options.bundleFormat,
+    await withTrustedRootFromChain({ ...ctx, env }, cosign, signer, options.bundleFormat, instance),
+  );
 
   if (options.verify) {
     await ctx.group(`Verifying the signature of ${imageRef}`, () =>
@@ -138,7 +148,7 @@ export async function signDigest(
         ...signerOptions(signer),
         bundleFormat: options.bundleFormat,
         version,
-        instance,
+        instance: verifyInstance,
         registryFlags: options.registryFlags,
         env,
         fallbackCosign: options.fallbackCosign,
@@ -148,17 +158,29 @@ export async function signDigest(
     ctx.warning('verify: false, so the signature was not checked after signing.');
   }
 
-  const policy = policyYaml(
-    buildClusterPolicy({
-      image: options.image,
-      imageReferences: options.imageReferences,
-      bundleFormat: options.bundleFormat,
-      signer: policySigner,
-      instance: policyInstance(instance),
-    }),
-  );
-  mkdirSync(dirname(options.policyFile), { recursive: true });
-  writeFileSync(options.policyFile, policy);
+  let policy = '';
+  if (policySigner.kind === 'keyless' && options.bundleFormat === 'new') {
+    // Kyverno 1.19 verifies a keyless SigstoreBundle against subject and issuer only (additionalExtensions are not
+    // read on that path) and only with the public-good TUF trust root (roots are not read either).
+    notes.push(
+      'No Kyverno policy was written: Kyverno verifies a keyless Sigstore bundle (type: SigstoreBundle) by subject and ' +
+        'issuer only, ignoring additionalExtensions, so it cannot tell your signatures from those of any other ' +
+        'repository that runs the same workflow file, and it ignores roots (public-good trust root only). Sign with ' +
+        'bundle-format: legacy for Kyverno admission (type: Cosign binds the source repository).',
+    );
+  } else {
+    policy = policyYaml(
+      buildClusterPolicy({
+        image: options.image,
+        imageReferences: options.imageReferences,
+        bundleFormat: options.bundleFormat,
+        signer: policySigner,
+        instance: policyInstance(instance),
+      }),
+    );
+    mkdirSync(dirname(options.policyFile), { recursive: true });
+    writeFileSync(options.policyFile, policy);
+  }
 
   return {
     imageRef,
@@ -177,11 +199,11 @@ export async function signDigest(
         signer,
         bundleFormat: options.bundleFormat,
         version,
-        instance: withOfflineKeyRoot(ctx, signer, version, options.bundleFormat, instance),
+        instance: verifyInstance,
         registryFlags: options.registryFlags,
       }),
     ]),
-    policyFile: options.policyFile,
+    policyFile: policy ? options.policyFile : '',
     policy,
     notes,
   };

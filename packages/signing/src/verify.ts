@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ActionContext, lastLines, UserError } from '@golden-image/kit';
+import { type ActionContext, lastLines, runChecked, UserError } from '@golden-image/kit';
 import { type BundleFormat, type Signer, type SigstoreInstance, type SourceBinding, verifyArgs } from './args.js';
 import { type CosignVersion, detectCosignVersion } from './version.js';
 
@@ -94,12 +94,19 @@ export async function verifySignature(
   const signer = signerOf(options);
   const env = options.env ?? ctx.env;
   const version = options.version ?? (await detectCosignVersion({ ...ctx, env }, cosignPath));
+  const instance = await withTrustedRootFromChain(
+    { ...ctx, env },
+    cosignPath,
+    signer,
+    options.bundleFormat ?? 'legacy',
+    options.instance,
+  );
   const args = verifyArgs({
     imageRef: options.imageRef,
     signer,
     bundleFormat: options.bundleFormat,
     version,
-    instance: withOfflineKeyRoot(ctx, signer, version, options.bundleFormat ?? 'legacy', options.instance),
+    instance: withOfflineKeyRoot(ctx, signer, version, options.bundleFormat ?? 'legacy', instance),
     registryFlags: options.registryFlags,
   });
   const result = await ctx.runner.run(cosignPath, args, { env });
@@ -127,6 +134,47 @@ export async function verifySignature(
     );
   }
   return { signatures: countSignatures(result.stdout.toString('utf8')), args };
+}
+
+/**
+ * A keyless bundle is verified against a trusted root only (cosign refuses --certificate-chain with bundles): when a
+ * private instance was given as a certificate chain, `cosign trusted-root create` turns it into one (both cosign
+ * 2.6 and 3 have the command; it wants the Fulcio URL beside the chain).
+ */
+export async function withTrustedRootFromChain(
+  ctx: ActionContext,
+  cosign: string,
+  signer: Signer,
+  format: BundleFormat,
+  instance: SigstoreInstance | undefined,
+): Promise<SigstoreInstance | undefined> {
+  if (signer.key !== undefined || format !== 'new' || !instance?.certificateChain || instance.trustedRoot) {
+    return instance;
+  }
+  if (!instance.fulcioUrl) {
+    throw new UserError(
+      'Input "certificate-chain" with bundle-format new: a bundle is verified against a trusted root, which the suite ' +
+        'makes from the chain with cosign trusted-root create; give "fulcio-url" too (it is recorded in the trusted ' +
+        'root), or give "trusted-root" instead.',
+    );
+  }
+  mkdirSync(ctx.tempDir, { recursive: true });
+  const trustedRoot = join(ctx.tempDir, 'golden-image-trusted-root.json');
+  await runChecked(
+    ctx.runner,
+    cosign,
+    [
+      'trusted-root',
+      'create',
+      '--fulcio',
+      `url=${instance.fulcioUrl},certificate-chain=${instance.certificateChain}`,
+      '--out',
+      trustedRoot,
+    ],
+    'Making a trusted root from the certificate chain',
+    { env: ctx.env, silent: true },
+  );
+  return { ...instance, trustedRoot };
 }
 
 /**

@@ -100,10 +100,38 @@ describe('Kyverno ClusterPolicy', () => {
     });
   });
 
-  test('keyless, new bundle: type SigstoreBundle', () => {
-    const p = policy({ bundleFormat: 'new' });
+  test('keyless, new bundle: refused (Kyverno reads neither additionalExtensions nor roots on that path); key-based: type SigstoreBundle', () => {
+    expect(() => policy({ bundleFormat: 'new' })).toThrow(/cannot bind the source repository/);
+    const p = policy({ bundleFormat: 'new', signer: { kind: 'key', pem: PEM } });
     expect(errorsOf(p)).toBe('');
     expect(verifyImagesOf(p).type).toBe('SigstoreBundle');
+  });
+
+  test('keyless bound to a source repository, ref and trigger, on a private instance: additionalExtensions, roots, rekor, ctlog', () => {
+    const roots = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const p = policy({
+      signer: {
+        kind: 'keyless',
+        identity,
+        issuer,
+        match: 'exact',
+        source: { repository: 'octo-org/app', ref: 'refs/heads/main', trigger: 'push' },
+      },
+      instance: { rootsPem: roots, rekorUrl: 'https://rekor.internal.example', transparencyLog: false, ctLog: false },
+    });
+    expect(errorsOf(p)).toBe('');
+    expect(verifyImagesOf(p).attestors[0].entries[0].keyless).toEqual({
+      subject: identity,
+      issuer,
+      additionalExtensions: {
+        githubWorkflowRepository: 'octo-org/app',
+        githubWorkflowRef: 'refs/heads/main',
+        githubWorkflowTrigger: 'push',
+      },
+      roots,
+      rekor: { url: 'https://rekor.internal.example', ignoreTlog: true },
+      ctlog: { ignoreSCT: true },
+    });
   });
 
   test('key-based: keys.publicKeys holds the PEM; a KMS key is named by URI', () => {
@@ -133,7 +161,7 @@ describe('Kyverno ClusterPolicy', () => {
     ]) {
       const conformance = parse(readFileSync(`${KYVERNO}${file}`, 'utf8'));
       expect(errorsOf(conformance)).toBe(''); // the yardstick itself passes the same validation
-      const ours = policy({ bundleFormat: file.includes('sigstore') ? 'new' : 'legacy' });
+      const ours = policy({});
       expect(ours.apiVersion).toBe(conformance.apiVersion);
       expect(ours.kind).toBe(conformance.kind);
       // biome-ignore lint/suspicious/noExplicitAny: parsed YAML

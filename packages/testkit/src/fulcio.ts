@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './fixtures.js';
@@ -17,8 +18,9 @@ export interface TestFulcio {
 /**
  * Starts the real Fulcio (`fulcio serve`) with an ephemeral CA, no CT log, and a config that trusts one OIDC issuer
  * as a GitHub Actions issuer (type github-workflow), on free loopback ports. HTTP and gRPC get ports of their own:
- * fulcio 1.8.8 panics in duplex mode (one port for both; its gRPC metrics are registered twice), and the separate
- * servers also listen on the abstract socket @fulcio-legacy-grpc-socket, so run one instance at a time.
+ * fulcio 1.8.8 panics in duplex mode (one port for both; its gRPC metrics are registered twice). The separate servers
+ * also listen on an abstract Unix socket, by default @fulcio-legacy-grpc-socket for every instance: each gets a
+ * name of its own, so instances (and test files) can run side by side.
  * Certificates it issues live 10 minutes.
  */
 export async function startFulcio(fulcio: string, issuerUrl: string): Promise<TestFulcio> {
@@ -51,6 +53,8 @@ export async function startFulcio(fulcio: string, issuerUrl: string): Promise<Te
       String(grpcPort),
       '--metrics-port',
       String(metrics),
+      '--legacy-unix-domain-socket',
+      `@golden-image-fulcio-${randomBytes(8).toString('hex')}`,
       '--log_type',
       'prod',
     ],

@@ -1,0 +1,232 @@
+// The Kyverno ClusterPolicies sign-digest writes, evaluated by the real Kyverno CLI (kyverno apply) against Pods whose
+// images live in a real registry, signed by the real cosign v2 and v3: key-based, and keyless through a real Fulcio
+// with the caller bound. Each policy is also checked against examples/kyverno: the same generator, the same options
+// but for the test's image, signer and Sigstore instance.
+import { readFileSync } from 'node:fs';
+import { buildClusterPolicy, defaultImageReferences, type PolicyOptions, policyYaml } from '@golden-image/signing';
+import {
+  githubClaims,
+  kyvernoApply,
+  type OidcIssuer,
+  realTool,
+  startFulcio,
+  startOidcIssuer,
+  startRegistry,
+  type TestFulcio,
+  type TestRegistry,
+} from '@golden-image/testkit';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { EXAMPLES } from '../../../packages/signing/test/examples.js';
+import {
+  cleanEnv,
+  keyPair,
+  pushImage,
+  type RealCosign,
+  realCosigns,
+  runCosign,
+  runSignDigest,
+  useCosign,
+} from './real-harness.js';
+
+const kyverno = realTool('kyverno', ['version']);
+const fulcioBin = kyverno ? realTool('fulcio', ['version']) : undefined;
+const cosigns = kyverno ? realCosigns() : [];
+const REUSABLE = 'golden-image/golden-image/.github/workflows/docker-publish.yml@refs/tags/v1';
+const A = 'octo-org/app';
+const B = 'evil-org/fork';
+
+let registry: TestRegistry;
+let issuer: OidcIssuer | undefined;
+let fulcio: TestFulcio | undefined;
+beforeAll(async () => {
+  if (!kyverno) return;
+  registry = await startRegistry();
+  if (fulcioBin) {
+    issuer = await startOidcIssuer();
+    fulcio = await startFulcio(fulcioBin, issuer.url);
+  }
+});
+afterAll(async () => {
+  await Promise.all([registry?.stop(), fulcio?.stop(), issuer?.close()]);
+});
+
+/** Three digests of one repository (the policy names the repository): ours, someone else's, and an unsigned one. */
+async function images(repository: string) {
+  const seed = (name: string) => `${repository.replace(/\W/g, '-')}-${name}`;
+  const ours = await pushImage(registry, repository, seed('ours'));
+  const theirs = await pushImage(registry, repository, seed('theirs'));
+  const unsigned = await pushImage(registry, repository, seed('unsigned'));
+  return { ours, theirs, unsigned };
+}
+
+type Images = Awaited<ReturnType<typeof images>>;
+
+/** The four admission cases of the issue, with the policy sign-digest wrote for `ours`. */
+function expectAdmission(policy: string, { ours, theirs, unsigned }: Images, refusal: RegExp) {
+  const run = (image: string, expectImage?: string) => kyvernoApply(kyverno as string, policy, image, { expectImage });
+  const byDigest = run(`${ours.image}@${ours.digest}`);
+  expect({ admitted: byDigest.admitted, why: byDigest.admitted ? '' : byDigest.output }).toEqual({
+    admitted: true,
+    why: '',
+  });
+
+  const theirsOutcome = run(`${theirs.image}@${theirs.digest}`);
+  expect(theirsOutcome.admitted).toBe(false);
+  expect(theirsOutcome.exitCode).not.toBe(0);
+  expect(theirsOutcome.output).toMatch(refusal);
+
+  const unsignedOutcome = run(`${unsigned.image}@${unsigned.digest}`);
+  expect(unsignedOutcome.admitted).toBe(false);
+  expect(unsignedOutcome.exitCode).not.toBe(0);
+
+  // by tag: admitted, and the Pod now names the verified digest
+  const tag = `${ours.image}:${ours.tag}`;
+  const byTag = run(tag, `*@${ours.digest}`);
+  expect({ admitted: byTag.admitted, mutated: byTag.imageMatched, why: byTag.admitted ? '' : byTag.output }).toEqual({
+    admitted: true,
+    mutated: true,
+    why: '',
+  });
+  // the probe can fail: the same tag checked against another digest does not match
+  expect(run(tag, `*@${theirs.digest}`).imageMatched).toBe(false);
+}
+
+/** The example file's options with the test's image, signer and instance: what sign-digest must have written. */
+function fromExample(file: string, overrides: Partial<PolicyOptions>, image: string): string {
+  const example = EXAMPLES[file] as PolicyOptions;
+  return policyYaml(
+    buildClusterPolicy({ ...example, image, imageReferences: defaultImageReferences(image), ...overrides }),
+  );
+}
+
+const OFFLINE = { transparencyLog: false, ctLog: false };
+const describeKyverno =
+  kyverno && cosigns.length > 0 ? describe.each(cosigns) : describe.skip.each([{ name: 'v2', bin: '' } as RealCosign]);
+
+describeKyverno('Kyverno, cosign $name', (cosign) => {
+  let restore: () => void;
+  beforeAll(() => {
+    restore = useCosign(cosign);
+  });
+  afterAll(() => restore?.());
+
+  const formats = cosign.name === 'v3' ? (['legacy', 'new'] as const) : (['legacy'] as const);
+  test.each(formats)(
+    'key-based, %s format: signed with the key -> admitted; by another key -> refused; unsigned -> refused; by tag -> admitted and pinned to the digest',
+    async (format) => {
+      const set = await images(`kyverno/key-${cosign.name}-${format}`);
+      const { key, pub } = keyPair(cosign, 'kyverno');
+      const env = cleanEnv(cosign, { COSIGN_PASSWORD: 'kyverno' });
+      const signing = await runSignDigest(
+        { image: set.ours.image, digest: set.ours.digest, key, 'bundle-format': format, 'transparency-log': 'false' },
+        env,
+      );
+      expect(signing.error).toBeUndefined();
+      // someone else signs another digest of the same repository
+      const other = keyPair(cosign, 'other');
+      const stranger = await runSignDigest(
+        {
+          image: set.theirs.image,
+          digest: set.theirs.digest,
+          key: other.key,
+          'bundle-format': format,
+          'transparency-log': 'false',
+        },
+        cleanEnv(cosign, { COSIGN_PASSWORD: 'other' }),
+      );
+      expect(stranger.error).toBeUndefined();
+
+      const policy = readFileSync(signing.recorded.outputs['kyverno-policy'] ?? '', 'utf8');
+      const example = format === 'legacy' ? 'key.yaml' : 'key-sigstore-bundle.yaml';
+      expect(policy).toBe(
+        fromExample(
+          example,
+          { signer: { kind: 'key', pem: readFileSync(pub, 'utf8') }, instance: OFFLINE },
+          set.ours.image,
+        ),
+      );
+      expectAdmission(
+        policy,
+        set,
+        format === 'legacy' ? /no matching signatures|invalid signature/ : /no matching signatures found/,
+      );
+    },
+  );
+
+  (cosign.name === 'v2' ? test : test.skip)(
+    'a bundle signed by cosign 2.6.5 is invisible to Kyverno (why sign-digest signs bundles with v3 only)',
+    async () => {
+      const set = await images('kyverno/key-v2-bundle');
+      const { key, pub } = keyPair(cosign, 'kyverno');
+      const signed = runCosign(
+        cosign,
+        [
+          'sign',
+          '--yes',
+          '--key',
+          key,
+          '--tlog-upload=false',
+          '--new-bundle-format',
+          `${set.ours.image}@${set.ours.digest}`,
+        ],
+        cleanEnv(cosign, { COSIGN_PASSWORD: 'kyverno' }),
+      );
+      expect(signed.status).toBe(0);
+      const policy = fromExample(
+        'key-sigstore-bundle.yaml',
+        { signer: { kind: 'key', pem: readFileSync(pub, 'utf8') }, instance: OFFLINE },
+        set.ours.image,
+      );
+      const outcome = kyvernoApply(kyverno as string, policy, `${set.ours.image}@${set.ours.digest}`);
+      expect(outcome.admitted).toBe(false);
+      expect(outcome.output).toMatch(/sigstore bundle verification failed: no matching signatures found/);
+    },
+  );
+
+  (fulcioBin ? test : test.skip)(
+    'keyless through the reusable workflow, legacy format, private Fulcio: signed by A -> admitted; signed by B through the same workflow -> refused; unsigned -> refused; by tag -> admitted and pinned',
+    async () => {
+      const set = await images(`kyverno/keyless-${cosign.name}`);
+      const job = (repository: string) =>
+        cleanEnv(cosign, {
+          ...(issuer as OidcIssuer).actionsEnv(githubClaims({ repository, reusableWorkflow: REUSABLE })),
+          GITHUB_REPOSITORY: repository,
+        });
+      const instance = {
+        'fulcio-url': (fulcio as TestFulcio).url,
+        'transparency-log': 'false',
+        'ct-log': 'false',
+        'certificate-chain': (fulcio as TestFulcio).chainFile,
+      };
+      const byA = await runSignDigest({ image: set.ours.image, digest: set.ours.digest, ...instance }, job(A));
+      expect(byA.error).toBeUndefined();
+      const byB = await runSignDigest({ image: set.theirs.image, digest: set.theirs.digest, ...instance }, job(B));
+      expect(byB.error).toBeUndefined();
+      // both certificates name the same workflow: only the source repository tells them apart
+      expect(byB.recorded.outputs['certificate-identity']).toBe(byA.recorded.outputs['certificate-identity']);
+
+      const policy = readFileSync(byA.recorded.outputs['kyverno-policy'] ?? '', 'utf8');
+      expect(policy).toBe(
+        fromExample(
+          'keyless-private-instance.yaml',
+          {
+            signer: {
+              kind: 'keyless',
+              identity: `https://github.com/${REUSABLE}`,
+              issuer: (issuer as OidcIssuer).url,
+              match: 'exact',
+              source: { repository: A },
+            },
+            instance: { ...OFFLINE, rootsPem: (fulcio as TestFulcio).chainPem },
+          },
+          set.ours.image,
+        ),
+      );
+      expectAdmission(
+        policy,
+        set,
+        /extension mismatch: expected octo-org\/app for key githubWorkflowRepository, received evil-org\/fork/,
+      );
+    },
+  );
+});
