@@ -215,7 +215,11 @@ export function bundlesTookOver(version: CosignVersion, format: BundleFormat, st
 
 /** cosign's legacy-path verify exit codes (cmd/cosign/errors/exit_codes.go), with the message as a fallback. */
 function reason(exitCode: number, stderr: string): string {
-  if (/expected GitHub Workflow (Repository|Ref|Trigger) not found/.test(stderr))
+  if (
+    /expected GitHub Workflow (Repository|Ref|Trigger) not found|expected GithubWorkflow(Repository|Ref|Trigger) to be/.test(
+      stderr,
+    )
+  )
     return 'it is signed by that identity, but from another source repository, ref or trigger';
   if (exitCode === 10 || /no signatures found|no valid bundles exist/.test(stderr)) return 'it has no signature at all';
   if (exitCode === 12 || /no matching (signatures|attestations)/.test(stderr))
