@@ -162,6 +162,8 @@ export function plan(release: Release): Step[] {
           'require-signature': String(release.sign),
           'certificate-identity': signed?.['certificate-identity'] || undefined,
           'certificate-oidc-issuer': signed?.['certificate-oidc-issuer'] || undefined,
+          'source-repository': signed?.['source-repository'] || undefined,
+          'bundle-format': signed?.['bundle-format'] || undefined,
           key: signed?.['public-key'] || undefined,
           'require-attestations': attest ? 'sbom,vuln' : undefined,
           ...release.registry,
