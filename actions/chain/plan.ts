@@ -6,6 +6,7 @@ import * as pushLayout from '../push-layout/main.js';
 import * as scanLayout from '../scan-layout/main.js';
 import * as scanRepo from '../scan-repo/main.js';
 import * as signDigest from '../sign-digest/main.js';
+import * as pullLayout from './pull-layout.js';
 
 export type Outputs = Record<string, string>;
 
@@ -98,6 +99,33 @@ export function plan(release: Release): Step[] {
         }),
     });
   }
+  const attest = release.sign && release.attest !== false;
+  if (attest && resumed) {
+    // A resumed release has no layout of its own: the pushed bytes come back by digest and are scanned again, so
+    // the evidence describes exactly what was released (the gate applies again, too).
+    const first = release.images[0] as string;
+    steps.push(
+      {
+        name: 'pull-layout',
+        spec: pullLayout.inputs,
+        run: (ctx) => pullLayout.main(ctx),
+        inputs: () => given({ image: first, digest: resumed, ...release.registry }),
+      },
+      {
+        name: 'scan-layout',
+        spec: scanLayout.inputs,
+        run: (ctx) => scanLayout.main(ctx),
+        inputs: (previous) =>
+          given({
+            'layout-path': previous['pull-layout']?.['layout-path'],
+            digest: previous['pull-layout']?.digest,
+            ...release.gates,
+            ...release.scanners,
+            ...release.tools,
+          }),
+      },
+    );
+  }
   const pushed = (previous: Record<string, Outputs>) => resumed ?? previous['push-layout']?.digest;
   const signName = (image: string) => (release.images.length > 1 ? `sign-digest ${image}` : 'sign-digest');
   if (release.sign) {
@@ -117,10 +145,10 @@ export function plan(release: Release): Step[] {
       });
     }
   }
-  // A resumed release has no layout or scan report here: promotion then requires what the earlier attempt attached.
-  const attest = release.sign && release.attest !== false;
   const attestName = (image: string) => (release.images.length > 1 ? `attest-evidence ${image}` : 'attest-evidence');
-  if (attest && !resumed) {
+  const layoutOf = (previous: Record<string, Outputs>) =>
+    previous['build-oci']?.['layout-path'] ?? previous['pull-layout']?.['layout-path'];
+  if (attest) {
     for (const image of release.images) {
       steps.push({
         name: attestName(image),
@@ -131,7 +159,7 @@ export function plan(release: Release): Step[] {
           return given({
             image,
             digest: signed?.digest ?? pushed(previous),
-            'layout-path': previous['build-oci']?.['layout-path'],
+            'layout-path': layoutOf(previous),
             report: previous['scan-layout']?.report,
             key: release.key,
             'certificate-identity': signed?.['certificate-identity'] || undefined,
