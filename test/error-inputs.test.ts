@@ -118,6 +118,8 @@ const UNREACHABLE: Record<string, Record<string, string>> = {
     'cosign-version': 'tool input the chain never sets (the pinned version)',
     verify: 'sign-digest input the chain never sets (true)',
     'trusted-root': 'sign-digest input the chain never sets',
+    'certificate-chain':
+      'sign-digest/promote-tags input the chain never sets (private Sigstore instances: use the actions)',
     report: "set by the chain from scan-layout's output (attest-evidence)",
     'kyverno-policy': "set by the chain from sign-digest's output (attest-evidence)",
     'evidence-dir': 'attest-evidence input of mode attach; the chain runs mode release',
@@ -138,9 +140,7 @@ const UNREACHABLE: Record<string, Record<string, string>> = {
  */
 const KNOWN: Record<string, string[]> = {
   chain: ['block-uncalled'], // scan-repo's summary line names block-uncalled, which the root action does not take
-  'promote-tags': ['source-repository'], // signing: promote-tags' message names an input it does not have yet
   'publish-npm': ['key'], // signing's requireGithubOidc advises `key`, which publish-npm does not have
-  'sign-digest': ['username', 'password', 'trusted-root'], // signing: inputs used before action.yml declares them
   'attest-evidence': [],
 };
 
