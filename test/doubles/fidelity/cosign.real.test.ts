@@ -1,10 +1,21 @@
 // The cosign double against the real cosign v2.6 and v3.1: one scenario table, run step by step through both (the
 // real one against a real registry, the double against its state directory), comparing exit codes, which flags are
 // accepted or refused, the error each prints and the shape of what verify prints. A difference fails the tier.
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildLayout, realTool, startRegistry, type TestRegistry, tempDir } from '@golden-image/testkit';
+import {
+  buildLayout,
+  githubClaims,
+  type OidcIssuer,
+  realTool,
+  startFulcio,
+  startOidcIssuer,
+  startRegistry,
+  type TestFulcio,
+  type TestRegistry,
+  tempDir,
+} from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { DOUBLES_BIN } from '../lib/harness.js';
 
@@ -14,9 +25,15 @@ interface Step {
   args: string[];
   compare: Compare;
   only?: 'v2' | 'v3';
+  /** Needs the real Fulcio and the test OIDC issuer (both backends get the same GitHub job token). */
+  keyless?: boolean;
 }
 
-/** {IMG} the repository, {D} the index digest, {KEY}/{PUB} the signer's key pair, {KEY2}/{PUB2} another, {TR} an empty trusted root. */
+/**
+ * {IMG} the repository, {D} the index digest, {KEY}/{PUB} the signer's key pair, {KEY2}/{PUB2} another, {TR} an empty
+ * trusted root. Keyless: {IMG2}@{D2} and {IMG3}@{D3} other images, {FULCIO} its URL, {CHAIN} its chain, {TRF} a trusted
+ * root made from it, {ID} the reusable workflow's identity, {ISS} the issuer; the job is octo-org/app's.
+ */
 const STEPS: Step[] = [
   { name: 'version', args: ['version'], compare: 'output' },
   { name: 'unknown flag refused', args: ['verify', '--nope', '{IMG}@{D}'], compare: 'error' },
@@ -134,6 +151,142 @@ const STEPS: Step[] = [
     ],
     compare: 'error',
   },
+  {
+    name: 'keyless v2: sign legacy with the private Fulcio',
+    args: ['sign', '--yes', '--fulcio-url', '{FULCIO}', '--tlog-upload=false', '--insecure-skip-verify', '{IMG2}@{D2}'],
+    compare: 'exit',
+    only: 'v2',
+    keyless: true,
+  },
+  {
+    name: 'keyless v3: sign legacy with the private Fulcio',
+    args: [
+      'sign',
+      '--yes',
+      '--fulcio-url',
+      '{FULCIO}',
+      '--tlog-upload=false',
+      '--insecure-skip-verify',
+      '--use-signing-config=false',
+      '--new-bundle-format=false',
+      '{IMG2}@{D2}',
+    ],
+    compare: 'exit',
+    only: 'v3',
+    keyless: true,
+  },
+  {
+    name: 'keyless legacy: verified for the identity, issuer and source repository (output with the GitHub extensions)',
+    args: [
+      'verify',
+      '--certificate-identity',
+      '{ID}',
+      '--certificate-oidc-issuer',
+      '{ISS}',
+      '--certificate-github-workflow-repository',
+      'octo-org/app',
+      '--certificate-chain',
+      '{CHAIN}',
+      '--insecure-ignore-tlog',
+      '--insecure-ignore-sct',
+      '{IMG2}@{D2}',
+    ],
+    compare: 'output',
+    keyless: true,
+  },
+  {
+    name: 'keyless legacy: another source repository is refused, exit 12',
+    args: [
+      'verify',
+      '--certificate-identity',
+      '{ID}',
+      '--certificate-oidc-issuer',
+      '{ISS}',
+      '--certificate-github-workflow-repository',
+      'evil-org/fork',
+      '--certificate-chain',
+      '{CHAIN}',
+      '--insecure-ignore-tlog',
+      '--insecure-ignore-sct',
+      '{IMG2}@{D2}',
+    ],
+    compare: 'error',
+    keyless: true,
+  },
+  {
+    name: 'keyless v3: sign a bundle with the private Fulcio',
+    args: [
+      'sign',
+      '--yes',
+      '--fulcio-url',
+      '{FULCIO}',
+      '--tlog-upload=false',
+      '--insecure-skip-verify',
+      '--use-signing-config=false',
+      '{IMG3}@{D3}',
+    ],
+    compare: 'exit',
+    only: 'v3',
+    keyless: true,
+  },
+  {
+    name: 'keyless v3 bundle: verified against a trusted root',
+    args: [
+      'verify',
+      '--certificate-identity',
+      '{ID}',
+      '--certificate-oidc-issuer',
+      '{ISS}',
+      '--certificate-github-workflow-repository',
+      'octo-org/app',
+      '--trusted-root',
+      '{TRF}',
+      '--insecure-ignore-tlog',
+      '--insecure-ignore-sct',
+      '{IMG3}@{D3}',
+    ],
+    compare: 'output',
+    only: 'v3',
+    keyless: true,
+  },
+  {
+    name: 'keyless v3 bundle: another source repository is refused',
+    args: [
+      'verify',
+      '--certificate-identity',
+      '{ID}',
+      '--certificate-oidc-issuer',
+      '{ISS}',
+      '--certificate-github-workflow-repository',
+      'evil-org/fork',
+      '--trusted-root',
+      '{TRF}',
+      '--insecure-ignore-tlog',
+      '--insecure-ignore-sct',
+      '{IMG3}@{D3}',
+    ],
+    compare: 'error',
+    only: 'v3',
+    keyless: true,
+  },
+  {
+    name: 'keyless v3 bundle: another identity is refused',
+    args: [
+      'verify',
+      '--certificate-identity',
+      'https://github.com/octo-org/app/.github/workflows/other.yml@refs/heads/main',
+      '--certificate-oidc-issuer',
+      '{ISS}',
+      '--trusted-root',
+      '{TRF}',
+      '--insecure-ignore-tlog',
+      '--insecure-ignore-sct',
+      '{IMG3}@{D3}',
+    ],
+    compare: 'error',
+    only: 'v3',
+    keyless: true,
+  },
 ];
 
 interface Outcome {
@@ -143,7 +296,21 @@ interface Outcome {
 }
 
 interface Backend {
-  run(args: string[]): Outcome;
+  run(args: string[]): Promise<Outcome>;
+}
+
+/**
+ * Runs a command without blocking this process: the test OIDC issuer answering cosign's token request lives in this
+ * process, so a synchronous spawn would wait for a token that can never be served.
+ */
+function runAsync(command: string, argv: string[], env: NodeJS.ProcessEnv) {
+  return new Promise<{ status: number; stdout: string; stderr: string }>((resolve, reject) => {
+    execFile(command, argv, { env, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (error && typeof code !== 'number') return reject(new Error(`${command} ${argv.join(' ')}: ${error.message}`));
+      resolve({ status: typeof code === 'number' ? code : 0, stdout, stderr });
+    });
+  });
 }
 
 const versions = (
@@ -155,11 +322,41 @@ const versions = (
   .map(([name, bin, version]) => ({ name, bin: realTool(bin, ['version']), version }))
   .filter((v): v is { name: 'v2' | 'v3'; bin: string; version: '2.6.5' | '3.1.3' } => Boolean(v.bin));
 
+const fulcioBin = versions.length > 0 ? realTool('fulcio', ['version']) : undefined;
+const REUSABLE = 'golden-image/golden-image/.github/workflows/docker-publish.yml@refs/tags/v1';
+
 let registry: TestRegistry;
+let issuer: OidcIssuer | undefined;
+let fulcio: TestFulcio | undefined;
 beforeAll(async () => {
-  if (versions.length > 0) registry = await startRegistry();
+  if (versions.length === 0) return;
+  registry = await startRegistry();
+  if (fulcioBin) {
+    issuer = await startOidcIssuer();
+    fulcio = await startFulcio(fulcioBin, issuer.url);
+  }
 });
-afterAll(async () => registry?.stop());
+afterAll(async () => {
+  await Promise.all([registry?.stop(), fulcio?.stop(), issuer?.close()]);
+});
+
+/** Pushes a fresh two-platform image to `image:v1`; returns its digest. */
+async function pushed(image: string, seed: string): Promise<string> {
+  const layout = await buildLayout(tempDir('golden-image-fidelity-layout-'), {
+    platforms: ['linux/amd64', 'linux/arm64'],
+    seed,
+  });
+  const copy = spawnSync('skopeo', [
+    'copy',
+    '--all',
+    '--preserve-digests',
+    '--dest-tls-verify=false',
+    `oci:${layout.path}`,
+    `docker://${image}:v1`,
+  ]);
+  if (copy.status !== 0) throw new Error(`skopeo copy failed: ${copy.stderr}`);
+  return layout.digest;
+}
 
 const describeReal =
   versions.length > 0 ? describe.each(versions) : describe.skip.each([{ name: 'none', bin: '', version: '' }]);
@@ -171,30 +368,35 @@ describeReal('cosign $name: the double and the real tool agree', ({ name, bin, v
   let doubleBackend: Backend;
 
   beforeAll(async () => {
-    const layout = await buildLayout(tempDir('golden-image-fidelity-layout-'), {
-      platforms: ['linux/amd64', 'linux/arm64'],
-      seed: `fidelity-${name}`,
-    });
     const image = `${registry.host}/fidelity/${name}`;
-    const pushed = spawnSync('skopeo', [
-      'copy',
-      '--all',
-      '--preserve-digests',
-      '--dest-tls-verify=false',
-      `oci:${layout.path}`,
-      `docker://${image}:v1`,
-    ]);
-    if (pushed.status !== 0) throw new Error(`skopeo copy failed: ${pushed.stderr}`);
-
-    const setUp = (values: Record<string, string>, command: string, env: NodeJS.ProcessEnv): Backend => {
+    const digest = await pushed(image, `fidelity-${name}`);
+    const shared: Record<string, string> = { IMG: image, D: digest };
+    let keylessEnv: NodeJS.ProcessEnv = {};
+    if (fulcio && issuer) {
+      // each backend signs its own images: the double keeps its signatures in its state, the real one in the registry
+      Object.assign(shared, {
+        FULCIO: fulcio.url,
+        CHAIN: fulcio.chainFile,
+        ID: `https://github.com/${REUSABLE}`,
+        ISS: issuer.url,
+      });
+      keylessEnv = issuer.actionsEnv(githubClaims({ repository: 'octo-org/app', reusableWorkflow: REUSABLE }));
+    }
+    const setUp = async (
+      values: Record<string, string>,
+      label: string,
+      command: string,
+      env: NodeJS.ProcessEnv,
+    ): Promise<Backend> => {
       const home = tempDir('golden-image-fidelity-home-');
-      const runEnv = { PATH: process.env.PATH, HOME: home, COSIGN_PASSWORD: 'fidelity', ...env };
+      const runEnv = { PATH: process.env.PATH, HOME: home, COSIGN_PASSWORD: 'fidelity', ...keylessEnv, ...env };
+      Object.assign(values, shared);
       for (const [key, dirName] of [
         ['KEY', 'one'],
         ['KEY2', 'two'],
       ] as const) {
         const dir = join(home, dirName);
-        spawnSync('mkdir', ['-p', dir]);
+        mkdirSync(dir, { recursive: true });
         const made = spawnSync(command, ['generate-key-pair'], { cwd: dir, env: runEnv, encoding: 'utf8' });
         if (made.status !== 0) throw new Error(`generate-key-pair failed: ${made.stderr}`);
         values[key] = join(dir, 'cosign.key');
@@ -205,27 +407,45 @@ describeReal('cosign $name: the double and the real tool agree', ({ name, bin, v
         values.TR,
         JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' }),
       );
-      values.IMG = image;
-      values.D = layout.digest;
+      if (fulcio) {
+        values.IMG2 = `${registry.host}/fidelity/${name}-${label}-keyless`;
+        values.D2 = await pushed(values.IMG2, `fidelity-${name}-${label}-keyless`);
+        values.IMG3 = `${registry.host}/fidelity/${name}-${label}-bundle`;
+        values.D3 = await pushed(values.IMG3, `fidelity-${name}-${label}-bundle`);
+        values.TRF = join(home, 'fulcio-trusted-root.json');
+        const made = spawnSync(
+          bin,
+          [
+            'trusted-root',
+            'create',
+            '--fulcio',
+            `url=${fulcio.url},certificate-chain=${fulcio.chainFile}`,
+            '--out',
+            values.TRF,
+          ],
+          { env: runEnv, encoding: 'utf8' },
+        );
+        if (made.status !== 0) throw new Error(`trusted-root create failed: ${made.stderr}`);
+      }
       return {
-        run: (args) => {
+        run: async (args) => {
           const argv = args.map((arg) => arg.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? `{${key}}`));
-          const result = spawnSync(command, argv, { env: runEnv, encoding: 'utf8', timeout: 120_000 });
+          const result = await runAsync(command, argv, runEnv);
           return outcome(result.status, result.stdout, result.stderr, values);
         },
       };
     };
-    realBackend = setUp(real, bin, {});
-    doubleBackend = setUp(double, join(DOUBLES_BIN, 'cosign'), {
+    realBackend = await setUp(real, 'real', bin, {});
+    doubleBackend = await setUp(double, 'double', join(DOUBLES_BIN, 'cosign'), {
       COSIGN_DOUBLE_VERSION: version,
       COSIGN_DOUBLE_STATE: tempDir('golden-image-fidelity-state-'),
     });
   });
 
   for (const step of STEPS.filter((s) => !s.only || s.only === name)) {
-    test(step.name, () => {
-      const fromReal = realBackend.run(step.args);
-      const fromDouble = doubleBackend.run(step.args);
+    (step.keyless && !fulcioBin ? test.skip : test)(step.name, async () => {
+      const fromReal = await realBackend.run(step.args);
+      const fromDouble = await doubleBackend.run(step.args);
       const pick = (o: Outcome) =>
         step.compare === 'exit'
           ? { status: o.status }
