@@ -176,7 +176,7 @@ var require_tunnel = __commonJS({
     var tls = __require("tls");
     var http = __require("http");
     var https = __require("https");
-    var events2 = __require("events");
+    var events = __require("events");
     var assert2 = __require("assert");
     var util = __require("util");
     exports.httpOverHttp = httpOverHttp2;
@@ -228,7 +228,7 @@ var require_tunnel = __commonJS({
         self.removeSocket(socket);
       });
     }
-    util.inherits(TunnelingAgent, events2.EventEmitter);
+    util.inherits(TunnelingAgent, events.EventEmitter);
     TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
       var self = this;
       var options = mergeOptions({ request: req }, self.options, toOptions(host, port, localAddress));
@@ -1207,14 +1207,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path4 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path3 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path4 && path4[0] !== "/") {
-          path4 = `/${path4}`;
+        if (path3 && path3[0] !== "/") {
+          path3 = `/${path3}`;
         }
-        return new URL(`${origin}${path4}`);
+        return new URL(`${origin}${path3}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1665,39 +1665,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin }
+          request: { method, path: path3, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path4);
+        debuglog("sending request to %s %s/%s", method, origin, path3);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin },
+          request: { method, path: path3, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path4,
+          path3,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin }
+          request: { method, path: path3, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path4);
+        debuglog("trailers received from %s %s/%s", method, origin, path3);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin },
+          request: { method, path: path3, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path4,
+          path3,
           error63.message
         );
       });
@@ -1746,9 +1746,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path4, origin }
+            request: { method, path: path3, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path4);
+          debuglog("sending request to %s %s/%s", method, origin, path3);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1811,7 +1811,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path4,
+        path: path3,
         method,
         body,
         headers,
@@ -1826,11 +1826,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path4 !== "string") {
+        if (typeof path3 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path4[0] !== "/" && !(path4.startsWith("http://") || path4.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path3[0] !== "/" && !(path3.startsWith("http://") || path3.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path4)) {
+        } else if (invalidPathRegex.test(path3)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1896,7 +1896,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path4, query) : path4;
+        this.path = query ? buildURL(path3, query) : path3;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -2182,8 +2182,8 @@ var require_request = __commonJS({
 var require_dispatcher = __commonJS({
   "node_modules/undici/lib/dispatcher/dispatcher.js"(exports, module) {
     "use strict";
-    var EventEmitter2 = __require("node:events");
-    var Dispatcher = class extends EventEmitter2 {
+    var EventEmitter = __require("node:events");
+    var Dispatcher = class extends EventEmitter {
       dispatch() {
         throw new Error("not implemented");
       }
@@ -2293,9 +2293,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve4, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve5(data);
+              return err ? reject(err) : resolve4(data);
             });
           });
         }
@@ -2333,12 +2333,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve4, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve5(data);
+              ) : resolve4(data);
             });
           });
         }
@@ -4605,8 +4605,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve5, reject) => {
-        res = resolve5;
+      const promise2 = new Promise((resolve4, reject) => {
+        res = resolve4;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -5918,7 +5918,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5993,7 +5993,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert2(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -6088,11 +6088,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -6115,10 +6115,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6135,7 +6135,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert2(this.ptr != null);
@@ -6315,7 +6315,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6337,7 +6337,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6373,13 +6373,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert2(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6589,7 +6589,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path4, host, upgrade, blocking, reset } = request;
+      const { method, path: path3, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6670,7 +6670,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path4} HTTP/1.1\r
+      let header = `${method} ${path3} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -6857,12 +6857,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve4, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve4;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7199,7 +7199,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path4, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path3, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7296,7 +7296,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path4;
+      headers[HTTP2_HEADER_PATH] = path3;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7532,12 +7532,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve4, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve4;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7649,9 +7649,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path4 = search ? `${pathname}${search}` : pathname;
+        const path3 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path4;
+        this.opts.path = path3;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8016,16 +8016,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve5) => {
+        return new Promise((resolve4) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve5;
+            this[kClosedResolve] = resolve4;
           } else {
-            resolve5(null);
+            resolve4(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve5) => {
+        return new Promise((resolve4) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -8036,7 +8036,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve5(null);
+            resolve4(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -8087,7 +8087,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve5, reject) => {
+        const socket = await new Promise((resolve4, reject) => {
           client[kConnector]({
             host,
             hostname: hostname3,
@@ -8099,7 +8099,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve5(socket2);
+              resolve4(socket2);
             }
           });
         });
@@ -8435,8 +8435,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve5) => {
-            this[kClosedResolve] = resolve5;
+          await new Promise((resolve4) => {
+            this[kClosedResolve] = resolve4;
           });
         }
       }
@@ -8890,10 +8890,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path4 = "/",
+          path: path3 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path4;
+        opts.path = origin + path3;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -9705,7 +9705,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve5, reject) => {
+        return await new Promise((resolve4, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9718,7 +9718,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve5(null);
+              resolve4(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9737,7 +9737,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert2(!stream[kConsume]);
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve4, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9754,7 +9754,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve5,
+              resolve: resolve4,
               reject,
               length: 0,
               body: []
@@ -9824,18 +9824,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve5, stream, length } = consume2;
+      const { type, body, resolve: resolve4, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve5(chunksDecode(body, length));
+          resolve4(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve5(JSON.parse(chunksDecode(body, length)));
+          resolve4(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve5(chunksConcat(body, length).buffer);
+          resolve4(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve5(new Blob(body, { type: stream[kContentType] }));
+          resolve4(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve5(chunksConcat(body, length));
+          resolve4(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -10092,9 +10092,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve4, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -10317,9 +10317,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve4, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -10604,9 +10604,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve4, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -10698,9 +10698,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve4, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -10865,20 +10865,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path4) {
-      if (typeof path4 !== "string") {
-        return path4;
+    function safeUrl(path3) {
+      if (typeof path3 !== "string") {
+        return path3;
       }
-      const pathSegments = path4.split("?");
+      const pathSegments = path3.split("?");
       if (pathSegments.length !== 2) {
-        return path4;
+        return path3;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path4, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path4);
+    function matchKey(mockDispatch2, { path: path3, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path3);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10900,7 +10900,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path4 }) => matchValue(safeUrl(path4), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10938,9 +10938,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path4, method, body, headers, query } = opts;
+      const { path: path3, method, body, headers, query } = opts;
       return {
-        path: path4,
+        path: path3,
         method,
         body,
         headers,
@@ -11403,10 +11403,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path4, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path3, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path4,
+            Path: path3,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -14563,7 +14563,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve5, reject) => agent.dispatch(
+        return new Promise((resolve4, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14639,7 +14639,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve5({
+              resolve4({
                 status,
                 statusText,
                 headersList,
@@ -14682,7 +14682,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve5({
+              resolve4({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -16285,9 +16285,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path4) {
-      for (let i = 0; i < path4.length; ++i) {
-        const code2 = path4.charCodeAt(i);
+    function validateCookiePath(path3) {
+      for (let i = 0; i < path3.length; ++i) {
+        const code2 = path3.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -18423,8 +18423,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve5) => {
-        setTimeout(resolve5, ms).unref();
+      return new Promise((resolve4) => {
+        setTimeout(resolve4, ms).unref();
       });
     }
     module.exports = {
@@ -19207,11 +19207,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path4 = opts.path;
+          let path3 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path4 = `/${path4}`;
+            path3 = `/${path3}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path4);
+          url2 = new URL(util.parseOrigin(url2).origin + path3);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19363,11 +19363,11 @@ var init_summary = __esm({
   "node_modules/@actions/core/lib/summary.js"() {
     __awaiter = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve5) {
-          resolve5(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve5, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19383,7 +19383,7 @@ var init_summary = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19654,19 +19654,6 @@ var init_path_utils = __esm({
 // node_modules/@actions/io/lib/io-util.js
 import * as fs2 from "fs";
 import * as path from "path";
-function exists(fsPath) {
-  return __awaiter2(this, void 0, void 0, function* () {
-    try {
-      yield stat(fsPath);
-    } catch (err) {
-      if (err.code === "ENOENT") {
-        return false;
-      }
-      throw err;
-    }
-    return true;
-  });
-}
 function isRooted(p) {
   p = normalizeSeparators(p);
   if (!p) {
@@ -19751,11 +19738,11 @@ var init_io_util = __esm({
   "node_modules/@actions/io/lib/io-util.js"() {
     __awaiter2 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve5) {
-          resolve5(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve5, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19771,7 +19758,7 @@ var init_io_util = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19854,11 +19841,11 @@ var init_io = __esm({
     init_io_util();
     __awaiter3 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve5) {
-          resolve5(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve5, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19874,7 +19861,7 @@ var init_io = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19883,522 +19870,35 @@ var init_io = __esm({
 });
 
 // node_modules/@actions/exec/lib/toolrunner.js
-import * as os3 from "os";
-import * as events from "events";
-import * as child from "child_process";
-import * as path3 from "path";
-import { setTimeout as setTimeout2 } from "timers";
-function argStringToArray(argString) {
-  const args = [];
-  let inQuotes = false;
-  let escaped = false;
-  let arg = "";
-  function append(c) {
-    if (escaped && c !== '"') {
-      arg += "\\";
-    }
-    arg += c;
-    escaped = false;
-  }
-  for (let i = 0; i < argString.length; i++) {
-    const c = argString.charAt(i);
-    if (c === '"') {
-      if (!escaped) {
-        inQuotes = !inQuotes;
-      } else {
-        append(c);
-      }
-      continue;
-    }
-    if (c === "\\" && escaped) {
-      append(c);
-      continue;
-    }
-    if (c === "\\" && inQuotes) {
-      escaped = true;
-      continue;
-    }
-    if (c === " " && !inQuotes) {
-      if (arg.length > 0) {
-        args.push(arg);
-        arg = "";
-      }
-      continue;
-    }
-    append(c);
-  }
-  if (arg.length > 0) {
-    args.push(arg.trim());
-  }
-  return args;
-}
-var __awaiter4, IS_WINDOWS2, ToolRunner, ExecState;
+var IS_WINDOWS2;
 var init_toolrunner = __esm({
   "node_modules/@actions/exec/lib/toolrunner.js"() {
     init_io();
     init_io_util();
-    __awaiter4 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve5) {
-          resolve5(value);
-        });
-      }
-      return new (P || (P = Promise))(function(resolve5, reject) {
-        function fulfilled(value) {
-          try {
-            step(generator.next(value));
-          } catch (e) {
-            reject(e);
-          }
-        }
-        function rejected(value) {
-          try {
-            step(generator["throw"](value));
-          } catch (e) {
-            reject(e);
-          }
-        }
-        function step(result) {
-          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
-        }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-      });
-    };
     IS_WINDOWS2 = process.platform === "win32";
-    ToolRunner = class extends events.EventEmitter {
-      constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-          throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-      }
-      _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-          this.options.listeners.debug(message);
-        }
-      }
-      _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? "" : "[command]";
-        if (IS_WINDOWS2) {
-          if (this._isCmdFile()) {
-            cmd += toolPath;
-            for (const a of args) {
-              cmd += ` ${a}`;
-            }
-          } else if (options.windowsVerbatimArguments) {
-            cmd += `"${toolPath}"`;
-            for (const a of args) {
-              cmd += ` ${a}`;
-            }
-          } else {
-            cmd += this._windowsQuoteCmdArg(toolPath);
-            for (const a of args) {
-              cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-            }
-          }
-        } else {
-          cmd += toolPath;
-          for (const a of args) {
-            cmd += ` ${a}`;
-          }
-        }
-        return cmd;
-      }
-      _processLineBuffer(data, strBuffer, onLine) {
-        try {
-          let s = strBuffer + data.toString();
-          let n = s.indexOf(os3.EOL);
-          while (n > -1) {
-            const line = s.substring(0, n);
-            onLine(line);
-            s = s.substring(n + os3.EOL.length);
-            n = s.indexOf(os3.EOL);
-          }
-          return s;
-        } catch (err) {
-          this._debug(`error processing line. Failed with error ${err}`);
-          return "";
-        }
-      }
-      _getSpawnFileName() {
-        if (IS_WINDOWS2) {
-          if (this._isCmdFile()) {
-            return process.env["COMSPEC"] || "cmd.exe";
-          }
-        }
-        return this.toolPath;
-      }
-      _getSpawnArgs(options) {
-        if (IS_WINDOWS2) {
-          if (this._isCmdFile()) {
-            let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-            for (const a of this.args) {
-              argline += " ";
-              argline += options.windowsVerbatimArguments ? a : this._windowsQuoteCmdArg(a);
-            }
-            argline += '"';
-            return [argline];
-          }
-        }
-        return this.args;
-      }
-      _endsWith(str, end) {
-        return str.endsWith(end);
-      }
-      _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return this._endsWith(upperToolPath, ".CMD") || this._endsWith(upperToolPath, ".BAT");
-      }
-      _windowsQuoteCmdArg(arg) {
-        if (!this._isCmdFile()) {
-          return this._uvQuoteCmdArg(arg);
-        }
-        if (!arg) {
-          return '""';
-        }
-        const cmdSpecialChars = [
-          " ",
-          "	",
-          "&",
-          "(",
-          ")",
-          "[",
-          "]",
-          "{",
-          "}",
-          "^",
-          "=",
-          ";",
-          "!",
-          "'",
-          "+",
-          ",",
-          "`",
-          "~",
-          "|",
-          "<",
-          ">",
-          '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-          if (cmdSpecialChars.some((x) => x === char)) {
-            needsQuotes = true;
-            break;
-          }
-        }
-        if (!needsQuotes) {
-          return arg;
-        }
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-          reverse += arg[i - 1];
-          if (quoteHit && arg[i - 1] === "\\") {
-            reverse += "\\";
-          } else if (arg[i - 1] === '"') {
-            quoteHit = true;
-            reverse += '"';
-          } else {
-            quoteHit = false;
-          }
-        }
-        reverse += '"';
-        return reverse.split("").reverse().join("");
-      }
-      _uvQuoteCmdArg(arg) {
-        if (!arg) {
-          return '""';
-        }
-        if (!arg.includes(" ") && !arg.includes("	") && !arg.includes('"')) {
-          return arg;
-        }
-        if (!arg.includes('"') && !arg.includes("\\")) {
-          return `"${arg}"`;
-        }
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-          reverse += arg[i - 1];
-          if (quoteHit && arg[i - 1] === "\\") {
-            reverse += "\\";
-          } else if (arg[i - 1] === '"') {
-            quoteHit = true;
-            reverse += "\\";
-          } else {
-            quoteHit = false;
-          }
-        }
-        reverse += '"';
-        return reverse.split("").reverse().join("");
-      }
-      _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-          cwd: options.cwd || process.cwd(),
-          env: options.env || process.env,
-          silent: options.silent || false,
-          windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-          failOnStdErr: options.failOnStdErr || false,
-          ignoreReturnCode: options.ignoreReturnCode || false,
-          delay: options.delay || 1e4
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-      }
-      _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result["windowsVerbatimArguments"] = options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-          result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-      }
-      /**
-       * Exec a tool.
-       * Output will be streamed to the live console.
-       * Returns promise with return code
-       *
-       * @param     tool     path to tool to exec
-       * @param     options  optional exec options.  See ExecOptions
-       * @returns   number
-       */
-      exec() {
-        return __awaiter4(this, void 0, void 0, function* () {
-          if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
-            this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-          }
-          this.toolPath = yield which(this.toolPath, true);
-          return new Promise((resolve5, reject) => __awaiter4(this, void 0, void 0, function* () {
-            this._debug(`exec tool: ${this.toolPath}`);
-            this._debug("arguments:");
-            for (const arg of this.args) {
-              this._debug(`   ${arg}`);
-            }
-            const optionsNonNull = this._cloneExecOptions(this.options);
-            if (!optionsNonNull.silent && optionsNonNull.outStream) {
-              optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os3.EOL);
-            }
-            const state = new ExecState(optionsNonNull, this.toolPath);
-            state.on("debug", (message) => {
-              this._debug(message);
-            });
-            if (this.options.cwd && !(yield exists(this.options.cwd))) {
-              return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-            }
-            const fileName = this._getSpawnFileName();
-            const cp = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-            let stdbuffer = "";
-            if (cp.stdout) {
-              cp.stdout.on("data", (data) => {
-                if (this.options.listeners && this.options.listeners.stdout) {
-                  this.options.listeners.stdout(data);
-                }
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                  optionsNonNull.outStream.write(data);
-                }
-                stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                  if (this.options.listeners && this.options.listeners.stdline) {
-                    this.options.listeners.stdline(line);
-                  }
-                });
-              });
-            }
-            let errbuffer = "";
-            if (cp.stderr) {
-              cp.stderr.on("data", (data) => {
-                state.processStderr = true;
-                if (this.options.listeners && this.options.listeners.stderr) {
-                  this.options.listeners.stderr(data);
-                }
-                if (!optionsNonNull.silent && optionsNonNull.errStream && optionsNonNull.outStream) {
-                  const s = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
-                  s.write(data);
-                }
-                errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                  if (this.options.listeners && this.options.listeners.errline) {
-                    this.options.listeners.errline(line);
-                  }
-                });
-              });
-            }
-            cp.on("error", (err) => {
-              state.processError = err.message;
-              state.processExited = true;
-              state.processClosed = true;
-              state.CheckComplete();
-            });
-            cp.on("exit", (code2) => {
-              state.processExitCode = code2;
-              state.processExited = true;
-              this._debug(`Exit code ${code2} received from tool '${this.toolPath}'`);
-              state.CheckComplete();
-            });
-            cp.on("close", (code2) => {
-              state.processExitCode = code2;
-              state.processExited = true;
-              state.processClosed = true;
-              this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-              state.CheckComplete();
-            });
-            state.on("done", (error63, exitCode) => {
-              if (stdbuffer.length > 0) {
-                this.emit("stdline", stdbuffer);
-              }
-              if (errbuffer.length > 0) {
-                this.emit("errline", errbuffer);
-              }
-              cp.removeAllListeners();
-              if (error63) {
-                reject(error63);
-              } else {
-                resolve5(exitCode);
-              }
-            });
-            if (this.options.input) {
-              if (!cp.stdin) {
-                throw new Error("child process missing stdin");
-              }
-              cp.stdin.end(this.options.input);
-            }
-          }));
-        });
-      }
-    };
-    ExecState = class _ExecState extends events.EventEmitter {
-      constructor(options, toolPath) {
-        super();
-        this.processClosed = false;
-        this.processError = "";
-        this.processExitCode = 0;
-        this.processExited = false;
-        this.processStderr = false;
-        this.delay = 1e4;
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-          throw new Error("toolPath must not be empty");
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-          this.delay = options.delay;
-        }
-      }
-      CheckComplete() {
-        if (this.done) {
-          return;
-        }
-        if (this.processClosed) {
-          this._setResult();
-        } else if (this.processExited) {
-          this.timeout = setTimeout2(_ExecState.HandleTimeout, this.delay, this);
-        }
-      }
-      _debug(message) {
-        this.emit("debug", message);
-      }
-      _setResult() {
-        let error63;
-        if (this.processExited) {
-          if (this.processError) {
-            error63 = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-          } else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-            error63 = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-          } else if (this.processStderr && this.options.failOnStdErr) {
-            error63 = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-          }
-        }
-        if (this.timeout) {
-          clearTimeout(this.timeout);
-          this.timeout = null;
-        }
-        this.done = true;
-        this.emit("done", error63, this.processExitCode);
-      }
-      static HandleTimeout(state) {
-        if (state.done) {
-          return;
-        }
-        if (!state.processClosed && state.processExited) {
-          const message = `The STDIO streams did not close within ${state.delay / 1e3} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-          state._debug(message);
-        }
-        state._setResult();
-      }
-    };
   }
 });
 
 // node_modules/@actions/exec/lib/exec.js
-function exec(commandLine, args, options) {
-  return __awaiter5(this, void 0, void 0, function* () {
-    const commandArgs = argStringToArray(commandLine);
-    if (commandArgs.length === 0) {
-      throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-    }
-    const toolPath = commandArgs[0];
-    args = commandArgs.slice(1).concat(args || []);
-    const runner = new ToolRunner(toolPath, args, options);
-    return runner.exec();
-  });
-}
-var __awaiter5;
 var init_exec = __esm({
   "node_modules/@actions/exec/lib/exec.js"() {
     init_toolrunner();
-    __awaiter5 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve5) {
-          resolve5(value);
-        });
-      }
-      return new (P || (P = Promise))(function(resolve5, reject) {
-        function fulfilled(value) {
-          try {
-            step(generator.next(value));
-          } catch (e) {
-            reject(e);
-          }
-        }
-        function rejected(value) {
-          try {
-            step(generator["throw"](value));
-          } catch (e) {
-            reject(e);
-          }
-        }
-        function step(result) {
-          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
-        }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-      });
-    };
   }
 });
 
 // node_modules/@actions/core/lib/platform.js
-import os4 from "os";
+import os3 from "os";
 var platform, arch;
 var init_platform = __esm({
   "node_modules/@actions/core/lib/platform.js"() {
     init_exec();
-    platform = os4.platform();
-    arch = os4.arch();
+    platform = os3.platform();
+    arch = os3.arch();
   }
 });
 
 // node_modules/@actions/core/lib/core.js
-import * as os5 from "os";
+import * as os4 from "os";
 function setSecret(secret) {
   issueCommand("add-mask", {}, secret);
 }
@@ -20417,7 +19917,7 @@ function setOutput(name, value) {
   if (filePath) {
     return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
   }
-  process.stdout.write(os5.EOL);
+  process.stdout.write(os4.EOL);
   issueCommand("set-output", { name }, toCommandValue(value));
 }
 function setFailed(message) {
@@ -20431,7 +19931,7 @@ function warning(message, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 function info(message) {
-  process.stdout.write(message + os5.EOL);
+  process.stdout.write(message + os4.EOL);
 }
 function startGroup(name) {
   issue("group", name);
@@ -20440,7 +19940,7 @@ function endGroup() {
   issue("endgroup");
 }
 function group(name, fn) {
-  return __awaiter6(this, void 0, void 0, function* () {
+  return __awaiter4(this, void 0, void 0, function* () {
     startGroup(name);
     let result;
     try {
@@ -20451,7 +19951,7 @@ function group(name, fn) {
     return result;
   });
 }
-var __awaiter6, ExitCode;
+var __awaiter4, ExitCode;
 var init_core = __esm({
   "node_modules/@actions/core/lib/core.js"() {
     init_command();
@@ -20462,13 +19962,13 @@ var init_core = __esm({
     init_summary();
     init_path_utils();
     init_platform();
-    __awaiter6 = function(thisArg, _arguments, P, generator) {
+    __awaiter4 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve5) {
-          resolve5(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve5, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -20484,7 +19984,7 @@ var init_core = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20511,6 +20011,8 @@ var init_errors = __esm({
 });
 
 // packages/kit/src/runner.ts
+import { spawn } from "node:child_process";
+import { constants as osConstants } from "node:os";
 function lastLines(text, count = 5) {
   const lines = text.trim().split("\n").filter(Boolean);
   return lines.slice(-count).join("\n") || "(no output on stderr)";
@@ -20519,30 +20021,35 @@ var ExecRunner;
 var init_runner = __esm({
   "packages/kit/src/runner.ts"() {
     "use strict";
-    init_exec();
     init_io();
     init_errors();
     ExecRunner = class {
       async run(tool, args, options = {}) {
-        const path4 = await which(tool, false);
-        if (!path4) {
-          throw new UserError(
-            `"${tool}" was not found on PATH. Install it, or let the action install it (install-tools: true).`
-          );
+        const path3 = await which(tool, false);
+        if (!path3) {
+          throw new UserError(`"${tool}" was not found on PATH. Install it on the runner before this step.`);
         }
+        const echo = !(options.silent ?? false);
+        if (echo) process.stdout.write(`[command]${path3} ${args.join(" ")}
+`);
         const stdout = [];
         const stderr = [];
-        const exitCode = await exec(path4, [...args], {
-          ignoreReturnCode: true,
-          silent: options.silent ?? false,
+        const child = spawn(path3, [...args], {
           env: options.env ?? process.env,
           cwd: options.cwd,
-          // A closed stdin: a tool that prompts (cosign without --yes) fails instead of hanging.
-          input: Buffer.alloc(0),
-          listeners: {
-            stdout: (chunk) => stdout.push(chunk),
-            stderr: (chunk) => stderr.push(chunk)
-          }
+          stdio: ["ignore", "pipe", "pipe"]
+        });
+        child.stdout.on("data", (chunk) => {
+          stdout.push(chunk);
+          if (echo) process.stdout.write(chunk);
+        });
+        child.stderr.on("data", (chunk) => {
+          stderr.push(chunk);
+          if (echo) process.stderr.write(chunk);
+        });
+        const exitCode = await new Promise((resolve4, reject) => {
+          child.on("error", reject);
+          child.on("close", (code2, signal) => resolve4(code2 ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
         });
         return { exitCode, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString("utf8") };
       }
@@ -20557,7 +20064,12 @@ function createActionsContext() {
     output: (name, value) => setOutput(name, value),
     summary: async (markdown) => {
       if (!process.env.GITHUB_STEP_SUMMARY) return;
-      await summary.addRaw(markdown, true).write();
+      try {
+        await summary.addRaw(markdown, true).write();
+      } catch (error63) {
+        summary.emptyBuffer();
+        warning(`The job summary could not be written (${error63.message}); the step's work is done.`);
+      }
     },
     secret: (value) => setSecret(value),
     info: (message) => info(message),
@@ -20601,6 +20113,13 @@ var init_action = __esm({
     init_core();
     init_context();
     init_errors();
+  }
+});
+
+// packages/kit/src/host-env.ts
+var init_host_env = __esm({
+  "packages/kit/src/host-env.ts"() {
+    "use strict";
   }
 });
 
@@ -20826,10 +20345,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path4) {
-  if (!path4)
+function getElementAtPath(obj, path3) {
+  if (!path3)
     return obj;
-  return path4.reduce((acc, key) => acc?.[key], obj);
+  return path3.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -21088,11 +20607,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path4, issues) {
+function prefixIssues(path3, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path4);
+    iss.path.unshift(path3);
     return iss;
   });
 }
@@ -21625,16 +21144,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path4 = []) => {
+  const processError = (error64, path3 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path4, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path3, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path4, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path4, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
       } else {
-        const fullpath = [...path4, ...issue3.path];
+        const fullpath = [...path3, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -21673,17 +21192,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path4 = []) => {
+  const processError = (error64, path3 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path4, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path3, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path4, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path4, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
       } else {
-        const fullpath = [...path4, ...issue3.path];
+        const fullpath = [...path3, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -21722,8 +21241,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path4 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path4) {
+  const path3 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path3) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -25141,7 +24660,7 @@ function isRef(value) {
 function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
 }
-function isRecursive(inst, stack, resolve5) {
+function isRecursive(inst, stack, resolve4) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -25149,9 +24668,9 @@ function isRecursive(inst, stack, resolve5) {
     return PROVEN;
   stack.add(inst);
   let result = NONE;
-  const check2 = (child2) => {
-    if (result !== PROVEN && child2?._zod) {
-      const answer = isRecursive(child2, stack, resolve5);
+  const check2 = (child) => {
+    if (result !== PROVEN && child?._zod) {
+      const answer = isRecursive(child, stack, resolve4);
       if (answer > result)
         result = answer;
     }
@@ -25162,9 +24681,9 @@ function isRecursive(inst, stack, resolve5) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child2 = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve5) : NONE;
-      if (child2 > answer)
-        answer = child2;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE;
+      if (child > answer)
+        answer = child;
     }
     return answer;
   };
@@ -25226,7 +24745,7 @@ function isRecursive(inst, stack, resolve5) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve5 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -39755,13 +39274,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path4 = ref.slice(1).split("/").filter(Boolean);
-  if (path4.length === 0) {
+  const path3 = ref.slice(1).split("/").filter(Boolean);
+  if (path3.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path4[0] === defsKey) {
-    const key = path4[1] === void 0 ? void 0 : decodeJSONPointerSegment(path4[1]);
+  if (path3[0] === defsKey) {
+    const key = path3[1] === void 0 ? void 0 : decodeJSONPointerSegment(path3[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -41144,6 +40663,7 @@ var init_src = __esm({
     init_action();
     init_context();
     init_errors();
+    init_host_env();
     init_inputs();
     init_runner();
     init_summary2();
@@ -41174,9 +40694,9 @@ function isDigest(value) {
 function sha256Digest(bytes) {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
-async function sha256File(path4) {
+async function sha256File(path3) {
   const hash2 = createHash("sha256");
-  for await (const chunk of createReadStream(path4, { highWaterMark: 1 << 20 })) hash2.update(chunk);
+  for await (const chunk of createReadStream(path3, { highWaterMark: 1 << 20 })) hash2.update(chunk);
   return `sha256:${hash2.digest("hex")}`;
 }
 var DIGEST_PATTERN;
@@ -41193,15 +40713,12 @@ init_src();
 
 // actions/build-oci/main.ts
 import { existsSync as existsSync3, statSync } from "node:fs";
-import { join as join7, resolve as resolve4 } from "node:path";
+import { join as join8, resolve as resolve3 } from "node:path";
 
-// packages/build/src/buildah.ts
+// packages/build/src/annotations.ts
 init_src();
-import { randomBytes } from "node:crypto";
-import { existsSync as existsSync2 } from "node:fs";
-import { mkdir as mkdir3, mkdtemp as mkdtemp2, readFile, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join as join5, resolve as resolve3 } from "node:path";
+import { readFile, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join4 } from "node:path";
 
 // packages/oci/src/index.ts
 init_digest();
@@ -41221,7 +40738,8 @@ var IMAGE_PATTERN = new RegExp(`^(${HOST})/(${PATH_COMPONENT}(?:/${PATH_COMPONEN
 // packages/oci/src/layout.ts
 init_src();
 init_digest();
-import { lstat as lstat2, open as open3, realpath } from "node:fs/promises";
+import { constants as constants3 } from "node:fs";
+import { access as access2, lstat as lstat2, open as open3, realpath } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
 // packages/oci/src/media-types.ts
@@ -41229,8 +40747,11 @@ var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 var DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+var OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
+var DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
 var INDEX_TYPES = /* @__PURE__ */ new Set([OCI_INDEX, DOCKER_LIST]);
 var MANIFEST_TYPES = /* @__PURE__ */ new Set([OCI_MANIFEST, DOCKER_MANIFEST]);
+var IMAGE_CONFIG_TYPES = /* @__PURE__ */ new Set([OCI_CONFIG, DOCKER_CONFIG]);
 var ATTESTATION_REFERENCE_TYPE = "vnd.docker.reference.type";
 var ATTESTATION_MANIFEST = "attestation-manifest";
 var ATTESTATION_SUBJECT = "vnd.docker.reference.digest";
@@ -41244,29 +40765,33 @@ var LIMITS = {
   descriptors: 1e4
 };
 async function verifyLayout(dir, expectedDigest, options = {}) {
-  const path4 = await layoutRoot(dir);
-  const layout = new LayoutReader(path4, options.layers ?? "size");
-  const top = await layout.topDescriptor();
-  if (expectedDigest !== void 0 && top.digest !== expectedDigest) {
-    throw new UserError(
-      `The layout at ${path4} does not hold the expected image: index.json points at ${top.digest}, but the "digest" input is ${expectedDigest}. Pass the digest output of the step that built this layout, and build into a fresh directory.`
-    );
-  }
+  const path3 = await layoutRoot(dir);
+  const layers = options.layers ?? "size";
+  const layout = new LayoutReader(path3, layers);
+  const { top, entries } = await layout.topDescriptor(expectedDigest);
   const manifests = [];
   await layout.walk(top, 0, manifests);
   return {
-    path: path4,
+    path: path3,
     digest: top.digest,
     mediaType: top.mediaType,
+    size: top.size,
     manifests,
     blobCount: layout.seen.size,
-    totalBytes: layout.totalBytes
+    totalBytes: layout.totalBytes,
+    layers,
+    entries,
+    annotations: layout.topAnnotations,
+    oci11Fields: layout.oci11Fields
   };
+}
+function isRunnable(manifest) {
+  return !manifest.attestation && !manifest.artifact;
 }
 function platformDigests(manifests) {
   const result = {};
   for (const manifest of manifests) {
-    if (!manifest.attestation) result[manifest.platform] = manifest.digest;
+    if (isRunnable(manifest)) result[manifest.platform] = manifest.digest;
   }
   return result;
 }
@@ -41290,25 +40815,25 @@ async function layoutRoot(dir) {
       `Layout path ${show(dir)} contains ":"; skopeo and trivy cut OCI paths at the first ":". Use a path without one.`
     );
   }
-  let path4;
+  let path3;
   try {
-    path4 = await realpath(dir);
-  } catch {
-    throw new UserError(`Layout directory ${show(dir)} does not exist. Pass the layout-path output of build-oci.`);
+    path3 = await realpath(dir);
+  } catch (error63) {
+    throw unreadable(error63, dir) ?? new UserError(`Layout directory ${show(dir)} does not exist. Pass the layout-path output of build-oci.`);
   }
   const marker = await readSmallFile(
-    path4,
+    path3,
     "oci-layout",
     4096,
-    `${path4} is not an OCI layout: it has no oci-layout file`
+    `${path3} is not an OCI layout: it has no oci-layout file`
   );
-  const version2 = parseJson(marker, `${path4}/oci-layout`);
+  const version2 = parseJson(marker, `${path3}/oci-layout`);
   if (version2.imageLayoutVersion !== "1.0.0") {
     throw new UserError(
-      `${path4}/oci-layout has imageLayoutVersion ${show(String(version2.imageLayoutVersion))}; expected "1.0.0".`
+      `${path3}/oci-layout has imageLayoutVersion ${show(String(version2.imageLayoutVersion))}; expected "1.0.0".`
     );
   }
-  return path4;
+  return path3;
 }
 var LayoutReader = class {
   constructor(root, layers) {
@@ -41321,27 +40846,35 @@ var LayoutReader = class {
   /** Indexes already walked: one listed many times is read, hashed and descended once. */
   walked = /* @__PURE__ */ new Set();
   totalBytes = 0;
+  topAnnotations = {};
+  oci11Fields = [];
   descriptorCount = 0;
-  async topDescriptor() {
+  async topDescriptor(expectedDigest) {
     const bytes = await readSmallFile(this.root, "index.json", LIMITS.indexJsonBytes, `${this.root} has no index.json`);
     const index = parseJson(bytes, `${this.root}/index.json`);
     if (!Array.isArray(index.manifests) || index.manifests.length === 0) {
       throw new UserError(`${this.root}/index.json lists no manifests: the layout is empty.`);
     }
     const descriptors = index.manifests.map((entry, i) => this.descriptor(entry, `index.json manifests[${i}]`));
-    const digests = new Set(descriptors.map((d) => d.digest));
-    if (digests.size > 1) {
+    const digests = [...new Set(descriptors.map((d) => d.digest))];
+    const top = descriptors.find((d) => d.digest === (expectedDigest ?? d.digest));
+    if (!top) {
+      const held = digests.length === 1 ? `points at ${digests[0]}` : `lists ${digests.join(", ")}`;
       throw new UserError(
-        `${this.root}/index.json points at ${digests.size} different images (${[...digests].join(", ")}). buildx and buildah add to an existing layout: build into a fresh, empty directory.`
+        `The layout at ${this.root} does not hold the expected image: index.json ${held}, but the "digest" input is ${expectedDigest}. Pass the digest output of the step that built this layout, and build into a fresh directory.`
       );
     }
-    const top = descriptors[0];
+    if (expectedDigest === void 0 && digests.length > 1) {
+      throw new UserError(
+        `${this.root}/index.json points at ${digests.length} different images (${digests.join(", ")}). buildx and buildah add to an existing layout: build into a fresh, empty directory.`
+      );
+    }
     if (!INDEX_TYPES.has(top.mediaType) && !MANIFEST_TYPES.has(top.mediaType)) {
       throw new UserError(
         `${this.root}/index.json points at a ${show(top.mediaType)}, which is neither an image index nor an image manifest.`
       );
     }
-    return top;
+    return { top, entries: descriptors.length };
   }
   async walk(descriptor, depth, out) {
     if (depth > LIMITS.nestingDepth) {
@@ -41355,28 +40888,40 @@ var LayoutReader = class {
       const index = await this.readJsonBlob(descriptor, LIMITS.manifestBytes);
       if (!Array.isArray(index.manifests))
         throw new UserError(`${this.blobName(descriptor)}: image index has no manifests list.`);
+      if (depth === 0) this.topAnnotations = stringRecord(index.annotations);
+      if (index.artifactType !== void 0) this.oci11Fields.push(`index ${descriptor.digest} has artifactType`);
+      if (index.subject !== void 0) this.oci11Fields.push(`index ${descriptor.digest} has subject`);
       const children = index.manifests.map(
         (entry, i) => this.descriptor(entry, `${descriptor.digest} manifests[${i}]`)
       );
-      for (const child2 of children) await this.walk(child2, depth + 1, out);
+      for (const [i, child] of children.entries()) {
+        if (child.artifactType !== void 0)
+          this.oci11Fields.push(
+            `index ${descriptor.digest} manifests[${i}] has artifactType ${show(String(child.artifactType))}`
+          );
+      }
+      for (const child of children) await this.walk(child, depth + 1, out);
       return;
     }
     if (MANIFEST_TYPES.has(descriptor.mediaType)) {
       const manifest = await this.readJsonBlob(descriptor, LIMITS.manifestBytes);
+      if (depth === 0) this.topAnnotations = stringRecord(manifest.annotations);
       const config2 = this.descriptor(manifest.config, `${descriptor.digest} config`);
       const layers = Array.isArray(manifest.layers) ? manifest.layers : [];
       const configBytes = await this.readBlob(config2, LIMITS.configBytes);
       for (const [i, layer] of layers.entries())
         await this.checkLayer(this.descriptor(layer, `${descriptor.digest} layers[${i}]`));
-      out.push(this.platformManifest(descriptor, configBytes));
+      const artifact = descriptor.artifactType !== void 0 || manifest.artifactType !== void 0 || !IMAGE_CONFIG_TYPES.has(config2.mediaType);
+      out.push(this.platformManifest(descriptor, configBytes, artifact));
       return;
     }
     await this.checkLayer(descriptor);
   }
-  platformManifest(descriptor, configBytes) {
+  platformManifest(descriptor, configBytes, artifact) {
     const annotations = descriptor.annotations ?? {};
     const attestation = annotations[ATTESTATION_REFERENCE_TYPE] === ATTESTATION_MANIFEST || descriptor.platform?.os === "unknown" && descriptor.platform.architecture === "unknown";
     let platform2 = descriptor.platform ? formatPlatform(descriptor.platform) : void 0;
+    if (!platform2 && artifact) platform2 = "unknown/unknown";
     if (!platform2) {
       const config2 = safeJson(configBytes);
       platform2 = config2?.os && config2.architecture ? formatPlatform(config2) : "unknown/unknown";
@@ -41388,6 +40933,7 @@ var LayoutReader = class {
       attestation
     };
     if (attestation && annotations[ATTESTATION_SUBJECT]) result.subject = annotations[ATTESTATION_SUBJECT];
+    if (artifact && !attestation) result.artifact = true;
     return result;
   }
   descriptor(value, where) {
@@ -41410,9 +40956,13 @@ var LayoutReader = class {
   /** The blob's path after checking it is a regular file of the described size (never a link out of the layout). */
   async blobPath(descriptor) {
     const name = this.blobName(descriptor);
-    const path4 = join3(this.root, name);
+    const path3 = join3(this.root, name);
     for (const part of ["blobs", "blobs/sha256", name]) {
-      const info2 = await lstat2(join3(this.root, part)).catch(() => void 0);
+      const info2 = await lstat2(join3(this.root, part)).catch((error63) => {
+        const problem = unreadable(error63, join3(this.root, part));
+        if (problem) throw problem;
+        return void 0;
+      });
       if (!info2)
         throw new UserError(
           `${this.root}: ${part} is missing (needed by ${descriptor.mediaType} ${descriptor.digest}). The layout is incomplete.`
@@ -41429,10 +40979,13 @@ var LayoutReader = class {
       }
     }
     if (!this.seen.has(descriptor.digest)) {
+      await access2(path3, constants3.R_OK).catch((error63) => {
+        throw unreadable(error63, path3) ?? error63;
+      });
       this.seen.add(descriptor.digest);
       this.totalBytes += descriptor.size;
     }
-    return path4;
+    return path3;
   }
   async readBlob(descriptor, limit) {
     if (descriptor.size > limit) {
@@ -41440,8 +40993,8 @@ var LayoutReader = class {
         `${this.root}: ${this.blobName(descriptor)} is ${descriptor.size} bytes; manifests and configs are limited to ${limit}.`
       );
     }
-    const path4 = await this.blobPath(descriptor);
-    const bytes = await readLimited(path4, descriptor.size);
+    const path3 = await this.blobPath(descriptor);
+    const bytes = await readLimited(path3, descriptor.size);
     if (sha256Digest(bytes) !== descriptor.digest) {
       throw new UserError(
         `${this.root}: ${this.blobName(descriptor)} does not hash to its name: the blob was changed after the build.`
@@ -41453,10 +41006,13 @@ var LayoutReader = class {
     return parseJson(await this.readBlob(descriptor, limit), `${this.root}/${this.blobName(descriptor)}`);
   }
   async checkLayer(descriptor) {
-    const path4 = await this.blobPath(descriptor);
+    const path3 = await this.blobPath(descriptor);
     if (this.layers === "digest") {
       const { sha256File: sha256File2 } = await Promise.resolve().then(() => (init_digest(), digest_exports));
-      if (await sha256File2(path4) !== descriptor.digest) {
+      const digest = await sha256File2(path3).catch((error63) => {
+        throw unreadable(error63, path3) ?? error63;
+      });
+      if (digest !== descriptor.digest) {
         throw new UserError(
           `${this.root}: ${this.blobName(descriptor)} does not hash to its name: the blob was changed after the build.`
         );
@@ -41465,17 +41021,23 @@ var LayoutReader = class {
   }
 };
 async function readSmallFile(root, name, limit, missing) {
-  const path4 = join3(root, name);
-  const info2 = await lstat2(path4).catch(() => void 0);
+  const path3 = join3(root, name);
+  const info2 = await lstat2(path3).catch((error63) => {
+    const problem = unreadable(error63, root);
+    if (problem) throw problem;
+    return void 0;
+  });
   if (!info2) throw new UserError(`${missing}. Pass the layout-path output of build-oci.`);
   if (info2.isSymbolicLink() || !info2.isFile())
-    throw new UserError(`${path4} must be a regular file, not a link or directory.`);
+    throw new UserError(`${path3} must be a regular file, not a link or directory.`);
   if (info2.size > limit)
-    throw new UserError(`${path4} is ${info2.size} bytes; the limit is ${limit}. Refusing the layout.`);
-  return readLimited(path4, info2.size);
+    throw new UserError(`${path3} is ${info2.size} bytes; the limit is ${limit}. Refusing the layout.`);
+  return readLimited(path3, info2.size);
 }
-async function readLimited(path4, limit) {
-  const handle = await open3(path4, "r");
+async function readLimited(path3, limit) {
+  const handle = await open3(path3, "r").catch((error63) => {
+    throw unreadable(error63, path3) ?? error63;
+  });
   try {
     const buffer = Buffer.allocUnsafe(limit + 1);
     let length = 0;
@@ -41483,7 +41045,7 @@ async function readLimited(path4, limit) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > limit) throw new UserError(`${path4} is larger than ${limit} bytes; refusing it.`);
+      if (length > limit) throw new UserError(`${path3} is larger than ${limit} bytes; refusing it.`);
     }
     return buffer.subarray(0, length);
   } finally {
@@ -41503,67 +41065,44 @@ function safeJson(bytes) {
     return void 0;
   }
 }
+function unreadable(error63, path3) {
+  const code2 = error63?.code;
+  if (code2 !== "EACCES" && code2 !== "EPERM") return void 0;
+  const uid = process.getuid?.();
+  return new UserError(
+    `${path3} cannot be read by the user this step runs as${uid === void 0 ? "" : ` (uid ${uid})`}: ${code2}. The layout was probably written by another user or with private modes (umoci writes 0600 files, a root container build writes root-owned ones). Make it readable before this step, for example \`chmod -R a+rX <layout>\` or \`sudo chown -R "$(id -u):$(id -g)" <layout>\`.`
+  );
+}
+function stringRecord(value) {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter(
+      (entry) => typeof entry[1] === "string"
+    )
+  );
+}
+
+// packages/oci/src/merge.ts
+init_src();
+init_digest();
+
+// packages/oci/src/merge-hash.ts
+init_digest();
+var PARALLEL_FROM_BYTES = 64 << 20;
+
+// packages/oci/src/origin.ts
+init_src();
+var REVISION = "org.opencontainers.image.revision";
+var SOURCE = "org.opencontainers.image.source";
+
+// packages/oci/src/release-tags.ts
+init_src();
+
+// packages/oci/src/tag-rule.ts
+init_src();
 
 // packages/oci/src/tag-template.ts
 init_src();
-
-// packages/build/src/layout-dir.ts
-init_src();
-import { mkdir as mkdir2, mkdtemp, readdir as readdir2 } from "node:fs/promises";
-import { join as join4, resolve as resolve2 } from "node:path";
-async function prepareLayoutDir(requested, tempDir) {
-  if (requested === void 0) {
-    await mkdir2(tempDir, { recursive: true });
-    return mkdtemp(join4(tempDir, "golden-image-layout-"));
-  }
-  const path4 = resolve2(requested);
-  if (path4.includes(":")) {
-    throw new UserError(
-      `Input "layout-path": ${show(requested)} contains ":"; oci: transports cut the path at the first ":". Use a path without one.`
-    );
-  }
-  const entries = await readdir2(path4).catch((error63) => {
-    if (error63.code === "ENOENT") return void 0;
-    if (error63.code === "ENOTDIR")
-      throw new UserError(`Input "layout-path": ${show(requested)} is a file, not a directory.`);
-    throw error63;
-  });
-  if (entries && entries.length > 0) {
-    throw new UserError(
-      `Input "layout-path": ${show(requested)} is not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", \u2026" : ""}). buildx and buildah add to an existing index.json, so the layout would name more than one image: give a new or empty directory, or leave layout-path unset for a fresh one under RUNNER_TEMP.`
-    );
-  }
-  await mkdir2(path4, { recursive: true });
-  return path4;
-}
-
-// packages/build/src/platforms.ts
-init_src();
-function normalizePlatform(platform2) {
-  const [os6, arch2, variant] = platform2.split("/");
-  if (arch2 === "arm64" && (variant === void 0 || variant === "v8")) return `${os6}/arm64`;
-  if (arch2 === "arm" && variant === void 0) return `${os6}/arm/v7`;
-  if (arch2 === "amd64" && variant === "v1") return `${os6}/amd64`;
-  return platform2;
-}
-function checkPlatforms(requested, built, builder) {
-  const have = new Set(Object.keys(built).map(normalizePlatform));
-  const missing = requested.filter((p) => !have.has(normalizePlatform(p)));
-  if (missing.length > 0) {
-    throw new UserError(
-      `${builder} built ${Object.keys(built).join(", ") || "no runnable platform"}, but platforms asked for ${requested.join(", ")}: ${missing.join(", ")} missing.`
-    );
-  }
-}
-function uniquePlatforms(platforms) {
-  const seen = /* @__PURE__ */ new Set();
-  return platforms.filter((p) => {
-    const key = normalizePlatform(p);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
 
 // packages/build/src/validate.ts
 init_src();
@@ -41664,16 +41203,122 @@ function targetProblem(value) {
   return controlProblem(value);
 }
 
+// packages/build/src/annotations.ts
+function parseAnnotationEntry(entry) {
+  const { types } = parseAnnotation(entry);
+  const eq = entry.indexOf("=");
+  const head = entry.slice(0, eq);
+  const key = types.length > 0 ? head.slice(head.indexOf(":") + 1) : head;
+  const targets = (types.length > 0 ? types : ["manifest"]).map((type) => {
+    const platform2 = /\[(.*)\]$/.exec(type)?.[1];
+    const kind = type.replace(/\[.*\]$/, "");
+    return platform2 ? { kind, platform: platform2 } : { kind };
+  });
+  return { key, value: entry.slice(eq + 1), targets };
+}
+function manifestAnnotationsFor(entries, platform2) {
+  return entries.map(parseAnnotationEntry).filter((a) => a.targets.some((t) => t.kind === "manifest" && (!t.platform || t.platform === platform2))).map((a) => `${a.key}=${a.value}`);
+}
+async function annotateIndex(layoutPath, entries) {
+  const annotations = entries.map(parseAnnotationEntry);
+  const wanted = (kind) => annotations.flatMap((a) => a.targets.filter((t) => t.kind === kind).map((t) => ({ ...a, platform: t.platform })));
+  const index = wanted("index");
+  const descriptors = wanted("manifest-descriptor");
+  const outer = wanted("index-descriptor");
+  if (index.length + descriptors.length + outer.length === 0) return;
+  const layoutJson = JSON.parse(await readFile(join4(layoutPath, "index.json"), "utf8"));
+  const top = layoutJson.manifests[0];
+  if (!top || layoutJson.manifests.length !== 1 || !top.mediaType.includes("index"))
+    throw new UserError(`buildah wrote ${layoutPath}/index.json in an unexpected shape; cannot add index annotations.`);
+  const blobPath = (digest2) => join4(layoutPath, "blobs", "sha256", digest2.slice("sha256:".length));
+  const list = JSON.parse(await readFile(blobPath(top.digest), "utf8"));
+  if (index.length > 0)
+    list.annotations = { ...list.annotations, ...Object.fromEntries(index.map((a) => [a.key, a.value])) };
+  for (const descriptor of list.manifests) {
+    const platform2 = [descriptor.platform?.os, descriptor.platform?.architecture, descriptor.platform?.variant].filter(Boolean).join("/");
+    const mine = descriptors.filter((a) => !a.platform || a.platform === platform2);
+    if (mine.length > 0)
+      descriptor.annotations = { ...descriptor.annotations, ...Object.fromEntries(mine.map((a) => [a.key, a.value])) };
+  }
+  const bytes = Buffer.from(JSON.stringify(list));
+  const digest = sha256Digest(bytes);
+  await writeFile2(blobPath(digest), bytes);
+  if (digest !== top.digest) await rm2(blobPath(top.digest));
+  const entry = { ...top, digest, size: bytes.length };
+  if (outer.length > 0)
+    entry.annotations = { ...top.annotations, ...Object.fromEntries(outer.map((a) => [a.key, a.value])) };
+  await writeFile2(join4(layoutPath, "index.json"), JSON.stringify({ ...layoutJson, manifests: [entry] }));
+}
+
+// packages/build/src/buildah.ts
+init_src();
+import { randomBytes } from "node:crypto";
+import { existsSync as existsSync2 } from "node:fs";
+import { mkdir as mkdir3, mkdtemp as mkdtemp2, readFile as readFile2, rm as rm3, writeFile as writeFile3 } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join as join6, resolve as resolve2 } from "node:path";
+
+// packages/build/src/layout-dir.ts
+init_src();
+import { mkdir as mkdir2, mkdtemp, readdir as readdir2 } from "node:fs/promises";
+import { join as join5, resolve } from "node:path";
+async function prepareLayoutDir(requested, tempDir) {
+  if (requested === void 0) {
+    await mkdir2(tempDir, { recursive: true });
+    return mkdtemp(join5(tempDir, "golden-image-layout-"));
+  }
+  const path3 = resolve(requested);
+  if (path3.includes(":")) {
+    throw new UserError(
+      `Input "layout-path": ${show(requested)} contains ":"; oci: transports cut the path at the first ":". Use a path without one.`
+    );
+  }
+  const entries = await readdir2(path3).catch((error63) => {
+    if (error63.code === "ENOENT") return void 0;
+    if (error63.code === "ENOTDIR")
+      throw new UserError(`Input "layout-path": ${show(requested)} is a file, not a directory.`);
+    throw error63;
+  });
+  if (entries && entries.length > 0) {
+    throw new UserError(
+      `Input "layout-path": ${show(requested)} is not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", \u2026" : ""}). buildx and buildah add to an existing index.json, so the layout would name more than one image: give a new or empty directory, or leave layout-path unset for a fresh one under RUNNER_TEMP.`
+    );
+  }
+  await mkdir2(path3, { recursive: true });
+  return path3;
+}
+
+// packages/build/src/platforms.ts
+init_src();
+function normalizePlatform(platform2) {
+  const [os5, arch2, variant] = platform2.split("/");
+  if (arch2 === "arm64" && (variant === void 0 || variant === "v8")) return `${os5}/arm64`;
+  if (arch2 === "arm" && variant === void 0) return `${os5}/arm/v7`;
+  if (arch2 === "amd64" && variant === "v1") return `${os5}/amd64`;
+  return platform2;
+}
+function checkPlatforms(requested, built, builder) {
+  const have = new Set(Object.keys(built).map(normalizePlatform));
+  const missing = requested.filter((p) => !have.has(normalizePlatform(p)));
+  if (missing.length > 0) {
+    throw new UserError(
+      `${builder} built ${Object.keys(built).join(", ") || "no runnable platform"}, but platforms asked for ${requested.join(", ")}: ${missing.join(", ")} missing.`
+    );
+  }
+}
+function uniquePlatforms(platforms) {
+  const seen = /* @__PURE__ */ new Set();
+  return platforms.filter((p) => {
+    const key = normalizePlatform(p);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 // packages/build/src/buildah.ts
 function buildahProblems(request) {
   const problems = [];
-  for (const value of request.annotations) {
-    if (parseAnnotation(value).types.length > 0) {
-      problems.push(
-        `Input "annotations": ${JSON.stringify(value)} has a type prefix, which only buildx understands; with builder: buildah write KEY=VALUE (it annotates the image manifests).`
-      );
-    }
-  }
   for (const name of ["cacheFrom", "cacheTo"]) {
     if (request[name].length > 0) {
       const input2 = name === "cacheFrom" ? "cache-from" : "cache-to";
@@ -41696,9 +41341,10 @@ function buildahArgs(request, storage) {
   for (const value of request.buildArgs) build.push("--build-arg", value);
   for (const value of request.secrets) build.push("--secret", buildahSecret(value));
   for (const value of request.labels) build.push("--label", value);
-  for (const value of request.annotations) build.push("--annotation", value);
-  build.push(request.context);
-  const builds = request.platforms.map((platform2) => [...global2, "build", "--platform", platform2, ...build]);
+  const builds = request.platforms.map((platform2) => {
+    const annotations = manifestAnnotationsFor(request.annotations, platform2).flatMap((a) => ["--annotation", a]);
+    return [...global2, "build", "--platform", platform2, ...build, ...annotations, request.context];
+  });
   const push = [
     ...global2,
     "manifest",
@@ -41723,8 +41369,8 @@ function firstExisting(paths) {
 }
 async function buildWithBuildah(ctx, options) {
   const request = {
-    context: resolve3(options.context),
-    file: options.file ? resolve3(options.file) : void 0,
+    context: resolve2(options.context),
+    file: options.file ? resolve2(options.file) : void 0,
     platforms: uniquePlatforms(options.platforms ?? ["linux/amd64"]),
     buildArgs: options.buildArgs ?? [],
     secrets: options.secrets ?? [],
@@ -41742,7 +41388,7 @@ async function buildWithBuildah(ctx, options) {
   if (problems.length > 0) throw new UserError(problems.join("\n"));
   if (attestOn(request.provenance) || attestOn(request.sbom)) {
     ctx.warning(
-      "buildah cannot attach provenance or SBOM attestations, so this layout has none. Generate an SBOM with scan-layout, or use builder: buildx for BuildKit attestations; set provenance: false and sbom: false to silence this."
+      "buildah cannot attach provenance or SBOM attestations, so this layout has none. For an SBOM of the image, attach one to the pushed digest (attest-evidence does, with Syft), or use builder: buildx for BuildKit attestations; set provenance: false and sbom: false to silence this."
     );
   }
   request.layoutPath = await prepareLayoutDir(options.layoutPath, ctx.tempDir);
@@ -41751,23 +41397,23 @@ async function buildWithBuildah(ctx, options) {
     throw new UserError(`buildah --version failed (exit ${versionRun.exitCode}): ${lastLines(versionRun.stderr)}`);
   const version2 = /version\s+(\S+)/.exec(versionRun.stdout.toString("utf8"))?.[1] ?? "unknown";
   await mkdir3(ctx.tempDir, { recursive: true });
-  const storageDir = await mkdtemp2(join5(ctx.tempDir, "golden-image-buildah-"));
+  const storageDir = await mkdtemp2(join6(ctx.tempDir, "golden-image-buildah-"));
   const storage = {
-    root: join5(storageDir, "root"),
-    runroot: join5(storageDir, "run"),
+    root: join6(storageDir, "root"),
+    runroot: join6(storageDir, "run"),
     manifest: `localhost/golden-image-build-${randomBytes(6).toString("hex")}`,
-    digestFile: join5(storageDir, "digest"),
+    digestFile: join6(storageDir, "digest"),
     registriesConf: void 0,
     signaturePolicy: void 0
   };
-  const userConf = join5(ctx.env.XDG_CONFIG_HOME || join5(homedir(), ".config"), "containers");
-  if (!firstExisting([join5(userConf, "policy.json"), "/etc/containers/policy.json"])) {
-    storage.signaturePolicy = join5(storageDir, "policy.json");
-    await writeFile2(storage.signaturePolicy, JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] }));
+  const userConf = join6(ctx.env.XDG_CONFIG_HOME || join6(homedir(), ".config"), "containers");
+  if (!firstExisting([join6(userConf, "policy.json"), "/etc/containers/policy.json"])) {
+    storage.signaturePolicy = join6(storageDir, "policy.json");
+    await writeFile3(storage.signaturePolicy, JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] }));
   }
-  if (!firstExisting([join5(userConf, "registries.conf"), "/etc/containers/registries.conf"])) {
-    storage.registriesConf = join5(storageDir, "registries.conf");
-    await writeFile2(
+  if (!firstExisting([join6(userConf, "registries.conf"), "/etc/containers/registries.conf"])) {
+    storage.registriesConf = join6(storageDir, "registries.conf");
+    await writeFile3(
       storage.registriesConf,
       'unqualified-search-registries = ["docker.io"]\nshort-name-mode = "permissive"\n'
     );
@@ -41786,13 +41432,15 @@ async function buildWithBuildah(ctx, options) {
       throw new UserError(
         `buildah manifest push to ${request.layoutPath} failed (exit ${push.exitCode}): ${lastLines(push.stderr)}`
       );
-    const pushed = (await readFile(storage.digestFile, "utf8")).trim();
-    const layout = await verifyLayout(request.layoutPath, void 0, { layers: "digest" });
-    if (layout.digest !== pushed) {
+    const pushed = (await readFile2(storage.digestFile, "utf8")).trim();
+    const written = await verifyLayout(request.layoutPath);
+    if (written.digest !== pushed) {
       throw new UserError(
-        `The layout at ${layout.path} holds ${layout.digest}, but buildah reports pushing ${pushed}; refusing it.`
+        `The layout at ${written.path} holds ${written.digest}, but buildah reports pushing ${pushed}; refusing it.`
       );
     }
+    await annotateIndex(request.layoutPath, request.annotations);
+    const layout = await verifyLayout(request.layoutPath, void 0, { layers: "digest" });
     const platforms = platformDigests(layout.manifests);
     checkPlatforms(request.platforms, platforms, "buildah");
     const metadata = {
@@ -41804,7 +41452,7 @@ async function buildWithBuildah(ctx, options) {
     };
     return { builder: "buildah", layout, platforms, metadata };
   } finally {
-    await rm2(storageDir, { recursive: true, force: true }).catch((error63) => {
+    await rm3(storageDir, { recursive: true, force: true }).catch((error63) => {
       ctx.warning(`Could not remove buildah's temporary storage ${storageDir}: ${error63.message}`);
     });
   }
@@ -41812,8 +41460,31 @@ async function buildWithBuildah(ctx, options) {
 
 // packages/build/src/buildx.ts
 init_src();
-import { mkdir as mkdir4, mkdtemp as mkdtemp3, readFile as readFile2 } from "node:fs/promises";
-import { join as join6 } from "node:path";
+import { mkdir as mkdir4, mkdtemp as mkdtemp3, readFile as readFile3 } from "node:fs/promises";
+import { join as join7 } from "node:path";
+
+// packages/build/src/buildx-advice.ts
+function syntaxDirective(dockerfile) {
+  for (const line of dockerfile.split("\n")) {
+    const directive = /^#\s*([a-zA-Z]+)\s*=\s*(\S+)\s*$/.exec(line.trim());
+    if (!directive) return void 0;
+    if (directive[1]?.toLowerCase() === "syntax") return directive[2];
+  }
+  return void 0;
+}
+function pullAdvice(stderr, dockerfile) {
+  const image = /failed to resolve source metadata for (\S+?):\s/.exec(stderr)?.[1];
+  if (!image) return void 0;
+  const offline = /no such host|dial tcp|i\/o timeout|connection refused|network is unreachable/i.test(stderr) ? " (the builder cannot reach that registry)" : "";
+  if (/\/buildkit-syft-scanner(:|@|$)/.test(image)) {
+    return ` The SBOM attestation runs BuildKit's scanner image ${image}, which the builder could not pull${offline}. Give the builder access to that registry (or a mirror of it), name a scanner image it can reach with sbom: generator=<image>, or set sbom: false.`;
+  }
+  const syntax = syntaxDirective(dockerfile);
+  if (syntax && (image === syntax || image.endsWith(`/${syntax}`))) {
+    return ` The Dockerfile's "# syntax=${syntax}" line makes BuildKit pull that frontend image (${image}), which the builder could not pull${offline}. Remove the line to use the builder's built-in Dockerfile frontend, or give the builder access to that registry.`;
+  }
+  return ` The builder could not pull ${image}${offline}: check the image name, and the builder's access to that registry (docker/login-action for a private one).`;
+}
 
 // packages/build/src/metadata.ts
 init_src();
@@ -41928,14 +41599,15 @@ async function buildWithBuildx(ctx, request) {
     );
   }
   await mkdir4(ctx.tempDir, { recursive: true });
-  const metadataDir = await mkdtemp3(join6(ctx.tempDir, "golden-image-buildx-"));
-  const metadataFile = join6(metadataDir, "metadata.json");
+  const metadataDir = await mkdtemp3(join7(ctx.tempDir, "golden-image-buildx-"));
+  const metadataFile = join7(metadataDir, "metadata.json");
   const result = await ctx.runner.run("docker", buildxArgs(request, metadataFile), { env: ctx.env });
   if (result.exitCode !== 0) {
-    const advice = /not supported for the docker driver|docker driver/i.test(result.stderr) ? " The OCI exporter needs a docker-container builder: add docker/setup-buildx-action before this step." : "";
+    const dockerfile = await readFile3(request.file ?? join7(request.context, "Dockerfile"), "utf8").catch(() => "");
+    const advice = /not supported for the docker driver|docker driver/i.test(result.stderr) ? " The OCI exporter needs a docker-container builder: add docker/setup-buildx-action before this step." : pullAdvice(result.stderr, dockerfile) ?? "";
     throw new UserError(`docker buildx build failed (exit ${result.exitCode}): ${lastLines(result.stderr)}${advice}`);
   }
-  const text = await readFile2(metadataFile, "utf8").catch(() => {
+  const text = await readFile3(metadataFile, "utf8").catch(() => {
     throw new UserError(`docker buildx build succeeded but wrote no metadata file at ${metadataFile}.`);
   });
   const metadata = parseBuildxMetadata(text);
@@ -41962,6 +41634,32 @@ function defaultCacheScope(context, file2, target, workspace) {
 }
 function defaultCache(scope) {
   return { from: [`type=gha,scope=${scope}`], to: [`type=gha,scope=${scope},mode=max`] };
+}
+
+// packages/build/src/origin.ts
+function buildOrigin(env) {
+  const revision = env.GITHUB_SHA && /^[0-9a-f]{40}$/.test(env.GITHUB_SHA) ? env.GITHUB_SHA : void 0;
+  const server = (env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, "");
+  const source = env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}` : void 0;
+  return { revision, source };
+}
+function originAnnotations(origin, annotations, levels) {
+  const given = annotations.map(parseAnnotationEntry).map((annotation) => ({
+    ...annotation,
+    kinds: annotation.targets.map((target) => target.kind)
+  }));
+  const added = [];
+  for (const [key, fallback] of [
+    [REVISION, origin.revision],
+    [SOURCE, origin.source]
+  ]) {
+    const mine = given.filter((annotation) => annotation.key === key);
+    const value = mine[0]?.value ?? fallback;
+    if (!value) continue;
+    for (const level of levels)
+      if (!mine.some((annotation) => annotation.kinds.includes(level))) added.push(`${level}:${key}=${value}`);
+  }
+  return added;
 }
 
 // packages/build/src/summary.ts
@@ -42045,7 +41743,7 @@ function pathProblems(context, file2, secrets, builder) {
       problems.push(inputProblem("file", `${show(file2)} does not exist or is not a file`));
   } else {
     const names = builder === "buildah" ? ["Containerfile", "Dockerfile"] : ["Dockerfile"];
-    if (!names.some((name) => existsSync3(join7(context, name)))) {
+    if (!names.some((name) => existsSync3(join8(context, name)))) {
       problems.push(
         inputProblem(
           "file",
@@ -42063,7 +41761,7 @@ function pathProblems(context, file2, secrets, builder) {
 }
 function absoluteSecret(entry, workspace) {
   const secret = parseSecret(entry);
-  return secret.src ? `id=${secret.id},src=${resolve4(workspace, secret.src)}` : entry;
+  return secret.src ? `id=${secret.id},src=${resolve3(workspace, secret.src)}` : entry;
 }
 function sourceDateEpoch(env) {
   const raw = env.SOURCE_DATE_EPOCH;
@@ -42075,8 +41773,8 @@ function sourceDateEpoch(env) {
 async function main(ctx) {
   const input2 = parseInputs(inputs, ctx.input);
   const workspace = ctx.env.GITHUB_WORKSPACE || process.cwd();
-  const context = resolve4(workspace, input2.context);
-  const file2 = input2.file === void 0 ? void 0 : resolve4(workspace, input2.file);
+  const context = resolve3(workspace, input2.context);
+  const file2 = input2.file === void 0 ? void 0 : resolve3(workspace, input2.file);
   const builder = input2.builder;
   const cache = defaultCache(defaultCacheScope(context, file2, input2.target, workspace));
   const request = {
@@ -42098,7 +41796,7 @@ async function main(ctx) {
   };
   const problems = pathProblems(context, file2, request.secrets, builder);
   if (builder === "buildah") problems.push(...buildahProblems(request));
-  const layoutPath = input2["layout-path"] === void 0 ? void 0 : resolve4(workspace, input2["layout-path"]);
+  const layoutPath = input2["layout-path"] === void 0 ? void 0 : resolve3(workspace, input2["layout-path"]);
   if (builder === "buildx" && layoutPath && /[,"]/.test(layoutPath)) {
     problems.push(
       inputProblem(
@@ -42108,6 +41806,10 @@ async function main(ctx) {
     );
   }
   if (problems.length > 0) throw new UserError(problems.join("\n"));
+  const writesIndex = builder === "buildah" || request.platforms.length > 1 || attestOn(request.provenance) || attestOn(request.sbom);
+  request.annotations.push(
+    ...originAnnotations(buildOrigin(ctx.env), request.annotations, writesIndex ? ["manifest", "index"] : ["manifest"])
+  );
   request.layoutPath = await prepareLayoutDir(layoutPath, ctx.tempDir);
   const result = await ctx.group(
     `Build ${request.platforms.join(", ")} with ${builder}`,

@@ -176,7 +176,7 @@ var require_tunnel = __commonJS({
     var tls = __require("tls");
     var http = __require("http");
     var https = __require("https");
-    var events2 = __require("events");
+    var events = __require("events");
     var assert2 = __require("assert");
     var util = __require("util");
     exports.httpOverHttp = httpOverHttp2;
@@ -228,7 +228,7 @@ var require_tunnel = __commonJS({
         self.removeSocket(socket);
       });
     }
-    util.inherits(TunnelingAgent, events2.EventEmitter);
+    util.inherits(TunnelingAgent, events.EventEmitter);
     TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
       var self = this;
       var options = mergeOptions({ request: req }, self.options, toOptions(host, port, localAddress));
@@ -1207,14 +1207,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path4 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path3 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path4 && path4[0] !== "/") {
-          path4 = `/${path4}`;
+        if (path3 && path3[0] !== "/") {
+          path3 = `/${path3}`;
         }
-        return new URL(`${origin}${path4}`);
+        return new URL(`${origin}${path3}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1665,39 +1665,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin }
+          request: { method, path: path3, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path4);
+        debuglog("sending request to %s %s/%s", method, origin, path3);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin },
+          request: { method, path: path3, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path4,
+          path3,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin }
+          request: { method, path: path3, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path4);
+        debuglog("trailers received from %s %s/%s", method, origin, path3);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin },
+          request: { method, path: path3, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path4,
+          path3,
           error63.message
         );
       });
@@ -1746,9 +1746,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path4, origin }
+            request: { method, path: path3, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path4);
+          debuglog("sending request to %s %s/%s", method, origin, path3);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1811,7 +1811,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path4,
+        path: path3,
         method,
         body,
         headers,
@@ -1826,11 +1826,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path4 !== "string") {
+        if (typeof path3 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path4[0] !== "/" && !(path4.startsWith("http://") || path4.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path3[0] !== "/" && !(path3.startsWith("http://") || path3.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path4)) {
+        } else if (invalidPathRegex.test(path3)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1896,7 +1896,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path4, query) : path4;
+        this.path = query ? buildURL(path3, query) : path3;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -2182,8 +2182,8 @@ var require_request = __commonJS({
 var require_dispatcher = __commonJS({
   "node_modules/undici/lib/dispatcher/dispatcher.js"(exports, module) {
     "use strict";
-    var EventEmitter2 = __require("node:events");
-    var Dispatcher = class extends EventEmitter2 {
+    var EventEmitter = __require("node:events");
+    var Dispatcher = class extends EventEmitter {
       dispatch() {
         throw new Error("not implemented");
       }
@@ -2293,9 +2293,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve2(data);
+              return err ? reject(err) : resolve(data);
             });
           });
         }
@@ -2333,12 +2333,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve2(data);
+              ) : resolve(data);
             });
           });
         }
@@ -4605,8 +4605,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve2, reject) => {
-        res = resolve2;
+      const promise2 = new Promise((resolve, reject) => {
+        res = resolve;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -5918,7 +5918,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5993,7 +5993,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert2(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -6088,11 +6088,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -6115,10 +6115,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6135,7 +6135,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert2(this.ptr != null);
@@ -6315,7 +6315,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6337,7 +6337,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6373,13 +6373,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert2(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6589,7 +6589,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path4, host, upgrade, blocking, reset } = request;
+      const { method, path: path3, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6670,7 +6670,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path4} HTTP/1.1\r
+      let header = `${method} ${path3} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -6857,12 +6857,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7199,7 +7199,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path4, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path3, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7296,7 +7296,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path4;
+      headers[HTTP2_HEADER_PATH] = path3;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7532,12 +7532,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7649,9 +7649,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path4 = search ? `${pathname}${search}` : pathname;
+        const path3 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path4;
+        this.opts.path = path3;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8016,16 +8016,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve2) => {
+        return new Promise((resolve) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve2;
+            this[kClosedResolve] = resolve;
           } else {
-            resolve2(null);
+            resolve(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve2) => {
+        return new Promise((resolve) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -8036,7 +8036,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve2(null);
+            resolve(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -8087,7 +8087,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve2, reject) => {
+        const socket = await new Promise((resolve, reject) => {
           client[kConnector]({
             host,
             hostname: hostname3,
@@ -8099,7 +8099,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve2(socket2);
+              resolve(socket2);
             }
           });
         });
@@ -8435,8 +8435,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve2) => {
-            this[kClosedResolve] = resolve2;
+          await new Promise((resolve) => {
+            this[kClosedResolve] = resolve;
           });
         }
       }
@@ -8890,10 +8890,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path4 = "/",
+          path: path3 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path4;
+        opts.path = origin + path3;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -9705,7 +9705,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve2, reject) => {
+        return await new Promise((resolve, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9718,7 +9718,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve2(null);
+              resolve(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9737,7 +9737,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert2(!stream[kConsume]);
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9754,7 +9754,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve2,
+              resolve,
               reject,
               length: 0,
               body: []
@@ -9824,18 +9824,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve2, stream, length } = consume2;
+      const { type, body, resolve, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve2(chunksDecode(body, length));
+          resolve(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve2(JSON.parse(chunksDecode(body, length)));
+          resolve(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve2(chunksConcat(body, length).buffer);
+          resolve(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve2(new Blob(body, { type: stream[kContentType] }));
+          resolve(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve2(chunksConcat(body, length));
+          resolve(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -10092,9 +10092,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve(data);
           });
         });
       }
@@ -10317,9 +10317,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve(data);
           });
         });
       }
@@ -10604,9 +10604,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve(data);
           });
         });
       }
@@ -10698,9 +10698,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve(data);
           });
         });
       }
@@ -10865,20 +10865,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path4) {
-      if (typeof path4 !== "string") {
-        return path4;
+    function safeUrl(path3) {
+      if (typeof path3 !== "string") {
+        return path3;
       }
-      const pathSegments = path4.split("?");
+      const pathSegments = path3.split("?");
       if (pathSegments.length !== 2) {
-        return path4;
+        return path3;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path4, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path4);
+    function matchKey(mockDispatch2, { path: path3, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path3);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10900,7 +10900,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path4 }) => matchValue(safeUrl(path4), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10938,9 +10938,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path4, method, body, headers, query } = opts;
+      const { path: path3, method, body, headers, query } = opts;
       return {
-        path: path4,
+        path: path3,
         method,
         body,
         headers,
@@ -11403,10 +11403,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path4, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path3, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path4,
+            Path: path3,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -14563,7 +14563,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve2, reject) => agent.dispatch(
+        return new Promise((resolve, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14639,7 +14639,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve2({
+              resolve({
                 status,
                 statusText,
                 headersList,
@@ -14682,7 +14682,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve2({
+              resolve({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -16285,9 +16285,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path4) {
-      for (let i = 0; i < path4.length; ++i) {
-        const code2 = path4.charCodeAt(i);
+    function validateCookiePath(path3) {
+      for (let i = 0; i < path3.length; ++i) {
+        const code2 = path3.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -17958,9 +17958,9 @@ var require_sender = __commonJS({
       constructor(socket) {
         this.#socket = socket;
       }
-      add(item, cb, hint2) {
-        if (hint2 !== sendHints.blob) {
-          const frame = createFrame(item, hint2);
+      add(item, cb, hint) {
+        if (hint !== sendHints.blob) {
+          const frame = createFrame(item, hint);
           if (!this.#running) {
             this.#socket.write(frame, cb);
           } else {
@@ -17976,7 +17976,7 @@ var require_sender = __commonJS({
         const node2 = {
           promise: item.arrayBuffer().then((ab) => {
             node2.promise = null;
-            node2.frame = createFrame(ab, hint2);
+            node2.frame = createFrame(ab, hint);
           }),
           callback: cb,
           frame: null
@@ -18000,11 +18000,11 @@ var require_sender = __commonJS({
         this.#running = false;
       }
     };
-    function createFrame(data, hint2) {
-      return new WebsocketFrameSend(toBuffer(data, hint2)).createFrame(hint2 === sendHints.string ? opcodes.TEXT : opcodes.BINARY);
+    function createFrame(data, hint) {
+      return new WebsocketFrameSend(toBuffer(data, hint)).createFrame(hint === sendHints.string ? opcodes.TEXT : opcodes.BINARY);
     }
-    function toBuffer(data, hint2) {
-      switch (hint2) {
+    function toBuffer(data, hint) {
+      switch (hint) {
         case sendHints.string:
           return Buffer.from(data);
         case sendHints.arrayBuffer:
@@ -18423,8 +18423,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve2) => {
-        setTimeout(resolve2, ms).unref();
+      return new Promise((resolve) => {
+        setTimeout(resolve, ms).unref();
       });
     }
     module.exports = {
@@ -19207,11 +19207,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path4 = opts.path;
+          let path3 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path4 = `/${path4}`;
+            path3 = `/${path3}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path4);
+          url2 = new URL(util.parseOrigin(url2).origin + path3);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19363,11 +19363,11 @@ var init_summary = __esm({
   "node_modules/@actions/core/lib/summary.js"() {
     __awaiter = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve) {
+          resolve(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19383,7 +19383,7 @@ var init_summary = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19654,19 +19654,6 @@ var init_path_utils = __esm({
 // node_modules/@actions/io/lib/io-util.js
 import * as fs2 from "fs";
 import * as path from "path";
-function exists(fsPath) {
-  return __awaiter2(this, void 0, void 0, function* () {
-    try {
-      yield stat(fsPath);
-    } catch (err) {
-      if (err.code === "ENOENT") {
-        return false;
-      }
-      throw err;
-    }
-    return true;
-  });
-}
 function isRooted(p) {
   p = normalizeSeparators(p);
   if (!p) {
@@ -19751,11 +19738,11 @@ var init_io_util = __esm({
   "node_modules/@actions/io/lib/io-util.js"() {
     __awaiter2 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve) {
+          resolve(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19771,7 +19758,7 @@ var init_io_util = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19854,11 +19841,11 @@ var init_io = __esm({
     init_io_util();
     __awaiter3 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve) {
+          resolve(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19874,7 +19861,7 @@ var init_io = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19883,522 +19870,35 @@ var init_io = __esm({
 });
 
 // node_modules/@actions/exec/lib/toolrunner.js
-import * as os3 from "os";
-import * as events from "events";
-import * as child from "child_process";
-import * as path3 from "path";
-import { setTimeout as setTimeout2 } from "timers";
-function argStringToArray(argString) {
-  const args = [];
-  let inQuotes = false;
-  let escaped = false;
-  let arg = "";
-  function append(c) {
-    if (escaped && c !== '"') {
-      arg += "\\";
-    }
-    arg += c;
-    escaped = false;
-  }
-  for (let i = 0; i < argString.length; i++) {
-    const c = argString.charAt(i);
-    if (c === '"') {
-      if (!escaped) {
-        inQuotes = !inQuotes;
-      } else {
-        append(c);
-      }
-      continue;
-    }
-    if (c === "\\" && escaped) {
-      append(c);
-      continue;
-    }
-    if (c === "\\" && inQuotes) {
-      escaped = true;
-      continue;
-    }
-    if (c === " " && !inQuotes) {
-      if (arg.length > 0) {
-        args.push(arg);
-        arg = "";
-      }
-      continue;
-    }
-    append(c);
-  }
-  if (arg.length > 0) {
-    args.push(arg.trim());
-  }
-  return args;
-}
-var __awaiter4, IS_WINDOWS2, ToolRunner, ExecState;
+var IS_WINDOWS2;
 var init_toolrunner = __esm({
   "node_modules/@actions/exec/lib/toolrunner.js"() {
     init_io();
     init_io_util();
-    __awaiter4 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
-        });
-      }
-      return new (P || (P = Promise))(function(resolve2, reject) {
-        function fulfilled(value) {
-          try {
-            step(generator.next(value));
-          } catch (e) {
-            reject(e);
-          }
-        }
-        function rejected(value) {
-          try {
-            step(generator["throw"](value));
-          } catch (e) {
-            reject(e);
-          }
-        }
-        function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
-        }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-      });
-    };
     IS_WINDOWS2 = process.platform === "win32";
-    ToolRunner = class extends events.EventEmitter {
-      constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-          throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-      }
-      _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-          this.options.listeners.debug(message);
-        }
-      }
-      _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? "" : "[command]";
-        if (IS_WINDOWS2) {
-          if (this._isCmdFile()) {
-            cmd += toolPath;
-            for (const a of args) {
-              cmd += ` ${a}`;
-            }
-          } else if (options.windowsVerbatimArguments) {
-            cmd += `"${toolPath}"`;
-            for (const a of args) {
-              cmd += ` ${a}`;
-            }
-          } else {
-            cmd += this._windowsQuoteCmdArg(toolPath);
-            for (const a of args) {
-              cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-            }
-          }
-        } else {
-          cmd += toolPath;
-          for (const a of args) {
-            cmd += ` ${a}`;
-          }
-        }
-        return cmd;
-      }
-      _processLineBuffer(data, strBuffer, onLine) {
-        try {
-          let s = strBuffer + data.toString();
-          let n = s.indexOf(os3.EOL);
-          while (n > -1) {
-            const line = s.substring(0, n);
-            onLine(line);
-            s = s.substring(n + os3.EOL.length);
-            n = s.indexOf(os3.EOL);
-          }
-          return s;
-        } catch (err) {
-          this._debug(`error processing line. Failed with error ${err}`);
-          return "";
-        }
-      }
-      _getSpawnFileName() {
-        if (IS_WINDOWS2) {
-          if (this._isCmdFile()) {
-            return process.env["COMSPEC"] || "cmd.exe";
-          }
-        }
-        return this.toolPath;
-      }
-      _getSpawnArgs(options) {
-        if (IS_WINDOWS2) {
-          if (this._isCmdFile()) {
-            let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-            for (const a of this.args) {
-              argline += " ";
-              argline += options.windowsVerbatimArguments ? a : this._windowsQuoteCmdArg(a);
-            }
-            argline += '"';
-            return [argline];
-          }
-        }
-        return this.args;
-      }
-      _endsWith(str, end) {
-        return str.endsWith(end);
-      }
-      _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return this._endsWith(upperToolPath, ".CMD") || this._endsWith(upperToolPath, ".BAT");
-      }
-      _windowsQuoteCmdArg(arg) {
-        if (!this._isCmdFile()) {
-          return this._uvQuoteCmdArg(arg);
-        }
-        if (!arg) {
-          return '""';
-        }
-        const cmdSpecialChars = [
-          " ",
-          "	",
-          "&",
-          "(",
-          ")",
-          "[",
-          "]",
-          "{",
-          "}",
-          "^",
-          "=",
-          ";",
-          "!",
-          "'",
-          "+",
-          ",",
-          "`",
-          "~",
-          "|",
-          "<",
-          ">",
-          '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-          if (cmdSpecialChars.some((x) => x === char)) {
-            needsQuotes = true;
-            break;
-          }
-        }
-        if (!needsQuotes) {
-          return arg;
-        }
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-          reverse += arg[i - 1];
-          if (quoteHit && arg[i - 1] === "\\") {
-            reverse += "\\";
-          } else if (arg[i - 1] === '"') {
-            quoteHit = true;
-            reverse += '"';
-          } else {
-            quoteHit = false;
-          }
-        }
-        reverse += '"';
-        return reverse.split("").reverse().join("");
-      }
-      _uvQuoteCmdArg(arg) {
-        if (!arg) {
-          return '""';
-        }
-        if (!arg.includes(" ") && !arg.includes("	") && !arg.includes('"')) {
-          return arg;
-        }
-        if (!arg.includes('"') && !arg.includes("\\")) {
-          return `"${arg}"`;
-        }
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-          reverse += arg[i - 1];
-          if (quoteHit && arg[i - 1] === "\\") {
-            reverse += "\\";
-          } else if (arg[i - 1] === '"') {
-            quoteHit = true;
-            reverse += "\\";
-          } else {
-            quoteHit = false;
-          }
-        }
-        reverse += '"';
-        return reverse.split("").reverse().join("");
-      }
-      _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-          cwd: options.cwd || process.cwd(),
-          env: options.env || process.env,
-          silent: options.silent || false,
-          windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-          failOnStdErr: options.failOnStdErr || false,
-          ignoreReturnCode: options.ignoreReturnCode || false,
-          delay: options.delay || 1e4
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-      }
-      _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result["windowsVerbatimArguments"] = options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-          result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-      }
-      /**
-       * Exec a tool.
-       * Output will be streamed to the live console.
-       * Returns promise with return code
-       *
-       * @param     tool     path to tool to exec
-       * @param     options  optional exec options.  See ExecOptions
-       * @returns   number
-       */
-      exec() {
-        return __awaiter4(this, void 0, void 0, function* () {
-          if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
-            this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-          }
-          this.toolPath = yield which(this.toolPath, true);
-          return new Promise((resolve2, reject) => __awaiter4(this, void 0, void 0, function* () {
-            this._debug(`exec tool: ${this.toolPath}`);
-            this._debug("arguments:");
-            for (const arg of this.args) {
-              this._debug(`   ${arg}`);
-            }
-            const optionsNonNull = this._cloneExecOptions(this.options);
-            if (!optionsNonNull.silent && optionsNonNull.outStream) {
-              optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os3.EOL);
-            }
-            const state = new ExecState(optionsNonNull, this.toolPath);
-            state.on("debug", (message) => {
-              this._debug(message);
-            });
-            if (this.options.cwd && !(yield exists(this.options.cwd))) {
-              return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-            }
-            const fileName = this._getSpawnFileName();
-            const cp = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-            let stdbuffer = "";
-            if (cp.stdout) {
-              cp.stdout.on("data", (data) => {
-                if (this.options.listeners && this.options.listeners.stdout) {
-                  this.options.listeners.stdout(data);
-                }
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                  optionsNonNull.outStream.write(data);
-                }
-                stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                  if (this.options.listeners && this.options.listeners.stdline) {
-                    this.options.listeners.stdline(line);
-                  }
-                });
-              });
-            }
-            let errbuffer = "";
-            if (cp.stderr) {
-              cp.stderr.on("data", (data) => {
-                state.processStderr = true;
-                if (this.options.listeners && this.options.listeners.stderr) {
-                  this.options.listeners.stderr(data);
-                }
-                if (!optionsNonNull.silent && optionsNonNull.errStream && optionsNonNull.outStream) {
-                  const s = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
-                  s.write(data);
-                }
-                errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                  if (this.options.listeners && this.options.listeners.errline) {
-                    this.options.listeners.errline(line);
-                  }
-                });
-              });
-            }
-            cp.on("error", (err) => {
-              state.processError = err.message;
-              state.processExited = true;
-              state.processClosed = true;
-              state.CheckComplete();
-            });
-            cp.on("exit", (code2) => {
-              state.processExitCode = code2;
-              state.processExited = true;
-              this._debug(`Exit code ${code2} received from tool '${this.toolPath}'`);
-              state.CheckComplete();
-            });
-            cp.on("close", (code2) => {
-              state.processExitCode = code2;
-              state.processExited = true;
-              state.processClosed = true;
-              this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-              state.CheckComplete();
-            });
-            state.on("done", (error63, exitCode) => {
-              if (stdbuffer.length > 0) {
-                this.emit("stdline", stdbuffer);
-              }
-              if (errbuffer.length > 0) {
-                this.emit("errline", errbuffer);
-              }
-              cp.removeAllListeners();
-              if (error63) {
-                reject(error63);
-              } else {
-                resolve2(exitCode);
-              }
-            });
-            if (this.options.input) {
-              if (!cp.stdin) {
-                throw new Error("child process missing stdin");
-              }
-              cp.stdin.end(this.options.input);
-            }
-          }));
-        });
-      }
-    };
-    ExecState = class _ExecState extends events.EventEmitter {
-      constructor(options, toolPath) {
-        super();
-        this.processClosed = false;
-        this.processError = "";
-        this.processExitCode = 0;
-        this.processExited = false;
-        this.processStderr = false;
-        this.delay = 1e4;
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-          throw new Error("toolPath must not be empty");
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-          this.delay = options.delay;
-        }
-      }
-      CheckComplete() {
-        if (this.done) {
-          return;
-        }
-        if (this.processClosed) {
-          this._setResult();
-        } else if (this.processExited) {
-          this.timeout = setTimeout2(_ExecState.HandleTimeout, this.delay, this);
-        }
-      }
-      _debug(message) {
-        this.emit("debug", message);
-      }
-      _setResult() {
-        let error63;
-        if (this.processExited) {
-          if (this.processError) {
-            error63 = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-          } else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-            error63 = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-          } else if (this.processStderr && this.options.failOnStdErr) {
-            error63 = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-          }
-        }
-        if (this.timeout) {
-          clearTimeout(this.timeout);
-          this.timeout = null;
-        }
-        this.done = true;
-        this.emit("done", error63, this.processExitCode);
-      }
-      static HandleTimeout(state) {
-        if (state.done) {
-          return;
-        }
-        if (!state.processClosed && state.processExited) {
-          const message = `The STDIO streams did not close within ${state.delay / 1e3} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-          state._debug(message);
-        }
-        state._setResult();
-      }
-    };
   }
 });
 
 // node_modules/@actions/exec/lib/exec.js
-function exec(commandLine, args, options) {
-  return __awaiter5(this, void 0, void 0, function* () {
-    const commandArgs = argStringToArray(commandLine);
-    if (commandArgs.length === 0) {
-      throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-    }
-    const toolPath = commandArgs[0];
-    args = commandArgs.slice(1).concat(args || []);
-    const runner = new ToolRunner(toolPath, args, options);
-    return runner.exec();
-  });
-}
-var __awaiter5;
 var init_exec = __esm({
   "node_modules/@actions/exec/lib/exec.js"() {
     init_toolrunner();
-    __awaiter5 = function(thisArg, _arguments, P, generator) {
-      function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
-        });
-      }
-      return new (P || (P = Promise))(function(resolve2, reject) {
-        function fulfilled(value) {
-          try {
-            step(generator.next(value));
-          } catch (e) {
-            reject(e);
-          }
-        }
-        function rejected(value) {
-          try {
-            step(generator["throw"](value));
-          } catch (e) {
-            reject(e);
-          }
-        }
-        function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
-        }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-      });
-    };
   }
 });
 
 // node_modules/@actions/core/lib/platform.js
-import os4 from "os";
+import os3 from "os";
 var platform, arch;
 var init_platform = __esm({
   "node_modules/@actions/core/lib/platform.js"() {
     init_exec();
-    platform = os4.platform();
-    arch = os4.arch();
+    platform = os3.platform();
+    arch = os3.arch();
   }
 });
 
 // node_modules/@actions/core/lib/core.js
-import * as os5 from "os";
+import * as os4 from "os";
 function setSecret(secret) {
   issueCommand("add-mask", {}, secret);
 }
@@ -20417,7 +19917,7 @@ function setOutput(name, value) {
   if (filePath) {
     return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
   }
-  process.stdout.write(os5.EOL);
+  process.stdout.write(os4.EOL);
   issueCommand("set-output", { name }, toCommandValue(value));
 }
 function setFailed(message) {
@@ -20431,7 +19931,7 @@ function warning(message, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 function info(message) {
-  process.stdout.write(message + os5.EOL);
+  process.stdout.write(message + os4.EOL);
 }
 function startGroup(name) {
   issue("group", name);
@@ -20440,7 +19940,7 @@ function endGroup() {
   issue("endgroup");
 }
 function group(name, fn) {
-  return __awaiter6(this, void 0, void 0, function* () {
+  return __awaiter4(this, void 0, void 0, function* () {
     startGroup(name);
     let result;
     try {
@@ -20451,7 +19951,7 @@ function group(name, fn) {
     return result;
   });
 }
-var __awaiter6, ExitCode;
+var __awaiter4, ExitCode;
 var init_core = __esm({
   "node_modules/@actions/core/lib/core.js"() {
     init_command();
@@ -20462,13 +19962,13 @@ var init_core = __esm({
     init_summary();
     init_path_utils();
     init_platform();
-    __awaiter6 = function(thisArg, _arguments, P, generator) {
+    __awaiter4 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve) {
+          resolve(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -20484,7 +19984,7 @@ var init_core = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20511,6 +20011,8 @@ var init_errors = __esm({
 });
 
 // packages/kit/src/runner.ts
+import { spawn } from "node:child_process";
+import { constants as osConstants } from "node:os";
 function lastLines(text, count = 5) {
   const lines = text.trim().split("\n").filter(Boolean);
   return lines.slice(-count).join("\n") || "(no output on stderr)";
@@ -20519,30 +20021,35 @@ var ExecRunner;
 var init_runner = __esm({
   "packages/kit/src/runner.ts"() {
     "use strict";
-    init_exec();
     init_io();
     init_errors();
     ExecRunner = class {
       async run(tool, args, options = {}) {
-        const path4 = await which(tool, false);
-        if (!path4) {
-          throw new UserError(
-            `"${tool}" was not found on PATH. Install it, or let the action install it (install-tools: true).`
-          );
+        const path3 = await which(tool, false);
+        if (!path3) {
+          throw new UserError(`"${tool}" was not found on PATH. Install it on the runner before this step.`);
         }
+        const echo = !(options.silent ?? false);
+        if (echo) process.stdout.write(`[command]${path3} ${args.join(" ")}
+`);
         const stdout = [];
         const stderr = [];
-        const exitCode = await exec(path4, [...args], {
-          ignoreReturnCode: true,
-          silent: options.silent ?? false,
+        const child = spawn(path3, [...args], {
           env: options.env ?? process.env,
           cwd: options.cwd,
-          // A closed stdin: a tool that prompts (cosign without --yes) fails instead of hanging.
-          input: Buffer.alloc(0),
-          listeners: {
-            stdout: (chunk) => stdout.push(chunk),
-            stderr: (chunk) => stderr.push(chunk)
-          }
+          stdio: ["ignore", "pipe", "pipe"]
+        });
+        child.stdout.on("data", (chunk) => {
+          stdout.push(chunk);
+          if (echo) process.stdout.write(chunk);
+        });
+        child.stderr.on("data", (chunk) => {
+          stderr.push(chunk);
+          if (echo) process.stderr.write(chunk);
+        });
+        const exitCode = await new Promise((resolve, reject) => {
+          child.on("error", reject);
+          child.on("close", (code2, signal) => resolve(code2 ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
         });
         return { exitCode, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString("utf8") };
       }
@@ -20557,7 +20064,12 @@ function createActionsContext() {
     output: (name, value) => setOutput(name, value),
     summary: async (markdown) => {
       if (!process.env.GITHUB_STEP_SUMMARY) return;
-      await summary.addRaw(markdown, true).write();
+      try {
+        await summary.addRaw(markdown, true).write();
+      } catch (error63) {
+        summary.emptyBuffer();
+        warning(`The job summary could not be written (${error63.message}); the step's work is done.`);
+      }
     },
     secret: (value) => setSecret(value),
     info: (message) => info(message),
@@ -20607,6 +20119,13 @@ var init_action = __esm({
     init_core();
     init_context();
     init_errors();
+  }
+});
+
+// packages/kit/src/host-env.ts
+var init_host_env = __esm({
+  "packages/kit/src/host-env.ts"() {
+    "use strict";
   }
 });
 
@@ -20832,10 +20351,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path4) {
-  if (!path4)
+function getElementAtPath(obj, path3) {
+  if (!path3)
     return obj;
-  return path4.reduce((acc, key) => acc?.[key], obj);
+  return path3.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -21094,11 +20613,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path4, issues) {
+function prefixIssues(path3, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path4);
+    iss.path.unshift(path3);
     return iss;
   });
 }
@@ -21631,16 +21150,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path4 = []) => {
+  const processError = (error64, path3 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path4, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path3, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path4, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path4, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
       } else {
-        const fullpath = [...path4, ...issue3.path];
+        const fullpath = [...path3, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -21679,17 +21198,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path4 = []) => {
+  const processError = (error64, path3 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path4, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path3, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path4, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path4, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path3, ...issue3.path]);
       } else {
-        const fullpath = [...path4, ...issue3.path];
+        const fullpath = [...path3, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -21728,8 +21247,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path4 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path4) {
+  const path3 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path3) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -25147,7 +24666,7 @@ function isRef(value) {
 function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
 }
-function isRecursive(inst, stack, resolve2) {
+function isRecursive(inst, stack, resolve) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -25155,9 +24674,9 @@ function isRecursive(inst, stack, resolve2) {
     return PROVEN;
   stack.add(inst);
   let result = NONE;
-  const check2 = (child2) => {
-    if (result !== PROVEN && child2?._zod) {
-      const answer = isRecursive(child2, stack, resolve2);
+  const check2 = (child) => {
+    if (result !== PROVEN && child?._zod) {
+      const answer = isRecursive(child, stack, resolve);
       if (answer > result)
         result = answer;
     }
@@ -25168,9 +24687,9 @@ function isRecursive(inst, stack, resolve2) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child2 = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
-      if (child2 > answer)
-        answer = child2;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve) : NONE;
+      if (child > answer)
+        answer = child;
     }
     return answer;
   };
@@ -25232,7 +24751,7 @@ function isRecursive(inst, stack, resolve2) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -39761,13 +39280,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path4 = ref.slice(1).split("/").filter(Boolean);
-  if (path4.length === 0) {
+  const path3 = ref.slice(1).split("/").filter(Boolean);
+  if (path3.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path4[0] === defsKey) {
-    const key = path4[1] === void 0 ? void 0 : decodeJSONPointerSegment(path4[1]);
+  if (path3[0] === defsKey) {
+    const key = path3[1] === void 0 ? void 0 : decodeJSONPointerSegment(path3[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -41177,6 +40696,7 @@ var init_src = __esm({
     init_action();
     init_context();
     init_errors();
+    init_host_env();
     init_inputs();
     init_runner();
     init_summary2();
@@ -41207,9 +40727,9 @@ function isDigest(value) {
 function sha256Digest(bytes) {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
-async function sha256File(path4) {
+async function sha256File(path3) {
   const hash2 = createHash("sha256");
-  for await (const chunk of createReadStream(path4, { highWaterMark: 1 << 20 })) hash2.update(chunk);
+  for await (const chunk of createReadStream(path3, { highWaterMark: 1 << 20 })) hash2.update(chunk);
   return `sha256:${hash2.digest("hex")}`;
 }
 var DIGEST_PATTERN;
@@ -42099,10 +41619,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse3 = require_parse2();
-    var constants3 = require_constants6();
+    var constants4 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version2, truncation, options) => {
-      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version2, options);
@@ -43342,7 +42862,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants3 = require_constants6();
+    var constants4 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse2();
@@ -43426,8 +42946,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -43466,7 +42986,7 @@ function imageProblem(value) {
   if (value !== value.toLowerCase()) return `must be lowercase, got ${show(value)}; use ${show(value.toLowerCase())}`;
   const lastSlash = value.lastIndexOf("/");
   if (value.slice(lastSlash + 1).includes(":"))
-    return `must not carry a tag (give tags in the "tags" input), got ${show(value)}`;
+    return `must not carry a tag (registry/repository only; tags are given apart), got ${show(value)}`;
   const match = IMAGE_PATTERN.exec(value);
   if (!match) return `must be registry/repository (${example}), got ${show(value)}`;
   const host = match[1] ?? "";
@@ -43508,24 +43028,13 @@ function tagRef(image, tag) {
 }
 
 // packages/oci/src/inputs.ts
-var imageInput = () => checkedString(imageProblem, "registry/repository, for example ghcr.io/owner/app");
 var digestInput = () => checkedString(digestProblem, "the digest output of the step before, for example sha256:2c26b46b\u2026");
-function resolveTags(entries, image, input2 = "tags") {
-  const tags = [];
-  const problems = [];
-  for (const entry of entries) {
-    const { tag, problem } = bareTag(entry, image);
-    if (problem) problems.push(problem);
-    else if (tag && !tags.includes(tag)) tags.push(tag);
-  }
-  if (problems.length > 0) throw new UserError(problems.map((problem) => inputProblem(input2, problem)).join("\n"));
-  return tags;
-}
 
 // packages/oci/src/layout.ts
 init_src();
 init_digest();
-import { lstat as lstat2, open as open3, realpath } from "node:fs/promises";
+import { constants as constants3 } from "node:fs";
+import { access as access2, lstat as lstat2, open as open3, realpath } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
 // packages/oci/src/media-types.ts
@@ -43533,8 +43042,11 @@ var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 var DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+var OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
+var DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
 var INDEX_TYPES = /* @__PURE__ */ new Set([OCI_INDEX, DOCKER_LIST]);
 var MANIFEST_TYPES = /* @__PURE__ */ new Set([OCI_MANIFEST, DOCKER_MANIFEST]);
+var IMAGE_CONFIG_TYPES = /* @__PURE__ */ new Set([OCI_CONFIG, DOCKER_CONFIG]);
 var ATTESTATION_REFERENCE_TYPE = "vnd.docker.reference.type";
 var ATTESTATION_MANIFEST = "attestation-manifest";
 var ATTESTATION_SUBJECT = "vnd.docker.reference.digest";
@@ -43548,29 +43060,37 @@ var LIMITS = {
   descriptors: 1e4
 };
 async function verifyLayout(dir, expectedDigest, options = {}) {
-  const path4 = await layoutRoot(dir);
-  const layout = new LayoutReader(path4, options.layers ?? "size");
-  const top = await layout.topDescriptor();
-  if (expectedDigest !== void 0 && top.digest !== expectedDigest) {
-    throw new UserError(
-      `The layout at ${path4} does not hold the expected image: index.json points at ${top.digest}, but the "digest" input is ${expectedDigest}. Pass the digest output of the step that built this layout, and build into a fresh directory.`
-    );
-  }
+  const path3 = await layoutRoot(dir);
+  const layers = options.layers ?? "size";
+  const layout = new LayoutReader(path3, layers);
+  const { top, entries } = await layout.topDescriptor(expectedDigest);
   const manifests = [];
   await layout.walk(top, 0, manifests);
   return {
-    path: path4,
+    path: path3,
     digest: top.digest,
     mediaType: top.mediaType,
+    size: top.size,
     manifests,
     blobCount: layout.seen.size,
-    totalBytes: layout.totalBytes
+    totalBytes: layout.totalBytes,
+    layers,
+    entries,
+    annotations: layout.topAnnotations,
+    oci11Fields: layout.oci11Fields
   };
+}
+function describeVerification(layout) {
+  const what = layout.layers === "digest" ? "every blob is present, readable and hashes to its name" : "every index, manifest and config hashes to its name; layers are present, readable and of the described size (not hashed here: build-oci hashed them)";
+  return `${layout.path} holds ${layout.digest}: ${layout.blobCount} blobs, ${layout.totalBytes} bytes; ${what}.`;
+}
+function isRunnable(manifest) {
+  return !manifest.attestation && !manifest.artifact;
 }
 function platformDigests(manifests) {
   const result = {};
   for (const manifest of manifests) {
-    if (!manifest.attestation) result[manifest.platform] = manifest.digest;
+    if (isRunnable(manifest)) result[manifest.platform] = manifest.digest;
   }
   return result;
 }
@@ -43594,25 +43114,25 @@ async function layoutRoot(dir) {
       `Layout path ${show(dir)} contains ":"; skopeo and trivy cut OCI paths at the first ":". Use a path without one.`
     );
   }
-  let path4;
+  let path3;
   try {
-    path4 = await realpath(dir);
-  } catch {
-    throw new UserError(`Layout directory ${show(dir)} does not exist. Pass the layout-path output of build-oci.`);
+    path3 = await realpath(dir);
+  } catch (error63) {
+    throw unreadable(error63, dir) ?? new UserError(`Layout directory ${show(dir)} does not exist. Pass the layout-path output of build-oci.`);
   }
   const marker = await readSmallFile(
-    path4,
+    path3,
     "oci-layout",
     4096,
-    `${path4} is not an OCI layout: it has no oci-layout file`
+    `${path3} is not an OCI layout: it has no oci-layout file`
   );
-  const version2 = parseJson(marker, `${path4}/oci-layout`);
+  const version2 = parseJson(marker, `${path3}/oci-layout`);
   if (version2.imageLayoutVersion !== "1.0.0") {
     throw new UserError(
-      `${path4}/oci-layout has imageLayoutVersion ${show(String(version2.imageLayoutVersion))}; expected "1.0.0".`
+      `${path3}/oci-layout has imageLayoutVersion ${show(String(version2.imageLayoutVersion))}; expected "1.0.0".`
     );
   }
-  return path4;
+  return path3;
 }
 var LayoutReader = class {
   constructor(root, layers) {
@@ -43625,27 +43145,35 @@ var LayoutReader = class {
   /** Indexes already walked: one listed many times is read, hashed and descended once. */
   walked = /* @__PURE__ */ new Set();
   totalBytes = 0;
+  topAnnotations = {};
+  oci11Fields = [];
   descriptorCount = 0;
-  async topDescriptor() {
+  async topDescriptor(expectedDigest) {
     const bytes = await readSmallFile(this.root, "index.json", LIMITS.indexJsonBytes, `${this.root} has no index.json`);
     const index = parseJson(bytes, `${this.root}/index.json`);
     if (!Array.isArray(index.manifests) || index.manifests.length === 0) {
       throw new UserError(`${this.root}/index.json lists no manifests: the layout is empty.`);
     }
     const descriptors = index.manifests.map((entry, i) => this.descriptor(entry, `index.json manifests[${i}]`));
-    const digests = new Set(descriptors.map((d) => d.digest));
-    if (digests.size > 1) {
+    const digests = [...new Set(descriptors.map((d) => d.digest))];
+    const top = descriptors.find((d) => d.digest === (expectedDigest ?? d.digest));
+    if (!top) {
+      const held = digests.length === 1 ? `points at ${digests[0]}` : `lists ${digests.join(", ")}`;
       throw new UserError(
-        `${this.root}/index.json points at ${digests.size} different images (${[...digests].join(", ")}). buildx and buildah add to an existing layout: build into a fresh, empty directory.`
+        `The layout at ${this.root} does not hold the expected image: index.json ${held}, but the "digest" input is ${expectedDigest}. Pass the digest output of the step that built this layout, and build into a fresh directory.`
       );
     }
-    const top = descriptors[0];
+    if (expectedDigest === void 0 && digests.length > 1) {
+      throw new UserError(
+        `${this.root}/index.json points at ${digests.length} different images (${digests.join(", ")}). buildx and buildah add to an existing layout: build into a fresh, empty directory.`
+      );
+    }
     if (!INDEX_TYPES.has(top.mediaType) && !MANIFEST_TYPES.has(top.mediaType)) {
       throw new UserError(
         `${this.root}/index.json points at a ${show(top.mediaType)}, which is neither an image index nor an image manifest.`
       );
     }
-    return top;
+    return { top, entries: descriptors.length };
   }
   async walk(descriptor, depth, out) {
     if (depth > LIMITS.nestingDepth) {
@@ -43659,28 +43187,40 @@ var LayoutReader = class {
       const index = await this.readJsonBlob(descriptor, LIMITS.manifestBytes);
       if (!Array.isArray(index.manifests))
         throw new UserError(`${this.blobName(descriptor)}: image index has no manifests list.`);
+      if (depth === 0) this.topAnnotations = stringRecord(index.annotations);
+      if (index.artifactType !== void 0) this.oci11Fields.push(`index ${descriptor.digest} has artifactType`);
+      if (index.subject !== void 0) this.oci11Fields.push(`index ${descriptor.digest} has subject`);
       const children = index.manifests.map(
         (entry, i) => this.descriptor(entry, `${descriptor.digest} manifests[${i}]`)
       );
-      for (const child2 of children) await this.walk(child2, depth + 1, out);
+      for (const [i, child] of children.entries()) {
+        if (child.artifactType !== void 0)
+          this.oci11Fields.push(
+            `index ${descriptor.digest} manifests[${i}] has artifactType ${show(String(child.artifactType))}`
+          );
+      }
+      for (const child of children) await this.walk(child, depth + 1, out);
       return;
     }
     if (MANIFEST_TYPES.has(descriptor.mediaType)) {
       const manifest = await this.readJsonBlob(descriptor, LIMITS.manifestBytes);
+      if (depth === 0) this.topAnnotations = stringRecord(manifest.annotations);
       const config2 = this.descriptor(manifest.config, `${descriptor.digest} config`);
       const layers = Array.isArray(manifest.layers) ? manifest.layers : [];
       const configBytes = await this.readBlob(config2, LIMITS.configBytes);
       for (const [i, layer] of layers.entries())
         await this.checkLayer(this.descriptor(layer, `${descriptor.digest} layers[${i}]`));
-      out.push(this.platformManifest(descriptor, configBytes));
+      const artifact = descriptor.artifactType !== void 0 || manifest.artifactType !== void 0 || !IMAGE_CONFIG_TYPES.has(config2.mediaType);
+      out.push(this.platformManifest(descriptor, configBytes, artifact));
       return;
     }
     await this.checkLayer(descriptor);
   }
-  platformManifest(descriptor, configBytes) {
+  platformManifest(descriptor, configBytes, artifact) {
     const annotations = descriptor.annotations ?? {};
     const attestation = annotations[ATTESTATION_REFERENCE_TYPE] === ATTESTATION_MANIFEST || descriptor.platform?.os === "unknown" && descriptor.platform.architecture === "unknown";
     let platform2 = descriptor.platform ? formatPlatform(descriptor.platform) : void 0;
+    if (!platform2 && artifact) platform2 = "unknown/unknown";
     if (!platform2) {
       const config2 = safeJson(configBytes);
       platform2 = config2?.os && config2.architecture ? formatPlatform(config2) : "unknown/unknown";
@@ -43692,6 +43232,7 @@ var LayoutReader = class {
       attestation
     };
     if (attestation && annotations[ATTESTATION_SUBJECT]) result.subject = annotations[ATTESTATION_SUBJECT];
+    if (artifact && !attestation) result.artifact = true;
     return result;
   }
   descriptor(value, where) {
@@ -43714,9 +43255,13 @@ var LayoutReader = class {
   /** The blob's path after checking it is a regular file of the described size (never a link out of the layout). */
   async blobPath(descriptor) {
     const name = this.blobName(descriptor);
-    const path4 = join3(this.root, name);
+    const path3 = join3(this.root, name);
     for (const part of ["blobs", "blobs/sha256", name]) {
-      const info2 = await lstat2(join3(this.root, part)).catch(() => void 0);
+      const info2 = await lstat2(join3(this.root, part)).catch((error63) => {
+        const problem = unreadable(error63, join3(this.root, part));
+        if (problem) throw problem;
+        return void 0;
+      });
       if (!info2)
         throw new UserError(
           `${this.root}: ${part} is missing (needed by ${descriptor.mediaType} ${descriptor.digest}). The layout is incomplete.`
@@ -43733,10 +43278,13 @@ var LayoutReader = class {
       }
     }
     if (!this.seen.has(descriptor.digest)) {
+      await access2(path3, constants3.R_OK).catch((error63) => {
+        throw unreadable(error63, path3) ?? error63;
+      });
       this.seen.add(descriptor.digest);
       this.totalBytes += descriptor.size;
     }
-    return path4;
+    return path3;
   }
   async readBlob(descriptor, limit) {
     if (descriptor.size > limit) {
@@ -43744,8 +43292,8 @@ var LayoutReader = class {
         `${this.root}: ${this.blobName(descriptor)} is ${descriptor.size} bytes; manifests and configs are limited to ${limit}.`
       );
     }
-    const path4 = await this.blobPath(descriptor);
-    const bytes = await readLimited(path4, descriptor.size);
+    const path3 = await this.blobPath(descriptor);
+    const bytes = await readLimited(path3, descriptor.size);
     if (sha256Digest(bytes) !== descriptor.digest) {
       throw new UserError(
         `${this.root}: ${this.blobName(descriptor)} does not hash to its name: the blob was changed after the build.`
@@ -43757,10 +43305,13 @@ var LayoutReader = class {
     return parseJson(await this.readBlob(descriptor, limit), `${this.root}/${this.blobName(descriptor)}`);
   }
   async checkLayer(descriptor) {
-    const path4 = await this.blobPath(descriptor);
+    const path3 = await this.blobPath(descriptor);
     if (this.layers === "digest") {
       const { sha256File: sha256File2 } = await Promise.resolve().then(() => (init_digest(), digest_exports));
-      if (await sha256File2(path4) !== descriptor.digest) {
+      const digest = await sha256File2(path3).catch((error63) => {
+        throw unreadable(error63, path3) ?? error63;
+      });
+      if (digest !== descriptor.digest) {
         throw new UserError(
           `${this.root}: ${this.blobName(descriptor)} does not hash to its name: the blob was changed after the build.`
         );
@@ -43769,17 +43320,23 @@ var LayoutReader = class {
   }
 };
 async function readSmallFile(root, name, limit, missing) {
-  const path4 = join3(root, name);
-  const info2 = await lstat2(path4).catch(() => void 0);
+  const path3 = join3(root, name);
+  const info2 = await lstat2(path3).catch((error63) => {
+    const problem = unreadable(error63, root);
+    if (problem) throw problem;
+    return void 0;
+  });
   if (!info2) throw new UserError(`${missing}. Pass the layout-path output of build-oci.`);
   if (info2.isSymbolicLink() || !info2.isFile())
-    throw new UserError(`${path4} must be a regular file, not a link or directory.`);
+    throw new UserError(`${path3} must be a regular file, not a link or directory.`);
   if (info2.size > limit)
-    throw new UserError(`${path4} is ${info2.size} bytes; the limit is ${limit}. Refusing the layout.`);
-  return readLimited(path4, info2.size);
+    throw new UserError(`${path3} is ${info2.size} bytes; the limit is ${limit}. Refusing the layout.`);
+  return readLimited(path3, info2.size);
 }
-async function readLimited(path4, limit) {
-  const handle = await open3(path4, "r");
+async function readLimited(path3, limit) {
+  const handle = await open3(path3, "r").catch((error63) => {
+    throw unreadable(error63, path3) ?? error63;
+  });
   try {
     const buffer = Buffer.allocUnsafe(limit + 1);
     let length = 0;
@@ -43787,7 +43344,7 @@ async function readLimited(path4, limit) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > limit) throw new UserError(`${path4} is larger than ${limit} bytes; refusing it.`);
+      if (length > limit) throw new UserError(`${path3} is larger than ${limit} bytes; refusing it.`);
     }
     return buffer.subarray(0, length);
   } finally {
@@ -43807,6 +43364,131 @@ function safeJson(bytes) {
     return void 0;
   }
 }
+function unreadable(error63, path3) {
+  const code2 = error63?.code;
+  if (code2 !== "EACCES" && code2 !== "EPERM") return void 0;
+  const uid = process.getuid?.();
+  return new UserError(
+    `${path3} cannot be read by the user this step runs as${uid === void 0 ? "" : ` (uid ${uid})`}: ${code2}. The layout was probably written by another user or with private modes (umoci writes 0600 files, a root container build writes root-owned ones). Make it readable before this step, for example \`chmod -R a+rX <layout>\` or \`sudo chown -R "$(id -u):$(id -g)" <layout>\`.`
+  );
+}
+function stringRecord(value) {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter(
+      (entry) => typeof entry[1] === "string"
+    )
+  );
+}
+
+// packages/oci/src/layout-view.ts
+import { mkdtemp, rm as rm2, symlink as symlink2, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join4 } from "node:path";
+async function singleImageView(layout, tempDir) {
+  if (layout.entries <= 1) return { path: layout.path, remove: async () => {
+  } };
+  const path3 = await mkdtemp(join4(tempDir, "golden-image-view-"));
+  await writeFile2(join4(path3, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+  const entry = { mediaType: layout.mediaType, digest: layout.digest, size: layout.size };
+  await writeFile2(
+    join4(path3, "index.json"),
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [entry] })
+  );
+  await symlink2(join4(layout.path, "blobs"), join4(path3, "blobs"));
+  return { path: path3, remove: () => rm2(path3, { recursive: true, force: true }) };
+}
+
+// packages/oci/src/merge.ts
+init_src();
+init_digest();
+
+// packages/oci/src/merge-hash.ts
+init_digest();
+var PARALLEL_FROM_BYTES = 64 << 20;
+
+// packages/oci/src/origin.ts
+init_src();
+var REVISION = "org.opencontainers.image.revision";
+var SOURCE = "org.opencontainers.image.source";
+function originOf(annotations) {
+  return { revision: annotations?.[REVISION] || void 0, source: annotations?.[SOURCE] || void 0 };
+}
+function annotationsOf(raw) {
+  try {
+    const value = JSON.parse(raw.toString());
+    const annotations = value?.annotations;
+    if (!annotations || typeof annotations !== "object" || Array.isArray(annotations)) return {};
+    return Object.fromEntries(
+      Object.entries(annotations).filter((entry) => typeof entry[1] === "string")
+    );
+  } catch {
+    return {};
+  }
+}
+function sameCommit(existing, ours) {
+  if (!ours.revision || !ours.source)
+    return {
+      same: false,
+      why: `this build carries no ${!ours.revision ? REVISION : SOURCE} annotation, so it cannot be shown to be a build of the same commit (build-oci sets both on GitHub runners)`
+    };
+  if (!existing.revision || !existing.source)
+    return {
+      same: false,
+      why: `the image there carries no ${!existing.revision ? REVISION : SOURCE} annotation, so it cannot be shown to be a build of the same commit`
+    };
+  if (existing.source !== ours.source)
+    return { same: false, why: `it was built from ${show(existing.source)}, this build from ${show(ours.source)}` };
+  if (existing.revision !== ours.revision)
+    return { same: false, why: `it is a build of commit ${existing.revision}, this one of ${ours.revision}` };
+  return { same: true, why: `both are builds of ${ours.source} at ${ours.revision}` };
+}
+
+// packages/oci/src/release-tags.ts
+init_src();
+
+// packages/oci/src/tag-rule.ts
+init_src();
+var imagesInput = () => listInput({
+  required: "registry/repository, for example ghcr.io/owner/app (several: one per line)",
+  check: imageProblem
+}).transform((images) => [...new Set(images)]);
+function tagsForImages(entries, images, input2 = "tags") {
+  const perImage = new Map(images.map((image) => [image, []]));
+  const problems = [];
+  for (const entry of entries) {
+    const target = images.find((image) => entry.startsWith(`${image}:`));
+    const { tag, problem } = bareTag(entry, target ?? images[0] ?? "");
+    if (problem?.includes("names another image") && images.length > 1) {
+      problems.push(
+        `${show(entry)} names another image than ${images.map((image) => show(image)).join(", ")}; tags must belong to the "image" input`
+      );
+      continue;
+    }
+    if (problem) problems.push(problem);
+    else if (tag) for (const image of target ? [target] : images) perImage.get(image)?.push(tag);
+  }
+  if (problems.length > 0) throw new UserError(problems.map((problem) => inputProblem(input2, problem)).join("\n"));
+  const sets = images.map((image) => [...new Set(perImage.get(image))]);
+  const first = sets[0] ?? [];
+  for (const [i, tags] of sets.entries()) {
+    const missing = first.filter((tag) => !tags.includes(tag));
+    const extra = tags.filter((tag) => !first.includes(tag));
+    if (missing.length + extra.length > 0) {
+      throw new UserError(
+        inputProblem(
+          input2,
+          `every image must get the same tags, but ${images[i]} ${missing.length ? `lacks ${missing.join(", ")}` : `has ${extra.join(", ")} that ${images[0]} lacks`}; give bare tags to apply a tag to every image`
+        )
+      );
+    }
+  }
+  return first;
+}
+function singleRegistryProblem(images) {
+  const registries = [...new Set(images.map(registryOf))];
+  if (registries.length <= 1) return void 0;
+  return `credentials apply to one registry, but the images live on ${registries.length} (${registries.join(", ")}): log in to each with docker/login-action (or a REGISTRY_AUTH_FILE) and leave "username" and "password" empty`;
+}
 
 // packages/oci/src/tag-template.ts
 init_src();
@@ -43814,7 +43496,7 @@ init_src();
 // packages/registry/src/auth.ts
 init_src();
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { dirname as dirname3, join as join4 } from "node:path";
+import { dirname as dirname3, join as join5 } from "node:path";
 function authFileFor(ctx, image, username, password) {
   if (password) ctx.secret(password);
   if (!username && !password) return void 0;
@@ -43828,8 +43510,8 @@ function authFileFor(ctx, image, username, password) {
     );
   const auth = Buffer.from(`${username}:${password}`).toString("base64");
   ctx.secret(auth);
-  const dir = mkdtempSync(join4(ctx.tempDir, "golden-image-auth-"));
-  const file2 = join4(dir, "auth.json");
+  const dir = mkdtempSync(join5(ctx.tempDir, "golden-image-auth-"));
+  const file2 = join5(dir, "auth.json");
   writeFileSync(file2, JSON.stringify({ auths: { [registryOf(image)]: { auth } } }), { mode: 384 });
   return file2;
 }
@@ -43844,6 +43526,92 @@ async function withAuthFile(ctx, image, credentials, fn) {
 
 // packages/registry/src/claim.ts
 init_src();
+
+// packages/registry/src/classify.ts
+function fatalLine(stderr) {
+  const lines = stderr.split("\n").filter((line) => line.trim() !== "");
+  const fatal = lines.filter((line) => /level=fatal/.test(line)).at(-1) ?? lines.at(-1) ?? "";
+  const message = /msg="((?:[^"\\]|\\.)*)"/.exec(fatal)?.[1];
+  return (message ?? fatal).replace(/\\"/g, '"').trim();
+}
+function neutralLine(stderr) {
+  return fatalLine(stderr).replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, "URL").replace(/sha256:[0-9a-f]+/gi, "DIGEST").replace(/[^\s:"]*\/[^\s:"]*/g, "PATH").replace(/[\w.-]+:\d+/g, "HOST").replace(/manifest \S+ in /g, "manifest TAG in ");
+}
+var HIDDEN_INDEX_FAILURE = /Manifest list must be converted to type .* but we cannot modify it/;
+var LOGIN_HINT = 'The registry refused the credentials, or had none for this image: log in to it first (docker/login-action) or set the "username" and "password" inputs.';
+var PERMANENT = [
+  [
+    /\bdenied: permission_denied: write_package\b/,
+    "package write refused",
+    "ghcr.io refused the write: the package exists but does not let this repository write to it. In the package settings on GitHub (Package settings > Manage Actions access), add this repository with the Write role; the job also needs permissions: packages: write."
+  ],
+  [
+    /\binstallation not allowed to (?:Write|Create) organization package\b/,
+    "package write refused",
+    "ghcr.io refused the write: the job's GITHUB_TOKEN may not write packages. Give the job permissions: packages: write."
+  ],
+  [
+    /(?:^|: )(?:unauthorized|denied): |\b(?:401|403)\s*\(?(?:Unauthorized|Forbidden)\b|authentication required|requested access to the resource is denied|incorrect username or password/i,
+    "authentication refused",
+    LOGIN_HINT
+  ],
+  [
+    /: permission denied\b/i,
+    "local permission denied",
+    "skopeo could not read or write a local file (it runs as the same user as this step): make the layout readable by that user, for example chmod -R a+rX on the layout directory."
+  ],
+  [
+    /does not exist in the registry with id/,
+    "not found",
+    "Amazon ECR does not create repositories on push: create the repository first (aws ecr create-repository)."
+  ],
+  [/(?:^|: )(?:manifest unknown|name unknown|blob unknown): |\bnot found\b|\b404\b/i, "not found", void 0],
+  [
+    /digest did not match|does not match|mismatch|DIGEST_INVALID|MANIFEST_INVALID|preserv\w* digests?/i,
+    "digest mismatch",
+    void 0
+  ],
+  [
+    /server gave HTTP response to HTTPS client/i,
+    "TLS setup",
+    'The registry speaks plain HTTP: set "tls-verify: false" for a local test registry.'
+  ],
+  [
+    /x509|certificate/i,
+    "TLS setup",
+    `The registry's TLS certificate is not trusted: install its CA on the runner, or set "tls-verify: false" for a test registry.`
+  ]
+];
+var TRANSIENT = [
+  [/\b429\b|too many requests|TOOMANYREQUESTS/i, "429 Too Many Requests"],
+  [/\b500\b|Internal Server Error/i, "500 Internal Server Error"],
+  [/\b502\b|Bad Gateway/i, "502 Bad Gateway"],
+  [/\b503\b|Service Unavailable/i, "503 Service Unavailable"],
+  [/\b504\b|Gateway Time-?out/i, "504 Gateway Timeout"],
+  [/connection reset|broken pipe/i, "connection reset"],
+  [/connection refused/i, "connection refused"],
+  [/\bEOF\b/, "connection dropped (EOF)"],
+  [/timeout|timed out|deadline exceeded/i, "timeout"],
+  [/no route to host|network is unreachable|temporary failure in name resolution|server misbehaving/i, "network"]
+];
+function classifyFailure(stderr) {
+  const line = neutralLine(stderr);
+  if (HIDDEN_INDEX_FAILURE.test(fatalLine(stderr)))
+    return { transient: true, reason: "index upload failed (cause hidden by skopeo)" };
+  for (const [pattern, reason, hint] of PERMANENT)
+    if (pattern.test(line)) return hint ? { transient: false, reason, hint } : { transient: false, reason };
+  for (const [pattern, reason] of TRANSIENT) {
+    if (!pattern.test(line)) continue;
+    const seconds = /retry[- ]after:?\s*(\d+)/i.exec(stderr)?.[1];
+    const retryAfterMs = seconds ? Number(seconds) * 1e3 : reason.startsWith("429") ? 1e3 : void 0;
+    return { transient: true, reason, retryAfterMs };
+  }
+  return { transient: false, reason: "error" };
+}
+function hintFor(failure2) {
+  return failure2.hint ? `
+${failure2.hint}` : "";
+}
 
 // packages/registry/src/retry.ts
 var DEFAULT_RETRY_POLICY = {
@@ -43865,52 +43633,11 @@ function retryPolicyFrom(env = {}, overrides = {}) {
     ...overrides
   };
 }
-function fatalLine(stderr) {
-  const lines = stderr.split("\n").filter((line) => line.trim() !== "");
-  const fatal = lines.filter((line) => /level=fatal/.test(line)).at(-1) ?? lines.at(-1) ?? "";
-  const message = /msg="((?:[^"\\]|\\.)*)"/.exec(fatal)?.[1];
-  return (message ?? fatal).replace(/\\"/g, '"').trim();
-}
-var HIDDEN_INDEX_FAILURE = /Manifest list must be converted to type .* but we cannot modify it/;
-var PERMANENT = [
-  [/unauthorized|authentication required|\b401\b|\b403\b|denied|forbidden/i, "authentication refused"],
-  [/manifest unknown|name unknown|blob unknown|not found|\b404\b/i, "not found"],
-  [
-    /digest did not match|does not match|mismatch|DIGEST_INVALID|MANIFEST_INVALID|preserv\w* digests?/i,
-    "digest mismatch"
-  ],
-  [/x509|certificate|server gave HTTP response to HTTPS client/i, "TLS setup"]
-];
-var TRANSIENT = [
-  [/\b429\b|too many requests|TOOMANYREQUESTS/i, "429 Too Many Requests"],
-  [/\b500\b|Internal Server Error/i, "500 Internal Server Error"],
-  [/\b502\b|Bad Gateway/i, "502 Bad Gateway"],
-  [/\b503\b|Service Unavailable/i, "503 Service Unavailable"],
-  [/\b504\b|Gateway Time-?out/i, "504 Gateway Timeout"],
-  [/connection reset|broken pipe/i, "connection reset"],
-  [/connection refused/i, "connection refused"],
-  [/\bEOF\b/, "connection dropped (EOF)"],
-  [/timeout|timed out|deadline exceeded/i, "timeout"],
-  [/no route to host|network is unreachable|temporary failure in name resolution|server misbehaving/i, "network"]
-];
-function classifyFailure(stderr) {
-  const line = fatalLine(stderr).replace(/[a-z]+:\/\/\S+/gi, "URL").replace(/sha256:[0-9a-f]+/gi, "DIGEST").replace(/[\w.-]+:\d+/g, "HOST");
-  if (HIDDEN_INDEX_FAILURE.test(line))
-    return { transient: true, reason: "index upload failed (cause hidden by skopeo)" };
-  for (const [pattern, reason] of PERMANENT) if (pattern.test(line)) return { transient: false, reason };
-  for (const [pattern, reason] of TRANSIENT) {
-    if (!pattern.test(line)) continue;
-    const seconds = /retry[- ]after:?\s*(\d+)/i.exec(stderr)?.[1];
-    const retryAfterMs = seconds ? Number(seconds) * 1e3 : reason.startsWith("429") ? 1e3 : void 0;
-    return { transient: true, reason, retryAfterMs };
-  }
-  return { transient: false, reason: "error" };
-}
 function backoffMs(policy, retry, retryAfterMs = 0, random = Math.random) {
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
   return Math.max(Math.round(step / 2 + random() * step / 2), retryAfterMs);
 }
-var sleepFor = (ms) => new Promise((resolve2) => setTimeout(resolve2, ms));
+var sleepFor = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function withRetries(attempt, accept, options = {}) {
   const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
   const sleep = options.sleep ?? sleepFor;
@@ -43932,7 +43659,7 @@ async function withRetries(attempt, accept, options = {}) {
 init_src();
 import { existsSync as existsSync2 } from "node:fs";
 import { homedir } from "node:os";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 var import_semver = __toESM(require_semver2(), 1);
 var SkopeoError = class extends UserError {
   constructor(message, failure2) {
@@ -43943,6 +43670,7 @@ var SkopeoError = class extends UserError {
   name = "UserError";
 };
 var MIN_SKOPEO = "1.6.0";
+var OCI11_SKOPEO = "1.11.0";
 var Skopeo = class {
   constructor(runner, options) {
     this.runner = runner;
@@ -43983,6 +43711,22 @@ var Skopeo = class {
       options.once
     );
   }
+  /**
+   * Writes IMAGE:TAG as the layout's top-level index alone (`--multi-arch index-only`): one manifest PUT, where a
+   * full copy HEADs every blob and PUTs every manifest. Every manifest the index lists must be in the repository
+   * already (pushed by digest or under another tag); the registry refuses the index otherwise. A layout whose top
+   * is one manifest is copied whole. `once`: no retry, the caller retries.
+   */
+  async pushIndexOnly(layoutPath, image, tag, options = {}) {
+    await this.copy(
+      [...this.destFlags()],
+      `oci:${layoutPath}`,
+      `docker://${tagRef(image, tag)}`,
+      `Writing the tag ${tagRef(image, tag)}`,
+      options.once,
+      "index-only"
+    );
+  }
   /** Copies every manifest of the layout to IMAGE@DIGEST: everything lands in the registry, no tag is written. */
   async pushLayoutToDigest(layoutPath, image, digest) {
     await this.copy(
@@ -44005,8 +43749,22 @@ var Skopeo = class {
       options.once
     );
   }
+  /** Copies IMAGE@DIGEST, every platform byte for byte, into the OCI layout at `layoutPath` (a rescan reads it there). */
+  async pullToLayout(image, digest, layoutPath) {
+    await this.copy(
+      [...this.srcFlags()],
+      `docker://${digestRef(image, digest)}`,
+      `oci:${layoutPath}`,
+      `Copying ${digestRef(image, digest)} into ${layoutPath}`
+    );
+  }
   /** The digest of the manifest REF resolves to (sha256 of its exact bytes), or undefined when it does not exist. */
   async digestOf(ref, options = {}) {
+    const raw = await this.rawManifest(ref, options);
+    return raw === void 0 ? void 0 : sha256Digest(raw);
+  }
+  /** The exact bytes of the manifest or index REF resolves to, or undefined when it does not exist. */
+  async rawManifest(ref, options = {}) {
     const args = [
       ...this.globalFlags(),
       "inspect",
@@ -44018,18 +43776,19 @@ var Skopeo = class {
     ];
     const run = () => this.runner.run("skopeo", args, { silent: true, env: this.options.env });
     const result = options.once ? { ...await run(), tries: 1 } : await this.retrying(run, (r) => r.exitCode === 0 || isNotFound(r.exitCode, r.stderr), `Reading ${ref}`);
-    if (result.exitCode === 0) return sha256Digest(result.stdout);
+    if (result.exitCode === 0) return result.stdout;
     if (isNotFound(result.exitCode, result.stderr)) return void 0;
+    const failure2 = classifyFailure(result.stderr);
     throw new SkopeoError(
-      `Reading ${ref} from the registry failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hint(result.stderr)}`,
-      classifyFailure(result.stderr)
+      `Reading ${ref} from the registry failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hintFor(failure2)}`,
+      failure2
     );
   }
-  async copy(flags, source, dest, what, once = false) {
+  async copy(flags, source, dest, what, once = false, manifests = "all") {
     const args = [
       ...this.globalFlags(),
       "copy",
-      "--all",
+      ...manifests === "all" ? ["--all"] : ["--multi-arch", "index-only"],
       "--preserve-digests",
       ...this.retryFlags(),
       ...flags,
@@ -44039,9 +43798,10 @@ var Skopeo = class {
     const run = () => this.runner.run("skopeo", args, { env: this.options.env });
     const result = once ? { ...await run(), tries: 1 } : await this.retrying(run, (r) => r.exitCode === 0, what);
     if (result.exitCode !== 0) {
+      const failure2 = classifyFailure(result.stderr);
       throw new SkopeoError(
-        `${what} failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hint(result.stderr)}`,
-        classifyFailure(result.stderr)
+        `${what} failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hintFor(failure2)}`,
+        failure2
       );
     }
   }
@@ -44063,8 +43823,8 @@ var Skopeo = class {
     return tries > 1 ? `, after ${tries} attempts` : "";
   }
   globalFlags() {
-    const policies = ["/etc/containers/policy.json", join5(homedir(), ".config/containers/policy.json")];
-    return policies.some((path4) => existsSync2(path4)) ? [] : ["--insecure-policy"];
+    const policies = ["/etc/containers/policy.json", join6(homedir(), ".config/containers/policy.json")];
+    return policies.some((path3) => existsSync2(path3)) ? [] : ["--insecure-policy"];
   }
   retryFlags() {
     return ["--retry-times", String(this.options.retryTimes ?? 0)];
@@ -44083,20 +43843,7 @@ var Skopeo = class {
   }
 };
 function isNotFound(exitCode, stderr) {
-  return exitCode === 2 || /manifest unknown|name unknown|not found|MANIFEST_UNKNOWN|NAME_UNKNOWN/i.test(stderr);
-}
-function hint(stderr) {
-  if (/unauthorized|authentication required|401|denied/i.test(stderr)) {
-    return '\nThe registry refused the credentials: log in first (docker/login-action) or set the "username" and "password" inputs.';
-  }
-  if (/http: server gave HTTP response to HTTPS client/i.test(stderr)) {
-    return '\nThe registry speaks plain HTTP: set "tls-verify: false" for a local test registry.';
-  }
-  if (/certificate signed by unknown authority|x509/i.test(stderr)) {
-    return `
-The registry's TLS certificate is not trusted: install its CA on the runner, or set "tls-verify: false" for a test registry.`;
-  }
-  return "";
+  return exitCode === 2 || classifyFailure(stderr).reason === "not found";
 }
 
 // packages/registry/src/claim.ts
@@ -44107,7 +43854,7 @@ function takenMessage(ref, other, digest, image) {
 async function claimTags(skopeo, image, digest, tags, options) {
   const policy = { ...skopeo.retryPolicy, ...options.policy };
   const settleMs = options.settleMs ?? TAG_SETTLE_MS;
-  const sleep = options.sleep ?? ((ms) => new Promise((resolve2) => setTimeout(resolve2, ms)));
+  const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   const now = options.now ?? (() => performance.now());
   const claimed = [];
   for (const tag of tags) {
@@ -44120,7 +43867,7 @@ async function claimTags(skopeo, image, digest, tags, options) {
       let current;
       let writing = false;
       try {
-        current = await skopeo.digestOf(ref, { once: true });
+        current = attempt === 1 && settleMs === 0 && options.known?.has(tag) ? options.known.get(tag) : await skopeo.digestOf(ref, { once: true });
         if (current !== digest && current !== void 0 && !options.allowOverwrite)
           throw new UserError(takenMessage(ref, current, digest, image));
         writing = current !== digest;
@@ -44174,11 +43921,26 @@ var registryInputSpec = () => ({
   password: optionalString()
 });
 
+// packages/registry/src/tag-plan.ts
+async function planTags(skopeo, image, digest, tags, options) {
+  const raws = await Promise.all(tags.map((tag) => skopeo.rawManifest(tagRef(image, tag))));
+  return tags.map((tag, i) => {
+    const raw = raws[i];
+    if (raw === void 0) return { tag, state: "new" };
+    const current = sha256Digest(raw);
+    if (current === digest) return { tag, state: "ours" };
+    if (options.allowOverwrite) return { tag, state: "overwrite", current };
+    const { same, why } = sameCommit(originOf(annotationsOf(raw)), options.origin);
+    return same ? { tag, state: "kept", current, why } : { tag, state: "taken", current, why };
+  });
+}
+
 // actions/push-layout/main.ts
+var import_semver2 = __toESM(require_semver2(), 1);
 var inputs = {
   "layout-path": requiredString("the layout-path output of build-oci"),
   digest: digestInput(),
-  image: imageInput(),
+  image: imagesInput(),
   tags: listInput({ required: "at least one immutable tag, for example sha-1a2b3c4" }),
   "allow-overwrite": booleanInput(false),
   "tag-race-window-ms": integerInput(TAG_SETTLE_MS, 0, 6e4),
@@ -44187,8 +43949,11 @@ var inputs = {
 async function main(ctx) {
   maskSecretInputs(ctx, "password");
   const input2 = parseInputs(inputs, ctx.input);
-  const tags = resolveTags(input2.tags, input2.image);
-  return withAuthFile(ctx, input2.image, input2, async (authFile) => {
+  const images = input2.image;
+  const tags = tagsForImages(input2.tags, images);
+  const several = (input2.username || input2.password) && singleRegistryProblem(images);
+  if (several) throw new UserError(inputProblem("username", several));
+  return withAuthFile(ctx, images[0], input2, async (authFile) => {
     const skopeo = new Skopeo(ctx.runner, {
       tlsVerify: input2["tls-verify"],
       authFile,
@@ -44197,22 +43962,40 @@ async function main(ctx) {
     });
     const layout = await ctx.group("Verify the layout", async () => {
       const verified = await verifyLayout(input2["layout-path"], input2.digest);
-      ctx.info(
-        `${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, ${verified.totalBytes} bytes, all present and intact.`
-      );
+      ctx.info(describeVerification(verified));
+      if (verified.entries > 1)
+        ctx.info(
+          `index.json lists ${verified.entries} entries; only ${verified.digest} (the "digest" input) is pushed.`
+        );
       return verified;
     });
-    const version2 = await skopeo.version();
-    await ctx.group("Check the tags are free", async () => {
+    const origin = originOf(layout.annotations);
+    const planning = Promise.all(
+      images.map(
+        (image) => planTags(skopeo, image, layout.digest, tags, { allowOverwrite: input2["allow-overwrite"], origin })
+      )
+    );
+    const [version2, all] = await Promise.all([skopeo.version(), planning]);
+    if (layout.oci11Fields.length > 0 && import_semver2.default.lt(version2, OCI11_SKOPEO)) {
+      throw new UserError(
+        `skopeo ${version2} cannot push this layout unchanged: ${layout.oci11Fields.join("; ")}. skopeo before ${OCI11_SKOPEO} does not know these OCI 1.1 fields, drops them when it writes the index, and so would change its digest (--preserve-digests then refuses). Use skopeo 1.11 or newer (ubuntu-24.04 runners ship 1.13), or build the image without the artifacts in its index (attach SBOMs and signatures after the push, as sign-digest does). Nothing was pushed.`
+      );
+    }
+    const plans = await ctx.group("Check the tags", async () => {
       const taken = [];
-      const currents = await Promise.all(tags.map((tag) => skopeo.digestOf(tagRef(input2.image, tag))));
-      for (const [i, tag] of tags.entries()) {
-        const current = currents[i];
-        if (current === void 0) ctx.info(`${tag}: new`);
-        else if (current === layout.digest) ctx.info(`${tag}: already ${current} (re-run)`);
-        else if (input2["allow-overwrite"])
-          ctx.warning(`${tag} points at ${current}; overwriting it because allow-overwrite is true.`);
-        else taken.push(`${tagRef(input2.image, tag)} already points at ${current}`);
+      for (const [i, image] of images.entries()) {
+        for (const plan of all[i] ?? []) {
+          const ref = tagRef(image, plan.tag);
+          if (plan.state === "new") ctx.info(`${ref}: new`);
+          else if (plan.state === "ours") ctx.info(`${ref}: already ${layout.digest} (re-run)`);
+          else if (plan.state === "overwrite")
+            ctx.warning(`${ref} points at ${plan.current}; overwriting it because allow-overwrite is true.`);
+          else if (plan.state === "kept")
+            ctx.info(
+              `${ref}: stays on ${plan.current}, an earlier build of the same commit (${plan.why}); this build is pushed by digest.`
+            );
+          else taken.push(`${ref} already points at ${plan.current}: ${plan.why}`);
+        }
       }
       if (taken.length > 0) {
         throw new UserError(
@@ -44221,27 +44004,60 @@ ${taken.join("\n")}
 Use a new tag (for example sha-<commit>), or set allow-overwrite: true if moving it is intended. Nothing was pushed.`
         );
       }
+      return new Map(images.map((image, i) => [image, all[i] ?? []]));
     });
-    await ctx.group(`Push with skopeo ${version2}`, async () => {
-      if (input2["tag-race-window-ms"] > 0) await skopeo.pushLayoutToDigest(layout.path, input2.image, layout.digest);
-      await claimTags(skopeo, input2.image, layout.digest, tags, {
-        allowOverwrite: input2["allow-overwrite"],
-        settleMs: input2["tag-race-window-ms"],
-        write: (tag) => skopeo.pushLayout(layout.path, input2.image, tag, { once: true }),
-        log: (message) => ctx.info(message)
+    const view = await singleImageView(layout, ctx.tempDir);
+    try {
+      await ctx.group(`Push with skopeo ${version2}`, async () => {
+        const byDigest = input2["tag-race-window-ms"] > 0 || images.length > 1;
+        for (const image of images) {
+          const toWrite = writable(plans.get(image) ?? []);
+          if (byDigest || toWrite.length === 0) await skopeo.pushLayoutToDigest(view.path, image, layout.digest);
+        }
+        for (const image of images) {
+          const imagePlans = plans.get(image) ?? [];
+          let pushed = byDigest || imagePlans.some((plan) => plan.state === "ours");
+          await claimTags(skopeo, image, layout.digest, writable(imagePlans), {
+            allowOverwrite: input2["allow-overwrite"],
+            settleMs: input2["tag-race-window-ms"],
+            known: new Map(imagePlans.map((plan) => [plan.tag, currentDigest(plan, layout.digest)])),
+            write: async (tag) => {
+              if (pushed) return skopeo.pushIndexOnly(view.path, image, tag, { once: true });
+              await skopeo.pushLayout(view.path, image, tag, { once: true });
+              pushed = true;
+            },
+            log: (message) => ctx.info(message)
+          });
+        }
       });
-    });
-    const refs = tags.map((tag) => tagRef(input2.image, tag));
+    } finally {
+      await view.remove();
+    }
+    const refs = [];
+    const kept = [];
     await ctx.group("Read every tag back", async () => {
+      const expected = [];
+      for (const image of images) {
+        if (writable(plans.get(image) ?? []).length === 0)
+          expected.push([digestRef(image, layout.digest), layout.digest, false]);
+        for (const plan of plans.get(image) ?? []) {
+          const ref = tagRef(image, plan.tag);
+          if (plan.state === "kept") {
+            kept.push(ref);
+            expected.push([ref, plan.current, false]);
+          } else {
+            refs.push(ref);
+            expected.push([ref, layout.digest, true]);
+          }
+        }
+      }
+      const found = await Promise.all(expected.map(([ref]) => skopeo.digestOf(ref)));
       const wrong = [];
-      const all = [digestRef(input2.image, layout.digest), ...refs];
-      const digests = await Promise.all(all.map((ref) => skopeo.digestOf(ref)));
-      for (const [i, ref] of all.entries()) {
-        const found = digests[i];
-        if (found !== void 0 && found !== layout.digest && refs.includes(ref))
-          wrong.push(takenMessage(ref, found, layout.digest, input2.image));
-        else if (found !== layout.digest) wrong.push(`${ref} resolves to ${found ?? "nothing"}`);
-        else ctx.info(`${ref} -> ${found}`);
+      for (const [i, [ref, digest, claimed]] of expected.entries()) {
+        const got = found[i];
+        if (got === digest) ctx.info(`${ref} -> ${got}`);
+        else if (claimed && got !== void 0) wrong.push(takenMessage(ref, got, layout.digest, imageOf(ref)));
+        else wrong.push(`${ref} resolves to ${got ?? "nothing"} (expected ${digest})`);
       }
       if (wrong.length > 0) {
         throw new UserError(
@@ -44252,28 +44068,48 @@ ${wrong.join("\n")}`
     });
     const platforms = platformDigests(layout.manifests);
     ctx.output("digest", layout.digest);
-    ctx.output("image-ref", digestRef(input2.image, layout.digest));
+    ctx.output("image-ref", images.map((image) => digestRef(image, layout.digest)).join("\n"));
     ctx.output("tags", refs.join("\n"));
+    if (kept.length > 0) ctx.output("kept-tags", kept.join("\n"));
     ctx.output("platforms", JSON.stringify(platforms));
-    await ctx.summary(
-      [
-        summary_exports.heading("push-layout"),
-        `Pushed the verified layout as ${summary_exports.code(digestRef(input2.image, layout.digest))}; every tag was read back and matches.
-`,
-        summary_exports.table(
-          ["tag", "digest"],
-          refs.map((ref) => [ref, layout.digest])
-        ),
-        "",
-        summary_exports.table(["platform", "manifest"], Object.entries(platforms)),
-        "",
-        `${layout.blobCount} blobs, ${layout.totalBytes} bytes; ${layout.manifests.filter((m) => m.attestation).length} attestation manifests pushed alongside.
-`,
-        `${skopeo.retries} retries of transient registry errors.
-`
-      ].join("\n")
-    );
+    await ctx.summary(summary2(images, layout, plans, skopeo.retries, platforms));
   });
+}
+function writable(plans) {
+  return plans.filter((plan) => plan.state !== "kept" && plan.state !== "taken").map((plan) => plan.tag);
+}
+function currentDigest(plan, digest) {
+  if (plan.state === "new") return void 0;
+  return plan.state === "ours" ? digest : plan.current;
+}
+function imageOf(ref) {
+  return ref.slice(0, ref.lastIndexOf(":"));
+}
+function summary2(images, layout, plans, retries, platforms) {
+  const rows = [];
+  for (const image of images) {
+    for (const plan of plans.get(image) ?? []) {
+      const ref = tagRef(image, plan.tag);
+      if (plan.state === "kept")
+        rows.push([ref, plan.current, "kept: an earlier build of the same commit (immutable tags never move)"]);
+      else rows.push([ref, layout.digest, plan.state === "ours" ? "already there (re-run)" : plan.state]);
+    }
+  }
+  const keptAny = rows.some((row) => row[2]?.startsWith("kept"));
+  return [
+    summary_exports.heading("push-layout"),
+    `Pushed the verified layout as ${images.map((image) => summary_exports.code(digestRef(image, layout.digest))).join(", ")}; every tag was read back.
+`,
+    keptAny ? "This is a rebuild of a commit that was already pushed (a re-run or a nightly): its immutable tags stay on the earlier build, and this build is in the registry by digest, ready to be signed and promoted.\n" : "",
+    summary_exports.table(["tag", "digest", ""], rows),
+    "",
+    summary_exports.table(["platform", "manifest"], Object.entries(platforms)),
+    "",
+    `${describeVerification(layout)} ${layout.manifests.filter((m) => m.attestation).length} attestation manifests pushed alongside.
+`,
+    `${retries} retries of transient registry errors.
+`
+  ].join("\n");
 }
 
 // actions/push-layout/index.ts

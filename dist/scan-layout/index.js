@@ -5990,7 +5990,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util6.addListener;
@@ -6065,7 +6065,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert5(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -6160,11 +6160,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body2 = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body2);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body2);
             } else {
@@ -6187,10 +6187,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6207,7 +6207,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message2 = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message2, constants4.ERROR[ret], data);
+        return new HTTPParserError(message2, constants5.ERROR[ret], data);
       }
       destroy() {
         assert5(this.ptr != null);
@@ -6387,7 +6387,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6409,7 +6409,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6445,13 +6445,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert5(client[kRunning] === 0);
           util6.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util6.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util6.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -10875,15 +10875,15 @@ var require_mock_utils = __commonJS({
         isPromise
       }
     } = __require("node:util");
-    function matchValue(match3, value) {
-      if (typeof match3 === "string") {
-        return match3 === value;
+    function matchValue(match4, value) {
+      if (typeof match4 === "string") {
+        return match4 === value;
       }
-      if (match3 instanceof RegExp) {
-        return match3.test(value);
+      if (match4 instanceof RegExp) {
+        return match4.test(value);
       }
-      if (typeof match3 === "function") {
-        return match3(value) === true;
+      if (typeof match4 === "function") {
+        return match4(value) === true;
       }
       return false;
     }
@@ -15271,7 +15271,7 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode3(bytes, encoding);
+          return decode4(bytes, encoding);
         }
         case "ArrayBuffer": {
           const sequence = combineByteSequences(bytes);
@@ -15288,7 +15288,7 @@ var require_util4 = __commonJS({
         }
       }
     }
-    function decode3(ioQueue, encoding) {
+    function decode4(ioQueue, encoding) {
       const bytes = combineByteSequences(ioQueue);
       const BOMEncoding = BOMSniffing(bytes);
       let slice = 0;
@@ -21323,6 +21323,8 @@ var init_errors = __esm({
 });
 
 // packages/kit/src/runner.ts
+import { spawn as spawn2 } from "node:child_process";
+import { constants as osConstants } from "node:os";
 function lastLines(text, count = 5) {
   const lines = text.trim().split("\n").filter(Boolean);
   return lines.slice(-count).join("\n") || "(no output on stderr)";
@@ -21331,30 +21333,35 @@ var ExecRunner;
 var init_runner = __esm({
   "packages/kit/src/runner.ts"() {
     "use strict";
-    init_exec();
     init_io();
     init_errors();
     ExecRunner = class {
       async run(tool, args, options = {}) {
         const path13 = await which(tool, false);
         if (!path13) {
-          throw new UserError(
-            `"${tool}" was not found on PATH. Install it, or let the action install it (install-tools: true).`
-          );
+          throw new UserError(`"${tool}" was not found on PATH. Install it on the runner before this step.`);
         }
+        const echo = !(options.silent ?? false);
+        if (echo) process.stdout.write(`[command]${path13} ${args.join(" ")}
+`);
         const stdout = [];
         const stderr = [];
-        const exitCode = await exec(path13, [...args], {
-          ignoreReturnCode: true,
-          silent: options.silent ?? false,
+        const child2 = spawn2(path13, [...args], {
           env: options.env ?? process.env,
           cwd: options.cwd,
-          // A closed stdin: a tool that prompts (cosign without --yes) fails instead of hanging.
-          input: Buffer.alloc(0),
-          listeners: {
-            stdout: (chunk) => stdout.push(chunk),
-            stderr: (chunk) => stderr.push(chunk)
-          }
+          stdio: ["ignore", "pipe", "pipe"]
+        });
+        child2.stdout.on("data", (chunk) => {
+          stdout.push(chunk);
+          if (echo) process.stdout.write(chunk);
+        });
+        child2.stderr.on("data", (chunk) => {
+          stderr.push(chunk);
+          if (echo) process.stderr.write(chunk);
+        });
+        const exitCode = await new Promise((resolve5, reject) => {
+          child2.on("error", reject);
+          child2.on("close", (code2, signal) => resolve5(code2 ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
         });
         return { exitCode, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString("utf8") };
       }
@@ -21369,7 +21376,12 @@ function createActionsContext() {
     output: (name, value) => setOutput(name, value),
     summary: async (markdown) => {
       if (!process.env.GITHUB_STEP_SUMMARY) return;
-      await summary.addRaw(markdown, true).write();
+      try {
+        await summary.addRaw(markdown, true).write();
+      } catch (error63) {
+        summary.emptyBuffer();
+        warning(`The job summary could not be written (${error63.message}); the step's work is done.`);
+      }
     },
     secret: (value) => setSecret(value),
     info: (message2) => info(message2),
@@ -21413,6 +21425,34 @@ var init_action = __esm({
     init_core();
     init_context();
     init_errors();
+  }
+});
+
+// packages/kit/src/host-env.ts
+function hostEnv(jobEnv) {
+  const env = {};
+  for (const name of HOST_ENV_NAMES) if (jobEnv[name] !== void 0) env[name] = jobEnv[name];
+  return env;
+}
+var HOST_ENV_NAMES;
+var init_host_env = __esm({
+  "packages/kit/src/host-env.ts"() {
+    "use strict";
+    HOST_ENV_NAMES = [
+      "PATH",
+      "TMPDIR",
+      "LANG",
+      "TZ",
+      "HTTP_PROXY",
+      "HTTPS_PROXY",
+      "NO_PROXY",
+      "http_proxy",
+      "https_proxy",
+      "no_proxy",
+      "SSL_CERT_FILE",
+      "SSL_CERT_DIR",
+      "NODE_EXTRA_CA_CERTS"
+    ];
   }
 });
 
@@ -41972,6 +42012,7 @@ var init_src = __esm({
     init_action();
     init_context();
     init_errors();
+    init_host_env();
     init_inputs();
     init_runner();
     init_summary2();
@@ -42029,10 +42070,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
-    var isMap = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
+    var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
     var isPair = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
-    var isScalar = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
-    var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
+    var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
+    var isSeq2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
         switch (node2[NODE_TYPE]) {
@@ -42053,7 +42094,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node2) => (isScalar(node2) || isCollection(node2)) && !!node2.anchor;
+    var hasAnchor = (node2) => (isScalar2(node2) || isCollection(node2)) && !!node2.anchor;
     exports2.ALIAS = ALIAS;
     exports2.DOC = DOC;
     exports2.MAP = MAP;
@@ -42065,11 +42106,11 @@ var require_identity = __commonJS({
     exports2.isAlias = isAlias;
     exports2.isCollection = isCollection;
     exports2.isDocument = isDocument;
-    exports2.isMap = isMap;
+    exports2.isMap = isMap2;
     exports2.isNode = isNode;
     exports2.isPair = isPair;
-    exports2.isScalar = isScalar;
-    exports2.isSeq = isSeq;
+    exports2.isScalar = isScalar2;
+    exports2.isSeq = isSeq2;
   }
 });
 
@@ -42751,8 +42792,8 @@ var require_createNode = __commonJS({
     var defaultTagPrefix = "tag:yaml.org,2002:";
     function findTagObject(value, tagName, tags2) {
       if (tagName) {
-        const match3 = tags2.filter((t) => t.tag === tagName);
-        const tagObj = match3.find((t) => !t.format) ?? match3[0];
+        const match4 = tags2.filter((t) => t.tag === tagName);
+        const tagObj = match4.find((t) => !t.format) ?? match4[0];
         if (!tagObj)
           throw new Error(`Tag ${tagName} not found`);
         return tagObj;
@@ -43447,21 +43488,21 @@ var require_stringify = __commonJS({
     }
     function getTagObject(tags2, item) {
       if (item.tag) {
-        const match3 = tags2.filter((t) => t.tag === item.tag);
-        if (match3.length > 0)
-          return match3.find((t) => t.format === item.format) ?? match3[0];
+        const match4 = tags2.filter((t) => t.tag === item.tag);
+        if (match4.length > 0)
+          return match4.find((t) => t.format === item.format) ?? match4[0];
       }
       let tagObj = void 0;
       let obj;
       if (identity.isScalar(item)) {
         obj = item.value;
-        let match3 = tags2.filter((t) => t.identify?.(obj));
-        if (match3.length > 1) {
-          const testMatch = match3.filter((t) => t.test);
+        let match4 = tags2.filter((t) => t.identify?.(obj));
+        if (match4.length > 1) {
+          const testMatch = match4.filter((t) => t.test);
           if (testMatch.length > 0)
-            match3 = testMatch;
+            match4 = testMatch;
         }
-        tagObj = match3.find((t) => t.format === item.format) ?? match3.find((t) => !t.format);
+        tagObj = match4.find((t) => t.format === item.format) ?? match4.find((t) => !t.format);
       } else {
         obj = item;
         tagObj = tags2.find((t) => t.nodeClass && obj instanceof t.nodeClass);
@@ -45103,13 +45144,13 @@ var require_timestamp = __commonJS({
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
       resolve(str) {
-        const match3 = str.match(timestamp.test);
-        if (!match3)
+        const match4 = str.match(timestamp.test);
+        if (!match4)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
-        const [, year, month, day, hour, minute, second] = match3.map(Number);
-        const millisec = match3[7] ? Number((match3[7] + "00").substr(1, 3)) : 0;
+        const [, year, month, day, hour, minute, second] = match4.map(Number);
+        const millisec = match4[7] ? Number((match4[7] + "00").substr(1, 3)) : 0;
         let date5 = Date.UTC(year, month - 1, day, hour || 0, minute || 0, second || 0, millisec);
-        const tz = match3[8];
+        const tz = match4[8];
         if (tz && tz !== "Z") {
           let d = parseSexagesimal(tz, false);
           if (Math.abs(d) < 30)
@@ -46177,9 +46218,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap = fc.start.source === "{";
-      const fcName = isMap ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap2 = fc.start.source === "{";
+      const fcName = isMap2 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -46215,7 +46256,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -46255,7 +46296,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep9 && !props.found) {
+        if (!isMap2 && !sep9 && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep9, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -46278,7 +46319,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap && !props.found && ctx.options.strict) {
+            if (!isMap2 && !props.found && ctx.options.strict) {
               if (sep9)
                 for (const st of sep9) {
                   if (st === valueProps.found)
@@ -46310,7 +46351,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap) {
+          if (isMap2) {
             const map2 = coll;
             if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -46326,7 +46367,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap ? "}" : "]";
+      const expectedEnd = isMap2 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -46682,8 +46723,8 @@ var require_resolve_flow_scalar = __commonJS({
     }
     function unfoldLines(source) {
       const line = /(.*?)\r?\n/sy;
-      let match3 = line.exec(source);
-      if (!match3)
+      let match4 = line.exec(source);
+      if (!match4)
         return source;
       let trimEnd2, trimBoth;
       try {
@@ -46693,11 +46734,11 @@ var require_resolve_flow_scalar = __commonJS({
         trimEnd2 = /[ \t]+$/;
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
-      let res = match3[1].replace(trimEnd2, "");
+      let res = match4[1].replace(trimEnd2, "");
       let sep9 = " ";
       let pos = line.lastIndex;
-      while (match3 = line.exec(source)) {
-        const lm = match3[1].replace(trimBoth, "");
+      while (match4 = line.exec(source)) {
+        const lm = match4[1].replace(trimBoth, "");
         if (lm === "") {
           if (sep9 === "\n")
             res += sep9;
@@ -46711,8 +46752,8 @@ var require_resolve_flow_scalar = __commonJS({
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
-      match3 = last.exec(source);
-      return res + sep9 + (match3?.[1] ?? "");
+      match4 = last.exec(source);
+      return res + sep9 + (match4?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -47613,7 +47654,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -47697,7 +47738,7 @@ var require_cst = __commonJS({
     exports2.FLOW_END = FLOW_END;
     exports2.SCALAR = SCALAR;
     exports2.isCollection = isCollection;
-    exports2.isScalar = isScalar;
+    exports2.isScalar = isScalar2;
     exports2.prettyToken = prettyToken;
     exports2.tokenType = tokenType;
   }
@@ -49227,7 +49268,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument(source, options = {}) {
+    function parseDocument2(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -49253,7 +49294,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument(src, options);
+      const doc = parseDocument2(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning2) => log2.warn(doc.options.logLevel, warning2));
@@ -49289,7 +49330,7 @@ var require_public_api = __commonJS({
     }
     exports2.parse = parse4;
     exports2.parseAllDocuments = parseAllDocuments;
-    exports2.parseDocument = parseDocument;
+    exports2.parseDocument = parseDocument2;
     exports2.stringify = stringify;
   }
 });
@@ -49527,7 +49568,7 @@ function getSearchPaths(patterns) {
   }
   return result;
 }
-function match(patterns, itemPath) {
+function match2(patterns, itemPath) {
   let result = MatchKind.None;
   for (const pattern of patterns) {
     if (pattern.negate) {
@@ -50743,7 +50784,7 @@ var init_escape = __esm({
 });
 
 // node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path5, sep3, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults, braceExpand, makeRe, match2, globMagic, regExpEscape2, Minimatch;
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path5, sep3, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults, braceExpand, makeRe, match3, globMagic, regExpEscape2, Minimatch;
 var init_esm3 = __esm({
   "node_modules/minimatch/dist/esm/index.js"() {
     init_esm2();
@@ -50874,7 +50915,7 @@ var init_esm3 = __esm({
     minimatch.braceExpand = braceExpand;
     makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
     minimatch.makeRe = makeRe;
-    match2 = (list, pattern, options = {}) => {
+    match3 = (list, pattern, options = {}) => {
       const mm = new Minimatch(pattern, options);
       list = list.filter((f) => mm.match(f));
       if (mm.options.nonull && !list.length) {
@@ -50882,7 +50923,7 @@ var init_esm3 = __esm({
       }
       return list;
     };
-    minimatch.match = match2;
+    minimatch.match = match3;
     globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
     regExpEscape2 = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
     Minimatch = class {
@@ -51978,9 +52019,9 @@ var init_internal_globber = __esm({
           const traversalChain = [];
           while (stack.length) {
             const item = stack.pop();
-            const match3 = match(patterns, item.path);
-            const partialMatch2 = !!match3 || partialMatch(patterns, item.path);
-            if (!match3 && !partialMatch2) {
+            const match4 = match2(patterns, item.path);
+            const partialMatch2 = !!match4 || partialMatch(patterns, item.path);
+            if (!match4 && !partialMatch2) {
               continue;
             }
             const stats = yield __await(
@@ -51994,7 +52035,7 @@ var init_internal_globber = __esm({
               continue;
             }
             if (stats.isDirectory()) {
-              if (match3 & MatchKind.Directory && options.matchDirectories) {
+              if (match4 & MatchKind.Directory && options.matchDirectories) {
                 yield yield __await(item.path);
               } else if (!partialMatch2) {
                 continue;
@@ -52002,7 +52043,7 @@ var init_internal_globber = __esm({
               const childLevel = item.level + 1;
               const childItems = (yield __await(fs3.promises.readdir(item.path))).map((x) => new SearchState(path8.join(item.path, x), childLevel));
               stack.push(...childItems.reverse());
-            } else if (match3 & MatchKind.File) {
+            } else if (match4 & MatchKind.File) {
               yield yield __await(item.path);
             }
           }
@@ -52498,8 +52539,8 @@ var require_semver = __commonJS({
             throw new Error("invalid increment argument: identifier is empty");
           }
           if (identifier) {
-            const match3 = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE]);
-            if (!match3 || match3[1] !== identifier) {
+            const match4 = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE]);
+            if (!match4 || match4[1] !== identifier) {
               throw new Error(`invalid identifier: ${identifier}`);
             }
           }
@@ -52960,28 +53001,28 @@ var require_coerce = __commonJS({
         return null;
       }
       options = options || {};
-      let match3 = null;
+      let match4 = null;
       if (!options.rtl) {
-        match3 = version4.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE]);
+        match4 = version4.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE]);
       } else {
         const coerceRtlRegex = options.includePrerelease ? re[t.COERCERTLFULL] : re[t.COERCERTL];
         let next;
-        while ((next = coerceRtlRegex.exec(version4)) && (!match3 || match3.index + match3[0].length !== version4.length)) {
-          if (!match3 || next.index + next[0].length !== match3.index + match3[0].length) {
-            match3 = next;
+        while ((next = coerceRtlRegex.exec(version4)) && (!match4 || match4.index + match4[0].length !== version4.length)) {
+          if (!match4 || next.index + next[0].length !== match4.index + match4[0].length) {
+            match4 = next;
           }
           coerceRtlRegex.lastIndex = next.index + next[1].length + next[2].length;
         }
         coerceRtlRegex.lastIndex = -1;
       }
-      if (match3 === null) {
+      if (match4 === null) {
         return null;
       }
-      const major = match3[2];
-      const minor = match3[3] || "0";
-      const patch = match3[4] || "0";
-      const prerelease = options.includePrerelease && match3[5] ? `-${match3[5]}` : "";
-      const build = options.includePrerelease && match3[6] ? `+${match3[6]}` : "";
+      const major = match4[2];
+      const minor = match4[3] || "0";
+      const patch = match4[4] || "0";
+      const prerelease = options.includePrerelease && match4[5] ? `-${match4[5]}` : "";
+      const build = options.includePrerelease && match4[6] ? `+${match4[6]}` : "";
       return parse4(`${major}.${minor}.${patch}${prerelease}${build}`, options);
     };
     module.exports = coerce;
@@ -52993,10 +53034,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module) {
     "use strict";
     var parse4 = require_parse2();
-    var constants4 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version4, truncation, options) => {
-      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+      if (!constants5.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version4, options);
@@ -54236,7 +54277,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module) {
     "use strict";
     var internalRe = require_re();
-    var constants4 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse4 = require_parse2();
@@ -54320,8 +54361,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants5.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -56292,14 +56333,14 @@ var require_ms = __commonJS({
       if (str.length > 100) {
         return;
       }
-      var match3 = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
+      var match4 = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
         str
       );
-      if (!match3) {
+      if (!match4) {
         return;
       }
-      var n = parseFloat(match3[1]);
-      var type = (match3[2] || "ms").toLowerCase();
+      var n = parseFloat(match4[1]);
+      var type = (match4[2] || "ms").toLowerCase();
       switch (type) {
         case "years":
         case "year":
@@ -56430,19 +56471,19 @@ var require_common = __commonJS({
             args.unshift("%O");
           }
           let index = 0;
-          args[0] = args[0].replace(/%([a-zA-Z%])/g, (match3, format) => {
-            if (match3 === "%%") {
+          args[0] = args[0].replace(/%([a-zA-Z%])/g, (match4, format) => {
+            if (match4 === "%%") {
               return "%";
             }
             index++;
             const formatter = createDebug.formatters[format];
             if (typeof formatter === "function") {
               const val = args[index];
-              match3 = formatter.call(self2, val);
+              match4 = formatter.call(self2, val);
               args.splice(index, 1);
               index--;
             }
-            return match3;
+            return match4;
           });
           createDebug.formatArgs.call(self2, args);
           const logFn = self2.log || createDebug.log;
@@ -56677,12 +56718,12 @@ var require_browser = __commonJS({
       args.splice(1, 0, c, "color: inherit");
       let index = 0;
       let lastC = 0;
-      args[0].replace(/%[a-zA-Z%]/g, (match3) => {
-        if (match3 === "%%") {
+      args[0].replace(/%[a-zA-Z%]/g, (match4) => {
+        if (match4 === "%%") {
           return;
         }
         index++;
-        if (match3 === "%c") {
+        if (match4 === "%c") {
           lastC = index;
         }
       });
@@ -59403,10 +59444,10 @@ function parseChallenges(challenges) {
   const challengeRegex = /(\w+)\s+((?:\w+=(?:"[^"]*"|[^,]*),?\s*)+)/g;
   const paramRegex = /(\w+)="([^"]*)"/g;
   const parsedChallenges = [];
-  let match3;
-  while ((match3 = challengeRegex.exec(challenges)) !== null) {
-    const scheme = match3[1];
-    const paramsString = match3[2];
+  let match4;
+  while ((match4 = challengeRegex.exec(challenges)) !== null) {
+    const scheme = match4[1];
+    const paramsString = match4[2];
     const params = {};
     let paramMatch;
     while ((paramMatch = paramRegex.exec(paramsString)) !== null) {
@@ -61809,16 +61850,16 @@ var init_esm12 = __esm({
 // node_modules/fast-xml-parser/src/util.js
 function getAllMatches(string4, regex) {
   const matches = [];
-  let match3 = regex.exec(string4);
-  while (match3) {
+  let match4 = regex.exec(string4);
+  while (match4) {
     const allmatches = [];
-    allmatches.startIndex = regex.lastIndex - match3[0].length;
-    const len = match3.length;
+    allmatches.startIndex = regex.lastIndex - match4[0].length;
+    const len = match4.length;
     for (let index = 0; index < len; index++) {
-      allmatches.push(match3[index]);
+      allmatches.push(match4[index]);
     }
     matches.push(allmatches);
-    match3 = regex.exec(string4);
+    match4 = regex.exec(string4);
   }
   return matches;
 }
@@ -61834,8 +61875,8 @@ var init_util3 = __esm({
     nameRegexp = "[" + nameStartChar + "][" + nameChar + "]*";
     regexName = new RegExp("^" + nameRegexp + "$");
     isName = function(string4) {
-      const match3 = regexName.exec(string4);
-      return !(match3 === null || typeof match3 === "undefined");
+      const match4 = regexName.exec(string4);
+      return !(match4 === null || typeof match4 === "undefined");
     };
     DANGEROUS_PROPERTY_NAMES = [
       // '__proto__',
@@ -62194,8 +62235,8 @@ function getLineNumberForPosition(xmlData, index) {
     col: lines[lines.length - 1].length + 1
   };
 }
-function getPositionFromMatch(match3) {
-  return match3.startIndex + match3[1].length;
+function getPositionFromMatch(match4) {
+  return match4.startIndex + match4[1].length;
 }
 var defaultOptions, doubleQuote, singleQuote;
 var init_validator = __esm({
@@ -63528,11 +63569,11 @@ function toNumber(str, options = {}) {
   } else if (trimmedStr.includes("e") || trimmedStr.includes("E")) {
     return resolveEnotation(str, trimmedStr, options);
   } else {
-    const match3 = numRegex.exec(trimmedStr);
-    if (match3) {
-      const sign = match3[1] || "";
-      const leadingZeros = match3[2];
-      let numTrimmedByZeros = trimZeros(match3[3]);
+    const match4 = numRegex.exec(trimmedStr);
+    if (match4) {
+      const sign = match4[1] || "";
+      const leadingZeros = match4[2];
+      let numTrimmedByZeros = trimZeros(match4[3]);
       const decimalAdjacentToLeadingZeros = sign ? (
         // 0., -00., 000.
         trimmedStr[leadingZeros.length + 1] === "."
@@ -65241,12 +65282,12 @@ var init_sql_strict = __esm({
 // node_modules/is-unsafe/src/util/decode-entities.js
 function decodeEntities(input2) {
   if (input2.indexOf("&") === -1) return input2;
-  return input2.replace(ENTITY_RE, (match3, hex3, dec, name) => {
+  return input2.replace(ENTITY_RE, (match4, hex3, dec, name) => {
     if (name !== void 0) {
-      return Object.prototype.hasOwnProperty.call(NAMED, name) ? NAMED[name] : match3;
+      return Object.prototype.hasOwnProperty.call(NAMED, name) ? NAMED[name] : match4;
     }
     const cp2 = hex3 !== void 0 ? parseInt(hex3, 16) : parseInt(dec, 10);
-    if (!Number.isFinite(cp2) || cp2 > 1114111) return match3;
+    if (!Number.isFinite(cp2) || cp2 > 1114111) return match4;
     return String.fromCodePoint(cp2);
   });
 }
@@ -65429,8 +65470,8 @@ function resolveNameSpace(tagname) {
   }
   return tagname;
 }
-function attrValue(match3) {
-  return match3[3] !== void 0 ? match3[3] : match3[4];
+function attrValue(match4) {
+  return match4[3] !== void 0 ? match4[3] : match4[4];
 }
 function buildAttributesMap(attrStr, jPath, tagName, force = false) {
   const options = this.options;
@@ -80812,7 +80853,7 @@ var init_mappers = __esm({
 });
 
 // node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/models/parameters.js
-var contentType, blobServiceProperties, accept, url2, restype, comp, timeoutInSeconds, version2, requestId, accept1, comp1, comp2, prefix, marker, maxPageSize, include, keyInfo, comp3, restype1, body, comp4, contentLength, multipartContentType, comp5, where, restype2, metadata, access2, defaultEncryptionScope, preventEncryptionScopeOverride, leaseId, ifModifiedSince, ifUnmodifiedSince, comp6, comp7, containerAcl, comp8, deletedContainerName, deletedContainerVersion, comp9, sourceContainerName, sourceLeaseId, comp10, action, duration3, proposedLeaseId, action1, leaseId1, action2, action3, breakPeriod, action4, proposedLeaseId1, include1, startFrom, delimiter2, snapshot, versionId, range2, rangeGetContentMD5, rangeGetContentCRC64, encryptionKey, encryptionKeySha256, encryptionAlgorithm, ifMatch, ifNoneMatch, ifTags, deleteSnapshots, blobDeleteType, comp11, expiryOptions, expiresOn, blobCacheControl, blobContentType, blobContentMD5, blobContentEncoding, blobContentLanguage, blobContentDisposition, comp12, immutabilityPolicyExpiry, immutabilityPolicyMode, comp13, legalHold, encryptionScope, comp14, tier, rehydratePriority, sourceIfModifiedSince, sourceIfUnmodifiedSince, sourceIfMatch, sourceIfNoneMatch, sourceIfTags, copySource, blobTagsString, sealBlob, legalHold1, xMsRequiresSync, sourceContentMD5, copySourceAuthorization, copySourceTags, fileRequestIntent, comp15, copyActionAbortConstant, copyId, comp16, tier1, queryRequest, comp17, comp18, ifModifiedSince1, ifUnmodifiedSince1, ifMatch1, ifNoneMatch1, tags, transactionalContentMD5, transactionalContentCrc64, blobType, blobContentLength, blobSequenceNumber, contentType1, body1, accept2, comp19, pageWrite, ifSequenceNumberLessThanOrEqualTo, ifSequenceNumberLessThan, ifSequenceNumberEqualTo, pageWrite1, sourceUrl, sourceRange, sourceContentCrc64, range1, comp20, prevsnapshot, prevSnapshotUrl, sequenceNumberAction, comp21, blobType1, comp22, maxSize, appendPosition, sourceRange1, comp23, blobType2, copySourceBlobProperties, comp24, blockId, blocks, comp25, listType;
+var contentType, blobServiceProperties, accept, url2, restype, comp, timeoutInSeconds, version2, requestId, accept1, comp1, comp2, prefix, marker, maxPageSize, include, keyInfo, comp3, restype1, body, comp4, contentLength, multipartContentType, comp5, where, restype2, metadata, access3, defaultEncryptionScope, preventEncryptionScopeOverride, leaseId, ifModifiedSince, ifUnmodifiedSince, comp6, comp7, containerAcl, comp8, deletedContainerName, deletedContainerVersion, comp9, sourceContainerName, sourceLeaseId, comp10, action, duration3, proposedLeaseId, action1, leaseId1, action2, action3, breakPeriod, action4, proposedLeaseId1, include1, startFrom, delimiter2, snapshot, versionId, range2, rangeGetContentMD5, rangeGetContentCRC64, encryptionKey, encryptionKeySha256, encryptionAlgorithm, ifMatch, ifNoneMatch, ifTags, deleteSnapshots, blobDeleteType, comp11, expiryOptions, expiresOn, blobCacheControl, blobContentType, blobContentMD5, blobContentEncoding, blobContentLanguage, blobContentDisposition, comp12, immutabilityPolicyExpiry, immutabilityPolicyMode, comp13, legalHold, encryptionScope, comp14, tier, rehydratePriority, sourceIfModifiedSince, sourceIfUnmodifiedSince, sourceIfMatch, sourceIfNoneMatch, sourceIfTags, copySource, blobTagsString, sealBlob, legalHold1, xMsRequiresSync, sourceContentMD5, copySourceAuthorization, copySourceTags, fileRequestIntent, comp15, copyActionAbortConstant, copyId, comp16, tier1, queryRequest, comp17, comp18, ifModifiedSince1, ifUnmodifiedSince1, ifMatch1, ifNoneMatch1, tags, transactionalContentMD5, transactionalContentCrc64, blobType, blobContentLength, blobSequenceNumber, contentType1, body1, accept2, comp19, pageWrite, ifSequenceNumberLessThanOrEqualTo, ifSequenceNumberLessThan, ifSequenceNumberEqualTo, pageWrite1, sourceUrl, sourceRange, sourceContentCrc64, range1, comp20, prevsnapshot, prevSnapshotUrl, sequenceNumberAction, comp21, blobType1, comp22, maxSize, appendPosition, sourceRange1, comp23, blobType2, copySourceBlobProperties, comp24, blockId, blocks, comp25, listType;
 var init_parameters = __esm({
   "node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/models/parameters.js"() {
     init_mappers();
@@ -81108,7 +81149,7 @@ var init_parameters = __esm({
         }
       }
     };
-    access2 = {
+    access3 = {
       parameterPath: ["options", "access"],
       mapper: {
         serializedName: "x-ms-blob-public-access",
@@ -83002,7 +83043,7 @@ var init_container = __esm({
         requestId,
         accept1,
         metadata,
-        access2,
+        access3,
         defaultEncryptionScope,
         preventEncryptionScopeOverride
       ],
@@ -83149,7 +83190,7 @@ var init_container = __esm({
         accept,
         version2,
         requestId,
-        access2,
+        access3,
         leaseId,
         ifModifiedSince,
         ifUnmodifiedSince
@@ -99747,7 +99788,8 @@ init_src();
 // actions/scan-layout/main.ts
 init_src();
 import { mkdir as mkdir5, rm as rm3, writeFile as writeFile5 } from "node:fs/promises";
-import { dirname as dirname8, join as join13, resolve as resolve4 } from "node:path";
+import { availableParallelism } from "node:os";
+import { dirname as dirname8, join as join14, resolve as resolve4 } from "node:path";
 
 // packages/oci/src/index.ts
 init_digest();
@@ -99767,7 +99809,8 @@ var IMAGE_PATTERN = new RegExp(`^(${HOST})/(${PATH_COMPONENT}(?:/${PATH_COMPONEN
 // packages/oci/src/layout.ts
 init_src();
 init_digest();
-import { lstat as lstat2, open as open3, realpath } from "node:fs/promises";
+import { constants as constants3 } from "node:fs";
+import { access as access2, lstat as lstat2, open as open3, realpath } from "node:fs/promises";
 import { join as join3 } from "node:path";
 
 // packages/oci/src/media-types.ts
@@ -99775,8 +99818,11 @@ var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 var DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+var OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
+var DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
 var INDEX_TYPES = /* @__PURE__ */ new Set([OCI_INDEX, DOCKER_LIST]);
 var MANIFEST_TYPES = /* @__PURE__ */ new Set([OCI_MANIFEST, DOCKER_MANIFEST]);
+var IMAGE_CONFIG_TYPES = /* @__PURE__ */ new Set([OCI_CONFIG, DOCKER_CONFIG]);
 var ATTESTATION_REFERENCE_TYPE = "vnd.docker.reference.type";
 var ATTESTATION_MANIFEST = "attestation-manifest";
 var ATTESTATION_SUBJECT = "vnd.docker.reference.digest";
@@ -99791,23 +99837,31 @@ var LIMITS = {
 };
 async function verifyLayout(dir, expectedDigest, options = {}) {
   const path13 = await layoutRoot(dir);
-  const layout = new LayoutReader(path13, options.layers ?? "size");
-  const top = await layout.topDescriptor();
-  if (expectedDigest !== void 0 && top.digest !== expectedDigest) {
-    throw new UserError(
-      `The layout at ${path13} does not hold the expected image: index.json points at ${top.digest}, but the "digest" input is ${expectedDigest}. Pass the digest output of the step that built this layout, and build into a fresh directory.`
-    );
-  }
+  const layers = options.layers ?? "size";
+  const layout = new LayoutReader(path13, layers);
+  const { top, entries } = await layout.topDescriptor(expectedDigest);
   const manifests = [];
   await layout.walk(top, 0, manifests);
   return {
     path: path13,
     digest: top.digest,
     mediaType: top.mediaType,
+    size: top.size,
     manifests,
     blobCount: layout.seen.size,
-    totalBytes: layout.totalBytes
+    totalBytes: layout.totalBytes,
+    layers,
+    entries,
+    annotations: layout.topAnnotations,
+    oci11Fields: layout.oci11Fields
   };
+}
+function describeVerification(layout) {
+  const what = layout.layers === "digest" ? "every blob is present, readable and hashes to its name" : "every index, manifest and config hashes to its name; layers are present, readable and of the described size (not hashed here: build-oci hashed them)";
+  return `${layout.path} holds ${layout.digest}: ${layout.blobCount} blobs, ${layout.totalBytes} bytes; ${what}.`;
+}
+function isRunnable(manifest) {
+  return !manifest.attestation && !manifest.artifact;
 }
 var PLATFORM_FIELD = /^[a-z0-9._-]{1,64}$/;
 function formatPlatform(platform2) {
@@ -99832,8 +99886,8 @@ async function layoutRoot(dir) {
   let path13;
   try {
     path13 = await realpath(dir);
-  } catch {
-    throw new UserError(`Layout directory ${show(dir)} does not exist. Pass the layout-path output of build-oci.`);
+  } catch (error63) {
+    throw unreadable(error63, dir) ?? new UserError(`Layout directory ${show(dir)} does not exist. Pass the layout-path output of build-oci.`);
   }
   const marker2 = await readSmallFile(
     path13,
@@ -99860,27 +99914,35 @@ var LayoutReader = class {
   /** Indexes already walked: one listed many times is read, hashed and descended once. */
   walked = /* @__PURE__ */ new Set();
   totalBytes = 0;
+  topAnnotations = {};
+  oci11Fields = [];
   descriptorCount = 0;
-  async topDescriptor() {
+  async topDescriptor(expectedDigest) {
     const bytes = await readSmallFile(this.root, "index.json", LIMITS.indexJsonBytes, `${this.root} has no index.json`);
     const index = parseJson(bytes, `${this.root}/index.json`);
     if (!Array.isArray(index.manifests) || index.manifests.length === 0) {
       throw new UserError(`${this.root}/index.json lists no manifests: the layout is empty.`);
     }
     const descriptors = index.manifests.map((entry, i) => this.descriptor(entry, `index.json manifests[${i}]`));
-    const digests = new Set(descriptors.map((d) => d.digest));
-    if (digests.size > 1) {
+    const digests = [...new Set(descriptors.map((d) => d.digest))];
+    const top = descriptors.find((d) => d.digest === (expectedDigest ?? d.digest));
+    if (!top) {
+      const held = digests.length === 1 ? `points at ${digests[0]}` : `lists ${digests.join(", ")}`;
       throw new UserError(
-        `${this.root}/index.json points at ${digests.size} different images (${[...digests].join(", ")}). buildx and buildah add to an existing layout: build into a fresh, empty directory.`
+        `The layout at ${this.root} does not hold the expected image: index.json ${held}, but the "digest" input is ${expectedDigest}. Pass the digest output of the step that built this layout, and build into a fresh directory.`
       );
     }
-    const top = descriptors[0];
+    if (expectedDigest === void 0 && digests.length > 1) {
+      throw new UserError(
+        `${this.root}/index.json points at ${digests.length} different images (${digests.join(", ")}). buildx and buildah add to an existing layout: build into a fresh, empty directory.`
+      );
+    }
     if (!INDEX_TYPES.has(top.mediaType) && !MANIFEST_TYPES.has(top.mediaType)) {
       throw new UserError(
         `${this.root}/index.json points at a ${show(top.mediaType)}, which is neither an image index nor an image manifest.`
       );
     }
-    return top;
+    return { top, entries: descriptors.length };
   }
   async walk(descriptor, depth, out) {
     if (depth > LIMITS.nestingDepth) {
@@ -99894,28 +99956,40 @@ var LayoutReader = class {
       const index = await this.readJsonBlob(descriptor, LIMITS.manifestBytes);
       if (!Array.isArray(index.manifests))
         throw new UserError(`${this.blobName(descriptor)}: image index has no manifests list.`);
+      if (depth === 0) this.topAnnotations = stringRecord(index.annotations);
+      if (index.artifactType !== void 0) this.oci11Fields.push(`index ${descriptor.digest} has artifactType`);
+      if (index.subject !== void 0) this.oci11Fields.push(`index ${descriptor.digest} has subject`);
       const children = index.manifests.map(
         (entry, i) => this.descriptor(entry, `${descriptor.digest} manifests[${i}]`)
       );
+      for (const [i, child2] of children.entries()) {
+        if (child2.artifactType !== void 0)
+          this.oci11Fields.push(
+            `index ${descriptor.digest} manifests[${i}] has artifactType ${show(String(child2.artifactType))}`
+          );
+      }
       for (const child2 of children) await this.walk(child2, depth + 1, out);
       return;
     }
     if (MANIFEST_TYPES.has(descriptor.mediaType)) {
       const manifest = await this.readJsonBlob(descriptor, LIMITS.manifestBytes);
+      if (depth === 0) this.topAnnotations = stringRecord(manifest.annotations);
       const config2 = this.descriptor(manifest.config, `${descriptor.digest} config`);
       const layers = Array.isArray(manifest.layers) ? manifest.layers : [];
       const configBytes = await this.readBlob(config2, LIMITS.configBytes);
       for (const [i, layer] of layers.entries())
         await this.checkLayer(this.descriptor(layer, `${descriptor.digest} layers[${i}]`));
-      out.push(this.platformManifest(descriptor, configBytes));
+      const artifact = descriptor.artifactType !== void 0 || manifest.artifactType !== void 0 || !IMAGE_CONFIG_TYPES.has(config2.mediaType);
+      out.push(this.platformManifest(descriptor, configBytes, artifact));
       return;
     }
     await this.checkLayer(descriptor);
   }
-  platformManifest(descriptor, configBytes) {
+  platformManifest(descriptor, configBytes, artifact) {
     const annotations = descriptor.annotations ?? {};
     const attestation = annotations[ATTESTATION_REFERENCE_TYPE] === ATTESTATION_MANIFEST || descriptor.platform?.os === "unknown" && descriptor.platform.architecture === "unknown";
     let platform2 = descriptor.platform ? formatPlatform(descriptor.platform) : void 0;
+    if (!platform2 && artifact) platform2 = "unknown/unknown";
     if (!platform2) {
       const config2 = safeJson(configBytes);
       platform2 = config2?.os && config2.architecture ? formatPlatform(config2) : "unknown/unknown";
@@ -99927,6 +100001,7 @@ var LayoutReader = class {
       attestation
     };
     if (attestation && annotations[ATTESTATION_SUBJECT]) result.subject = annotations[ATTESTATION_SUBJECT];
+    if (artifact && !attestation) result.artifact = true;
     return result;
   }
   descriptor(value, where2) {
@@ -99951,7 +100026,11 @@ var LayoutReader = class {
     const name = this.blobName(descriptor);
     const path13 = join3(this.root, name);
     for (const part of ["blobs", "blobs/sha256", name]) {
-      const info2 = await lstat2(join3(this.root, part)).catch(() => void 0);
+      const info2 = await lstat2(join3(this.root, part)).catch((error63) => {
+        const problem = unreadable(error63, join3(this.root, part));
+        if (problem) throw problem;
+        return void 0;
+      });
       if (!info2)
         throw new UserError(
           `${this.root}: ${part} is missing (needed by ${descriptor.mediaType} ${descriptor.digest}). The layout is incomplete.`
@@ -99968,6 +100047,9 @@ var LayoutReader = class {
       }
     }
     if (!this.seen.has(descriptor.digest)) {
+      await access2(path13, constants3.R_OK).catch((error63) => {
+        throw unreadable(error63, path13) ?? error63;
+      });
       this.seen.add(descriptor.digest);
       this.totalBytes += descriptor.size;
     }
@@ -99995,7 +100077,10 @@ var LayoutReader = class {
     const path13 = await this.blobPath(descriptor);
     if (this.layers === "digest") {
       const { sha256File: sha256File2 } = await Promise.resolve().then(() => (init_digest(), digest_exports));
-      if (await sha256File2(path13) !== descriptor.digest) {
+      const digest = await sha256File2(path13).catch((error63) => {
+        throw unreadable(error63, path13) ?? error63;
+      });
+      if (digest !== descriptor.digest) {
         throw new UserError(
           `${this.root}: ${this.blobName(descriptor)} does not hash to its name: the blob was changed after the build.`
         );
@@ -100005,7 +100090,11 @@ var LayoutReader = class {
 };
 async function readSmallFile(root, name, limit, missing) {
   const path13 = join3(root, name);
-  const info2 = await lstat2(path13).catch(() => void 0);
+  const info2 = await lstat2(path13).catch((error63) => {
+    const problem = unreadable(error63, root);
+    if (problem) throw problem;
+    return void 0;
+  });
   if (!info2) throw new UserError(`${missing}. Pass the layout-path output of build-oci.`);
   if (info2.isSymbolicLink() || !info2.isFile())
     throw new UserError(`${path13} must be a regular file, not a link or directory.`);
@@ -100014,7 +100103,9 @@ async function readSmallFile(root, name, limit, missing) {
   return readLimited(path13, info2.size);
 }
 async function readLimited(path13, limit) {
-  const handle = await open3(path13, "r");
+  const handle = await open3(path13, "r").catch((error63) => {
+    throw unreadable(error63, path13) ?? error63;
+  });
   try {
     const buffer3 = Buffer.allocUnsafe(limit + 1);
     let length = 0;
@@ -100042,6 +100133,39 @@ function safeJson(bytes) {
     return void 0;
   }
 }
+function unreadable(error63, path13) {
+  const code2 = error63?.code;
+  if (code2 !== "EACCES" && code2 !== "EPERM") return void 0;
+  const uid = process.getuid?.();
+  return new UserError(
+    `${path13} cannot be read by the user this step runs as${uid === void 0 ? "" : ` (uid ${uid})`}: ${code2}. The layout was probably written by another user or with private modes (umoci writes 0600 files, a root container build writes root-owned ones). Make it readable before this step, for example \`chmod -R a+rX <layout>\` or \`sudo chown -R "$(id -u):$(id -g)" <layout>\`.`
+  );
+}
+function stringRecord(value) {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter(
+      (entry) => typeof entry[1] === "string"
+    )
+  );
+}
+
+// packages/oci/src/merge.ts
+init_src();
+init_digest();
+
+// packages/oci/src/merge-hash.ts
+init_digest();
+var PARALLEL_FROM_BYTES = 64 << 20;
+
+// packages/oci/src/origin.ts
+init_src();
+
+// packages/oci/src/release-tags.ts
+init_src();
+
+// packages/oci/src/tag-rule.ts
+init_src();
 
 // packages/oci/src/tag-template.ts
 init_src();
@@ -100136,7 +100260,7 @@ function ignoreSection(rules) {
 
 ${summary_exports.table(
         ["ID", "Expired", "File"],
-        expired.map((e) => [e.id, e.expires ?? "", where2(e)])
+        expired.map((e) => [e.id, (e.expires ?? "").replace("T00:00:00.000Z", ""), where2(e)])
       )}
 `
     );
@@ -100162,14 +100286,14 @@ function layoutSummary(digest, perPlatform, selected, suppressed, ignore, ignore
     for (const key of Object.keys(total)) total[key] += counts[key];
   const parts = [
     summary_exports.heading(`scan-layout: ${failed ? "failed" : "passed"}`),
-    `Image ${summary_exports.code(digest)}, ${perPlatform.length} platform(s) scanned with Trivy, one at a time. Blocking severities: ${severities.join(", ")}.
+    `Image ${summary_exports.code(digest)}, ${perPlatform.length} platform(s) scanned with Trivy, each on its own. Blocking severities: ${severities.join(", ")}.
 `,
     countsTable(
       [...perPlatform.map(({ platform: platform2, counts }) => [platform2, counts]), ["total", total]],
       "Platform"
     ),
     "",
-    `Suppressed: ${suppressed.ignored} by ignore files, ${suppressed.unfixed} unfixed${ignoreUnfixed ? " (ignore-unfixed)" : ""}, ${suppressed.byTrivy} by Trivy (VEX).
+    `Suppressed: ${suppressed.ignored} by ignore files, ${suppressed.unfixed} unfixed${ignoreUnfixed ? " (ignore-unfixed)" : ""}.
 `
   ];
   if (selected.length > 0)
@@ -100226,6 +100350,9 @@ async function linkOrCopy(from, to) {
   }
 }
 
+// packages/scanners/src/osv-offline-db.ts
+init_src();
+
 // packages/scanners/src/report-json.ts
 init_src();
 function unreadableReport(tool, source, why) {
@@ -100248,6 +100375,24 @@ function parseReportJson(tool, text, source) {
 
 // packages/scanners/src/osv-run.ts
 init_src();
+
+// packages/scanners/src/scanner-env.ts
+init_src();
+import { mkdirSync } from "node:fs";
+import { join as join6 } from "node:path";
+var DOUBLE_CONTROL = /^(DOUBLE_LOG|(TRIVY|OSV|SYFT|COSIGN)_DOUBLE_[A-Z0-9_]+)$/;
+function scannerEnv(jobEnv, home, own2 = {}) {
+  mkdirSync(home, { recursive: true });
+  const env = hostEnv(jobEnv);
+  for (const [name, value] of Object.entries(jobEnv))
+    if (DOUBLE_CONTROL.test(name) && value !== void 0) env[name] = value;
+  const dockerConfig = jobEnv.DOCKER_CONFIG || (jobEnv.HOME ? join6(jobEnv.HOME, ".docker") : void 0);
+  if (dockerConfig) env.DOCKER_CONFIG = dockerConfig;
+  env.HOME = home;
+  env.XDG_CONFIG_HOME = join6(home, ".config");
+  env.XDG_CACHE_HOME = join6(home, ".cache");
+  return { ...env, ...own2 };
+}
 
 // packages/scanners/src/repo-report.ts
 init_src();
@@ -100319,50 +100464,258 @@ function level(finding) {
 // packages/scanners/src/syft.ts
 init_src();
 
+// packages/scanners/src/trivy-glob.ts
+function trivyGlobMatch(pattern, path13) {
+  return match(pattern, path13, 0, 0, true);
+}
+function validTrivyGlob(pattern) {
+  let depth = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") {
+      if (++i >= pattern.length) return false;
+    } else if (c === "[") {
+      if (++i >= pattern.length) return false;
+      if (pattern[i] === "^" || pattern[i] === "!") i++;
+      if (i >= pattern.length || pattern[i] === "]") return false;
+      for (; i < pattern.length && pattern[i] !== "]"; i++) if (pattern[i] === "\\") i++;
+      if (i >= pattern.length) return false;
+    } else if (c === "{") depth++;
+    else if (c === "}" && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+function match(p, name, pi, ni, segmentStart) {
+  if (ni >= name.length) return zeroLength(p.slice(pi));
+  if (pi >= p.length) return false;
+  const c = p[pi];
+  if (c === "*") {
+    if (p[pi + 1] === "*" && segmentStart) {
+      if (pi + 2 >= p.length) return true;
+      if (p[pi + 2] === "/") {
+        for (let at = ni; at <= name.length; at++) {
+          if ((at === ni || name[at - 1] === "/") && match(p, name, pi + 3, at, true)) return true;
+        }
+        return false;
+      }
+    }
+    const next = p[pi + 1] === "*" ? pi + 2 : pi + 1;
+    for (let at = ni; at <= name.length; at++) {
+      if (match(p, name, next, at, false)) return true;
+      if (name[at] === "/") break;
+    }
+    return false;
+  }
+  if (c === "?") return name[ni] !== "/" && match(p, name, pi + 1, ni + 1, false);
+  if (c === "[") {
+    const end = classEnd(p, pi);
+    if (end < 0) return false;
+    return classMatches(p.slice(pi + 1, end), name[ni]) && match(p, name, end + 1, ni + 1, false);
+  }
+  if (c === "{") return alternatives(p, pi).some((expanded) => match(expanded, name, pi, ni, true));
+  const literal2 = c === "\\" ? p[pi + 1] : c;
+  if (literal2 === void 0 || literal2 !== name[ni]) return false;
+  return match(p, name, pi + (c === "\\" ? 2 : 1), ni + 1, literal2 === "/");
+}
+function zeroLength(rest) {
+  if (["", "*", "**", "/**", "**/", "/**/"].includes(rest)) return true;
+  if (rest.startsWith("{")) return alternatives(rest, 0).some(zeroLength);
+  return false;
+}
+function alternatives(p, at) {
+  let depth = 0;
+  const commas = [];
+  let close = -1;
+  for (let i = at; i < p.length; i++) {
+    const c = p[i];
+    if (c === "\\") i++;
+    else if (c === "{") depth++;
+    else if (c === "}" && --depth === 0) {
+      close = i;
+      break;
+    } else if (c === "," && depth === 1) commas.push(i);
+  }
+  if (close < 0) return [];
+  const bounds = [at, ...commas, close];
+  const result = [];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    result.push(p.slice(0, at) + p.slice(bounds[i] + 1, bounds[i + 1]) + p.slice(close + 1));
+  }
+  return result;
+}
+function classEnd(p, at) {
+  let i = at + 1;
+  if (p[i] === "^" || p[i] === "!") i++;
+  if (p[i] === "]") return -1;
+  for (; i < p.length; i++) {
+    if (p[i] === "\\") i++;
+    else if (p[i] === "]") return i;
+  }
+  return -1;
+}
+function classMatches(body2, ch) {
+  const negate = body2[0] === "!" || body2[0] === "^";
+  let i = negate ? 1 : 0;
+  let matched = false;
+  while (i < body2.length) {
+    let lo = body2[i];
+    if (lo === "\\") lo = body2[++i];
+    i++;
+    if (body2[i] === "-" && i + 1 < body2.length) {
+      let hi = body2[i + 1];
+      i += 2;
+      if (hi === "\\") hi = body2[i++];
+      if (lo <= ch && ch <= hi) matched = true;
+    } else if (lo === ch) matched = true;
+  }
+  return matched !== negate;
+}
+
 // packages/scanners/src/trivy-ignore.ts
 init_src();
 var import_yaml = __toESM(require_dist(), 1);
 import { readFile as readFile2 } from "node:fs/promises";
 import { basename as basename3 } from "node:path";
+
+// packages/scanners/src/trivy-purl.ts
+var LOWER_NAMESPACE = /* @__PURE__ */ new Set(["alpm", "apk", "bitbucket", "composer", "deb", "github", "golang", "rpm", "qpkg"]);
+var LOWER_NAME = /* @__PURE__ */ new Set([
+  "alpm",
+  "apk",
+  "bitbucket",
+  "bitnami",
+  "chrome-extension",
+  "composer",
+  "deb",
+  "github",
+  "golang"
+]);
+function parseTrivyPurl(text) {
+  if (text.slice(0, 4).toLowerCase() !== "pkg:") throw new Error('a package URL starts with "pkg:"');
+  let rest = text.slice(4).replace(/^\/+/, "");
+  let subpath = "";
+  const hash2 = rest.indexOf("#");
+  if (hash2 >= 0) {
+    subpath = rest.slice(hash2 + 1);
+    rest = rest.slice(0, hash2);
+  }
+  let query = "";
+  const question = rest.indexOf("?");
+  if (question >= 0) {
+    query = rest.slice(question + 1);
+    rest = rest.slice(0, question);
+  }
+  const slash = rest.indexOf("/");
+  if (slash < 0) throw new Error("it has no type or no name");
+  const type = rest.slice(0, slash).toLowerCase();
+  if (!/^[a-z.+-][a-z0-9.+-]*$/.test(type)) throw new Error(`invalid type "${type}"`);
+  rest = rest.slice(slash + 1);
+  const qualifiers = /* @__PURE__ */ new Map();
+  for (const pair of query.split("&")) {
+    if (pair === "") continue;
+    if (pair.includes(";")) throw new Error('a ";" separates no qualifiers');
+    const eq = pair.indexOf("=");
+    const key = (eq < 0 ? pair : pair.slice(0, eq)).toLowerCase();
+    if (!/^[a-z._-][a-z0-9._-]*$/.test(key)) throw new Error(`invalid qualifier key "${key}"`);
+    const value = decode3(eq < 0 ? "" : pair.slice(eq + 1), "qualifier value");
+    if (value === "") continue;
+    if (qualifiers.has(key)) throw new Error(`duplicate qualifier key "${key}"`);
+    qualifiers.set(key, value);
+  }
+  if (type !== "npm" && rest.startsWith("@")) throw new Error("it has no name");
+  let version4 = "";
+  const at = rest.lastIndexOf("@");
+  if (at > 0) {
+    version4 = decode3(rest.slice(at + 1), "version");
+    rest = rest.slice(0, at);
+  }
+  const lastSlash = rest.lastIndexOf("/");
+  let name = decode3(rest.slice(lastSlash + 1), "name");
+  let namespace = rest.slice(0, Math.max(lastSlash, 0)).split("/").filter((segment) => segment !== "").map((segment) => decode3(segment, "namespace")).join("/");
+  if (name === "") throw new Error("it has no name");
+  if (LOWER_NAMESPACE.has(type)) namespace = namespace.toLowerCase();
+  if (LOWER_NAME.has(type)) name = name.toLowerCase();
+  if (type === "pypi") name = name.replaceAll("_", "-").toLowerCase();
+  const trimmedSubpath = subpath.replace(/^\/+|\/+$/g, "");
+  if (subpath.split("/").some((segment, i) => i > 0 && (segment === "." || segment === "..")))
+    throw new Error(`invalid subpath "${subpath}"`);
+  return { type, namespace, name, version: version4, qualifiers, subpath: trimmedSubpath };
+}
+function trivyPurlMatch(entry, target) {
+  if (entry.type !== target.type || entry.namespace !== target.namespace || entry.name !== target.name) return false;
+  if (entry.version !== "" && entry.version !== target.version) return false;
+  if (entry.subpath !== "" && entry.subpath !== target.subpath) return false;
+  for (const [key, value] of entry.qualifiers) if (target.qualifiers.get(key) !== value) return false;
+  return true;
+}
+function decode3(value, what) {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new Error(`the ${what} "${value}" is not percent-encoded correctly`);
+  }
+}
+
+// packages/scanners/src/trivy-ignore.ts
 var IgnoreRules = class _IgnoreRules {
-  constructor(entries, today2) {
+  /** `now` decides expiry; a YYYY-MM-DD string is that day's 00:00 UTC. */
+  constructor(entries, now = /* @__PURE__ */ new Date()) {
     this.entries = entries;
-    this.today = today2;
+    this.now = typeof now === "string" ? /* @__PURE__ */ new Date(`${now}T00:00:00Z`) : now;
   }
   entries;
-  today;
+  now;
+  parsedPurls = /* @__PURE__ */ new Map();
   static empty() {
-    return new _IgnoreRules([], today());
+    return new _IgnoreRules([]);
   }
   get expired() {
-    return this.entries.filter((entry) => isExpired(entry, this.today));
+    return this.entries.filter((entry) => this.isExpired(entry));
   }
   /** Live entries that suppressed nothing (in every report seen so far). */
   get unmatched() {
-    return this.entries.filter((entry) => entry.matches === 0 && !isExpired(entry, this.today));
+    return this.entries.filter((entry) => entry.matches === 0 && !this.isExpired(entry));
   }
-  /** The first live entry matching the finding, counted; undefined when none does. */
+  /** An entry expires at its instant: from then on (Trivy drops entries whose time is before now). */
+  isExpired(entry) {
+    return entry.expires !== void 0 && Date.parse(entry.expires) < this.now.getTime();
+  }
+  /**
+   * The live entry that suppresses the finding, counted; undefined when none does. Like Trivy: the target is tried
+   * first, then the package path (empty when there is none), each against the entries in order; an entry with
+   * PURLs matches a finding whose package has no PURL.
+   */
   match(subject) {
-    for (const entry of this.entries) {
-      if (entry.id !== subject.id && !subject.aliases.includes(entry.id)) continue;
-      if (isExpired(entry, this.today)) continue;
-      if (entry.paths && !entry.paths.some(
-        (glob) => globMatch(glob, subject.target) || subject.pkgPath !== void 0 && globMatch(glob, subject.pkgPath)
-      ))
-        continue;
-      if (entry.purls && !entry.purls.some((purl) => purlMatch(purl, subject.purl))) continue;
-      entry.matches++;
-      return entry;
+    for (const path13 of [subject.target, subject.pkgPath ?? ""]) {
+      for (const entry of this.entries) {
+        if (entry.id !== subject.id || this.isExpired(entry)) continue;
+        if (entry.paths && entry.paths.length > 0 && !entry.paths.some((glob) => trivyGlobMatch(glob, path13))) continue;
+        if (!this.purlMatches(entry, subject.purl)) continue;
+        entry.matches++;
+        return entry;
+      }
     }
     return void 0;
   }
+  purlMatches(entry, purl) {
+    if (!entry.purls || entry.purls.length === 0 || purl === void 0) return true;
+    let target;
+    try {
+      target = this.purl(purl);
+    } catch {
+      return false;
+    }
+    return entry.purls.some((want) => trivyPurlMatch(this.purl(want), target));
+  }
+  purl(text) {
+    let parsed = this.parsedPurls.get(text);
+    if (!parsed) {
+      parsed = parseTrivyPurl(text);
+      this.parsedPurls.set(text, parsed);
+    }
+    return parsed;
+  }
 };
-function today(now = /* @__PURE__ */ new Date()) {
-  return now.toISOString().slice(0, 10);
-}
-function isExpired(entry, day) {
-  return entry.expires !== void 0 && entry.expires < day;
-}
 async function loadIgnoreFiles(files, input2, now = /* @__PURE__ */ new Date()) {
   const entries = [];
   for (const file2 of files) {
@@ -100372,96 +100725,115 @@ async function loadIgnoreFiles(files, input2, now = /* @__PURE__ */ new Date()) 
     } catch {
       throw new UserError(inputProblem(input2, `the ignore file ${file2} does not exist or cannot be read`));
     }
-    const parsed = /\.ya?ml$/i.test(file2) ? parseYamlIgnore(text, file2, input2) : parsePlainIgnore(text, file2, input2);
+    const parsed = /\.ya?ml$/.test(file2) ? parseYamlIgnore(text, file2, input2) : parsePlainIgnore(text, file2, input2);
     entries.push(...parsed);
   }
-  return new IgnoreRules(entries, today(now));
+  return new IgnoreRules(entries, now);
 }
 function parsePlainIgnore(text, file2, input2 = "trivyignores") {
   const entries = [];
-  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+  for (const [i, raw] of text.split("\n").entries()) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
-    const [id, ...fields] = line.split(/\s+/);
-    const entry = { id, file: file2, line: i + 1, matches: 0 };
-    for (const field of fields) {
-      if (!field.startsWith("exp:")) continue;
-      entry.expires = checkDate(field.slice(4), `${basename3(file2)} line ${i + 1}`, input2);
+    const fields = line.split(/\s+/);
+    const entry = { id: fields[0], file: file2, line: i + 1, matches: 0 };
+    const exp = fields.length > 1 ? fields.find((field) => field.startsWith("exp:")) : void 0;
+    if (exp !== void 0) {
+      const day = exp.slice(4);
+      if (!isCalendarDate(day))
+        throw new UserError(
+          inputProblem(
+            input2,
+            `${basename3(file2)} line ${i + 1}: expiry ${JSON.stringify(day)} is not a date in YYYY-MM-DD form (Trivy would skip the whole line)`
+          )
+        );
+      entry.expires = `${day}T00:00:00.000Z`;
     }
     entries.push(entry);
   }
   return entries;
 }
 function parseYamlIgnore(text, file2, input2 = "trivyignores") {
-  let doc;
-  try {
-    doc = (0, import_yaml.parse)(text);
-  } catch (error63) {
-    throw new UserError(
-      inputProblem(input2, `${file2} is not valid YAML: ${error63 instanceof Error ? error63.message : String(error63)}`)
-    );
-  }
-  if (doc === null || doc === void 0) return [];
-  if (typeof doc !== "object" || Array.isArray(doc))
-    throw new UserError(inputProblem(input2, `${file2} must be a YAML mapping with a "vulnerabilities" list`));
-  const list = doc.vulnerabilities;
-  if (list === void 0 || list === null) return [];
-  if (!Array.isArray(list)) throw new UserError(inputProblem(input2, `${file2}: "vulnerabilities" must be a list`));
-  return list.map((item, i) => {
+  const problem = (why) => new UserError(inputProblem(input2, `${file2}${why}`));
+  const doc = (0, import_yaml.parseDocument)(text, { uniqueKeys: false });
+  if (doc.errors.length > 0) throw problem(` is not valid YAML: ${doc.errors[0]?.message}`);
+  if (doc.contents === null || (0, import_yaml.isScalar)(doc.contents) && doc.contents.value === null) return [];
+  if (!(0, import_yaml.isMap)(doc.contents)) throw problem(' must be a YAML mapping with a "vulnerabilities" list');
+  const list = doc.contents.get("vulnerabilities", true);
+  if (list === void 0 || (0, import_yaml.isScalar)(list) && list.value === null) return [];
+  if (!(0, import_yaml.isSeq)(list)) throw problem(': "vulnerabilities" must be a list');
+  return list.items.map((item, i) => {
     const where2 = `${basename3(file2)} vulnerabilities[${i}]`;
-    const value = item;
-    if (!value || typeof value.id !== "string" || value.id === "")
-      throw new UserError(inputProblem(input2, `${where2} has no "id"`));
-    const entry = { id: value.id, file: file2, matches: 0 };
-    if (value.paths !== void 0) entry.paths = stringList(value.paths, `${where2}.paths`, input2);
-    if (value.purls !== void 0) entry.purls = stringList(value.purls, `${where2}.purls`, input2);
-    if (value.expired_at !== void 0 && value.expired_at !== null) {
-      const raw = value.expired_at instanceof Date ? value.expired_at.toISOString().slice(0, 10) : String(value.expired_at);
-      entry.expires = checkDate(raw, `${where2}.expired_at`, input2);
+    const fail = (why) => new UserError(inputProblem(input2, `${where2}${why}`));
+    if (!(0, import_yaml.isMap)(item)) throw fail(' must be a mapping with an "id"');
+    const id = item.get("id");
+    if (typeof id !== "string" || id === "") throw fail(' has no "id"');
+    const entry = { id, file: file2, matches: 0 };
+    const paths = stringList(item.get("paths"), `${where2}.paths`, input2);
+    if (paths) {
+      const bad = paths.find((glob) => !validTrivyGlob(glob));
+      if (bad !== void 0) throw fail(`.paths: ${JSON.stringify(bad)} is not a valid path pattern`);
+      entry.paths = paths;
     }
+    const purls = stringList(item.get("purls"), `${where2}.purls`, input2);
+    if (purls) {
+      for (const purl of purls) {
+        try {
+          parseTrivyPurl(purl);
+        } catch (error63) {
+          throw fail(`.purls: ${JSON.stringify(purl)} is not a package URL: ${error63.message}`);
+        }
+      }
+      entry.purls = purls;
+    }
+    const expires = expiredAt(item.get("expired_at", true));
+    if (expires === false)
+      throw fail(
+        ".expired_at must be a date (2026-12-31, unquoted) or an RFC 3339 time (2026-12-31T12:00:00Z), as Trivy reads it"
+      );
+    if (expires) entry.expires = expires;
     return entry;
   });
 }
 function stringList(value, where2, input2) {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string"))
+  if (value === void 0 || value === null) return void 0;
+  const items = (0, import_yaml.isSeq)(value) ? value.items.map((item) => (0, import_yaml.isScalar)(item) ? item.value : item) : void 0;
+  if (!items || items.some((v) => typeof v !== "string"))
     throw new UserError(inputProblem(input2, `${where2} must be a list of strings`));
-  return value;
+  return items;
 }
-function checkDate(value, where2, input2) {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
-    throw new UserError(
-      inputProblem(input2, `${where2}: expiry ${JSON.stringify(value)} is not a date in YYYY-MM-DD form`)
-    );
+function expiredAt(node2) {
+  if (node2 === void 0 || node2.value === null || node2.value === void 0) return void 0;
+  if (!(0, import_yaml.isScalar)(node2)) return false;
+  const text = node2.source ?? String(node2.value);
+  const date5 = "(\\d{4})-(\\d{1,2})-(\\d{1,2})";
+  const time3 = "(\\d{1,2}):(\\d{1,2}):(\\d{1,2})(\\.\\d+)?";
+  const zone = "(Z|[+-]\\d{2}:\\d{2})";
+  const forms = [
+    ...node2.type === "PLAIN" ? [`^${date5}$`, `^${date5}[Tt]${time3}${zone}$`, `^${date5} ${time3}()$`] : [],
+    `^(\\d{4})-(\\d{2})-(\\d{2})T(\\d{2}):(\\d{2}):(\\d{2})(\\.\\d+)?${zone}$`
+  ];
+  for (const form of forms) {
+    const m = new RegExp(form).exec(text);
+    if (m) return instant(m);
   }
-  return value;
+  return false;
 }
-var globCache = /* @__PURE__ */ new Map();
-function globMatch(glob, path13) {
-  let pattern = globCache.get(glob);
-  if (!pattern) {
-    let source = "";
-    for (let i = 0; i < glob.length; i++) {
-      const c = glob[i];
-      if (c === "*" && glob[i + 1] === "*") {
-        const slash = glob[i + 2] === "/";
-        source += slash ? "(?:.*/)?" : ".*";
-        i += slash ? 2 : 1;
-      } else if (c === "*") source += "[^/]*";
-      else if (c === "?") source += "[^/]";
-      else source += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-    }
-    pattern = new RegExp(`^${source}$`);
-    globCache.set(glob, pattern);
-  }
-  return pattern.test(path13);
+function instant(m) {
+  const [y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0] = m.slice(1, 7).map((part) => Number(part ?? 0));
+  if (!validDay(y, mo, d) || h > 23 || mi > 59 || s > 59) return false;
+  const zone = m[8] ?? "";
+  const offset = /^[+-]/.test(zone) ? (zone[0] === "-" ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) : 0;
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s) + Math.floor(Number(`0${m[7] ?? ""}`) * 1e3) - offset * 6e4;
+  return new Date(ms).toISOString();
 }
-function purlMatch(entry, purl) {
-  if (!purl) return false;
-  const strip = (value) => value.replace(/[?#].*$/, "");
-  const want = strip(entry);
-  const have = strip(purl);
-  if (want.includes("@")) return want === have;
-  return have === want || have.startsWith(`${want}@`);
+function isCalendarDate(day) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  return m !== null && validDay(+m[1], +m[2], +m[3]);
+}
+function validDay(year, month, day) {
+  if (month < 1 || month > 12 || day < 1) return false;
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 // packages/scanners/src/trivy-report.ts
@@ -100469,40 +100841,40 @@ function gateTrivyReport(report, source, options) {
   const gate = {
     counts: emptyCounts(),
     selected: [],
-    suppressed: { ignored: 0, unfixed: 0, byTrivy: 0 },
+    suppressed: { ignored: 0, unfixed: 0 },
     cleanTargets: 0
   };
   if (!report || typeof report !== "object" || Array.isArray(report))
-    throw unreadable(source, "it is not a JSON object");
+    throw unreadable2(source, "it is not a JSON object");
   const { SchemaVersion, Results } = report;
-  if (typeof SchemaVersion !== "number") throw unreadable(source, "it has no SchemaVersion");
-  if (SchemaVersion !== 2) throw unreadable(source, `SchemaVersion ${SchemaVersion} is not supported (expected 2)`);
+  if (typeof SchemaVersion !== "number") throw unreadable2(source, "it has no SchemaVersion");
+  if (SchemaVersion !== 2) throw unreadable2(source, `SchemaVersion ${SchemaVersion} is not supported (expected 2)`);
   if (Results === void 0 || Results === null) return gate;
-  if (!Array.isArray(Results)) throw unreadable(source, '"Results" is not a list');
+  if (!Array.isArray(Results)) throw unreadable2(source, '"Results" is not a list');
   for (const [r, result] of Results.entries()) {
-    if (!result || typeof result !== "object") throw unreadable(source, `Results[${r}] is not an object`);
-    const { Target, Vulnerabilities, ExperimentalModifiedFindings } = result;
-    if (typeof Target !== "string") throw unreadable(source, `Results[${r}] has no Target`);
-    if (Array.isArray(ExperimentalModifiedFindings)) gate.suppressed.byTrivy += ExperimentalModifiedFindings.length;
+    if (!result || typeof result !== "object") throw unreadable2(source, `Results[${r}] is not an object`);
+    const { Target, Vulnerabilities } = result;
+    if (typeof Target !== "string") throw unreadable2(source, `Results[${r}] has no Target`);
     if (Vulnerabilities === void 0 || Vulnerabilities === null) {
       gate.cleanTargets++;
       continue;
     }
-    if (!Array.isArray(Vulnerabilities)) throw unreadable(source, `Results[${r}].Vulnerabilities is not a list`);
+    if (!Array.isArray(Vulnerabilities)) throw unreadable2(source, `Results[${r}].Vulnerabilities is not a list`);
     if (Vulnerabilities.length === 0) gate.cleanTargets++;
     for (const [v, raw] of Vulnerabilities.entries()) {
       const id = raw?.VulnerabilityID;
       if (typeof id !== "string" || id === "")
-        throw unreadable(source, `Results[${r}].Vulnerabilities[${v}] has no VulnerabilityID`);
+        throw unreadable2(source, `Results[${r}].Vulnerabilities[${v}] has no VulnerabilityID`);
       const aliases = Array.isArray(raw.VendorIDs) ? raw.VendorIDs.filter((x) => typeof x === "string") : [];
       const pkgPath = typeof raw.PkgPath === "string" ? raw.PkgPath : void 0;
       const purl = typeof raw.PkgIdentifier?.PURL === "string" ? raw.PkgIdentifier.PURL : void 0;
-      if (options.ignore?.match({ id, aliases, target: Target, pkgPath, purl })) {
+      if (options.ignore?.match({ id, target: Target, pkgPath, purl })) {
         gate.suppressed.ignored++;
         continue;
       }
       const fixed = splitFixedVersions(raw.FixedVersion);
-      if (options.ignoreUnfixed && fixed.length === 0) {
+      const unfixed = typeof raw.Status === "string" ? raw.Status !== "fixed" : fixed.length === 0;
+      if (options.ignoreUnfixed && unfixed) {
         gate.suppressed.unfixed++;
         continue;
       }
@@ -100521,6 +100893,7 @@ function gateTrivyReport(report, source, options) {
         target: Target
       };
       if (options.platform) finding.platform = options.platform;
+      if (pkgPath) finding.pkgPath = pkgPath;
       if (typeof raw.Title === "string") finding.title = raw.Title;
       if (typeof raw.PrimaryURL === "string") finding.url = raw.PrimaryURL;
       if (typeof raw.Status === "string") finding.status = raw.Status;
@@ -100532,7 +100905,7 @@ function gateTrivyReport(report, source, options) {
 function parseTrivyJson(text, source) {
   return parseReportJson("Trivy", text, source);
 }
-function unreadable(source, why) {
+function unreadable2(source, why) {
   return unreadableReport("Trivy", source, why);
 }
 
@@ -100540,7 +100913,7 @@ function unreadable(source, why) {
 init_src();
 import { existsSync as existsSync7 } from "node:fs";
 import { mkdir as mkdir4, readFile as readFile4, writeFile as writeFile4 } from "node:fs/promises";
-import { join as join12 } from "node:path";
+import { join as join13 } from "node:path";
 
 // packages/tools/src/actions-cache.ts
 var loadCache = () => Promise.resolve().then(() => (init_cache3(), cache_exports));
@@ -100591,7 +100964,7 @@ init_io();
 import { createHash as createHash3 } from "node:crypto";
 import { createReadStream as createReadStream3, existsSync as existsSync6 } from "node:fs";
 import { chmod as chmod2, copyFile as copyFile4, mkdir as mkdir3, mkdtemp, readFile as readFile3, rm as rm2, writeFile as writeFile3 } from "node:fs/promises";
-import { dirname as dirname7, join as join11 } from "node:path";
+import { dirname as dirname7, join as join12 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 init_core();
@@ -100857,8 +101230,8 @@ function find(toolName, versionSpec, arch3) {
   arch3 = arch3 || os8.arch();
   if (!isExplicitVersion(versionSpec)) {
     const localVersions = findAllVersions(toolName, arch3);
-    const match3 = evaluateVersions(localVersions, versionSpec);
-    versionSpec = match3;
+    const match4 = evaluateVersions(localVersions, versionSpec);
+    versionSpec = match4;
   }
   let toolPath = "";
   if (versionSpec) {
@@ -101193,16 +101566,16 @@ async function ensureTool(ctx, request, options = {}) {
   ensureToolCacheEnv(ctx);
   const arch3 = platform2.split("-")[1];
   const cached2 = find(request.tool, version4, arch3);
-  if (cached2 && await readMarker(cached2) === expected && existsSync6(join11(cached2, request.tool))) {
+  if (cached2 && await readMarker(cached2) === expected && existsSync6(join12(cached2, request.tool))) {
     ctx.info(`${request.tool} ${version4}: found in the tool cache (${cached2}), verified against SHA-256 ${expected}.`);
-    return join11(cached2, request.tool);
+    return join12(cached2, request.tool);
   }
-  const downloads = join11(
+  const downloads = join12(
     process.env.RUNNER_TOOL_CACHE,
     "_golden-image-downloads",
     `${request.tool}-${version4}-${platform2}-${expected.slice(0, 16)}`
   );
-  const archive = join11(downloads, asset);
+  const archive = join12(downloads, asset);
   const cacheKey = `golden-image-tool-${request.tool}-${version4}-${platform2}-${expected}`;
   const what = `${request.tool} ${version4}`;
   if (!existsSync6(archive)) await restoreCacheBestEffort(ctx, what, [downloads], cacheKey);
@@ -101233,7 +101606,7 @@ async function ensureTool(ctx, request, options = {}) {
     }
   }
   ctx.info(`${what}: ${asset} verified (SHA-256 ${expected}).`);
-  const staging = await mkdtemp(join11(process.env.RUNNER_TEMP, `golden-image-${request.tool}-`));
+  const staging = await mkdtemp(join12(process.env.RUNNER_TEMP, `golden-image-${request.tool}-`));
   try {
     if (spec.kind === "tar.gz") {
       try {
@@ -101243,17 +101616,17 @@ async function ensureTool(ctx, request, options = {}) {
           `Could not extract ${what} (${url3}): ${error63 instanceof Error ? error63.message : String(error63)}`
         );
       }
-      if (!existsSync6(join11(staging, request.tool)))
+      if (!existsSync6(join12(staging, request.tool)))
         throw new UserError(`${what} (${url3}): the archive holds no "${request.tool}" executable at its root.`);
     } else {
-      await copyFile4(archive, join11(staging, request.tool));
+      await copyFile4(archive, join12(staging, request.tool));
     }
-    await chmod2(join11(staging, request.tool), 493);
-    await writeFile3(join11(staging, MARKER), `${expected}
+    await chmod2(join12(staging, request.tool), 493);
+    await writeFile3(join12(staging, MARKER), `${expected}
 `);
     const dir = await cacheDir(staging, request.tool, version4, arch3);
     if (downloaded) await saveCacheBestEffort(ctx, what, [downloads], cacheKey);
-    return join11(dir, request.tool);
+    return join12(dir, request.tool);
   } finally {
     await rm2(staging, { recursive: true, force: true });
   }
@@ -101261,13 +101634,13 @@ async function ensureTool(ctx, request, options = {}) {
 function ensureToolCacheEnv(ctx) {
   if (!process.env.RUNNER_TEMP) process.env.RUNNER_TEMP = ctx.tempDir;
   if (!process.env.RUNNER_TOOL_CACHE) {
-    process.env.RUNNER_TOOL_CACHE = join11(ctx.tempDir, "tool-cache");
+    process.env.RUNNER_TOOL_CACHE = join12(ctx.tempDir, "tool-cache");
     ctx.info(`RUNNER_TOOL_CACHE is not set (not on a runner); caching tools under ${process.env.RUNNER_TOOL_CACHE}.`);
   }
 }
 async function readMarker(dir) {
   try {
-    return (await readFile3(join11(dir, MARKER), "utf8")).trim();
+    return (await readFile3(join12(dir, MARKER), "utf8")).trim();
   } catch {
     return void 0;
   }
@@ -101280,65 +101653,112 @@ async function sha256Of(path13) {
 
 // packages/scanners/src/trivy-run.ts
 async function openTrivySession(ctx, trivy, options) {
-  const root = join12(ctx.tempDir, "golden-image-trivy");
+  const root = join13(ctx.tempDir, "golden-image-trivy");
+  const cacheDir2 = join13(root, "cache");
+  const day = (options.now ?? /* @__PURE__ */ new Date()).toISOString().slice(0, 10);
   const session = {
     trivy,
-    cacheDir: join12(root, "cache"),
-    workDir: join12(root, "work"),
-    emptyIgnore: join12(root, "work", "empty.trivyignore"),
-    dbRepository: options.dbRepository,
+    cacheDir: cacheDir2,
+    workDir: join13(root, "work"),
+    emptyIgnore: join13(root, "work", "empty.trivyignore"),
     cacheDb: options.cacheDb,
-    env: { ...ctx.env },
-    cacheKey: `golden-image-trivy-db-v2-${(options.now ?? /* @__PURE__ */ new Date()).toISOString().slice(0, 10)}`
+    env: scannerEnv(ctx.env, join13(root, "home")),
+    db: {
+      label: "Trivy's vulnerability DB",
+      dir: join13(cacheDir2, "db"),
+      files: ["trivy.db", "metadata.json"],
+      downloadFlag: "--download-db-only",
+      repositoryFlag: "--db-repository",
+      input: "db-repository",
+      repositories: options.dbRepository,
+      cacheKey: `golden-image-trivy-db-v2-${day}`
+    },
+    javaDb: {
+      label: "Trivy's Java DB",
+      dir: join13(cacheDir2, "java-db"),
+      files: ["trivy-java.db", "metadata.json"],
+      downloadFlag: "--download-java-db-only",
+      repositoryFlag: "--java-db-repository",
+      input: "java-db-repository",
+      repositories: options.javaDbRepository ?? [],
+      cacheKey: `golden-image-trivy-java-db-v1-${day}`
+    }
   };
   await mkdir4(session.cacheDir, { recursive: true });
   await mkdir4(session.workDir, { recursive: true });
   await writeFile4(session.emptyIgnore, "");
   if (session.cacheDb) {
-    session.restoredKey = await restoreCacheBestEffort(
-      ctx,
-      "Trivy DB",
-      [join12(session.cacheDir, "db")],
-      session.cacheKey,
-      ["golden-image-trivy-db-v2-"]
-    );
-  }
-  const args = ["image", "--download-db-only", "--cache-dir", session.cacheDir, "--no-progress"];
-  if (session.dbRepository.length > 0) args.push("--db-repository", session.dbRepository.join(","));
-  const result = await ctx.runner.run(trivy, args, { env: session.env, cwd: session.workDir });
-  if (result.exitCode !== 0) {
-    const why = lastLines(result.stderr, 3);
-    const from = session.dbRepository.length > 0 ? session.dbRepository.join(", ") : "Trivy's default DB repositories";
-    if (hasDb(session)) {
-      ctx.warning(
-        `Trivy could not update its vulnerability DB from ${from} (${why}); scanning with the cached DB (${await dbAge(session)}).`
-      );
-    } else {
-      throw new UserError(
-        `Trivy could not download its vulnerability DB from ${from} and no cached DB exists: ${why}. Set db-repository to a reachable mirror, or retry later (the DB download is rate-limited).`
-      );
+    for (const db of [session.db, session.javaDb]) {
+      db.restoredKey = await restoreCacheBestEffort(ctx, db.label, [db.dir], db.cacheKey, [
+        db.cacheKey.slice(0, -day.length)
+      ]);
     }
   }
+  await updateDb(ctx, session, session.db);
+  if (hasDb(session.javaDb)) session.javaDbReady = updateDb(ctx, session, session.javaDb);
   return session;
 }
-async function closeTrivySession(ctx, session) {
-  if (!session.cacheDb || !hasDb(session)) return;
-  if (session.restoredKey === session.cacheKey) {
-    ctx.info(`Trivy DB: the actions cache already holds ${session.cacheKey}.`);
+async function updateDb(ctx, session, db) {
+  const current = await currentUntil(db);
+  if (current) {
+    ctx.info(`${db.label}: the cached copy is current until ${current} (Trivy's own rule); not asking for an update.`);
     return;
   }
-  await saveCacheBestEffort(ctx, "Trivy DB", [join12(session.cacheDir, "db")], session.cacheKey);
+  const args = ["image", db.downloadFlag, "--cache-dir", session.cacheDir, ...offlineSafe(), "--no-progress"];
+  if (db.repositories.length > 0) args.push(db.repositoryFlag, db.repositories.join(","));
+  const result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
+  if (result.exitCode === 0) return;
+  const why = trivyError(result.stderr);
+  const from = db.repositories.length > 0 ? db.repositories.join(", ") : "Trivy's default repositories";
+  if (hasDb(db)) {
+    ctx.warning(
+      `${db.label}: could not update it from ${from} (${why}); scanning with the cached copy (${await age(db)}).`
+    );
+    return;
+  }
+  throw new UserError(
+    `${db.label}: could not download it from ${from} and no cached copy exists: ${why}. Set ${db.input} to a reachable mirror, or retry later (the download is rate-limited).`
+  );
 }
-function hasDb(session) {
-  return existsSync7(join12(session.cacheDir, "db", "trivy.db")) && existsSync7(join12(session.cacheDir, "db", "metadata.json"));
+async function closeTrivySession(ctx, session) {
+  if (!session.cacheDb) return;
+  for (const db of [session.db, session.javaDb]) {
+    if (!hasDb(db)) continue;
+    if (db.restoredKey === db.cacheKey) {
+      ctx.info(`${db.label}: the actions cache already holds ${db.cacheKey}.`);
+      continue;
+    }
+    await saveCacheBestEffort(ctx, db.label, [db.dir], db.cacheKey);
+  }
 }
-async function dbAge(session) {
+function hasDb(db) {
+  return db.files.every((file2) => existsSync7(join13(db.dir, file2)));
+}
+async function currentUntil(db) {
+  if (!hasDb(db)) return void 0;
+  let meta3;
   try {
-    const meta3 = JSON.parse(await readFile4(join12(session.cacheDir, "db", "metadata.json"), "utf8"));
+    meta3 = JSON.parse(await readFile4(join13(db.dir, "metadata.json"), "utf8"));
+  } catch {
+    return void 0;
+  }
+  const java = db.downloadFlag === "--download-java-db-only";
+  if (meta3.Version !== (java ? 1 : 2)) return void 0;
+  const downloaded = Date.parse(meta3.DownloadedAt ?? "");
+  if (!java && !(downloaded > 0)) return void 0;
+  const until = Math.max(Date.parse(meta3.NextUpdate ?? "") || 0, (downloaded || 0) + (java ? 864e5 : 36e5));
+  return Date.now() < until ? new Date(until).toISOString() : void 0;
+}
+async function age(db) {
+  try {
+    const meta3 = JSON.parse(await readFile4(join13(db.dir, "metadata.json"), "utf8"));
     return meta3.UpdatedAt ? `updated ${meta3.UpdatedAt}` : "age unknown";
   } catch {
     return "age unknown";
   }
+}
+function offlineSafe() {
+  return ["--skip-version-check", "--disable-telemetry"];
 }
 function commonArgs(session, output2) {
   return [
@@ -101348,7 +101768,11 @@ function commonArgs(session, output2) {
     output2,
     "--cache-dir",
     session.cacheDir,
+    "--cache-backend",
+    "memory",
     "--skip-db-update",
+    "--skip-java-db-update",
+    ...offlineSafe(),
     "--scanners",
     "vuln",
     "--list-all-pkgs=false",
@@ -101366,10 +101790,24 @@ async function trivyImage(ctx, session, layoutDir, output2) {
     `the image layout ${layoutDir}`
   );
 }
+function trivyError(stderr) {
+  const lines = stderr.trim().split("\n");
+  const fatal = lines.findLastIndex((line) => /\tFATAL\t|^FATAL\t/.test(line));
+  if (fatal < 0) return lastLines(stderr).replace(/\s*\n\s*/g, " ");
+  return lines.slice(fatal).map((line) => line.replace(/^(\S+\t)?FATAL\t(Fatal error\t)?/, "").trim()).filter(Boolean).join(" ");
+}
+var NO_JAVA_DB = "'--skip-java-db-update' cannot be specified on the first run";
 async function runScan(ctx, session, args, output2, what) {
-  const result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
+  await session.javaDbReady;
+  let result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
+  if (result.exitCode !== 0 && result.stderr.includes(NO_JAVA_DB)) {
+    ctx.info(`${what} holds a JAR: fetching Trivy's Java DB once for this job.`);
+    session.javaDbReady ??= updateDb(ctx, session, session.javaDb);
+    await session.javaDbReady;
+    result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
+  }
   if (result.exitCode !== 0) {
-    throw new UserError(`Trivy failed to scan ${what} (exit code ${result.exitCode}): ${lastLines(result.stderr)}`);
+    throw new UserError(`Trivy failed to scan ${what} (exit code ${result.exitCode}): ${trivyError(result.stderr)}`);
   }
   let text;
   try {
@@ -101390,6 +101828,7 @@ var inputs = {
   "ignore-unfixed": booleanInput(false),
   trivyignores: listInput({}),
   "db-repository": listInput({}),
+  "java-db-repository": listInput({}),
   "cache-db": booleanInput(true),
   "fail-on-findings": booleanInput(true),
   "sarif-file": optionalString(),
@@ -101402,58 +101841,72 @@ async function main(ctx, deps = {}) {
   const workspace = ctx.env.GITHUB_WORKSPACE || process.cwd();
   const ignoreFiles = resolveIgnoreFiles(input2.trivyignores, workspace);
   const ignore = ignoreFiles.length > 0 ? await loadIgnoreFiles(ignoreFiles, "trivyignores", deps.now) : IgnoreRules.empty();
-  const work = join13(ctx.tempDir, "golden-image-scan-layout");
+  const work = join14(ctx.tempDir, "golden-image-scan-layout");
   if (/[:@]/.test(work))
     throw new UserError(
       `The temporary directory ${work} contains ":" or "@", which Trivy's --input cannot take. Set RUNNER_TEMP to a plain path.`
     );
   const layout = await ctx.group("Verify the layout", async () => {
     const verified = await verifyLayout(input2["layout-path"], input2.digest);
-    ctx.info(`${verified.path} holds ${verified.digest}: ${verified.blobCount} blobs, all present and intact.`);
+    ctx.info(describeVerification(verified));
     return verified;
   });
   ctx.output("digest", layout.digest);
-  const platforms = layout.manifests.filter((manifest) => !manifest.attestation);
+  const platforms = layout.manifests.filter(isRunnable);
   if (platforms.length === 0)
-    throw new UserError(`The layout ${layout.path} holds no platform image (only attestations); nothing to scan.`);
+    throw new UserError(
+      `The layout ${layout.path} holds no platform image (only attestations or artifacts); nothing to scan.`
+    );
   const skipped = layout.manifests.length - platforms.length;
   ctx.info(
-    `Scanning ${platforms.length} platform(s): ${platforms.map((p) => p.platform).join(", ")}${skipped ? ` (${skipped} attestation manifest(s) skipped)` : ""}.`
+    `Scanning ${platforms.length} platform(s): ${platforms.map((p) => p.platform).join(", ")}${skipped ? ` (${skipped} attestation or artifact manifest(s) skipped)` : ""}.`
   );
   const trivy = await ctx.group("Install Trivy", () => ensureTool(ctx, request, deps.tools));
   await rm3(work, { recursive: true, force: true });
   await mkdir5(work, { recursive: true });
   const perPlatform = [];
   const selected = [];
-  const suppressed = { ignored: 0, unfixed: 0, byTrivy: 0 };
+  const suppressed = { ignored: 0, unfixed: 0 };
   const session = await ctx.group(
     "Trivy vulnerability DB",
-    () => openTrivySession(ctx, trivy, { dbRepository: input2["db-repository"], cacheDb: input2["cache-db"], now: deps.now })
+    () => openTrivySession(ctx, trivy, {
+      dbRepository: input2["db-repository"],
+      javaDbRepository: input2["java-db-repository"],
+      cacheDb: input2["cache-db"],
+      now: deps.now
+    })
   );
+  let reports;
   try {
-    for (const [i, manifest] of platforms.entries()) {
-      await ctx.group(`Scan ${manifest.platform} (${manifest.digest})`, async () => {
-        const dir = await singlePlatformLayout(layout.path, manifest, join13(work, `platform-${i}`));
-        const report = await trivyImage(ctx, session, dir, join13(work, `platform-${i}.json`));
-        const gate = gateTrivyReport(report, `for ${manifest.platform}`, {
-          severities,
-          ignoreUnfixed: input2["ignore-unfixed"],
-          ignore,
-          platform: manifest.platform
-        });
-        selected.push(...gate.selected);
-        suppressed.ignored += gate.suppressed.ignored;
-        suppressed.unfixed += gate.suppressed.unfixed;
-        suppressed.byTrivy += gate.suppressed.byTrivy;
-        perPlatform.push({ platform: manifest.platform, digest: manifest.digest, counts: gate.counts, report });
-        ctx.info(`${manifest.platform}: ${gate.selected.length} finding(s) at ${[...severities].join(",")}.`);
+    reports = await ctx.group(
+      `Scan ${platforms.length} platform(s) with Trivy`,
+      () => inParallel(platforms, availableParallelism(), async (manifest, i) => {
+        const dir = await singlePlatformLayout(layout.path, manifest, join14(work, `platform-${i}`));
+        const report = await trivyImage(ctx, session, dir, join14(work, `platform-${i}.json`));
         await rm3(dir, { recursive: true, force: true });
-      });
-    }
+        return report;
+      })
+    );
   } finally {
     await closeTrivySession(ctx, session);
   }
-  const reportPath = join13(work, "trivy-report.json");
+  for (const [i, manifest] of platforms.entries()) {
+    const report = reports[i];
+    const gate = gateTrivyReport(report, `for ${manifest.platform}`, {
+      severities,
+      ignoreUnfixed: input2["ignore-unfixed"],
+      ignore,
+      platform: manifest.platform
+    });
+    selected.push(...gate.selected);
+    suppressed.ignored += gate.suppressed.ignored;
+    suppressed.unfixed += gate.suppressed.unfixed;
+    perPlatform.push({ platform: manifest.platform, digest: manifest.digest, counts: gate.counts, report });
+    ctx.info(
+      `${manifest.platform} (${manifest.digest}): ${gate.selected.length} finding(s) at ${[...severities].join(",")}.`
+    );
+  }
+  const reportPath = join14(work, "trivy-report.json");
   await writeFile5(
     reportPath,
     JSON.stringify({
@@ -101462,7 +101915,7 @@ async function main(ctx, deps = {}) {
       platforms: perPlatform.map(({ platform: platform2, digest, report }) => ({ platform: platform2, digest, report }))
     })
   );
-  const sarifPath = input2["sarif-file"] ? resolve4(workspace, input2["sarif-file"]) : join13(work, "trivy-results.sarif");
+  const sarifPath = input2["sarif-file"] ? resolve4(workspace, input2["sarif-file"]) : join14(work, "trivy-results.sarif");
   await mkdir5(dirname8(sarifPath), { recursive: true });
   const sarif = buildSarif([
     {
@@ -101498,6 +101951,25 @@ async function main(ctx, deps = {}) {
       `scan-layout: ${selected.length} finding(s) at ${[...severities].join(",")} in ${layout.digest} (${[...new Set(selected.map((f) => f.platform))].join(", ")}). Fix them, or suppress reviewed ones with a .trivyignore entry (with an exp: date). The layout must not be pushed.`
     );
   }
+}
+async function inParallel(items, limit, task) {
+  const results = new Array(items.length);
+  const errors = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await task(items[i], i);
+      } catch (error63) {
+        errors[i] = error63;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  const failed = errors.findIndex((error63) => error63 !== void 0);
+  if (failed >= 0) throw errors[failed];
+  return results;
 }
 
 // actions/scan-layout/index.ts
