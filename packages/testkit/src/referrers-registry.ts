@@ -1,48 +1,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from './fixtures.js';
-import { realToolsBin } from './real-tools.js';
+import { projectGoTool } from './project-go-tool.js';
 import type { TestRegistry } from './registry.js';
 
-const run = promisify(execFile);
-const SOURCE = join(repoRoot, 'script', 'referrers-registry');
-const TOOL = join(realToolsBin, 'golden-image-referrers-registry');
-const STAMP = join(realToolsBin, '.golden-image-referrers-registry.sha256');
-
-let building: Promise<string> | undefined;
+const _run = promisify(execFile);
 
 /** script/referrers-registry, built with `go build` once into the real-tools bin directory (rebuilt on change). */
 export function referrersRegistryTool(): Promise<string> {
-  building ??= buildTool();
-  return building;
-}
-
-async function buildTool(): Promise<string> {
-  const hash = createHash('sha256');
-  for (const file of ['go.mod', 'go.sum', 'main.go']) hash.update(file).update(readFileSync(join(SOURCE, file)));
-  const want = hash.digest('hex');
-  if (existsSync(TOOL) && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === want) return TOOL;
-  await mkdir(realToolsBin, { recursive: true });
-  const temp = `${TOOL}.${process.pid}.tmp`;
-  try {
-    await run('go', ['build', '-trimpath', '-o', temp, '.'], {
-      cwd: SOURCE,
-      env: { ...process.env, CGO_ENABLED: '0' },
-      maxBuffer: 16 << 20,
-    });
-  } catch (error) {
-    const { stderr } = error as { stderr?: string };
-    throw new Error(
-      `go build of script/referrers-registry failed (Go and the module proxy are needed): ${stderr ?? error}`,
-    );
-  }
-  await rename(temp, TOOL);
-  await writeFile(STAMP, want);
-  return TOOL;
+  return projectGoTool('referrers-registry');
 }
 
 /**

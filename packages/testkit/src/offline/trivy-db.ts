@@ -1,22 +1,19 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { repoRoot } from '../fixtures.js';
-import { realToolsBin } from '../real-tools.js';
+import { projectGoTool } from '../project-go-tool.js';
 import type { TestRegistry } from '../registry.js';
 
 const run = promisify(execFile);
-const SOURCE = join(repoRoot, 'script', 'trivy-db');
 /** The advisories the DB is made of, kept as text (bolt-fixtures YAML, as in Trivy's integration tests). */
 export const TRIVY_ADVISORIES = join(repoRoot, 'test', 'fixtures', 'advisories', 'trivy');
-const TOOL = join(realToolsBin, 'golden-image-trivy-db');
-const STAMP = join(realToolsBin, '.golden-image-trivy-db.sha256');
 
 export interface OfflineDbOptions {
   /** Also write java-db/ (an empty Java DB: Trivy then finds JARs by their pom.properties). */
@@ -29,37 +26,12 @@ export interface OfflineDbOptions {
   advisories?: string;
 }
 
-let building: Promise<string> | undefined;
-
 /**
  * The project's DB writer (script/trivy-db), built with `go build` once into the real-tools bin directory and
  * rebuilt when its sources change.
  */
 export function trivyDbTool(): Promise<string> {
-  building ??= buildTool();
-  return building;
-}
-
-async function buildTool(): Promise<string> {
-  const hash = createHash('sha256');
-  for (const file of ['go.mod', 'go.sum', 'main.go']) hash.update(file).update(readFileSync(join(SOURCE, file)));
-  const want = hash.digest('hex');
-  if (existsSync(TOOL) && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === want) return TOOL;
-  await mkdir(realToolsBin, { recursive: true });
-  const temp = `${TOOL}.${process.pid}.tmp`;
-  try {
-    await run('go', ['build', '-trimpath', '-o', temp, '.'], {
-      cwd: SOURCE,
-      env: { ...process.env, CGO_ENABLED: '0' },
-      maxBuffer: 16 << 20,
-    });
-  } catch (error) {
-    const { stderr } = error as { stderr?: string };
-    throw new Error(`go build of script/trivy-db failed (Go and the module proxy are needed): ${stderr ?? error}`);
-  }
-  await rename(temp, TOOL);
-  await writeFile(STAMP, want);
-  return TOOL;
+  return projectGoTool('trivy-db');
 }
 
 /**
