@@ -2,7 +2,7 @@
 // real skopeo, a real registry; the scanners and cosign are the doubles (install-tools: false).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Skopeo } from '@golden-image/registry';
+import { Skopeo } from '@golden-image/oci-registry';
 import { RecordingRunner, repoRoot, runBundledAction, type StepResult, tempDir } from '@golden-image/testkit';
 import { DOUBLES_BIN, THIRD_PARTY } from './doubles/lib/harness.js';
 

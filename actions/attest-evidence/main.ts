@@ -42,7 +42,7 @@ import {
   UserError,
 } from '@golden-image/kit';
 import { digestInput, imageInput, sha256File } from '@golden-image/oci';
-import { registryInputSpec, Skopeo, withAuthFile } from '@golden-image/registry';
+import { registryInputSpec, Skopeo, withAuthFile } from '@golden-image/oci-registry';
 import { IgnoreRules, loadIgnoreFiles, resolveIgnoreFiles, type Severity, severityInput } from '@golden-image/scanners';
 import {
   type CosignVersion,

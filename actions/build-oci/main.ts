@@ -24,7 +24,7 @@ import {
   secretProblem,
   targetProblem,
   uniquePlatforms,
-} from '@golden-image/build';
+} from '@golden-image/image-build';
 import {
   type ActionContext,
   enumInput,

@@ -1,4 +1,4 @@
-import { buildOrigin, buildSecretsInput, writeBuildSecrets } from '@golden-image/build';
+import { buildOrigin, buildSecretsInput, writeBuildSecrets } from '@golden-image/image-build';
 import {
   type ActionContext,
   booleanInput,
@@ -13,7 +13,7 @@ import {
   UserError,
 } from '@golden-image/kit';
 import { imagesInput, releaseTags, singleRegistryProblem, TAG_RULE } from '@golden-image/oci';
-import { type ResumeDecision, resumableRelease, Skopeo, withAuthFile } from '@golden-image/registry';
+import { type ResumeDecision, resumableRelease, Skopeo, withAuthFile } from '@golden-image/oci-registry';
 import { keyInput, requireGithubOidc } from '@golden-image/signing';
 import { type Outputs, plan, type Release } from './plan.js';
 

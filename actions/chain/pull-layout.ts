@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { type ActionContext, checkedString, parseInputs, requiredString } from '@golden-image/kit';
 import { digestProblem, verifyLayout } from '@golden-image/oci';
-import { registryInputSpec, Skopeo, withAuthFile } from '@golden-image/registry';
+import { registryInputSpec, Skopeo, withAuthFile } from '@golden-image/oci-registry';
 
 /**
  * A step of the root action only: a resumed release has no layout of its own, so the bytes an earlier attempt

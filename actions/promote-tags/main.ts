@@ -11,7 +11,7 @@ import {
   UserError,
 } from '@golden-image/kit';
 import { digestInput, digestRef, expandTagTemplate, imageInput, resolveTags, tagRef } from '@golden-image/oci';
-import { Imagetools, registryInputSpec, Skopeo, type TagEngine, withAuthFile } from '@golden-image/registry';
+import { Imagetools, registryInputSpec, Skopeo, type TagEngine, withAuthFile } from '@golden-image/oci-registry';
 import {
   cosignV3Fallback,
   describeBinding,

@@ -33,7 +33,7 @@ import {
   type TagPlan,
   takenMessage,
   withAuthFile,
-} from '@golden-image/registry';
+} from '@golden-image/oci-registry';
 import semver from 'semver';
 
 export const inputs = {

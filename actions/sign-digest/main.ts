@@ -12,7 +12,7 @@ import {
   UserError,
 } from '@golden-image/kit';
 import { digestInput, imageInput } from '@golden-image/oci';
-import { registryInputSpec, withAuthFile } from '@golden-image/registry';
+import { registryInputSpec, withAuthFile } from '@golden-image/oci-registry';
 import {
   cosignV3Fallback,
   defaultImageReferences,

@@ -40715,7 +40715,7 @@ init_src();
 import { existsSync as existsSync3, statSync } from "node:fs";
 import { join as join8, resolve as resolve3 } from "node:path";
 
-// packages/build/src/annotations.ts
+// packages/image-build/src/annotations.ts
 init_src();
 import { readFile, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join4 } from "node:path";
@@ -41104,7 +41104,7 @@ init_src();
 // packages/oci/src/tag-template.ts
 init_src();
 
-// packages/build/src/validate.ts
+// packages/image-build/src/validate.ts
 init_src();
 var PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 function platformProblem(value) {
@@ -41203,7 +41203,7 @@ function targetProblem(value) {
   return controlProblem(value);
 }
 
-// packages/build/src/annotations.ts
+// packages/image-build/src/annotations.ts
 function parseAnnotationEntry(entry) {
   const { types } = parseAnnotation(entry);
   const eq = entry.indexOf("=");
@@ -41250,7 +41250,7 @@ async function annotateIndex(layoutPath, entries) {
   await writeFile2(join4(layoutPath, "index.json"), JSON.stringify({ ...layoutJson, manifests: [entry] }));
 }
 
-// packages/build/src/buildah.ts
+// packages/image-build/src/buildah.ts
 init_src();
 import { randomBytes } from "node:crypto";
 import { existsSync as existsSync2 } from "node:fs";
@@ -41258,7 +41258,7 @@ import { mkdir as mkdir3, mkdtemp as mkdtemp2, readFile as readFile2, rm as rm3,
 import { homedir } from "node:os";
 import { join as join6, resolve as resolve2 } from "node:path";
 
-// packages/build/src/layout-dir.ts
+// packages/image-build/src/layout-dir.ts
 init_src();
 import { mkdir as mkdir2, mkdtemp, readdir as readdir2 } from "node:fs/promises";
 import { join as join5, resolve } from "node:path";
@@ -41288,7 +41288,7 @@ async function prepareLayoutDir(requested, tempDir) {
   return path3;
 }
 
-// packages/build/src/platforms.ts
+// packages/image-build/src/platforms.ts
 init_src();
 function normalizePlatform(platform2) {
   const [os5, arch2, variant] = platform2.split("/");
@@ -41316,7 +41316,7 @@ function uniquePlatforms(platforms) {
   });
 }
 
-// packages/build/src/buildah.ts
+// packages/image-build/src/buildah.ts
 function buildahProblems(request) {
   const problems = [];
   for (const name of ["cacheFrom", "cacheTo"]) {
@@ -41458,12 +41458,12 @@ async function buildWithBuildah(ctx, options) {
   }
 }
 
-// packages/build/src/buildx.ts
+// packages/image-build/src/buildx.ts
 init_src();
 import { mkdir as mkdir4, mkdtemp as mkdtemp3, readFile as readFile3 } from "node:fs/promises";
 import { join as join7 } from "node:path";
 
-// packages/build/src/buildx-advice.ts
+// packages/image-build/src/buildx-advice.ts
 function syntaxDirective(dockerfile) {
   for (const line of dockerfile.split("\n")) {
     const directive = /^#\s*([a-zA-Z]+)\s*=\s*(\S+)\s*$/.exec(line.trim());
@@ -41486,7 +41486,7 @@ function pullAdvice(stderr, dockerfile) {
   return ` The builder could not pull ${image}${offline}: check the image name, and the builder's access to that registry (docker/login-action for a private one).`;
 }
 
-// packages/build/src/metadata.ts
+// packages/image-build/src/metadata.ts
 init_src();
 function parseBuildxMetadata(text, where = "the buildx metadata file") {
   let raw;
@@ -41540,7 +41540,7 @@ function buildDigest(metadata, where = "the buildx metadata file") {
   return metadata.digest;
 }
 
-// packages/build/src/buildx.ts
+// packages/image-build/src/buildx.ts
 var MIN_GHA_BUILDX = [0, 21, 0];
 function buildxArgs(request, metadataFile) {
   const args = [
@@ -41623,7 +41623,7 @@ async function buildWithBuildx(ctx, request) {
   return { builder: "buildx", layout, platforms, metadata: metadata.raw };
 }
 
-// packages/build/src/cache.ts
+// packages/image-build/src/cache.ts
 import { createHash as createHash2 } from "node:crypto";
 import { basename as basename3, relative as relative2 } from "node:path";
 function defaultCacheScope(context, file2, target, workspace) {
@@ -41636,7 +41636,7 @@ function defaultCache(scope) {
   return { from: [`type=gha,scope=${scope}`], to: [`type=gha,scope=${scope},mode=max`] };
 }
 
-// packages/build/src/origin.ts
+// packages/image-build/src/origin.ts
 function buildOrigin(env) {
   const revision = env.GITHUB_SHA && /^[0-9a-f]{40}$/.test(env.GITHUB_SHA) ? env.GITHUB_SHA : void 0;
   const server = (env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, "");
@@ -41662,7 +41662,7 @@ function originAnnotations(origin, annotations, levels) {
   return added;
 }
 
-// packages/build/src/summary.ts
+// packages/image-build/src/summary.ts
 init_src();
 function buildSummary(result, title = "build-oci") {
   const { layout } = result;

@@ -52931,7 +52931,7 @@ async function packDirectory(ctx, options) {
 // packages/npm/src/poll.ts
 init_src();
 
-// packages/registry/src/auth.ts
+// packages/oci-registry/src/auth.ts
 init_src();
 
 // packages/oci/src/index.ts
@@ -52980,17 +52980,17 @@ init_src();
 // packages/oci/src/tag-template.ts
 init_src();
 
-// packages/registry/src/claim.ts
+// packages/oci-registry/src/claim.ts
 init_src();
 
-// packages/registry/src/skopeo.ts
+// packages/oci-registry/src/skopeo.ts
 init_src();
 var import_semver = __toESM(require_semver2(), 1);
 
-// packages/registry/src/imagetools.ts
+// packages/oci-registry/src/imagetools.ts
 init_src();
 
-// packages/registry/src/inputs.ts
+// packages/oci-registry/src/inputs.ts
 init_src();
 
 // packages/npm/src/registry-http.ts

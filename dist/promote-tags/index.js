@@ -100538,7 +100538,7 @@ async function sha256Of(path13) {
   return hash2.digest("hex");
 }
 
-// packages/signing/src/fallback.ts
+// packages/signing/src/cosign-v3-fallback.ts
 function cosignV3Fallback(ctx, request) {
   if (!request.install) return void 0;
   const v3 = Object.keys(PINS.cosign.sha256).filter((version4) => version4.startsWith("3.")).sort((a, b) => a.localeCompare(b, void 0, { numeric: true })).at(-1);
@@ -101149,7 +101149,7 @@ init_src();
 // actions/promote-tags/main.ts
 init_src();
 
-// packages/registry/src/auth.ts
+// packages/oci-registry/src/auth.ts
 init_src();
 import { mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync5 } from "node:fs";
 import { dirname as dirname8, join as join11 } from "node:path";
@@ -101180,10 +101180,10 @@ async function withAuthFile(ctx, image, credentials, fn) {
   }
 }
 
-// packages/registry/src/claim.ts
+// packages/oci-registry/src/claim.ts
 init_src();
 
-// packages/registry/src/classify.ts
+// packages/oci-registry/src/classify.ts
 function fatalLine(stderr) {
   const lines = stderr.split("\n").filter((line) => line.trim() !== "");
   const fatal = lines.filter((line) => /level=fatal/.test(line)).at(-1) ?? lines.at(-1) ?? "";
@@ -101269,7 +101269,7 @@ function hintFor(failure2) {
 ${failure2.hint}` : "";
 }
 
-// packages/registry/src/retry.ts
+// packages/oci-registry/src/retry.ts
 var DEFAULT_RETRY_POLICY = {
   attempts: 10,
   baseDelayMs: 200,
@@ -101311,7 +101311,7 @@ async function withRetries(attempt, accept3, options = {}) {
   }
 }
 
-// packages/registry/src/skopeo.ts
+// packages/oci-registry/src/skopeo.ts
 init_src();
 import { existsSync as existsSync6 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
@@ -101501,7 +101501,7 @@ function isNotFound(exitCode, stderr) {
   return exitCode === 2 || classifyFailure(stderr).reason === "not found";
 }
 
-// packages/registry/src/imagetools.ts
+// packages/oci-registry/src/imagetools.ts
 init_src();
 import { mkdtempSync as mkdtempSync3, readFileSync, writeFileSync as writeFileSync6 } from "node:fs";
 import { join as join13 } from "node:path";
@@ -101568,7 +101568,7 @@ var Imagetools = class {
 };
 var NOT_FOUND = /not found|manifest unknown|MANIFEST_UNKNOWN/i;
 
-// packages/registry/src/inputs.ts
+// packages/oci-registry/src/inputs.ts
 init_src();
 var registryInputSpec = () => ({
   "tls-verify": booleanInput(true),

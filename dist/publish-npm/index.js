@@ -53664,7 +53664,7 @@ async function readTarballManifest(tarball, limits) {
 // packages/npm/src/poll.ts
 init_src();
 
-// packages/registry/src/auth.ts
+// packages/oci-registry/src/auth.ts
 init_src();
 
 // packages/oci/src/index.ts
@@ -53713,23 +53713,23 @@ init_src();
 // packages/oci/src/tag-template.ts
 init_src();
 
-// packages/registry/src/claim.ts
+// packages/oci-registry/src/claim.ts
 init_src();
 
-// packages/registry/src/retry.ts
+// packages/oci-registry/src/retry.ts
 function backoffMs(policy, retry, retryAfterMs = 0, random = Math.random) {
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
   return Math.max(Math.round(step / 2 + random() * step / 2), retryAfterMs);
 }
 
-// packages/registry/src/skopeo.ts
+// packages/oci-registry/src/skopeo.ts
 init_src();
 var import_semver = __toESM(require_semver2(), 1);
 
-// packages/registry/src/imagetools.ts
+// packages/oci-registry/src/imagetools.ts
 init_src();
 
-// packages/registry/src/inputs.ts
+// packages/oci-registry/src/inputs.ts
 init_src();
 
 // packages/npm/src/registry-http.ts

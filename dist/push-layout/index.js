@@ -43493,7 +43493,7 @@ function singleRegistryProblem(images) {
 // packages/oci/src/tag-template.ts
 init_src();
 
-// packages/registry/src/auth.ts
+// packages/oci-registry/src/auth.ts
 init_src();
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname as dirname3, join as join5 } from "node:path";
@@ -43524,10 +43524,10 @@ async function withAuthFile(ctx, image, credentials, fn) {
   }
 }
 
-// packages/registry/src/claim.ts
+// packages/oci-registry/src/claim.ts
 init_src();
 
-// packages/registry/src/classify.ts
+// packages/oci-registry/src/classify.ts
 function fatalLine(stderr) {
   const lines = stderr.split("\n").filter((line) => line.trim() !== "");
   const fatal = lines.filter((line) => /level=fatal/.test(line)).at(-1) ?? lines.at(-1) ?? "";
@@ -43613,7 +43613,7 @@ function hintFor(failure2) {
 ${failure2.hint}` : "";
 }
 
-// packages/registry/src/retry.ts
+// packages/oci-registry/src/retry.ts
 var DEFAULT_RETRY_POLICY = {
   attempts: 10,
   baseDelayMs: 200,
@@ -43655,7 +43655,7 @@ async function withRetries(attempt, accept, options = {}) {
   }
 }
 
-// packages/registry/src/skopeo.ts
+// packages/oci-registry/src/skopeo.ts
 init_src();
 import { existsSync as existsSync2 } from "node:fs";
 import { homedir } from "node:os";
@@ -43846,7 +43846,7 @@ function isNotFound(exitCode, stderr) {
   return exitCode === 2 || classifyFailure(stderr).reason === "not found";
 }
 
-// packages/registry/src/claim.ts
+// packages/oci-registry/src/claim.ts
 var TAG_SETTLE_MS = 1500;
 function takenMessage(ref, other, digest, image) {
   return `tag ${ref} was taken by digest ${other} while this run was pushing ${digest}. This run's image is in the registry, untagged, as ${digestRef(image, digest)}; use a new tag for it.`;
@@ -43910,10 +43910,10 @@ async function claimTags(skopeo, image, digest, tags, options) {
   return { claimed };
 }
 
-// packages/registry/src/imagetools.ts
+// packages/oci-registry/src/imagetools.ts
 init_src();
 
-// packages/registry/src/inputs.ts
+// packages/oci-registry/src/inputs.ts
 init_src();
 var registryInputSpec = () => ({
   "tls-verify": booleanInput(true),
@@ -43921,7 +43921,7 @@ var registryInputSpec = () => ({
   password: optionalString()
 });
 
-// packages/registry/src/tag-plan.ts
+// packages/oci-registry/src/tag-plan.ts
 async function planTags(skopeo, image, digest, tags, options) {
   const raws = await Promise.all(tags.map((tag) => skopeo.rawManifest(tagRef(image, tag))));
   return tags.map((tag, i) => {

@@ -99841,7 +99841,7 @@ init_src();
 // packages/oci/src/tag-template.ts
 init_src();
 
-// packages/registry/src/auth.ts
+// packages/oci-registry/src/auth.ts
 init_src();
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname as dirname3, join as join3 } from "node:path";
@@ -99872,17 +99872,17 @@ async function withAuthFile(ctx, image, credentials, fn) {
   }
 }
 
-// packages/registry/src/claim.ts
+// packages/oci-registry/src/claim.ts
 init_src();
 
-// packages/registry/src/skopeo.ts
+// packages/oci-registry/src/skopeo.ts
 init_src();
 var import_semver = __toESM(require_semver2(), 1);
 
-// packages/registry/src/imagetools.ts
+// packages/oci-registry/src/imagetools.ts
 init_src();
 
-// packages/registry/src/inputs.ts
+// packages/oci-registry/src/inputs.ts
 init_src();
 var registryInputSpec = () => ({
   "tls-verify": booleanInput(true),
@@ -100681,7 +100681,7 @@ async function sha256Of(path13) {
   return hash2.digest("hex");
 }
 
-// packages/signing/src/fallback.ts
+// packages/signing/src/cosign-v3-fallback.ts
 function cosignV3Fallback(ctx, request) {
   if (!request.install) return void 0;
   const v3 = Object.keys(PINS.cosign.sha256).filter((version4) => version4.startsWith("3.")).sort((a, b) => a.localeCompare(b, void 0, { numeric: true })).at(-1);

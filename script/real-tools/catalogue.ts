@@ -98,4 +98,12 @@ export const REAL_TOOLS: readonly RealTool[] = [
     pkg: 'github.com/docker/buildx/cmd/buildx',
     ldflags: (v) => [`-X github.com/docker/buildx/version.Version=${v}`],
   },
+  {
+    // nektos/act runs the workflow tier: the project's own workflow files, on the host, offline.
+    bin: 'act',
+    version: '0.2.89',
+    module: 'github.com/nektos/act',
+    pkg: 'github.com/nektos/act',
+    ldflags: (v) => [`-X main.version=${v.replace(/^v/, '')}`],
+  },
 ];

@@ -431,7 +431,7 @@ describe('bundled, as the runner runs them: the full log, GITHUB_OUTPUT and GITH
     expect(leaks(everythingTheRunnerSaw(step, files), PASSWORD, USER)).toEqual([]);
   });
 
-  // Regression test for a fixed bug (packages/registry/src/auth.ts authFileFor): the auth.json with base64 user:password is written to
+  // Regression test for a fixed bug (packages/oci-registry/src/auth.ts authFileFor): the auth.json with base64 user:password is written to
   // RUNNER_TEMP and never removed, so every later step of the job (any third-party action) can read the registry
   // password. Fixed by withAuthFile: return a cleanup (or use try/finally in push-layout/promote-tags main) that deletes the
   // golden-image-auth-* directory when the step ends, failed or not.

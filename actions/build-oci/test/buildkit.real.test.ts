@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ExecRunner, type RunOptions, type ToolRunner, UserError } from '@golden-image/kit';
 import { sha256Digest, verifyLayout } from '@golden-image/oci';
-import { Skopeo } from '@golden-image/registry';
+import { Skopeo } from '@golden-image/oci-registry';
 import {
   alpineFiles,
   createTestContext,

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultCacheScope } from '@golden-image/build';
+import { defaultCacheScope } from '@golden-image/image-build';
 import { verifyLayout } from '@golden-image/oci';
 import { createTestContext } from '@golden-image/testkit';
 import { describe, expect, test } from '@jest/globals';

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Skopeo } from '@golden-image/registry';
+import { Skopeo } from '@golden-image/oci-registry';
 import {
   createTestContext,
   RecordingRunner,

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Digest, verifyLayout } from '@golden-image/oci';
-import { Skopeo } from '@golden-image/registry';
+import { Skopeo } from '@golden-image/oci-registry';
 import {
   buildLayout,
   createTestContext,

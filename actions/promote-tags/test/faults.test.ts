@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY_POLICY, Skopeo } from '@golden-image/registry';
+import { DEFAULT_RETRY_POLICY, Skopeo } from '@golden-image/oci-registry';
 import {
   type BuiltLayout,
   buildLayout,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_RETRY_POLICY, Skopeo } from '@golden-image/registry';
+import { DEFAULT_RETRY_POLICY, Skopeo } from '@golden-image/oci-registry';
 import {
   type BuiltLayout,
   buildLayout,

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Digest } from '@golden-image/oci';
-import { Skopeo } from '@golden-image/registry';
+import { Skopeo } from '@golden-image/oci-registry';
 import {
   buildLayout,
   createTestContext,

@@ -1,4 +1,5 @@
 export { type AttachedEvidence, type AttachOptions, attachEvidence, type EvidenceItem } from './attach.js';
+export { type Attachments, attachmentsOf, type Mechanism } from './attachments.js';
 export {
   attachAttestation,
   attestArgs,
@@ -11,7 +12,6 @@ export { checkEvidenceCovers, readEvidenceDir, writeEvidenceDir } from './eviden
 export { type AttestProvenance, githubProvenance, type ProvenanceMode } from './github-provenance.js';
 export { EVIDENCE, EVIDENCE_KINDS, type EvidenceKind, type EvidenceType, isEvidenceKind } from './kinds.js';
 export { attestationsBlock, evidenceConditions, requireEvidenceInPolicy } from './kyverno-attestations.js';
-export { type Attachments, attachmentsOf, type Mechanism } from './mechanism.js';
 export { evidenceItems, type PredicateContext, type PrepareOptions, prepareEvidence } from './prepare.js';
 export { type RequireEvidenceOptions, requireEvidence } from './promotion.js';
 export { pushedPlatforms } from './pushed-platforms.js';

@@ -1,5 +1,5 @@
 import { UserError } from '@golden-image/kit';
-import type { Skopeo } from '@golden-image/registry';
+import type { Skopeo } from '@golden-image/oci-registry';
 
 /**
  * The runnable platform manifests of IMAGE@DIGEST as the registry holds it: the index's entries without BuildKit

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ActionContext } from '@golden-image/kit';
 import { isRunnable, type PlatformManifest, verifyLayout } from '@golden-image/oci';
-import type { Skopeo } from '@golden-image/registry';
+import type { Skopeo } from '@golden-image/oci-registry';
 import {
   closeTrivySession,
   gateTrivyReport,

@@ -1,5 +1,5 @@
 import { UserError } from '@golden-image/kit';
-import { backoffMs, type RetryPolicy } from '@golden-image/registry';
+import { backoffMs, type RetryPolicy } from '@golden-image/oci-registry';
 import { NetworkError } from './registry-http.js';
 
 /**

@@ -10,7 +10,7 @@ export {
   signatureLocation,
   verifyArgs,
 } from './args.js';
-export { cosignV3Fallback } from './fallback.js';
+export { cosignV3Fallback } from './cosign-v3-fallback.js';
 export {
   identityInput,
   issuerInput,

@@ -24,7 +24,7 @@ export function projectGoTool(name: string): Promise<string> {
 }
 
 async function build(name: string): Promise<string> {
-  const source = join(repoRoot, 'script', name);
+  const source = join(repoRoot, 'packages', 'testkit', 'programs', name);
   const tool = join(realToolsBin, `golden-image-${name}`);
   const stamp = join(realToolsBin, `.golden-image-${name}.sha256`);
   const hash = createHash('sha256');

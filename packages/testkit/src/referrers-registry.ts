@@ -5,7 +5,7 @@ import type { TestRegistry } from './registry.js';
 
 const _run = promisify(execFile);
 
-/** script/referrers-registry, built with `go build` once into the real-tools bin directory (rebuilt on change). */
+/** packages/testkit/programs/referrers-registry, built with `go build` once into the real-tools bin directory (rebuilt on change). */
 export function referrersRegistryTool(): Promise<string> {
   return projectGoTool('referrers-registry');
 }

@@ -27,7 +27,7 @@ export interface OfflineDbOptions {
 }
 
 /**
- * The project's DB writer (script/trivy-db), built with `go build` once into the real-tools bin directory and
+ * The project's DB writer (packages/testkit/programs/trivy-db), built with `go build` once into the real-tools bin directory and
  * rebuilt when its sources change.
  */
 export function trivyDbTool(): Promise<string> {

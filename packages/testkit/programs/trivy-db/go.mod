@@ -1,4 +1,4 @@
-module github.com/golden-image/golden-image/script/trivy-db
+module github.com/golden-image/golden-image/packages/testkit/programs/trivy-db
 
 go 1.26
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BuildContext, type BuildRequest, buildahArgs, buildWithBuildah } from '@golden-image/build';
+import { type BuildContext, type BuildRequest, buildahArgs, buildWithBuildah } from '@golden-image/image-build';
 import { ExecRunner } from '@golden-image/kit';
 import { verifyLayout } from '@golden-image/oci';
 import { repoRoot, toolAvailable } from '@golden-image/testkit';

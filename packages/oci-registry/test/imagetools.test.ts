@@ -1,6 +1,6 @@
 import type { RunOptions, RunResult, ToolRunner } from '@golden-image/kit';
 import { sha256Digest } from '@golden-image/oci';
-import { Imagetools } from '@golden-image/registry';
+import { Imagetools } from '@golden-image/oci-registry';
 import { describe, expect, test } from '@jest/globals';
 
 /** Answers each docker call from a script of results, recording argv. */

@@ -1,6 +1,6 @@
 // Real skopeo 1.9.3 fatal lines (recorded against the distribution registry, and as the nobody user for the local
 // permission errors); the GHCR, Docker Hub and ECR lines are the registries' own texts as users reported them.
-import { classifyFailure, neutralLine } from '@golden-image/registry';
+import { classifyFailure, neutralLine } from '@golden-image/oci-registry';
 import { describe, expect, test } from '@jest/globals';
 
 const fatal = (msg: string) => `time="2026-11-30T06:39:42Z" level=fatal msg="${msg.replace(/"/g, '\\"')}"\n`;

@@ -13,7 +13,7 @@ import {
   parseSecret,
   platformProblem,
   uniquePlatforms,
-} from '@golden-image/build';
+} from '@golden-image/image-build';
 import { describe, expect, test } from '@jest/globals';
 
 describe('input checks', () => {

@@ -1,4 +1,4 @@
-import { pullAdvice, syntaxDirective } from '@golden-image/build';
+import { pullAdvice, syntaxDirective } from '@golden-image/image-build';
 import { describe, expect, test } from '@jest/globals';
 
 // The last lines of buildx 0.38.2 against BuildKit 0.34.2 with no network (actions/build-oci/test/buildkit.real.test.ts).

@@ -5,7 +5,7 @@ import {
   fatalLine,
   retryPolicyFrom,
   withRetries,
-} from '@golden-image/registry';
+} from '@golden-image/oci-registry';
 import { describe, expect, test } from '@jest/globals';
 
 const fatal = (msg: string) => `time="2026-11-25T12:44:09Z" level=fatal msg="${msg.replace(/"/g, '\\"')}"\n`;

@@ -1,7 +1,6 @@
 export { authFileFor, withAuthFile } from './auth.js';
 export { type ClaimOptions, claimTags, TAG_SETTLE_MS, takenMessage } from './claim.js';
 export { classifyFailure, type Failure, fatalLine, hintFor, neutralLine } from './classify.js';
-export type { TagEngine } from './client.js';
 export { Imagetools } from './imagetools.js';
 export { registryInputSpec } from './inputs.js';
 export { type ResumeDecision, resumableRelease } from './resume.js';
@@ -14,4 +13,5 @@ export {
   withRetries,
 } from './retry.js';
 export { MIN_SKOPEO, OCI11_SKOPEO, type RegistryOptions, Skopeo, SkopeoError } from './skopeo.js';
+export type { TagEngine } from './tag-engine.js';
 export { planTags, type TagPlan } from './tag-plan.js';

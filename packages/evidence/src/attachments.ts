@@ -1,4 +1,4 @@
-import type { Skopeo } from '@golden-image/registry';
+import type { Skopeo } from '@golden-image/oci-registry';
 import type { BundleFormat } from '@golden-image/signing';
 
 export type Mechanism = 'legacy .att tag' | 'OCI 1.1 referrers API' | 'referrers tag schema';

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastLines, type RunResult, type ToolRunner, UserError } from '@golden-image/kit';
 import { digestRef, sha256Digest, tagRef } from '@golden-image/oci';
-import type { TagEngine } from './client.js';
 import { type RetryPolicy, retryPolicyFrom, withRetries } from './retry.js';
+import type { TagEngine } from './tag-engine.js';
 
 /**
  * `docker buildx imagetools`, the engine docker/build-push-action users know. Trap: with one source that is a

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { buildDigest, parseBuildxMetadata } from '@golden-image/build';
+import { buildDigest, parseBuildxMetadata } from '@golden-image/image-build';
 import { thirdParty } from '@golden-image/testkit';
 import { describe, expect, test } from '@jest/globals';
 

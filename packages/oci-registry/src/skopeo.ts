@@ -5,8 +5,8 @@ import { lastLines, type ToolRunner, UserError } from '@golden-image/kit';
 import { digestRef, sha256Digest, tagRef } from '@golden-image/oci';
 import semver from 'semver';
 import { classifyFailure, type Failure, hintFor } from './classify.js';
-import type { TagEngine } from './client.js';
 import { type RetryPolicy, retryPolicyFrom, withRetries } from './retry.js';
+import type { TagEngine } from './tag-engine.js';
 
 export interface RegistryOptions {
   /** false for a plain-HTTP or self-signed local registry. */

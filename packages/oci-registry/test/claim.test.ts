@@ -1,4 +1,4 @@
-import { claimTags, type Skopeo, SkopeoError } from '@golden-image/registry';
+import { claimTags, type Skopeo, SkopeoError } from '@golden-image/oci-registry';
 import { describe, expect, test } from '@jest/globals';
 
 const IMAGE = 'localhost:5000/app';
