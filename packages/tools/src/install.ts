@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as io from '@actions/io';
 import * as tc from '@actions/tool-cache';
@@ -17,12 +17,10 @@ export interface EnsureOptions {
   platform?: PlatformKey;
 }
 
-/** Written beside a cached executable: the SHA-256 of the release asset it came from. */
-const MARKER = '.golden-image-sha256';
-
 /**
- * Returns the absolute path of a verified executable (downloaded, checked against the embedded SHA-256, cached with
- * @actions/tool-cache and @actions/cache), or the bare tool name when install is false (then it must be on PATH).
+ * Returns the absolute path of a verified executable, or the bare tool name when install is false (then it must be
+ * on PATH). The release asset is downloaded once per runner (and kept in @actions/cache), checked against the
+ * embedded SHA-256 on every use, and extracted afresh for every step.
  */
 export async function ensureTool(
   ctx: ActionContext,
@@ -75,13 +73,6 @@ export async function ensureTool(
     );
 
   ensureToolCacheEnv(ctx);
-  const arch = platform.split('-')[1] as string;
-  const cached = tc.find(request.tool, version, arch);
-  if (cached && (await readMarker(cached)) === expected && existsSync(join(cached, request.tool))) {
-    ctx.info(`${request.tool} ${version}: found in the tool cache (${cached}), verified against SHA-256 ${expected}.`);
-    return join(cached, request.tool);
-  }
-
   const downloads = join(
     process.env.RUNNER_TOOL_CACHE as string,
     '_golden-image-downloads',
@@ -119,29 +110,24 @@ export async function ensureTool(
   }
   ctx.info(`${what}: ${asset} verified (SHA-256 ${expected}).`);
 
+  // Extracted afresh for this step into a directory of its own, from the archive just verified: nothing that a
+  // cache or an earlier step left on the runner is ever run (a tool-cache directory with a planted executable
+  // beside a copied marker once ran as "verified").
   const staging = await mkdtemp(join(process.env.RUNNER_TEMP as string, `golden-image-${request.tool}-`));
-  try {
-    if (spec.kind === 'tar.gz') {
-      try {
-        await tc.extractTar(archive, staging);
-      } catch (error) {
-        throw new UserError(
-          `Could not extract ${what} (${url}): ${error instanceof Error ? error.message : String(error)}`,
-        );
-      }
-      if (!existsSync(join(staging, request.tool)))
-        throw new UserError(`${what} (${url}): the archive holds no "${request.tool}" executable at its root.`);
-    } else {
-      await copyFile(archive, join(staging, request.tool));
+  if (spec.kind === 'tar.gz') {
+    try {
+      await tc.extractTar(archive, staging);
+    } catch (error) {
+      throw new UserError(`Could not extract ${what} (${url}): ${error instanceof Error ? error.message : String(error)}`);
     }
-    await chmod(join(staging, request.tool), 0o755);
-    await writeFile(join(staging, MARKER), `${expected}\n`);
-    const dir = await tc.cacheDir(staging, request.tool, version, arch);
-    if (downloaded) await saveCacheBestEffort(ctx, what, [downloads], cacheKey);
-    return join(dir, request.tool);
-  } finally {
-    await rm(staging, { recursive: true, force: true });
+    if (!existsSync(join(staging, request.tool)))
+      throw new UserError(`${what} (${url}): the archive holds no "${request.tool}" executable at its root.`);
+  } else {
+    await copyFile(archive, join(staging, request.tool));
   }
+  await chmod(join(staging, request.tool), 0o755);
+  if (downloaded) await saveCacheBestEffort(ctx, what, [downloads], cacheKey);
+  return join(staging, request.tool);
 }
 
 /** @actions/tool-cache reads these from process.env; off a runner, point them at this run's temp dir. */
@@ -150,14 +136,6 @@ function ensureToolCacheEnv(ctx: ActionContext): void {
   if (!process.env.RUNNER_TOOL_CACHE) {
     process.env.RUNNER_TOOL_CACHE = join(ctx.tempDir, 'tool-cache');
     ctx.info(`RUNNER_TOOL_CACHE is not set (not on a runner); caching tools under ${process.env.RUNNER_TOOL_CACHE}.`);
-  }
-}
-
-async function readMarker(dir: string): Promise<string | undefined> {
-  try {
-    return (await readFile(join(dir, MARKER), 'utf8')).trim();
-  } catch {
-    return undefined;
   }
 }
 

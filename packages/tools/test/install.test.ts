@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -85,26 +85,53 @@ beforeEach(() => {
 const options = { pins, platform: 'linux-x64' as const };
 
 describe('ensureTool', () => {
-  test('downloads, verifies and caches a tar.gz; a second run makes no request', async () => {
+  test('downloads and verifies a tar.gz; a second run makes no request, but checks the archive again and extracts it afresh', async () => {
     const { ctx, recorded } = createTestContext({});
     const path = await ensureTool(ctx, { tool: 'trivy', version: '9.9.9', mirror, install: true }, options);
     expect(requests).toEqual(['/aquasecurity/trivy/releases/download/v9.9.9/trivy_9.9.9_Linux-64bit.tar.gz']);
-    expect(path).toBe(join(process.env.RUNNER_TOOL_CACHE as string, 'trivy', '9.9.9', 'x64', 'trivy'));
+    expect(path.startsWith(join(process.env.RUNNER_TEMP as string, 'golden-image-trivy-'))).toBe(true);
     expect(execFileSync(path, ['--version']).toString()).toBe('fake trivy --version\n');
     expect(recorded.logs.join('\n')).toMatch(/verified \(SHA-256 [0-9a-f]{64}\)/);
     expect(recorded.logs.join('\n')).toMatch(/actions cache is not available here/);
 
     const again = createTestContext({});
     const second = await ensureTool(again.ctx, { tool: 'trivy', version: '9.9.9', mirror, install: true }, options);
-    expect(second).toBe(path);
+    expect(second).not.toBe(path);
+    expect(execFileSync(second, ['--version']).toString()).toBe('fake trivy --version\n');
     expect(requests).toHaveLength(1);
-    expect(again.recorded.logs.join('\n')).toMatch(/found in the tool cache/);
+    expect(again.recorded.logs.join('\n')).toMatch(/verified \(SHA-256 [0-9a-f]{64}\)/);
+  });
+
+  test('a planted executable beside a copied marker in the tool cache never runs', async () => {
+    // What a poisoned tool cache looked like to the old code: the right marker, the wrong executable.
+    const planted = join(process.env.RUNNER_TOOL_CACHE as string, 'trivy', '9.9.9', 'x64');
+    mkdirSync(planted, { recursive: true });
+    writeFileSync(join(planted, 'trivy'), '#!/bin/sh\necho planted\n', { mode: 0o755 });
+    writeFileSync(join(planted, '.golden-image-sha256'), `${pins.trivy.sha256['9.9.9']?.['linux-x64']}\n`);
+    writeFileSync(`${planted}.complete`, '');
+    const { ctx } = createTestContext({});
+    const path = await ensureTool(ctx, { tool: 'trivy', version: '9.9.9', mirror, install: true }, options);
+    expect(execFileSync(path, ['--version']).toString()).toBe('fake trivy --version\n');
+  });
+
+  test('a cached archive that was changed is refused and downloaded again', async () => {
+    const { ctx } = createTestContext({});
+    await ensureTool(ctx, { tool: 'trivy', version: '9.9.9', mirror, install: true }, options);
+    const downloads = join(process.env.RUNNER_TOOL_CACHE as string, '_golden-image-downloads');
+    const [dir] = readdirSync(downloads).filter((name) => name.startsWith('trivy-9.9.9-'));
+    writeFileSync(join(downloads, dir as string, 'trivy_9.9.9_Linux-64bit.tar.gz'), 'not the release');
+    requests.length = 0;
+    const again = createTestContext({});
+    const path = await ensureTool(again.ctx, { tool: 'trivy', version: '9.9.9', mirror, install: true }, options);
+    expect(requests).toHaveLength(1);
+    expect(again.recorded.warnings.join('\n')).toMatch(/does not match SHA-256/);
+    expect(execFileSync(path, ['--version']).toString()).toBe('fake trivy --version\n');
   });
 
   test('installs a raw executable asset (osv-scanner) under the tool name', async () => {
     const { ctx } = createTestContext({});
     const path = await ensureTool(ctx, { tool: 'osv-scanner', version: '9.9.9', mirror, install: true }, options);
-    expect(path.endsWith('/osv-scanner/9.9.9/x64/osv-scanner')).toBe(true);
+    expect(//golden-image-osv-scanner-[^/]+/osv-scanner$/.test(path)).toBe(true);
     expect(execFileSync(path, ['scan']).toString()).toBe('fake osv-scanner scan\n');
   });
 
