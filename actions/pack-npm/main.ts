@@ -9,7 +9,7 @@ import {
   parseInputs,
   UserError,
 } from '@golden-image/kit';
-import { packDirectory } from '@golden-image/npm';
+import { holdsIdToken, packDirectory } from '@golden-image/npm';
 
 export const inputs = {
   path: optionalString(),
@@ -24,6 +24,15 @@ export async function main(ctx: ActionContext): Promise<void> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new UserError(
       inputProblem('path', `${dir} is not a directory; give the package directory (with package.json)`),
+    );
+  }
+  if (input['lifecycle-scripts'] && (await holdsIdToken(ctx.env))) {
+    // A script's environment can be emptied, but it can still read its parent's (/proc/<ppid>/environ).
+    throw new UserError(
+      inputProblem(
+        'lifecycle-scripts',
+        "is true in a job that holds id-token: write: the package's own scripts could mint this job's OIDC token. Pack in a job without id-token: write (npm-publish.yml's pack job), or set lifecycle-scripts: false",
+      ),
     );
   }
   const packed = await ctx.group('npm pack', () => packDirectory(ctx, { dir, scripts: input['lifecycle-scripts'] }));

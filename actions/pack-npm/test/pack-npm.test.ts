@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '@golden-image/kit';
 import { readTarballManifest } from '@golden-image/npm';
-import { createTestContext, RecordingRunner, tempDir } from '@golden-image/testkit';
+import { createTestContext, RecordingRunner, startOidcIssuer, tempDir } from '@golden-image/testkit';
 import { describe, expect, test } from '@jest/globals';
 import { fixturePackage, type NpmFixture } from '../../../test/fixtures/npm/fixtures.js';
 import { main } from '../main.js';
@@ -18,6 +18,70 @@ async function pack(fixture: NpmFixture, inputs: Record<string, string> = {}) {
   await main(ctx);
   return { dir, runner, recorded, outputs: recorded.outputs };
 }
+
+describe("pack-npm and the job's credentials", () => {
+  /** A package whose prepack writes its whole environment next to it. */
+  function envDumpingPackage(): string {
+    const dir = tempDir('golden-image-pack-env-');
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({
+        name: 'env-dump',
+        version: '1.0.0',
+        scripts: { prepack: "node -e \"require('fs').writeFileSync('env.json', JSON.stringify(process.env))\"" },
+      }),
+    );
+    writeFileSync(join(dir, 'index.js'), 'module.exports = 1;\n');
+    return dir;
+  }
+  const runtime = {
+    ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+    ACTIONS_RUNTIME_URL: 'http://127.0.0.1:9/runtime/',
+    ACTIONS_CACHE_URL: 'http://127.0.0.1:9/cache/',
+    ACTIONS_RESULTS_URL: 'http://127.0.0.1:9/results/',
+    NODE_AUTH_TOKEN: 'npm-token',
+  };
+
+  test("lifecycle scripts never see the job's Actions-service credentials or the npm token", async () => {
+    const dir = envDumpingPackage();
+    const { ctx } = createTestContext(
+      { path: basename(dir) },
+      { runner: new RecordingRunner(), env: { ...process.env, ...runtime, GITHUB_WORKSPACE: dirname(dir) } },
+    );
+    await main(ctx);
+    const seen = JSON.parse(readFileSync(join(dir, 'env.json'), 'utf8')) as Record<string, string>;
+    for (const name of Object.keys(runtime)) expect(`${name}: ${seen[name] ?? 'absent'}`).toBe(`${name}: absent`);
+    expect(seen.GITHUB_WORKSPACE).toBe(dirname(dir));
+  });
+
+  test('in a job that holds id-token: write, lifecycle scripts are refused before anything runs', async () => {
+    const issuer = await startOidcIssuer();
+    try {
+      const dir = envDumpingPackage();
+      const runner = new RecordingRunner();
+      const { ctx } = createTestContext(
+        { path: basename(dir) },
+        { runner, env: { ...process.env, ...issuer.actionsEnv({ sub: 'x' }), GITHUB_WORKSPACE: dirname(dir) } },
+      );
+      await expect(main(ctx)).rejects.toThrow(/Input "lifecycle-scripts".*id-token: write/s);
+      expect(runner.calls).toEqual([]);
+      expect(existsSync(join(dir, 'env.json'))).toBe(false);
+      // A runner that sets the variable in every job but refuses the token (act, with the workflow tier's
+      // endpoint) does not count as holding it.
+      const refused = createTestContext(
+        { path: basename(dir) },
+        {
+          runner: new RecordingRunner(),
+          env: { ...process.env, ...issuer.actionsEnvByJob(() => undefined), GITHUB_WORKSPACE: dirname(dir) },
+        },
+      );
+      await main(refused.ctx);
+      expect(existsSync(join(dir, 'env.json'))).toBe(true);
+    } finally {
+      await issuer.close();
+    }
+  });
+});
 
 describe('pack-npm (real npm pack)', () => {
   test('scoped, files allowlist, printing prepack: one tarball, hashes checked, name and version inside', async () => {

@@ -1,5 +1,6 @@
 // The npm chain: pack one tarball, scan that tarball, publish exactly it, read it back.
 export { type ContentsFinding, DEFAULT_DENY, pathGlob, reviewContents } from './contents-policy.js';
+export { holdsIdToken } from './id-token.js';
 export { compareInstallFacts, INSTALL_HOOKS, type InstallFacts, installFacts, normaliseBin } from './install-facts.js';
 export { hashBytes, hashFile, integrityProblem, type TarballHash, verifyTarball } from './integrity.js';
 export { checkManifest, type ManifestFinding } from './manifest-check.js';

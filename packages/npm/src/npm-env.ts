@@ -7,6 +7,17 @@ const PASSED_THROUGH = [...HOST_ENV_NAMES, 'CI'];
 /** The run's identity, which npm's provenance statement records (GITHUB_WORKFLOW_REF, RUNNER_ENVIRONMENT...). */
 const RUN_IDENTITY = /^(GITHUB_|RUNNER_)/;
 const OIDC = ['ACTIONS_ID_TOKEN_REQUEST_URL', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+/**
+ * The job's keys to the Actions services: with them a lifecycle script could save a cache entry or an artifact that
+ * a later job restores. The job's own code never gets them (nor OIDC, nor the npm token).
+ */
+const RUNTIME = [
+  'ACTIONS_RUNTIME_TOKEN',
+  'ACTIONS_RUNTIME_URL',
+  'ACTIONS_CACHE_URL',
+  'ACTIONS_RESULTS_URL',
+  'ACTIONS_CACHE_SERVICE_V2',
+];
 
 export interface NpmSandbox {
   /** The private user config (mode 0600): registry and token lines, nothing from the job's ~/.npmrc. */
@@ -17,7 +28,8 @@ export interface NpmSandbox {
 /**
  * A private user config and global config (and, unless the job's code runs, HOME) for one npm run, so neither the job's ~/.npmrc, a global npmrc,
  * nor `npm_config_*` variables (set by any npm that started this process, or by the job) change what npm does.
- * `jobCode`: the job's own lifecycle scripts will run (pack), so they keep the job's environment otherwise;
+ * `jobCode`: the job's own lifecycle scripts will run (pack), so they keep the job's environment otherwise, less its
+ * OIDC, npm and Actions-service credentials;
  * without it only PATH, proxies, CA settings and the run's identity pass, plus OIDC when `oidc` is set.
  */
 export async function npmSandbox(
@@ -35,7 +47,7 @@ export async function npmSandbox(
   for (const [name, value] of Object.entries(jobEnv)) {
     if (value === undefined || /^npm_/i.test(name)) continue;
     const keep = options.jobCode
-      ? !OIDC.includes(name) && name !== 'NODE_AUTH_TOKEN'
+      ? !OIDC.includes(name) && !RUNTIME.includes(name) && name !== 'NODE_AUTH_TOKEN'
       : PASSED_THROUGH.includes(name) || RUN_IDENTITY.test(name) || (options.oidc === true && OIDC.includes(name));
     if (keep) env[name] = value;
   }
