@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, join } from 'node:path';
@@ -56,6 +56,7 @@ async function publish(
   options: { env?: NodeJS.ProcessEnv; runner?: ToolRunner } = {},
 ) {
   const runner = new RecordingRunner(options.runner);
+  const temp = tempDir();
   const { ctx, recorded } = createTestContext(
     {
       'tarball-path': tarball.tarballPath,
@@ -65,14 +66,22 @@ async function publish(
       token: registry.token,
       ...inputs,
     },
-    { runner, env: { ...process.env, ...fast, ...options.env } },
+    { runner, env: { ...process.env, ...fast, ...options.env }, tempDir: temp },
   );
   const error = await main(ctx).then(
     () => undefined,
     (e: Error) => e,
   );
   const publishes = runner.calls.filter((call) => call.args[0] === 'publish');
-  return { error, recorded, outputs: recorded.outputs, runner, publishes };
+  return { error, recorded, outputs: recorded.outputs, runner, publishes, temp };
+}
+
+/** Every file the step left in its temp directory that holds `secret`. */
+function leftWith(dir: string, secret: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .filter((file) => readFileSync(file, 'utf8').includes(secret));
 }
 
 type Served = {
@@ -414,7 +423,7 @@ describe('publish-npm: trusted publishing and provenance', () => {
         : undefined,
     );
     try {
-      const { error, outputs, recorded } = await publish(
+      const { error, outputs, recorded, temp } = await publish(
         tarball,
         { token: '', registry: proxied, provenance: 'auto' },
         { env: oidcEnv },
@@ -422,6 +431,9 @@ describe('publish-npm: trusted publishing and provenance', () => {
       expect(error).toBeUndefined();
       expect(outputs).toMatchObject({ published: 'true', provenance: 'false' });
       expect(recorded.secrets).toContain(registry.token);
+      // the GitHub OIDC token sent to the exchange is masked too, and no .npmrc with the publish token stays
+      expect(recorded.secrets.filter((value) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(value))).toHaveLength(1);
+      expect(leftWith(temp, registry.token)).toEqual([]);
       expect(recorded.summary).toContain('npm trusted publishing (GitHub OIDC)');
       // provenance: auto stays off for a registry other than registry.npmjs.org, even with OIDC.
       expect(recorded.logs.join('\n')).toContain('is not the public npm registry, so no provenance statement');
@@ -432,12 +444,13 @@ describe('publish-npm: trusted publishing and provenance', () => {
 
   test('provenance: true with OIDC passes --provenance=true and the OIDC variables to npm, and reports npm failing', async () => {
     const tarball = await packed('simple', '3.2.0');
-    const seen: { args: readonly string[]; env?: NodeJS.ProcessEnv }[] = [];
+    const seen: { args: readonly string[]; env?: NodeJS.ProcessEnv; npmrc?: string }[] = [];
     // Sigstore is out of reach here, so npm publish itself is not run: its argv and environment are what is checked.
     const runner: ToolRunner = {
       run: async (tool: string, args: readonly string[], options?: RunOptions): Promise<RunResult> => {
         if (args[0] === 'publish') {
-          seen.push({ args, env: options?.env });
+          const npmrc = readFileSync(options?.env?.npm_config_userconfig as string, 'utf8');
+          seen.push({ args, env: options?.env, npmrc });
           return { exitCode: 1, stdout: Buffer.alloc(0), stderr: 'npm error code EUNREACHABLE sigstore\n' };
         }
         return new RecordingRunner().run(tool, args, options);
@@ -447,9 +460,9 @@ describe('publish-npm: trusted publishing and provenance', () => {
     expect(seen[0]?.args).toContain('--provenance=true');
     expect(seen[0]?.env?.ACTIONS_ID_TOKEN_REQUEST_URL).toBe(oidc.url);
     expect(seen[0]?.env?.NODE_AUTH_TOKEN).toBeUndefined();
-    expect(readFileSync(seen[0]?.env?.npm_config_userconfig as string, 'utf8')).toBe(
-      `//127.0.0.1:${registry.port}/:_authToken=${registry.token}\n`,
-    );
+    expect(seen[0]?.npmrc).toBe(`//127.0.0.1:${registry.port}/:_authToken=${registry.token}\n`);
+    // and it is gone once npm publish has run
+    expect(existsSync(seen[0]?.env?.npm_config_userconfig as string)).toBe(false);
     expect(error?.message).toMatch(
       /npm publish of golden-fixture-simple@3\.2\.0 .* failed \(exit code 1\): npm error code EUNREACHABLE/,
     );

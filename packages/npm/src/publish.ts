@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ActionContext, lastLines, UserError } from '@golden-image/kit';
 import { fetchGithubIdToken, hasGithubOidc, type IdTokenFetcher } from '@golden-image/signing';
@@ -113,6 +113,7 @@ export async function publishTarball(ctx: ActionContext, options: PublishOptions
       packageName: name,
       env: ctx.env,
       fetchIdToken: options.fetchIdToken ?? fetchGithubIdToken,
+      mask: (value) => ctx.secret(value),
     });
     if (!/^[\x21-\x7e]+$/.test(token)) throw new UserError('npm trusted publishing: the exchanged token is malformed.');
     ctx.secret(token);
@@ -163,11 +164,18 @@ export async function publishTarball(ctx: ActionContext, options: PublishOptions
       );
     }
     const work = await mkdtemp(join(ctx.tempDir, 'golden-image-publish-'));
-    const sandbox = await npmSandbox(ctx.env, work, {
-      oidc: provenance,
-      config: [`${registryKey(options.registry)}:_authToken=${token}`],
-    });
-    const result = await ctx.runner.run(npm, argv, { cwd: join(work, 'home'), env: sandbox.env });
+    // The .npmrc holding the publish token lives only while npm publish runs.
+    const result = await (async () => {
+      try {
+        const sandbox = await npmSandbox(ctx.env, work, {
+          oidc: provenance,
+          config: [`${registryKey(options.registry)}:_authToken=${token}`],
+        });
+        return await ctx.runner.run(npm, argv, { cwd: join(work, 'home'), env: sandbox.env });
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    })();
     if (result.exitCode !== 0) {
       // Another run may have published the same bytes meanwhile: that is still success.
       const now = await publishedIntegrity(http, name, version, pollOptions);

@@ -13,10 +13,13 @@ export async function exchangeOidcToken(options: {
   packageName: string;
   env: NodeJS.ProcessEnv;
   fetchIdToken: IdTokenFetcher;
+  /** Registers a value the logs must never show. */
+  mask: (value: string) => void;
 }): Promise<string> {
   const { http, packageName } = options;
   const audience = `npm:${http.registry.hostname}`;
   const idToken = await options.fetchIdToken(options.env, audience);
+  options.mask(idToken);
   const url = new URL(`/-/npm/v1/oidc/token/exchange/package/${escapedName(packageName)}`, http.registry).href;
   let answer: Awaited<ReturnType<RegistryHttp['post']>>;
   try {
