@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastLines, type RunResult, type ToolRunner, UserError } from '@golden-image/kit';
 import { digestRef, sha256Digest, tagRef } from '@golden-image/oci';
@@ -16,6 +16,7 @@ export class Imagetools implements TagEngine {
   private readonly env: NodeJS.ProcessEnv;
   private readonly policy: RetryPolicy;
   private readonly onRetry?: (message: string) => void;
+  private readonly auth?: { config: Buffer; tempDir: string };
 
   constructor(
     private readonly runner: ToolRunner,
@@ -30,11 +31,19 @@ export class Imagetools implements TagEngine {
     this.env = { ...(options.env ?? process.env) };
     this.policy = retryPolicyFrom(this.env, options.retry);
     this.onRetry = options.onRetry;
-    if (options.authFile) {
-      // The auth file has the docker config.json shape; a private DOCKER_CONFIG keeps the password off argv.
-      const dir = mkdtempSync(join(options.tempDir, 'golden-image-docker-config-'));
-      writeFileSync(join(dir, 'config.json'), readFileSync(options.authFile), { mode: 0o600 });
-      this.env.DOCKER_CONFIG = dir;
+    // The auth file has the docker config.json shape: it goes in a private DOCKER_CONFIG, off argv, that exists
+    // only while one docker command runs (later steps share RUNNER_TEMP).
+    if (options.authFile) this.auth = { config: readFileSync(options.authFile), tempDir: options.tempDir };
+  }
+
+  private async docker(args: string[], silent: boolean): Promise<RunResult> {
+    if (!this.auth) return this.runner.run('docker', args, { silent, env: this.env });
+    const dir = mkdtempSync(join(this.auth.tempDir, 'golden-image-docker-config-'));
+    try {
+      writeFileSync(join(dir, 'config.json'), this.auth.config, { mode: 0o600 });
+      return await this.runner.run('docker', args, { silent, env: { ...this.env, DOCKER_CONFIG: dir } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }
 
@@ -74,7 +83,7 @@ export class Imagetools implements TagEngine {
 
   /** The same bounded retries of transient registry errors as skopeo gets (retry.ts), counted and logged. */
   private withRetries(what: string, args: string[], accept: (result: RunResult) => boolean, silent: boolean) {
-    return withRetries(() => this.runner.run('docker', args, { silent, env: this.env }), accept, {
+    return withRetries(() => this.docker(args, silent), accept, {
       policy: this.policy,
       onRetry: ({ retry, attempts, failure, delayMs, message }) => {
         this.retries++;

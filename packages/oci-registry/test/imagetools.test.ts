@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RunOptions, RunResult, ToolRunner } from '@golden-image/kit';
 import { sha256Digest } from '@golden-image/oci';
 import { Imagetools } from '@golden-image/oci-registry';
@@ -52,5 +55,28 @@ describe('imagetools retries transient registry errors like skopeo does', () => 
     const engine = new Imagetools(runner, { tempDir: '/tmp', retry: quick });
     expect(await engine.digestOf('ghcr.io/o/app:latest')).toBe(sha256Digest(raw));
     expect(engine.retries).toBe(1);
+  });
+});
+
+describe('imagetools and the registry password', () => {
+  test('the private docker config holding the credentials exists only while a docker command runs', async () => {
+    const temp = mkdtempSync(join(tmpdir(), 'golden-image-imagetools-'));
+    const authFile = join(temp, 'auth.json');
+    writeFileSync(authFile, JSON.stringify({ auths: { 'ghcr.io': { auth: 'dXNlcjpzZWNyZXQ=' } } }));
+    const seen: string[] = [];
+    const runner: ToolRunner = {
+      run: async (_tool, _args, options) => {
+        const dir = options?.env?.DOCKER_CONFIG as string;
+        seen.push(readFileSync(join(dir, 'config.json'), 'utf8'));
+        return ok();
+      },
+    };
+    const engine = new Imagetools(runner, { tempDir: temp, authFile, retry: quick });
+    await engine.tagDigest('ghcr.io/o/app', `sha256:${'a'.repeat(64)}`, 'latest');
+    await engine.tagDigest('ghcr.io/o/app', `sha256:${'a'.repeat(64)}`, 'stable');
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toContain('dXNlcjpzZWNyZXQ=');
+    rmSync(authFile);
+    expect(readdirSync(temp)).toEqual([]);
   });
 });
