@@ -12,7 +12,7 @@ export default {
     '<rootDir>/test/**/*.test.ts',
   ],
   // The real-tool tier (*.real.test.ts) runs with `npm run test:real` (jest.real.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '\\.real\\.test\\.ts$'],
+  testPathIgnorePatterns: ['/node_modules/', '\\.real\\.test\\.ts$', '\\.workflow\\.test\\.ts$'],
   testTimeout: 120000,
   reporters: ['default', '<rootDir>/script/jest-closing-line.cjs'],
 };

@@ -25,7 +25,8 @@ const ROOT_ONLY: Record<string, string> = {
   username: 'a secret in the workflow: registry-username',
   password: 'a secret in the workflow: registry-password',
   'build-secrets': 'a secret in the workflow, of the same name',
-  'install-tools': 'the workflow always installs the pinned tools',
+  'certificate-chain':
+    "a file path in the caller's job; the workflow takes the PEM from the variable GOLDEN_IMAGE_CERTIFICATE_CHAIN",
 };
 /** Inputs of the workflow only, with why the root action has none. */
 const WORKFLOW_ONLY: Record<string, string> = {
@@ -36,11 +37,21 @@ const WORKFLOW_ONLY: Record<string, string> = {
   'aws-region': 'as aws-role-to-assume',
   'gcp-workload-identity-provider': 'as aws-role-to-assume',
   'gcp-service-account': 'as aws-role-to-assume',
-  'golden-image-repository': 'the workflow checks the actions out; the root action is them',
-  'golden-image-ref': 'as golden-image-repository',
+  // The root action takes these too once issue 20's inputs land there.
+  'osv-offline-db': 'on scan-repo; the root action takes it with issue 20',
+  'fulcio-url': 'on sign-digest; the root action takes it with issue 20',
+  'rekor-url': 'as fulcio-url',
+  'transparency-log': 'as fulcio-url',
+  'ct-log': 'as fulcio-url',
+  'release-refs':
+    "the workflow signs as golden-image's own workflow for the caller, so it decides which refs may sign; the root action signs as the caller's own workflow",
 };
 /** Shared inputs whose defaults differ on purpose. */
 const DEFAULTS_DIFFER: Record<string, string> = {
+  'install-tools': "the workflow's empty default reads the caller's variable GOLDEN_IMAGE_INSTALL_TOOLS, else true",
+  'cache-from':
+    "the workflow builds releases from no cache unless asked (docs/security.md); the root action, in the caller's own job, uses the GitHub Actions cache",
+  'cache-to': 'as cache-from',
   image: "the root action is told where to publish; the workflow defaults to the caller's GHCR package",
   platforms:
     'the workflow builds each platform on a native runner (two by default); the root action runs in one job, where a second platform needs QEMU',
@@ -94,19 +105,29 @@ describe('the root action and the reusable workflow take the same configuration'
 
 /** Runs the workflow's names step with bash, as the runner does. */
 function namesStep(env: Record<string, string>) {
-  const script = workflow.jobs.image?.steps.find((step) => step.id === 'names')?.run ?? '';
+  const script = workflow.jobs.plan?.steps.find((step) => step.id === 'names')?.run ?? '';
   const dir = tempDir('golden-image-names-');
   const output = join(dir, 'output');
   writeFileSync(output, '');
   const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
-    env: { PATH: process.env.PATH, GITHUB_OUTPUT: output, ...env },
+    env: { PATH: process.env.PATH, GITHUB_OUTPUT: output, ...ON_MAIN, ...env },
     encoding: 'utf8',
   });
   expect(result.stderr).toBe('');
-  return parseOutputFile(readFileSync(output, 'utf8'));
+  return { ...parseOutputFile(readFileSync(output, 'utf8')), stdout: result.stdout, status: String(result.status) };
 }
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
+/** A push to the default branch, with an OIDC token (the code step found golden-image's commit) and no secrets. */
+const ON_MAIN = {
+  REF: 'refs/heads/main',
+  DEFAULT_BRANCH: 'main',
+  RELEASE_REFS: '',
+  DEFAULT_REGISTRY: '',
+  CODE_SHA: SHA,
+  HAS_REGISTRY_AUTH: 'false',
+  HAS_CREDENTIALS: 'false',
+};
 const bare = (entries: string[]) =>
   entries.map((entry) => (entry.includes('/') ? entry.slice(entry.lastIndexOf(':') + 1) : entry));
 
@@ -183,7 +204,6 @@ describe('the workflow splits tags exactly as the root action does', () => {
     ['auto', 'schedule', 'true'],
     ['auto', 'pull_request', 'false'],
     ['auto', 'pull_request_target', 'false'],
-    ['true', 'pull_request', 'true'],
     ['false', 'push', 'false'],
   ])('push: %s on %s -> %s, as the root action decides', (push, event, expected) => {
     const outputs = namesStep({
@@ -196,5 +216,75 @@ describe('the workflow splits tags exactly as the root action does', () => {
       SHA,
     });
     expect(outputs.push).toBe(expected);
+  });
+});
+
+describe("the workflow's own rules: it signs as golden-image's workflow, so it decides where", () => {
+  if (!toolAvailable('jq')) {
+    test.skip('jq is not installed here', () => {});
+    return;
+  }
+  const names = (env: Record<string, string>) =>
+    namesStep({
+      IMAGE: 'ghcr.io/o/app',
+      TAGS: '',
+      ROLLING: '',
+      PUSH: 'auto',
+      EVENT: 'push',
+      REPOSITORY: 'o/app',
+      SHA,
+      ...env,
+    });
+
+  test('push: true on a pull request is refused: pull_request events never publish or sign', () => {
+    const outputs = names({ PUSH: 'true', EVENT: 'pull_request', REF: 'refs/pull/7/merge' });
+    expect(outputs.status).toBe('1');
+    expect(outputs.stdout).toContain('::error title=push::push is true, but pull_request events never publish or sign');
+  });
+
+  test.each([
+    ['a feature branch', { REF: 'refs/heads/feature/login' }, 'false', ''],
+    ['a merge queue', { EVENT: 'merge_group', REF: 'refs/heads/gh-readonly-queue/main/pr-7-abc' }, 'false', ''],
+    ['workflow_dispatch on a feature branch', { EVENT: 'workflow_dispatch', REF: 'refs/heads/feature/x' }, 'false', ''],
+    ['workflow_dispatch on main', { EVENT: 'workflow_dispatch' }, 'true', 'latest'],
+    ['a release tag', { REF: 'refs/tags/v1.2.3' }, 'true', ''],
+    ['a widened release ref', { REF: 'refs/heads/release/2.x', RELEASE_REFS: 'refs/heads/release/*' }, 'true', ''],
+    [
+      'a schedule (its payload names no default branch)',
+      { EVENT: 'schedule', DEFAULT_BRANCH: '' },
+      'true',
+      'latest nightly nightly-{date}',
+    ],
+  ])('%s: push %s, rolling "%s"', (_, env, push, rolling) => {
+    const outputs = names(env);
+    expect(outputs.push).toBe(push);
+    expect((outputs.rolling ?? '').split('\n').filter(Boolean).join(' ')).toBe(rolling);
+    if (push === 'false') expect(outputs['why-not']).toMatch(/is not a release ref \(release-refs: /);
+  });
+
+  test('without an OIDC token nothing publishes: auto builds and scans, true is refused naming the fix', () => {
+    expect(names({ CODE_SHA: '' })).toMatchObject({
+      push: 'false',
+      'why-not': expect.stringContaining('grant id-token: write'),
+    });
+    const refused = names({ CODE_SHA: '', PUSH: 'true' });
+    expect(refused.status).toBe('1');
+    expect(refused.stdout).toContain('grant id-token: write in the calling job');
+  });
+
+  test.each([
+    ['ghcr.io/o/app', {}, 'github'],
+    ['registry.example.com/o/app', {}, 'none'],
+    ['123456789012.dkr.ecr.eu-west-1.amazonaws.com/app', {}, 'none'],
+    ['registry.example.com/o/app', { HAS_CREDENTIALS: 'true' }, 'credentials'],
+    ['ghcr.io/o/app', { HAS_REGISTRY_AUTH: 'true', HAS_CREDENTIALS: 'true' }, 'registry-auth'],
+  ])('login for %s with %j: %s (only GHCR gets the job token when nothing is given)', (image, env, login) => {
+    expect(names({ IMAGE: image, ...env }).login).toBe(login);
+  });
+
+  test("the default image's registry is the caller's variable REGISTRY when set", () => {
+    expect(names({ IMAGE: '', REPOSITORY: 'My-Org/App', DEFAULT_REGISTRY: 'registry.example.com' }).image).toBe(
+      'registry.example.com/my-org/app',
+    );
   });
 });

@@ -1,3 +1,20 @@
+export { REGISTRY_USER, startWorkflowEnvironment, type WorkflowEnvironment } from './act/environment.js';
+export {
+  type CallerRepository,
+  callerRepository,
+  commitAll,
+  goldenImageSnapshot,
+  type Snapshot,
+} from './act/repositories.js';
+export {
+  describeRun,
+  type JobRun,
+  runWorkflow,
+  type StepRun,
+  type WorkflowRun,
+  type WorkflowRunOptions,
+} from './act/run.js';
+export type { StandInConfig } from './act/stand-in-config.js';
 export { type BuildkitOptions, startBuildkit, type TestBuildkit } from './buildkit.js';
 export { createTestContext, everythingPrinted, type Recorded } from './context.js';
 export {
@@ -33,6 +50,7 @@ export {
   trivyDbTool,
 } from './offline/trivy-db.js';
 export { type GithubJob, githubClaims, type OidcIssuer, startOidcIssuer } from './oidc-issuer.js';
+export { peerEnvironment } from './peer-process.js';
 export { pathDirFor, realTool, realTools, realToolsBin, realToolsDir } from './real-tools.js';
 export { RecordingRunner } from './recording-runner.js';
 export { freePort, type RegistryOptions, registryBinary, startRegistry, type TestRegistry } from './registry.js';

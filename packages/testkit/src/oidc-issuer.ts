@@ -1,6 +1,7 @@
 import { createSign, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { peerEnvironment } from './peer-process.js';
 
 /** What distinguishes one GitHub Actions job from another in its OIDC token. */
 export interface GithubJob {
@@ -66,8 +67,19 @@ export interface OidcIssuer {
     ACTIONS_ID_TOKEN_REQUEST_URL: string;
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: string;
   };
+  /**
+   * The same endpoint for every job of a workflow run: the claims come from `claimsFor(env)`, given the environment
+   * of the process that asks (GITHUB_JOB, GITHUB_WORKFLOW, ...); undefined refuses it with 403 as the runtime refuses
+   * a job without `id-token: write`.
+   */
+  actionsEnvByJob(claimsFor: (env: Record<string, string>) => Record<string, unknown> | undefined): {
+    ACTIONS_ID_TOKEN_REQUEST_URL: string;
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: string;
+  };
   /** Audiences asked for at the Actions token endpoint, in order. */
   tokenRequests: string[];
+  /** Every request at the token endpoint: the asking job (GITHUB_JOB), the audience, and whether a token was given. */
+  tokenLog: { job: string; workflow: string; audience: string; granted: boolean }[];
   close(): Promise<void>;
 }
 
@@ -80,7 +92,9 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
   const kid = randomBytes(8).toString('hex');
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' };
   const jobs = new Map<string, Record<string, unknown>>();
+  const resolvers = new Map<string, (env: Record<string, string>) => Record<string, unknown> | undefined>();
   const tokenRequests: string[] = [];
+  const tokenLog: OidcIssuer['tokenLog'] = [];
   let url = '';
 
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -112,9 +126,21 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
     if (reqUrl.pathname === '/jwks') return json(200, { keys: [jwk] });
     if (reqUrl.pathname === '/idtoken') {
       const bearer = /^bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
-      const claims = jobs.get(bearer);
-      if (!claims) return json(401, { message: 'bad credentials' });
       const audience = reqUrl.searchParams.get('audience') ?? '';
+      const resolver = resolvers.get(bearer);
+      let claims = jobs.get(bearer);
+      if (resolver) {
+        const env = peerEnvironment(req.socket.remotePort ?? 0) ?? {};
+        claims = resolver(env);
+        tokenLog.push({
+          job: env.GITHUB_JOB ?? '',
+          workflow: env.GITHUB_WORKFLOW ?? '',
+          audience,
+          granted: claims !== undefined,
+        });
+        if (!claims) return json(403, { message: 'This job was not granted id-token: write.' });
+      }
+      if (!claims) return json(401, { message: 'bad credentials' });
       tokenRequests.push(audience);
       return json(200, { value: mint(claims, audience || undefined) });
     }
@@ -134,7 +160,16 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
         ACTIONS_ID_TOKEN_REQUEST_TOKEN: bearer,
       };
     },
+    actionsEnvByJob: (claimsFor) => {
+      const bearer = randomBytes(16).toString('hex');
+      resolvers.set(bearer, claimsFor);
+      return {
+        ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/idtoken?api-version=2.0`,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: bearer,
+      };
+    },
     tokenRequests,
+    tokenLog,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
