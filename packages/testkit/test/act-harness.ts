@@ -38,6 +38,8 @@ export interface ActOptions {
   files?: Record<string, string>;
   /** Reuse this directory's artifact storage (a second act run of the same workflow run). */
   artifactDir?: string;
+  /** owner/name of the repository act runs in (default acme/app). */
+  repository?: string;
 }
 
 export interface ActResult {
@@ -101,12 +103,15 @@ export async function runAct(standIns: StandInBundle, options: ActOptions): Prom
   const home = join(root, 'home');
   mkdirSync(home, { recursive: true });
   await gitRepo(repo, { '.github/workflows/test.yml': options.workflow, ...(options.files ?? {}) });
+  // act names the run's repository (GITHUB_REPOSITORY) after the origin remote.
+  await git(repo, ['remote', 'add', 'origin', `https://github.com/${options.repository ?? 'acme/app'}.git`]);
   const artifactDir = options.artifactDir ?? join(root, 'artifacts');
   const config: StandInConfig = {
-    repositories: {},
     registries: {},
     sarifDir: join(root, 'sarif'),
     ...options.config,
+    // The run's own repository is there to check out, as on GitHub.
+    repositories: { [options.repository ?? 'acme/app']: repo, ...options.config?.repositories },
   };
   writeFileSync(standIns.configPath, JSON.stringify(config, null, 2));
   const event = options.event ?? 'push';

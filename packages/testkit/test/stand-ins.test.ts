@@ -55,17 +55,19 @@ describe('stand-ins for the actions the workflows pin', () => {
     expect(uses.length).toBeGreaterThan(30);
   });
 
-  test.each(uses.map((use) => [`${use.file}: ${use.repository}${use.action ? `/${use.action}` : ''}@${use.sha}`, use]))(
-    '%s has a stand-in for exactly that SHA',
-    (_, use) => {
-      const standIn = standIns.find(
-        (entry) => entry.repository === use.repository && entry.refs.some((ref) => ref.sha === use.sha),
-      );
-      expect(standIn).toBeDefined();
-      expect(standIn?.actions).toContain(use.action);
-      expect(standIn?.refs.find((ref) => ref.sha === use.sha)?.version).toBe(use.version);
-    },
-  );
+  test.each(
+    uses.map((use) => ({
+      ...use,
+      label: `${use.file}: ${use.repository}${use.action ? `/${use.action}` : ''}@${use.sha}`,
+    })),
+  )('$label has a stand-in for exactly that SHA', (use) => {
+    const standIn = standIns.find(
+      (entry) => entry.repository === use.repository && entry.refs.some((ref) => ref.sha === use.sha),
+    );
+    expect(standIn).toBeDefined();
+    expect(standIn?.actions).toContain(use.action);
+    expect(standIn?.refs.find((ref) => ref.sha === use.sha)?.version).toBe(use.version);
+  });
 
   test('the catalogue lists no stand-in the workflows do not pin', () => {
     for (const standIn of standIns) {
