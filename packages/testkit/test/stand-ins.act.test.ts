@@ -14,20 +14,29 @@ import {
   tempDir,
 } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { standIns as catalogue } from '../stand-ins/catalogue.js';
 import { type ActResult, actBinary, bundle, commit, git, gitRepo, runAct, type StandInBundle } from './act-harness.js';
 
-const CHECKOUT = 'actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683';
-const UPLOAD = 'actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02';
-const DOWNLOAD = 'actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093';
-const SETUP_NODE = 'actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020';
-const LOGIN = 'docker/login-action@4907a6ddec9925e35a0a9e82d7399ccc52663121';
-const AWS = 'aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c';
-const ECR = 'aws-actions/amazon-ecr-login@03f1aad4c6c7ffd436567f42f9384779290529bd';
-const GCP = 'google-github-actions/auth@7c6bc770dae815cd3e89ee6cdf493a5fab2cc093';
-const SARIF = 'github/codeql-action/upload-sarif@8aad20d150bbac5944a9f9d289da16a4b0d87c1e';
-const META = 'docker/metadata-action@dc802804100637a589fabce1cb79ff13a1411302';
-const QEMU = 'docker/setup-qemu-action@29109295f81e9208d7d86ff1c6c12d2833863392';
-const BUILDX = 'docker/setup-buildx-action@e468171a9de216ec08956ac3ada2f0791b6bd435';
+/** `uses:` of the stand-in's pinned ref (the version's, where the catalogue pins several). */
+function pinned(action: string, version?: string): string {
+  const standIn = catalogue.find((entry) => action === entry.repository || action.startsWith(`${entry.repository}/`));
+  const ref = standIn?.refs.find((candidate) => !version || candidate.version === version);
+  if (!ref) throw new Error(`no stand-in for ${action} ${version ?? ''}`);
+  return `${action}@${ref.sha}`;
+}
+
+const CHECKOUT = pinned('actions/checkout');
+const UPLOAD = pinned('actions/upload-artifact');
+const DOWNLOAD = pinned('actions/download-artifact');
+const SETUP_NODE = pinned('actions/setup-node');
+const LOGIN = pinned('docker/login-action');
+const AWS = pinned('aws-actions/configure-aws-credentials');
+const ECR = pinned('aws-actions/amazon-ecr-login');
+const GCP = pinned('google-github-actions/auth');
+const SARIF = pinned('github/codeql-action/upload-sarif');
+const META = pinned('docker/metadata-action');
+const QEMU = pinned('docker/setup-qemu-action');
+const BUILDX = pinned('docker/setup-buildx-action', 'v3.11.1');
 
 const available = existsSync(actBinary);
 const describeAct = available ? describe : describe.skip;
