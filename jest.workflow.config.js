@@ -5,7 +5,7 @@ import base from './jest.config.js';
 
 export default {
   ...base,
-  testMatch: ['<rootDir>/test/workflow-tier/**/*.workflow.test.ts'],
+  testMatch: ['<rootDir>/packages/*/test/**/*.workflow.test.ts', '<rootDir>/test/workflow-tier/**/*.workflow.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
   maxWorkers: 1,
   testTimeout: 1_800_000,

