@@ -114,7 +114,8 @@ function namesStep(env: Record<string, string>) {
     encoding: 'utf8',
   });
   expect(result.stderr).toBe('');
-  return { ...parseOutputFile(readFileSync(output, 'utf8')), stdout: result.stdout, status: String(result.status) };
+  const outputs: Record<string, string> = parseOutputFile(readFileSync(output, 'utf8'));
+  return { ...outputs, stdout: result.stdout, status: String(result.status) } as Record<string, string>;
 }
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';

@@ -87,6 +87,7 @@ export async function startWorkflowEnvironment(options: { npm?: boolean } = {}):
           [privateRegistry.host]: { address: `127.0.0.1:${privateRegistry.port}`, tls: false, ...REGISTRY_USER },
         },
         buildkitAddress: buildkit.address,
+        buildxPlugin: need('docker-buildx', ['version']),
       },
       async stop() {
         await Promise.allSettled(started.reverse().map((service) => service.stop()));
