@@ -30,10 +30,11 @@ const stepOf = (job: string, action: string) =>
   workflow.jobs[job]?.steps?.find((step) => step.uses === `./.golden-image/actions/${action}`) as Step;
 
 describe('npm-publish.yml', () => {
-  test('three jobs, pack -> scan -> publish; publish needs the scan to pass', () => {
-    expect(Object.keys(workflow.jobs)).toEqual(['pack', 'scan', 'publish']);
-    expect(workflow.jobs.scan?.needs).toBe('pack');
-    expect(workflow.jobs.publish?.needs).toEqual(['pack', 'scan']);
+  test('code (which golden-image), then pack -> scan -> publish; publish needs the scan to pass', () => {
+    expect(Object.keys(workflow.jobs)).toEqual(['code', 'pack', 'scan', 'publish']);
+    expect(workflow.jobs.pack?.needs).toBe('code');
+    expect(workflow.jobs.scan?.needs).toEqual(['code', 'pack']);
+    expect(workflow.jobs.publish?.needs).toEqual(['code', 'pack', 'scan']);
   });
 
   test('least privilege: only publish gets id-token: write and the npm token; nothing writes contents', () => {
@@ -41,6 +42,9 @@ describe('npm-publish.yml', () => {
     expect(workflow.jobs.pack?.permissions).toEqual({ contents: 'read' });
     expect(workflow.jobs.scan?.permissions).toEqual({ contents: 'read' });
     expect(workflow.jobs.publish?.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    // The code job mints a token only to read which commit of golden-image runs; it runs no package code.
+    expect(workflow.jobs.code?.permissions).toEqual({ 'id-token': 'write' });
+    expect(JSON.stringify(workflow.jobs.code)).not.toMatch(/npm|checkout/);
     const uses = (job: string, secret: string) => JSON.stringify(workflow.jobs[job]).includes(`secrets.${secret}`);
     expect(['pack', 'scan', 'publish'].filter((job) => uses(job, 'npm-token'))).toEqual(['publish']);
     expect(['pack', 'scan', 'publish'].filter((job) => uses(job, 'install-token'))).toEqual(['pack', 'scan']);
@@ -59,11 +63,6 @@ describe('npm-publish.yml', () => {
       expect(JSON.stringify(workflow.jobs[job]?.steps)).not.toMatch(/npm (pack|ci|install)/);
     }
     expect(stepOf('publish', 'publish-npm').with?.tag).toBe(expr('inputs.tag'));
-  });
-
-  test('the reusable workflow runs the actions of its own release (package.json version)', () => {
-    const { version } = JSON.parse(read('package.json')) as { version: string };
-    expect(workflow.on.workflow_call?.inputs['golden-image-ref']?.default).toBe(`v${version}`);
   });
 
   test('the example caller passes only declared inputs and secrets, and grants id-token: write', () => {

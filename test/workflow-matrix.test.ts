@@ -74,7 +74,7 @@ function plan(overrides: Record<string, string> = {}) {
     FILE: '',
     ...overrides,
   };
-  const result = runStep(step('plan', 'plan').run ?? '', env);
+  const result = runStep(step('plan', 'platforms').run ?? '', env);
   const matrix = result.outputs.matrix
     ? (JSON.parse(result.outputs.matrix) as { include: Record<string, string>[] })
     : undefined;
@@ -82,17 +82,18 @@ function plan(overrides: Record<string, string> = {}) {
 }
 
 describe('the reusable workflow builds each platform on its own runner', () => {
-  test('plan -> build (matrix, one job per platform) -> image (download, merge, scan, push, sign, promote)', () => {
+  test('plan -> build (matrix, one job per platform, always) -> image (download, pair with the reported digests, merge, scan, push)', () => {
     expect(job('build').needs).toBe('plan');
-    expect(job('build').if).toBe("needs.plan.outputs.multi == 'true'");
+    expect(job('build').if).toBeUndefined();
     expect(job('build')['runs-on']).toBe(expr('matrix.runner'));
     expect(job('build').strategy?.matrix).toBe(expr('fromJSON(needs.plan.outputs.matrix)'));
     expect(uses('build', 'build-oci').with?.platforms).toBe(expr('matrix.platform'));
     expect(uses('build', 'upload-artifact').uses).toMatch(/^actions\/upload-artifact@[0-9a-f]{40}$/);
     expect(uses('build', 'upload-artifact').with?.overwrite).toBe(true);
-    // The release job waits for every build, and still runs when the matrix is skipped (one platform).
+    // Each leg reports its digest under its own output, which GitHub keeps for every leg.
+    expect(Object.keys(job('build').outputs ?? {})).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => `digest-${i}`));
     expect(job('image').needs).toEqual(['repo-gates', 'plan', 'build']);
-    expect(job('image').if).toContain("needs.build.result == 'skipped'");
+    expect(job('image').if).toContain("needs.build.result == 'success'");
     expect(job('image').if).toContain('!cancelled()');
     const order = job('image').steps.map((s) => s.uses?.replace(/@.*/, '') ?? s.id ?? s.name);
     const at = (name: string) => order.findIndex((entry) => entry?.includes(name));
@@ -101,30 +102,26 @@ describe('the reusable workflow builds each platform on its own runner', () => {
     expect(at('merge-layouts')).toBeLessThan(at('scan-layout'));
     expect(at('scan-layout')).toBeLessThan(at('push-layout'));
     // Signing and promotion are jobs of their own after the push (re-runs of failed jobs resume there).
-    expect(job('sign').needs).toBe('image');
-    expect(job('promote').needs).toEqual(['image', 'sign']);
-    expect(uses('image', 'download-artifact').uses).toMatch(/^actions\/download-artifact@[0-9a-f]{40}$/);
-    expect(uses('image', 'download-artifact').with?.pattern).toBe(`${expr('needs.plan.outputs.artifact')}-*`);
-    // The merged layout (or the single build's) is what is scanned and pushed.
+    expect(job('sign').needs).toEqual(['plan', 'image']);
+    expect(job('promote').needs).toEqual(['plan', 'image', 'sign']);
+    // Only the layouts: the SARIF artifacts of the same run must not match.
+    expect(uses('image', 'download-artifact').with?.pattern).toBe(`${expr('needs.plan.outputs.artifact')}-layout-*`);
+    expect(uses('build', 'upload-artifact').with?.name).toBe(
+      `${expr('needs.plan.outputs.artifact')}-layout-${expr('matrix.slug')}`,
+    );
     for (const action of ['scan-layout', 'push-layout'])
       expect(uses('image', action).with?.['layout-path']).toBe(
-        expr('steps.build.outputs.layout-path || steps.merge.outputs.layout-path'),
+        expr('steps.merge.outputs.layout-path || steps.layouts.outputs.path'),
       );
-    expect(uses('image', 'scan-layout').with?.digest).toBe(
-      expr('steps.build.outputs.digest || steps.merge.outputs.digest'),
-    );
-    // One platform keeps the single-job path: the build step runs in the release job only then.
-    expect(step('image', 'build').if).toBe("needs.plan.outputs.multi != 'true'");
     expect(step('image', 'merge').if).toBe("needs.plan.outputs.multi == 'true'");
+    // No job but build runs build-oci.
+    for (const name of Object.keys(workflow.jobs).filter((name) => name !== 'build'))
+      expect(`${name}: ${JSON.stringify(job(name).steps ?? [])}`).not.toContain('actions/build-oci');
   });
 
   test('QEMU only where the runner cannot run the platform natively', () => {
     const native = `fromJSON('{"X64":"linux/amd64","ARM64":"linux/arm64"}')[runner.arch] != `;
     expect(uses('build', 'setup-qemu-action').if).toContain(`${native}matrix.platform`);
-    expect(uses('image', 'setup-qemu-action').if).toContain(
-      `${native}fromJSON(needs.plan.outputs.matrix).include[0].platform`,
-    );
-    expect(uses('image', 'setup-qemu-action').if).toContain("needs.plan.outputs.multi != 'true'");
   });
 });
 
@@ -138,11 +135,11 @@ describe('the plan step (bash and jq, as on the runner)', () => {
     const result = plan();
     expect(result.status).toBe(0);
     expect(result.matrix?.include).toEqual([
-      { platform: 'linux/amd64', runner: 'ubuntu-24.04', slug: 'linux-amd64' },
-      { platform: 'linux/arm64', runner: 'ubuntu-24.04-arm', slug: 'linux-arm64' },
+      { index: 0, platform: 'linux/amd64', runner: 'ubuntu-24.04', slug: 'linux-amd64' },
+      { index: 1, platform: 'linux/arm64', runner: 'ubuntu-24.04-arm', slug: 'linux-arm64' },
     ]);
-    expect(result.outputs).toMatchObject({ multi: 'true', count: '2', registry: 'ghcr.io' });
-    expect(result.outputs.artifact).toMatch(/^golden-image-layout-[0-9a-f]{12}$/);
+    expect(result.outputs).toMatchObject({ multi: 'true', count: '2' });
+    expect(result.outputs.artifact).toMatch(/^golden-image-[0-9a-f]{12}$/);
   });
 
   test('a platform without a mapped runner goes to ubuntu-24.04; duplicates and spaces are dropped', () => {
@@ -159,7 +156,7 @@ describe('the plan step (bash and jq, as on the runner)', () => {
     expect(result.outputs.count).toBe('3');
   });
 
-  test('one platform: no matrix, the single-job path', () => {
+  test('one platform: a matrix of one (the build job is the only one that runs the Dockerfile)', () => {
     const result = plan({ PLATFORMS: 'linux/arm64' });
     expect(result.outputs).toMatchObject({ multi: 'false', count: '1' });
   });
@@ -168,7 +165,6 @@ describe('the plan step (bash and jq, as on the runner)', () => {
     const a = plan({ IMAGE: 'ghcr.io/org/a' }).outputs.artifact;
     const b = plan({ IMAGE: 'ghcr.io/org/b' }).outputs.artifact;
     expect(a).not.toBe(b);
-    expect(plan({ IMAGE: 'registry.example.com:5000/org/a' }).outputs.registry).toBe('registry.example.com:5000');
   });
 
   test.each([
@@ -177,6 +173,7 @@ describe('the plan step (bash and jq, as on the runner)', () => {
     ['runners', { RUNNERS: 'linux/arm64=$(id)' }],
     ['platforms', { PLATFORMS: 'linux/amd64,linux;id' }],
     ['platforms', { PLATFORMS: ' , ' }],
+    ['platforms', { PLATFORMS: Array.from({ length: 9 }, (_, i) => `linux/arch${i}`).join(',') }],
   ])('a bad %s entry stops the run with an error annotation', (input, overrides) => {
     const result = plan(overrides);
     expect(result.status).toBe(1);
@@ -185,19 +182,38 @@ describe('the plan step (bash and jq, as on the runner)', () => {
   });
 });
 
-describe('the release job lists the downloaded layouts and merges them', () => {
+describe('the image job pairs each downloaded layout with the digest its build job reported', () => {
   if (!toolAvailable('jq')) return;
+  const ARTIFACT = 'golden-image-0123456789ab';
+  const MATRIX = JSON.stringify({
+    include: [
+      { index: 0, platform: 'linux/amd64', slug: 'linux-amd64', runner: 'ubuntu-24.04' },
+      { index: 1, platform: 'linux/arm64', slug: 'linux-arm64', runner: 'ubuntu-24.04-arm' },
+    ],
+  });
 
-  test('each artifact directory holds layout/ and digest; the listing feeds merge-layouts', async () => {
-    const downloads = tempDir('golden-image-downloads-');
+  async function downloaded() {
+    const dir = tempDir('golden-image-downloads-');
     const built: Record<string, { digest: string; platforms: Record<string, string> }> = {};
-    for (const platform of ['linux/amd64', 'linux/arm64']) {
-      const artifact = join(downloads, `golden-image-layout-0123456789ab-${platform.replace('/', '-')}`);
-      mkdirSync(artifact);
-      built[platform] = await buildLayout(join(artifact, 'layout'), { platforms: [platform], seed: 'workflow' });
-      writeFileSync(join(artifact, 'digest'), `${built[platform]?.digest}\n`);
-    }
-    const listing = runStep(step('image', 'layouts').run ?? '', { DIR: downloads, EXPECTED: '2' });
+    for (const platform of ['linux/amd64', 'linux/arm64'])
+      built[platform] = await buildLayout(join(dir, `${ARTIFACT}-layout-${platform.replace('/', '-')}`), {
+        platforms: [platform],
+        seed: 'workflow',
+      });
+    const reported = { 'digest-0': built['linux/amd64']?.digest, 'digest-1': built['linux/arm64']?.digest };
+    return { dir, built, reported };
+  }
+  const pair = (dir: string, reported: Record<string, unknown>) =>
+    runStep(step('image', 'layouts').run ?? '', {
+      DIR: dir,
+      ARTIFACT,
+      MATRIX,
+      REPORTED: JSON.stringify(reported),
+    });
+
+  test('the listing feeds merge-layouts with the digests of the job outputs', async () => {
+    const { dir, built, reported } = await downloaded();
+    const listing = pair(dir, reported);
     expect(listing.status).toBe(0);
     const { ctx, recorded } = createTestContext({
       'layout-paths': listing.outputs.paths ?? '',
@@ -209,9 +225,32 @@ describe('the release job lists the downloaded layouts and merges them', () => {
       ...built['linux/amd64']?.platforms,
       ...built['linux/arm64']?.platforms,
     });
+  });
 
-    const short = runStep(step('image', 'layouts').run ?? '', { DIR: downloads, EXPECTED: '3' });
-    expect(short.status).toBe(1);
-    expect(short.log).toContain('::error::expected 3 platform layouts, downloaded 2');
+  test('a layout replaced after upload (with a digest file of its own) is refused by merge-layouts', async () => {
+    const { dir, reported } = await downloaded();
+    const target = join(dir, `${ARTIFACT}-layout-linux-arm64`);
+    const forged = await buildLayout(tempDir('golden-image-forged-'), { platforms: ['linux/arm64'], seed: 'forged' });
+    spawnSync('rm', ['-rf', target]);
+    spawnSync('cp', ['-r', forged.path, target]);
+    writeFileSync(join(target, 'digest'), `${forged.digest}\n`);
+    const listing = pair(dir, reported);
+    expect(listing.status).toBe(0);
+    const { ctx } = createTestContext({
+      'layout-paths': listing.outputs.paths ?? '',
+      digests: listing.outputs.digests ?? '',
+    });
+    await expect(mergeLayouts(ctx)).rejects.toThrow(/sha256:/);
+  });
+
+  test('a platform whose build reported no digest, or whose layout is missing, stops the job', async () => {
+    const { dir, reported } = await downloaded();
+    const missing = pair(dir, { 'digest-0': reported['digest-0'] });
+    expect(missing.status).toBe(1);
+    expect(missing.log).toContain('::error::the build of linux/arm64 reported no digest');
+    spawnSync('rm', ['-rf', join(dir, `${ARTIFACT}-layout-linux-amd64`)]);
+    const gone = pair(dir, reported);
+    expect(gone.status).toBe(1);
+    expect(gone.log).toContain('::error::no layout was downloaded for linux/amd64');
   });
 });

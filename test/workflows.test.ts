@@ -78,10 +78,16 @@ describe('workflows', () => {
     expect(checked).toBeGreaterThanOrEqual(12);
   });
 
-  test('the reusable workflow runs the actions of its own release (package.json version)', () => {
+  test('without an OIDC token the reusable workflows run their own release (package.json version), and no input chooses the code', () => {
     const { version } = JSON.parse(read('package.json')) as { version: string };
-    const workflow = parse(read('.github/workflows/docker-publish.yml')) as Workflow;
-    expect(workflow.on.workflow_call?.inputs?.['golden-image-ref']?.default).toBe(`v${version}`);
+    for (const file of ['docker-publish.yml', 'npm-publish.yml']) {
+      const text = read(`.github/workflows/${file}`);
+      expect(`${file}: ${/GOLDEN_IMAGE_RELEASE: (\S+)/.exec(text)?.[1]}`).toBe(`${file}: v${version}`);
+      const workflow = parse(text) as Workflow;
+      expect(
+        Object.keys(workflow.on.workflow_call?.inputs ?? {}).filter((name) => name.startsWith('golden-image')),
+      ).toEqual([]);
+    }
   });
 });
 

@@ -8,8 +8,8 @@ import {
   caller,
   failureText,
   platformsOf,
-  RegistryView,
   REPORT_JOB,
+  RegistryView,
   reportedOutputs,
   results,
   run,
@@ -50,7 +50,7 @@ describe('the Quick start', () => {
     expect({ status: result.status, jobs: results(result) }).toEqual({
       status: 0,
       jobs: expect.objectContaining({
-        'plan (golden-image\'s code, the platforms, the tags)': 'success',
+        "plan (golden-image's code, the platforms, the tags)": 'success',
         'repository gates (OSV-Scanner, Trivy fs, SBOM)': 'success',
       }),
     });
@@ -69,7 +69,10 @@ describe('the Quick start', () => {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
     });
-    expect({ status: verified.status, stderr: verified.status ? verified.stderr : '' }).toEqual({ status: 0, stderr: '' });
+    expect({ status: verified.status, stderr: verified.status ? verified.stderr : '' }).toEqual({
+      status: 0,
+      stderr: '',
+    });
   });
 });
 
