@@ -13,7 +13,7 @@ export default {
   ],
   // The real-tool tier (*.real.test.ts) runs with `npm run test:real` (jest.real.config.js); the workflow tier
   // (*.workflow.test.ts, workflows run by nektos/act) with `npm run test:workflow` (jest.workflow.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '\.real\.test\.ts$', '\.workflow\.test\.ts$'],
+  testPathIgnorePatterns: ['/node_modules/', '\\.real\\.test\\.ts$', '\\.workflow\\.test\\.ts$'],
   testTimeout: 120000,
   reporters: ['default', '<rootDir>/script/jest-closing-line.cjs'],
 };

@@ -21,7 +21,9 @@ import {
 
 const [file, event = 'push'] = process.argv.slice(2);
 if (!file || !existsSync(file)) {
-  console.error('usage: npm run workflow -- <path to a caller workflow .yml> [push|pull_request|schedule|workflow_dispatch]');
+  console.error(
+    'usage: npm run workflow -- <path to a caller workflow .yml> [push|pull_request|schedule|workflow_dispatch]',
+  );
   process.exit(2);
 }
 
@@ -48,7 +50,9 @@ const branch = (() => {
   }
 })();
 
-console.log(`Running ${relative(process.cwd(), path)} (${event}) as ${repository} on ${branch}: starting the local services...`);
+console.log(
+  `Running ${relative(process.cwd(), path)} (${event}) as ${repository} on ${branch}: starting the local services...`,
+);
 const env = await startWorkflowEnvironment();
 let status = 1;
 try {
@@ -67,7 +71,11 @@ try {
   const repoInfo = { full_name: repository, default_branch: 'main', name: repository.split('/')[1] };
   const payload =
     event === 'pull_request'
-      ? { number: 1, pull_request: { number: 1, head: { ref: repo.branch, sha: repo.sha }, base: { ref: 'main' } }, repository: repoInfo }
+      ? {
+          number: 1,
+          pull_request: { number: 1, head: { ref: repo.branch, sha: repo.sha }, base: { ref: 'main' } },
+          repository: repoInfo,
+        }
       : event === 'schedule'
         ? { schedule: '0 3 * * *' }
         : { ref: `refs/heads/${repo.branch}`, after: repo.sha, repository: repoInfo };
@@ -95,9 +103,13 @@ function printImages(registry: TestRegistry): void {
   const auth = registry === env.privateRegistry ? ['--creds', 'publisher:registry-password-for-tests'] : [];
   let catalog: string[] = [];
   try {
-    const response = execFileSync('curl', ['-sf', ...(auth.length ? ['-u', auth[1] as string] : []), `http://127.0.0.1:${registry.port}/v2/_catalog`], {
-      encoding: 'utf8',
-    });
+    const response = execFileSync(
+      'curl',
+      ['-sf', ...(auth.length ? ['-u', auth[1] as string] : []), `http://127.0.0.1:${registry.port}/v2/_catalog`],
+      {
+        encoding: 'utf8',
+      },
+    );
     catalog = (JSON.parse(response) as { repositories: string[] }).repositories ?? [];
   } catch {
     return;
@@ -105,7 +117,9 @@ function printImages(registry: TestRegistry): void {
   for (const name of catalog.filter((repo) => !repo.startsWith('aquasecurity/'))) {
     const ref = `${registry.host}/${name}`;
     const tags = (
-      JSON.parse(execFileSync('skopeo', ['list-tags', '--tls-verify=false', ...auth, `docker://${ref}`], { encoding: 'utf8' })) as {
+      JSON.parse(
+        execFileSync('skopeo', ['list-tags', '--tls-verify=false', ...auth, `docker://${ref}`], { encoding: 'utf8' }),
+      ) as {
         Tags: string[];
       }
     ).Tags.filter((tag) => !/^sha256-/.test(tag));

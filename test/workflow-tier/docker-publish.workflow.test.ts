@@ -4,17 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { realTool, startWorkflowEnvironment, type WorkflowEnvironment } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import {
-  caller,
-  failureText,
-  platformsOf,
-  REPORT_JOB,
-  RegistryView,
-  reportedOutputs,
-  results,
-  run,
-  sampleImageFiles,
-} from './scenario.js';
+import { caller, platformsOf, REPORT_JOB, RegistryView, reportedOutputs, results, run } from './scenario.js';
 
 const QUICK_START = `
 name: publish
@@ -75,5 +65,3 @@ describe('the Quick start', () => {
     });
   });
 });
-
-export { failureText, sampleImageFiles };

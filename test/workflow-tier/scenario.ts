@@ -26,6 +26,7 @@ export function sampleImageFiles(
 ): Record<string, string> {
   const platforms = options.platforms ?? ['linux/amd64', 'linux/arm64'];
   const files: Record<string, string> = {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile build argument
     Dockerfile: 'FROM scratch\nARG TARGETARCH\nCOPY rootfs-${TARGETARCH}/ /\nCOPY hello.txt /hello.txt\n',
     'hello.txt': 'hello from acme/app\n',
   };

@@ -118,7 +118,9 @@ export async function ensureTool(
     try {
       await tc.extractTar(archive, staging);
     } catch (error) {
-      throw new UserError(`Could not extract ${what} (${url}): ${error instanceof Error ? error.message : String(error)}`);
+      throw new UserError(
+        `Could not extract ${what} (${url}): ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     if (!existsSync(join(staging, request.tool)))
       throw new UserError(`${what} (${url}): the archive holds no "${request.tool}" executable at its root.`);
