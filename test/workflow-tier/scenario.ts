@@ -117,6 +117,13 @@ export function failureText(run: WorkflowRun): string {
     .join('\n');
 }
 
+/** Fails with the failed jobs' last lines unless every job that ran succeeded and act exited 0. */
+export function expectSucceeded(run: WorkflowRun): void {
+  const failed = run.jobs.filter((job) => job.result === 'failure');
+  if (run.status !== 0 || failed.length > 0)
+    throw new Error(`the run failed (act exit code ${run.status}):\n${failureText(run)}`);
+}
+
 /** Each job's result by the name after the caller job (`publish/docker-publish/sign image` -> `sign image`). */
 export function results(run: WorkflowRun): Record<string, string> {
   return Object.fromEntries(run.jobs.map((job) => [job.name.split('/').slice(2).join('/') || job.name, job.result]));

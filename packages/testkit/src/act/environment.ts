@@ -3,7 +3,7 @@
 // auth (logins, registry-auth), OSV-Scanner's offline DB, BuildKit, a GitHub OIDC token endpoint and a real Fulcio
 // trusting it (keyless signing), and the organisation variables that point the reusable workflows at them. The same
 // for the tests and `npm run workflow`.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBuildkit, type TestBuildkit } from '../buildkit.js';
 import { tempDir } from '../fixtures.js';
@@ -24,8 +24,9 @@ export interface WorkflowEnvironment {
   /** A registry with basic auth (REGISTRY_USER). */
   privateRegistry: TestRegistry;
   issuer: OidcIssuer;
-  fulcio: TestFulcio;
-  buildkit: TestBuildkit;
+  /** Absent with `images: false` (an npm-only run). */
+  fulcio?: TestFulcio;
+  buildkit?: TestBuildkit;
   npm?: TestNpmRegistry;
   /** The organisation variables a caller's repository would set for this infrastructure. */
   vars: Record<string, string>;
@@ -34,7 +35,10 @@ export interface WorkflowEnvironment {
   stop(): Promise<void>;
 }
 
-export async function startWorkflowEnvironment(options: { npm?: boolean } = {}): Promise<WorkflowEnvironment> {
+export async function startWorkflowEnvironment(
+  options: { npm?: boolean; images?: boolean } = {},
+): Promise<WorkflowEnvironment> {
+  const images = options.images ?? true;
   const need = (bin: string, args?: string[]) => {
     const path = realTool(bin, args);
     if (!path) throw new Error(`${bin} is not in the real tools: run npm run tools:real`);
@@ -48,10 +52,12 @@ export async function startWorkflowEnvironment(options: { npm?: boolean } = {}):
     started.push(privateRegistry);
     const issuer = await startOidcIssuer();
     started.push({ stop: () => issuer.close() });
-    const fulcio = await startFulcio(need('fulcio', ['version']), issuer.url);
-    started.push(fulcio);
-    const buildkit = await startBuildkit({ buildkitd: need('buildkitd'), buildx: need('docker-buildx', ['version']) });
-    started.push(buildkit);
+    const fulcio = images ? await startFulcio(need('fulcio', ['version']), issuer.url) : undefined;
+    if (fulcio) started.push(fulcio);
+    const buildkit = images
+      ? await startBuildkit({ buildkitd: need('buildkitd'), buildx: need('docker-buildx', ['version']) })
+      : undefined;
+    if (buildkit) started.push(buildkit);
     const npm = options.npm ? await startVerdaccio() : undefined;
     if (npm) started.push(npm);
 
@@ -60,7 +66,6 @@ export async function startWorkflowEnvironment(options: { npm?: boolean } = {}):
     mkdirSync(osv.dir, { recursive: true });
     const db = await pushTrivyDbArtifact(registry, 'aquasecurity/trivy-db');
     const javaDb = await pushTrivyDbArtifact(registry, 'aquasecurity/trivy-java-db', { java: true });
-    writeFileSync(join(dir, 'fulcio-chain.pem'), fulcio.chainPem);
 
     return {
       registry,
@@ -75,10 +80,14 @@ export async function startWorkflowEnvironment(options: { npm?: boolean } = {}):
         GOLDEN_IMAGE_DB_REPOSITORY: db,
         GOLDEN_IMAGE_JAVA_DB_REPOSITORY: javaDb,
         GOLDEN_IMAGE_OSV_OFFLINE_DB: osv.dir,
-        GOLDEN_IMAGE_FULCIO_URL: fulcio.url,
-        GOLDEN_IMAGE_CERTIFICATE_CHAIN: fulcio.chainPem,
-        GOLDEN_IMAGE_TRANSPARENCY_LOG: 'false',
-        GOLDEN_IMAGE_CT_LOG: 'false',
+        ...(fulcio
+          ? {
+              GOLDEN_IMAGE_FULCIO_URL: fulcio.url,
+              GOLDEN_IMAGE_CERTIFICATE_CHAIN: fulcio.chainPem,
+              GOLDEN_IMAGE_TRANSPARENCY_LOG: 'false',
+              GOLDEN_IMAGE_CT_LOG: 'false',
+            }
+          : {}),
         ...(npm ? { NPM_REGISTRY: npm.url } : {}),
       },
       standIns: {
@@ -86,8 +95,7 @@ export async function startWorkflowEnvironment(options: { npm?: boolean } = {}):
           [registry.host]: { address: `127.0.0.1:${registry.port}`, tls: false },
           [privateRegistry.host]: { address: `127.0.0.1:${privateRegistry.port}`, tls: false, ...REGISTRY_USER },
         },
-        buildkitAddress: buildkit.address,
-        buildxPlugin: need('docker-buildx', ['version']),
+        ...(buildkit ? { buildkitAddress: buildkit.address, buildxPlugin: need('docker-buildx', ['version']) } : {}),
       },
       async stop() {
         await Promise.allSettled(started.reverse().map((service) => service.stop()));

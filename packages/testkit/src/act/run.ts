@@ -251,6 +251,8 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
   const jobs = new Map<string, JobRun>();
   for (const line of lines) {
     if (!line.job) continue;
+    // act pads names to line up its log
+    line.job = line.job.trim();
     let job = jobs.get(line.job);
     if (!job) {
       job = {
