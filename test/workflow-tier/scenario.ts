@@ -135,7 +135,15 @@ export function stepRan(job: JobRun, name: RegExp): boolean {
 
 /** What the registry holds, read with skopeo (plain HTTP to the local registries, with credentials when given). */
 export class RegistryView {
-  constructor(private readonly creds?: { username: string; password: string }) {}
+  /** `address`: read a registry that answers to a real host's name at this loopback address instead. */
+  constructor(
+    private readonly creds?: { username: string; password: string },
+    private readonly address?: string,
+  ) {}
+
+  private at(reference: string): string {
+    return this.address ? `${this.address}:443${reference.slice(reference.indexOf('/'))}` : reference;
+  }
 
   private skopeo(args: string[]): { status: number; stdout: string; stderr: string } {
     const creds = this.creds ? ['--creds', `${this.creds.username}:${this.creds.password}`] : [];
@@ -146,7 +154,7 @@ export class RegistryView {
   }
 
   tags(repository: string): string[] {
-    const result = this.skopeo(['list-tags', `docker://${repository}`]);
+    const result = this.skopeo(['list-tags', `docker://${this.at(repository)}`]);
     if (result.status !== 0) return [];
     return ((JSON.parse(result.stdout) as { Tags: string[] }).Tags ?? []).sort();
   }
@@ -155,7 +163,13 @@ export class RegistryView {
   digest(reference: string): string | undefined {
     const creds = this.creds ? ['--creds', `${this.creds.username}:${this.creds.password}`] : [];
     try {
-      const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', ...creds, `docker://${reference}`]);
+      const raw = execFileSync(
+        'skopeo',
+        ['inspect', '--raw', '--tls-verify=false', ...creds, `docker://${this.at(reference)}`],
+        {
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      );
       return `sha256:${createHash('sha256').update(raw).digest('hex')}`;
     } catch {
       return undefined;
@@ -167,7 +181,7 @@ export class RegistryView {
     mediaType?: string;
     manifests?: { digest: string; platform?: { os: string; architecture: string } }[];
   } {
-    const result = this.skopeo(['inspect', '--raw', `docker://${reference}`]);
+    const result = this.skopeo(['inspect', '--raw', `docker://${this.at(reference)}`]);
     return JSON.parse(result.stdout) as ReturnType<RegistryView['manifest']>;
   }
 }

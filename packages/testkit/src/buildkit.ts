@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,8 @@ export interface BuildkitOptions {
   buildx: string;
   /** The docker CLI client (default `docker` on PATH; no engine is needed). */
   docker?: string;
+  /** buildkitd.toml (registry mirrors, for example). */
+  config?: string;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function startBuildkit(options: BuildkitOptions): Promise<TestBuild
       '--oci-worker=true',
       '--oci-worker-snapshotter=native',
       '--containerd-worker=false',
+      ...(options.config ? ['--config', writeConfig(dir, options.config)] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -83,6 +86,12 @@ export async function startBuildkit(options: BuildkitOptions): Promise<TestBuild
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
     throw new Error(`${(error as Error).message}\n${stderr}\nbuildkitd:\n${output.slice(-4000)}`);
   }
+}
+
+function writeConfig(dir: string, config: string): string {
+  const file = join(dir, 'buildkitd.toml');
+  writeFileSync(file, config);
+  return file;
 }
 
 async function waitForSocket(socket: string, child: ChildProcess, output: () => string): Promise<void> {

@@ -1,4 +1,11 @@
-export { REGISTRY_USER, startWorkflowEnvironment, type WorkflowEnvironment } from './act/environment.js';
+export {
+  type CloudRegistries,
+  type ImpersonatedRegistry,
+  REGISTRY_USER,
+  startImpersonatedRegistries,
+  startWorkflowEnvironment,
+  type WorkflowEnvironment,
+} from './act/environment.js';
 export {
   type CallerRepository,
   callerRepository,

@@ -20,8 +20,14 @@ export interface TestRegistry {
 export interface RegistryOptions {
   /** Basic auth with this one user. */
   auth?: { username: string; password: string };
-  /** Serve HTTPS with a fresh self-signed certificate for localhost. */
+  /** Serve HTTPS with a fresh self-signed certificate for localhost (and `names`). */
   tls?: boolean;
+  /** More DNS names in the certificate (a cloud registry's host, mapped to 127.0.0.1 by a hosts file). */
+  names?: string[];
+  /** A fixed port (443 for a registry named without one); default a free one. */
+  port?: number;
+  /** The loopback address to listen on (any of 127.0.0.0/8); default 127.0.0.1. */
+  address?: string;
 }
 
 /** The distribution registry binary: Debian names it docker-registry, upstream registry. */
@@ -51,7 +57,8 @@ export async function freePort(): Promise<number> {
 export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'golden-image-registry-'));
   const storage = join(dir, 'storage');
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
+  const address = options.address ?? '127.0.0.1';
   const lines = [
     'version: 0.1',
     'log: {level: warn, accesslog: {disabled: false}}',
@@ -74,7 +81,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
         '-subj',
         '/CN=localhost',
         '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        `subjectAltName=${['localhost', ...(options.names ?? [])].map((name) => `DNS:${name}`).join(',')},IP:127.0.0.1`,
         '-keyout',
         key,
         '-out',
@@ -83,10 +90,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       { stdio: 'ignore' },
     );
     lines.push(
-      `http: {addr: 127.0.0.1:${port}, tls: {certificate: ${JSON.stringify(caCert)}, key: ${JSON.stringify(key)}}}`,
+      `http: {addr: ${address}:${port}, tls: {certificate: ${JSON.stringify(caCert)}, key: ${JSON.stringify(key)}}}`,
     );
   } else {
-    lines.push(`http: {addr: 127.0.0.1:${port}}`);
+    lines.push(`http: {addr: ${address}:${port}}`);
   }
   if (options.auth) {
     const htpasswd = join(dir, 'htpasswd');
@@ -103,7 +110,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
   });
-  await waitForPort(port, child, () => stderr);
+  await waitForPort(address, port, child, () => stderr);
   return {
     host: `localhost:${port}`,
     port,
@@ -114,12 +121,12 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   };
 }
 
-async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+async function waitForPort(address: string, port: number, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}: ${stderr()}`);
     const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
+      const socket = connect(port, address);
       socket.once('connect', () => {
         socket.destroy();
         resolve(true);

@@ -26,6 +26,8 @@ export interface WorkflowRunOptions {
   event: string;
   /** The event payload (act -e). */
   payload?: Record<string, unknown>;
+  /** Only this job of the caller (act -j), with what it needs. */
+  job?: string;
   vars?: Record<string, string>;
   secrets?: Record<string, string>;
   /** The runner machine's own environment, seen by every step (act on the host passes its environment on). */
@@ -35,6 +37,11 @@ export interface WorkflowRunOptions {
   standIns: Omit<StandInConfig, 'repositories' | 'sarifDir'> & Partial<Pick<StandInConfig, 'repositories'>>;
   /** Kept across runs to play a later run or attempt against the same caches and artifacts. */
   state?: { artifacts: string; cache: string };
+  /**
+   * Host names the runner resolves to these addresses (a cloud registry's host -> 127.0.0.1): act runs in a mount
+   * namespace of its own whose /etc/hosts has them (root only). Nothing outside the run sees them.
+   */
+  hosts?: Record<string, string>;
   /** golden-image itself; default: this checkout as one commit. */
   snapshot?: Snapshot;
   timeoutMs?: number;
@@ -171,6 +178,7 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     '-e',
     eventFile,
     ...LABELS.flatMap((label) => ['-P', `${label}=-self-hosted`]),
+    ...(options.job ? ['-j', options.job] : []),
     '--no-skip-checkout',
     '--defaultbranch',
     'main',
@@ -217,7 +225,22 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
   const lines: LogLine[] = [];
   const text: string[] = [];
   const status = await new Promise<number>((resolve, reject) => {
-    const child = spawn(act, args, { cwd: options.caller.dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let command = act;
+    let argv = args;
+    if (options.hosts) {
+      const hostsFile = join(runDir, 'hosts');
+      const entries = Object.entries(options.hosts).map(([name, address]) => `${address} ${name}`);
+      writeFileSync(hostsFile, `${readFileSync('/etc/hosts', 'utf8')}\n${entries.join('\n')}\n`);
+      command = 'unshare';
+      const script = 'mount --bind "$0" /etc/hosts && exec "$@"';
+      argv = ['--mount', '--propagation', 'private', 'sh', '-c', script, hostsFile, act, ...args];
+    }
+    const child = spawn(command, argv, {
+      cwd: options.caller.dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const timer = setTimeout(() => {
       text.push(`act did not finish in ${options.timeoutMs ?? 1_200_000} ms: killed`);
       process.kill(-(child.pid as number), 'SIGKILL');

@@ -1,0 +1,3 @@
+module github.com/golden-image/golden-image/packages/testkit/programs/sbom-scanner
+
+go 1.25.0
