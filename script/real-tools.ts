@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -18,11 +19,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ensureTool, PINS, type ToolName } from '@golden-image/tools';
 import { REAL_TOOLS, type RealTool } from './real-tools/catalogue.js';
 import { scriptContext } from './real-tools/context.js';
 
+const PATCHES = join(dirname(fileURLToPath(import.meta.url)), 'real-tools', 'patches');
 const toolsDir = process.env.GOLDEN_IMAGE_TOOLS_DIR || join(homedir(), '.cache', 'golden-image', 'tools');
 const binDir = join(toolsDir, 'bin');
 const source = (process.env.GOLDEN_IMAGE_TOOLS_SOURCE || 'auto') as 'auto' | 'build' | 'download';
@@ -86,13 +89,22 @@ function buildFromModule(tool: RealTool, version: string): void {
       env: goEnv({}),
       encoding: 'utf8',
     });
-    const info = JSON.parse(listed.stdout || '{}') as { GoMod?: string; Error?: string };
+    const info = JSON.parse(listed.stdout || '{}') as { GoMod?: string; Dir?: string; Error?: string };
     if (!info.GoMod || !existsSync(info.GoMod))
       throw new Error(`go mod download ${tool.module}@${version}: ${info.Error ?? listed.stderr}`);
     const upstream = readFileSync(info.GoMod, 'utf8');
     const goLine = /^go (\S+)/m.exec(upstream)?.[1] ?? '1.26';
     const toolchain = toolchainFor(goLine);
-    const directives = upstreamDirectives(upstream);
+    let directives = upstreamDirectives(upstream);
+    if (tool.patches?.length) {
+      // The module's source, patched, stands in for the module (a replace directive to a local copy).
+      if (!info.Dir) throw new Error(`go mod download ${tool.module}@${version} gave no source directory`);
+      const source = join(work, 'src');
+      cpSync(info.Dir, source, { recursive: true });
+      execFileSync('chmod', ['-R', 'u+w', source]);
+      for (const name of tool.patches) execFileSync('patch', ['-p1', '-s', '-d', source, '-i', join(PATCHES, name)]);
+      directives += `\nreplace ${tool.module} => ./src\n`;
+    }
     writeFileSync(
       join(work, 'go.mod'),
       `module golden-image.local/build-${tool.bin}\n\ngo ${goLine}\n\nrequire ${tool.module} ${version}\n\n${directives}\n`,
@@ -174,7 +186,8 @@ async function releasesReachable(): Promise<boolean> {
 async function ensure(tool: RealTool): Promise<{ from: string; version: string; seconds: number; note?: string }> {
   const started = Date.now();
   const pinned = tool.suiteTool ? PINS[tool.suiteTool].defaultVersion : tool.version;
-  const recipe = JSON.stringify([tool.module, tool.pkg, tool.env, tool.tags, tool.ldflags?.('V')]);
+  const patches = (tool.patches ?? []).map((name) => readFileSync(join(PATCHES, name), 'utf8'));
+  const recipe = JSON.stringify([tool.module, tool.pkg, tool.env, tool.tags, tool.ldflags?.('V'), ...patches]);
   const stamp = readStamp(tool);
   if (stamp && stamp.pinned === pinned && stamp.recipe === recipe && existsSync(join(binDir, tool.bin))) {
     return { from: `already there (${stamp.from})`, version: stamp.version, seconds: 0 };

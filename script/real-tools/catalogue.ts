@@ -16,6 +16,8 @@ export interface RealTool {
   tags?: string[];
   /** -X flags that make `--version` print the version, as the upstream release build does. */
   ldflags?: (version: string) => string[];
+  /** Patches (script/real-tools/patches/, `patch -p1` against the module's source), each saying why. */
+  patches?: string[];
 }
 
 const releaseUtils = (v: string) => [`-X sigs.k8s.io/release-utils/version.gitVersion=${v}`];
@@ -105,5 +107,7 @@ export const REAL_TOOLS: readonly RealTool[] = [
     module: 'github.com/nektos/act',
     pkg: 'github.com/nektos/act',
     ldflags: (v) => [`-X main.version=${v.replace(/^v/, '')}`],
+    // act 0.2.89 keeps only the first matrix leg's outputs; GitHub keeps every leg's (nektos/act#981).
+    patches: ['act-matrix-outputs.patch'],
   },
 ];
