@@ -2,9 +2,15 @@
 // real tools, a real Fulcio and a GitHub-shaped OIDC token endpoint. Each scenario asserts on what reached the
 // registry, the workflow's outputs and the job summaries.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REGISTRY_USER, realTool, startWorkflowEnvironment, type WorkflowEnvironment } from '@golden-image/testkit';
+import {
+  REGISTRY_USER,
+  realTool,
+  startWorkflowEnvironment,
+  tempDir,
+  type WorkflowEnvironment,
+} from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import {
   caller,
@@ -82,10 +88,16 @@ const imageOf = (name: string) => `${env.registry.host}/acme/${name}`;
 const hexOf = (digest: string) => digest.replace('sha256:', '');
 const date = () => new Date().toISOString().slice(0, 10).replaceAll('-', '');
 
-/** The verify command a run printed, run as a person would paste it (with the real cosign). */
+/**
+ * The verify command a run printed, run as a person would paste it (with the real cosign), in a directory holding
+ * the private instance's CA chain under the name the command gives it.
+ */
 function verifies(command: string): { status: number | null; stderr: string } {
-  const cosign = realTool('cosign') as string;
+  const cosign = realTool('cosign', ['version']) as string;
+  const dir = tempDir('golden-image-verify-');
+  writeFileSync(join(dir, 'golden-image-certificate-chain.pem'), env.fulcio?.chainPem ?? '');
   const result = spawnSync('sh', ['-c', command.replace(/^cosign /, `${cosign} `)], {
+    cwd: dir,
     encoding: 'utf8',
     env: { PATH: process.env.PATH, HOME: process.env.HOME },
   });
