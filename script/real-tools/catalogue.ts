@@ -107,7 +107,7 @@ export const REAL_TOOLS: readonly RealTool[] = [
     module: 'github.com/nektos/act',
     pkg: 'github.com/nektos/act',
     ldflags: (v) => [`-X main.version=${v.replace(/^v/, '')}`],
-    // act 0.2.89 keeps only the first matrix leg's outputs; GitHub keeps every leg's (nektos/act#981).
-    patches: ['act-matrix-outputs.patch'],
+    // Where act on the host is not GitHub, each patch says why: matrix outputs (nektos/act#981), a HOME per job.
+    patches: ['act-matrix-outputs.patch', 'act-job-home.patch'],
   },
 ];

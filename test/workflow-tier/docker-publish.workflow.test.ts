@@ -196,7 +196,7 @@ describe('releases that go wrong', () => {
       vars: { ...env.vars, GOLDEN_IMAGE_FULCIO_URL: 'http://127.0.0.1:9' },
     });
     expect(broken.status).not.toBe(0);
-    expect(results(broken)).toMatchObject({ 'sign localhost': expect.anything() });
+    expect(results(broken)[`sign ${imageOf('rerun')}`]).toBe('failure');
     const first = view.digest(`${imageOf('rerun')}:sha-${repo.sha.slice(0, 7)}`);
     expect(first).toMatch(/^sha256:/);
     expect(view.digest(`${imageOf('rerun')}:latest`)).toBeUndefined();

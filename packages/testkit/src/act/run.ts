@@ -122,11 +122,12 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     sarifDir,
   };
   // The runner's own containers config: skopeo and buildah speak plain HTTP to the local registries (cosign,
-  // Trivy and BuildKit do so for localhost by themselves).
+  // Trivy and BuildKit do so for localhost by themselves). Each job has a HOME of its own (act is patched so), so the
+  // file is named by CONTAINERS_REGISTRIES_CONF.
   const insecure = Object.entries(config.registries).filter(([, registry]) => !registry.tls);
-  mkdirSync(join(home, '.config', 'containers'), { recursive: true });
+  const registriesConf = join(runDir, 'registries.conf');
   writeFileSync(
-    join(home, '.config', 'containers', 'registries.conf'),
+    registriesConf,
     insecure.map(([host]) => `[[registry]]\nlocation = ${JSON.stringify(host)}\ninsecure = true\n`).join('\n'),
   );
   const configPath = join(runDir, 'stand-in.json');
@@ -218,6 +219,7 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     ].join(':'),
     HOME: home,
     LANG: 'C.UTF-8',
+    CONTAINERS_REGISTRIES_CONF: registriesConf,
     ...tokenEnv,
     ...options.runnerEnv,
   };
