@@ -3,7 +3,7 @@
 // artifact and cache servers on loopback, and an OIDC token endpoint that gives a token only to jobs granted
 // id-token: write.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { tempDir } from '../fixtures.js';
@@ -122,13 +122,18 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     sarifDir,
   };
   // The runner's own containers config: skopeo and buildah speak plain HTTP to the local registries (cosign,
-  // Trivy and BuildKit do so for localhost by themselves). Each job has a HOME of its own (act is patched so), so the
-  // file is named by CONTAINERS_REGISTRIES_CONF.
+  // Trivy and BuildKit do so for localhost by themselves). Each job has a HOME of its own (act is patched so), and
+  // skopeo 1.9 reads no variable naming the file, so it is the machine's /etc/containers/registries.conf, in the
+  // run's own mount namespace (see below).
   const insecure = Object.entries(config.registries).filter(([, registry]) => !registry.tls);
   const registriesConf = join(runDir, 'registries.conf');
   writeFileSync(
     registriesConf,
-    insecure.map(([host]) => `[[registry]]\nlocation = ${JSON.stringify(host)}\ninsecure = true\n`).join('\n'),
+    [
+      'unqualified-search-registries = []',
+      ...insecure.map(([host]) => `[[registry]]\nlocation = ${JSON.stringify(host)}\ninsecure = true`),
+      '',
+    ].join('\n'),
   );
   const configPath = join(runDir, 'stand-in.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
@@ -219,7 +224,6 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     ].join(':'),
     HOME: home,
     LANG: 'C.UTF-8',
-    CONTAINERS_REGISTRIES_CONF: registriesConf,
     ...tokenEnv,
     ...options.runnerEnv,
   };
@@ -227,16 +231,17 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
   const lines: LogLine[] = [];
   const text: string[] = [];
   const status = await new Promise<number>((resolve, reject) => {
-    let command = act;
-    let argv = args;
-    if (options.hosts) {
-      const hostsFile = join(runDir, 'hosts');
-      const entries = Object.entries(options.hosts).map(([name, address]) => `${address} ${name}`);
-      writeFileSync(hostsFile, `${readFileSync('/etc/hosts', 'utf8')}\n${entries.join('\n')}\n`);
-      command = 'unshare';
-      const script = 'mount --bind "$0" /etc/hosts && exec "$@"';
-      argv = ['--mount', '--propagation', 'private', 'sh', '-c', script, hostsFile, act, ...args];
-    }
+    // act runs in a mount namespace of its own, where the machine's files it changes for this run are bind mounts
+    // that nothing outside the run sees: /etc/hosts (with `hosts`) and the containers registries.conf.
+    const hostsFile = join(runDir, 'hosts');
+    const entries = Object.entries(options.hosts ?? {}).map(([name, address]) => `${address} ${name}`);
+    writeFileSync(hostsFile, `${readFileSync('/etc/hosts', 'utf8')}\n${entries.join('\n')}\n`);
+    mkdirSync('/etc/containers', { recursive: true });
+    if (!existsSync('/etc/containers/registries.conf')) writeFileSync('/etc/containers/registries.conf', '');
+    const script =
+      'mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/containers/registries.conf && shift && exec "$@"';
+    const command = 'unshare';
+    const argv = ['--mount', '--propagation', 'private', 'sh', '-c', script, hostsFile, registriesConf, act, ...args];
     const child = spawn(command, argv, {
       cwd: options.caller.dir,
       env,
