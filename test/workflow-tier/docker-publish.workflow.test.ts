@@ -285,7 +285,12 @@ describe('registries and the caller repository', () => {
     const result = await run(env, repo, 'push');
     expectSucceeded(result);
     expect(reportedOutputs(result).pushed).toBe('true');
-    expect(result.job(/repository gates/).log.join('\n')).toMatch(/GHSA-xvch-5gv4-984h|ignored|suppressed/i);
+    // OSV-Scanner read the repository's osv-scanner.toml; Trivy's repository and image scans its .trivyignore.
+    const gates = result.job(/repository gates/);
+    for (const id of ['GHSA-35jh-r3h4-6jhm', 'GHSA-xvch-5gv4-984h'])
+      expect(gates.log).toContain(`${id} and 1 alias have been filtered out because: reviewed`);
+    expect(gates.summary).toContain('Suppressed (Trivy): 1 by ignore files');
+    expect(result.job(/merge, scan, push/).summary).toMatch(/## scan-layout: passed[\s\S]*Suppressed: 1 by ignore files/);
     expect(
       readdirSync(result.sarifDir)
         .filter((name) => name.endsWith('.sarif'))
