@@ -104,7 +104,7 @@ describe('examples/workflows', () => {
       expect(
         `${job.name}: ${job.steps.filter((step) => /^Log in to (?!Amazon|Google)/.test(step.name) && step.stage === 'Main').length}`,
       ).toBe(`${job.name}: 0`);
-    expect(Object.values(results(ran)).every((value) => value === 'success')).toBe(true);
+    expect(Object.keys(results(ran)).filter((job) => /^(sign|promote) /.test(job)).length).toBe(4);
   });
 });
 

@@ -6,6 +6,7 @@
 // `<name>~gen2`, `<name>~gen3`... Listing groups the generations by name and keeps the newest, so a download sees
 // exactly the files of the last upload, as v4 does after a replacement.
 import { request } from 'node:http';
+import { isLoopback } from './loopback.js';
 
 export interface StoredArtifact {
   /** The name the workflow gave it. */
@@ -37,7 +38,7 @@ export async function listArtifacts(): Promise<Map<string, StoredArtifact>> {
   const url = new URL(
     `${base.replace(/\/?$/, '/')}_apis/pipelines/workflows/${runId}/artifacts?api-version=6.0-preview`,
   );
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+  if (!isLoopback(url.hostname)) {
     throw new Error(
       `the artifact server ${url.host} is not on loopback (pass --artifact-server-addr 127.0.0.1 to act)`,
     );

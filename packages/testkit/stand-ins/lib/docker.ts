@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { StandInRegistry } from '../../src/act/stand-in-config.js';
 import { standInConfig } from './config.js';
+import { isLoopback } from './loopback.js';
 
 const DOCKER_HUB = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
 
@@ -44,7 +45,7 @@ function get(
 ): Promise<IncomingMessage> {
   const target = new URL(url);
   const [hostname, port] = [target.hostname, target.port];
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(hostname)) {
+  if (!isLoopback(hostname)) {
     return Promise.reject(new Error(`the stand-ins reach registries on loopback only, not ${target.host}`));
   }
   const headers: Record<string, string> = authorization ? { Authorization: authorization } : {};

@@ -3,6 +3,7 @@
 // on the issuer's JWKS (the issuer must be on loopback), audience, expiry.
 import { createPublicKey, createVerify, type JsonWebKey } from 'node:crypto';
 import { core } from './action.js';
+import { isLoopback } from './loopback.js';
 
 export interface IdToken {
   raw: string;
@@ -18,7 +19,7 @@ export async function verifyIdToken(raw: string, audience: string): Promise<IdTo
   const header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8')) as { alg?: string; kid?: string };
   const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Record<string, unknown>;
   const issuer = new URL(String(claims.iss ?? ''));
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname)) {
+  if (!isLoopback(issuer.hostname)) {
     throw new Error(
       `the token's issuer ${issuer.origin} is not on loopback: the stand-ins check tokens of local issuers only`,
     );
