@@ -290,7 +290,9 @@ describe('registries and the caller repository', () => {
     for (const id of ['GHSA-35jh-r3h4-6jhm', 'GHSA-xvch-5gv4-984h'])
       expect(gates.log).toContain(`${id} and 1 alias have been filtered out because: reviewed`);
     expect(gates.summary).toContain('Suppressed (Trivy): 1 by ignore files');
-    expect(result.job(/merge, scan, push/).summary).toMatch(/## scan-layout: passed[\s\S]*Suppressed: 1 by ignore files/);
+    expect(result.job(/merge, scan, push/).summary).toMatch(
+      /## scan-layout: passed[\s\S]*Suppressed: 1 by ignore files/,
+    );
     expect(
       readdirSync(result.sarifDir)
         .filter((name) => name.endsWith('.sarif'))

@@ -58,6 +58,7 @@ export {
 } from './offline/trivy-db.js';
 export { type GithubJob, githubClaims, type OidcIssuer, startOidcIssuer } from './oidc-issuer.js';
 export { peerEnvironment } from './peer-process.js';
+export { projectGoTool } from './project-go-tool.js';
 export { pathDirFor, realTool, realTools, realToolsBin, realToolsDir } from './real-tools.js';
 export { RecordingRunner } from './recording-runner.js';
 export { freePort, type RegistryOptions, registryBinary, startRegistry, type TestRegistry } from './registry.js';
