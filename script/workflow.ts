@@ -88,7 +88,8 @@ try {
     oidc: env.issuer,
     standIns: env.standIns,
   });
-  console.log(result.text.split('\n').slice(-40).join('\n'));
+  for (const job of result.jobs.filter((job) => job.result === 'failure'))
+    console.log(`\n${job.name} failed; its last lines:\n  ${job.log.slice(-20).join('\n  ')}`);
   console.log('\nJobs:');
   console.log(describeRun(result).replace(/^/gm, '  '));
   console.log('\nImages pushed:');

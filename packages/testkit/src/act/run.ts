@@ -304,7 +304,8 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     if (line.command === 'summary' && line.content) job.summary += line.content;
     if (line.msg) job.log.push(line.msg.trimEnd());
   }
-  const all = [...jobs.values()];
+  // act logs the caller job of a reusable workflow too, with no steps and no result of its own.
+  const all = [...jobs.values()].filter((job) => job.steps.length > 0 || job.result !== 'unknown');
   return {
     status,
     jobs: all,
