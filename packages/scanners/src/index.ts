@@ -14,12 +14,14 @@ export {
   emptyCounts,
   type FindingSeverity,
   isSeverity,
+  normalSeverity,
   SECURITY_SEVERITY,
   SEVERITIES,
   type Severity,
   type SeverityCounts,
   severityFromScore,
   severityInput,
+  severityThresholdInput,
 } from './severity.js';
 export { countsTable, findingsTable, ignoreSection, SUMMARY_ROW_LIMIT } from './summary.js';
 export { readSbom, SBOM_FORMATS, type SbomFormat, type SbomInfo, syftDir } from './syft.js';
