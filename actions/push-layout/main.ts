@@ -8,6 +8,7 @@ import {
   md,
   parseInputs,
   requiredString,
+  show,
   UserError,
 } from '@golden-image/kit';
 import {
@@ -15,10 +16,12 @@ import {
   digestInput,
   digestRef,
   imagesInput,
+  isImmutableTag,
   originOf,
   platformDigests,
   singleImageView,
   singleRegistryProblem,
+  TAG_RULE,
   tagRef,
   tagsForImages,
   verifyLayout,
@@ -40,11 +43,52 @@ export const inputs = {
   'layout-path': requiredString('the layout-path output of build-oci'),
   digest: digestInput(),
   image: imagesInput(),
-  tags: listInput({ required: 'at least one immutable tag, for example sha-1a2b3c4' }),
+  tags: listInput({ required: 'at least one immutable tag, for example sha-1a2b3c4', check: placeholderProblem }),
   'allow-overwrite': booleanInput(false),
   'tag-race-window-ms': integerInput(TAG_SETTLE_MS, 0, 60_000),
   ...registryInputSpec(),
 };
+
+/** push-layout writes its tags as given: a `{date}` (or any `{…}`) is another step's placeholder. */
+function placeholderProblem(entry: string): string | undefined {
+  const placeholder = /\{[^}]*\}/.exec(entry)?.[0];
+  if (!placeholder) return undefined;
+  return (
+    `${show(entry)} holds the placeholder ${placeholder}, which push-layout does not expand: it writes immutable tags exactly as given. ` +
+    '{date} is expanded by promote-tags (its tags input) and by the root action and the reusable workflow (rolling-tags); ' +
+    'a dated tag such as nightly-{date} is a rolling tag, so give it there'
+  );
+}
+
+/** Names that move by convention: as an immutable tag, the first push would hold them for good. */
+const ROLLING_NAMES = ['latest', 'edge', 'nightly', 'stable', 'main', 'master'];
+
+/**
+ * Tags that would stick: a conventionally rolling name (latest) pushed as an immutable tag stays on this build, and
+ * every later push of another commit is refused. Refused unless allow-overwrite moves it on every push; a set with
+ * no immutable tag by the tag rule gets a warning.
+ */
+function checkTagKinds(ctx: ActionContext, tags: readonly string[], allowOverwrite: boolean): void {
+  const rolling = tags.filter((tag) => ROLLING_NAMES.includes(tag));
+  if (rolling.length > 0 && !allowOverwrite) {
+    throw new UserError(
+      inputProblem(
+        'tags',
+        `${rolling.join(', ')} ${rolling.length > 1 ? 'are rolling tags' : 'is a rolling tag'}, but push-layout pushes immutable tags, which never move: ` +
+          `${rolling[0]} would stay on this build, and every later push of another commit would be refused. ` +
+          'Give an immutable tag here (sha-<commit>, for example sha-1a2b3c4, or a version such as 1.2.3), and move ' +
+          `${rolling.join(', ')} with promote-tags after sign-digest (the root action and the reusable workflow do both); ` +
+          'or set allow-overwrite: true to move these tags on every push, before anything is signed. Nothing was pushed.',
+      ),
+    );
+  }
+  if (!tags.some(isImmutableTag)) {
+    ctx.warning(
+      `No tag in "tags" (${tags.join(', ')}) is immutable by the tag rule (${TAG_RULE}). push-layout keeps them ` +
+        'immutable anyway: a later push of another commit to them is refused unless allow-overwrite is true.',
+    );
+  }
+}
 
 /**
  * Pushes exactly the verified layout to every image under immutable tags, then proves every tag resolves to the
@@ -55,6 +99,7 @@ export async function main(ctx: ActionContext): Promise<void> {
   const input = parseInputs(inputs, ctx.input);
   const images = input.image;
   const tags = tagsForImages(input.tags, images);
+  checkTagKinds(ctx, tags, input['allow-overwrite']);
   const several = (input.username || input.password) && singleRegistryProblem(images);
   if (several) throw new UserError(inputProblem('username', several));
   return withAuthFile(ctx, images[0] as string, input, async (authFile) => {
