@@ -10,7 +10,12 @@ import {
   labelProblem,
   normalizePlatform,
   parseAnnotation,
+  isLocalContext,
   parseSecret,
+  parseSecretFile,
+  secretFileProblem,
+  sshProblem,
+  buildContextProblem,
   platformProblem,
   uniquePlatforms,
 } from '@golden-image/image-build';
@@ -63,6 +68,39 @@ describe('input checks', () => {
     expect(parseSecret('id=a,src=/f,mode=0400').problem).toMatch(/not a secret spec/);
     expect(parseSecret('id=a,type=ssh,src=/f').problem).toMatch(/type must be file or env/);
     expect(parseSecret('id=a,type=file,env=X').problem).toMatch(/type=file needs src=/);
+  });
+
+  test("a secret spec's problem never shows the line: it may hold a secret value", () => {
+    const value = 'GIT_AUTH_TOKEN=ghp_s3cr3tVALUE';
+    const problem = parseSecret(value).problem ?? '';
+    expect(problem).toMatch(/^is not a secret spec: it looks like ID=VALUE, the form of build-push-action's "secrets"/);
+    expect(problem).toContain('secret-files');
+    for (const bad of [value, 'id=,src=ghp_s3cr3tVALUE', 'ghp_s3cr3tVALUE', 'id=a,src=x,ghp_s3cr3tVALUE'])
+      expect(parseSecret(bad).problem ?? '').not.toContain('s3cr3t');
+    expect(parseSecret('id=npm,type=ssh,src=/f').problem).toBe('secret "npm": type must be file or env');
+  });
+
+  test('secret-files, ssh and build-contexts entries', () => {
+    expect(parseSecretFile('NPM_TOKEN=./npm-token.txt')).toEqual({
+      spec: 'id=NPM_TOKEN,src=./npm-token.txt',
+      id: 'NPM_TOKEN',
+      file: './npm-token.txt',
+    });
+    expect(secretFileProblem('NPM_TOKEN')).toMatch(/is not ID=FILE/);
+    expect(secretFileProblem('a b=/f')).toMatch(/is not ID=FILE/);
+    expect(secretFileProblem('a=/f,g')).toMatch(/comma or quote/);
+    expect(sshProblem('default')).toBeUndefined();
+    expect(sshProblem('github=/home/runner/.ssh/id_ed25519')).toBeUndefined();
+    expect(sshProblem('keys=/a,/b')).toBeUndefined();
+    expect(sshProblem('=x')).toMatch(/is not an SSH spec/);
+    expect(sshProblem('a=b=c')).toMatch(/is not an SSH spec/);
+    expect(buildContextProblem('alpine=docker-image://alpine:3.20')).toBeUndefined();
+    expect(buildContextProblem('src=./src')).toBeUndefined();
+    expect(buildContextProblem('src')).toMatch(/is not NAME=VALUE/);
+    expect(buildContextProblem('src=')).toMatch(/is not NAME=VALUE/);
+    expect(isLocalContext('./src')).toBe(true);
+    expect(isLocalContext('docker-image://alpine')).toBe(false);
+    expect(isLocalContext('https://github.com/o/r.git')).toBe(false);
   });
 
   test('cache specs and attestation values', () => {
