@@ -152,6 +152,12 @@ export async function buildWithBuildah(ctx: BuildContext, options: BuildahOption
   if (versionRun.exitCode !== 0)
     throw new UserError(`buildah --version failed (exit ${versionRun.exitCode}): ${lastLines(versionRun.stderr)}`);
   const version = /version\s+(\S+)/.exec(versionRun.stdout.toString('utf8'))?.[1] ?? 'unknown';
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  if (request.buildContexts.length > 0 && (major < 1 || (major === 1 && minor < 28))) {
+    throw new UserError(
+      `Input "build-contexts": buildah ${version} has no --build-context (it came in buildah 1.28; ubuntu-24.04 runners ship 1.33). Use a newer buildah, or builder: buildx.`,
+    );
+  }
 
   await mkdir(ctx.tempDir, { recursive: true });
   const storageDir = await mkdtemp(join(ctx.tempDir, 'golden-image-buildah-'));
