@@ -163,7 +163,7 @@ export class Skopeo implements TagEngine {
     if (isNotFound(result.exitCode, result.stderr)) return undefined;
     const failure = classifyFailure(result.stderr);
     throw new SkopeoError(
-      unreachableMessage(`Reading ${ref} from the registry`, ref, failure, result) ??
+      unreachableMessage(`Reading ${ref} from the registry`, ref, failure, result, false) ??
         `Reading ${ref} from the registry failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hintFor(failure)}`,
       failure,
     );
@@ -195,7 +195,7 @@ export class Skopeo implements TagEngine {
       const failure = classifyFailure(result.stderr);
       const remote = [dest, source].find((ref) => ref.startsWith('docker://'))?.slice('docker://'.length) ?? '';
       throw new SkopeoError(
-        unreachableMessage(what, remote, failure, result) ??
+        unreachableMessage(what, remote, failure, result, true) ??
           `${what} failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hintFor(failure)}`,
         failure,
       );
@@ -265,6 +265,7 @@ function unreachableMessage(
   ref: string,
   failure: Failure,
   result: { exitCode: number; stderr: string; tries: number; ms: number },
+  writes: boolean,
 ): string | undefined {
   if (!failure.transient || result.tries < 2 || !UNREACHABLE.test(failure.reason)) return undefined;
   const host = ref.slice(0, ref.indexOf('/')) || ref;
@@ -275,7 +276,7 @@ function unreachableMessage(
     `${what} failed: the registry ${host} ${how} through ${result.tries} attempts over ${(result.ms / 1000).toFixed(1)} s. ` +
     `Check that the image names the right registry host and port (${host}), that the registry is up (its status page), ` +
     "and that this runner can reach it (HTTPS_PROXY and NO_PROXY, a firewall, a self-hosted runner's network); then " +
-    'run the job again: what was uploaded stays, and a re-run uploads only what is missing. ' +
+    `run the job again${writes ? ': what was uploaded stays, and a re-run uploads only what is missing' : ''}. ` +
     `skopeo's last error (exit ${result.exitCode}): ${fatalLine(result.stderr)}`
   );
 }
