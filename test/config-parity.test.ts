@@ -26,7 +26,32 @@ const ROOT_ONLY: Record<string, string> = {
   password: 'a secret in the workflow: registry-password',
   'build-secrets': 'a secret in the workflow, of the same name',
   'install-tools': 'the workflow always installs the pinned tools',
+  ssh: "the workflow's build jobs hold no SSH agent or key of the caller; a key would be a secret of the caller",
+  'fulcio-url':
+    'the workflow signs keylessly with the public-good instance; a private one is for the root action and the actions',
+  'rekor-url': 'as fulcio-url',
+  'transparency-log': 'as fulcio-url',
+  'ct-log': 'as fulcio-url',
+  'certificate-chain': 'as fulcio-url',
+  'trusted-root': 'as fulcio-url',
 };
+/**
+ * Inputs of the root action that the reusable workflow takes too, under the same name and default, but that are
+ * not in docker-publish.yml yet: added to the workflow by the lead. An input that the workflow has now must leave
+ * this list (the test below says so), and then the checks of names and defaults apply to it.
+ */
+const ADDED_TO_WORKFLOW_BY_LEAD: string[] = [
+  'secret-files', // added to the workflow by the lead
+  'build-contexts', // added to the workflow by the lead
+  'no-cache', // added to the workflow by the lead
+  'pull', // added to the workflow by the lead
+  'trivyignores', // added to the workflow by the lead
+  'skip-dirs', // added to the workflow by the lead
+  'scanners', // added to the workflow by the lead
+  'scan-repo-path', // added to the workflow by the lead
+  'block-uncalled', // added to the workflow by the lead
+  'osv-offline-db', // added to the workflow by the lead
+];
 /** Inputs of the workflow only, with why the root action has none. */
 const WORKFLOW_ONLY: Record<string, string> = {
   runners: "the workflow builds each platform on its own runner; the root action runs in the caller's job",
@@ -75,7 +100,18 @@ describe('the root action and the reusable workflow take the same configuration'
   test('every input is on both, or on one for a stated reason', () => {
     for (const name of Object.keys(root.inputs))
       if (!(name in call.inputs))
-        expect(`${name}: ${ROOT_ONLY[name] ? 'explained' : 'missing'}`).toBe(`${name}: explained`);
+        expect(
+          `${name}: ${ROOT_ONLY[name] ? 'explained' : ADDED_TO_WORKFLOW_BY_LEAD.includes(name) ? 'explained' : 'missing'}`,
+        ).toBe(`${name}: explained`);
+    // The list of inputs still to be added to the workflow shrinks as they are added, and names only root inputs.
+    for (const name of ADDED_TO_WORKFLOW_BY_LEAD) {
+      expect(`${name}: ${name in root.inputs ? 'on the root action' : 'not an input of the root action'}`).toBe(
+        `${name}: on the root action`,
+      );
+      expect(
+        `${name}: ${name in call.inputs ? 'on the workflow now: remove it from ADDED_TO_WORKFLOW_BY_LEAD' : 'to add'}`,
+      ).toBe(`${name}: to add`);
+    }
     for (const name of Object.keys(call.inputs))
       if (!(name in root.inputs))
         expect(`${name}: ${WORKFLOW_ONLY[name] ? 'explained' : 'missing'}`).toBe(`${name}: explained`);

@@ -26,6 +26,11 @@ export const inputs = {
   platforms: listInput({}),
   'build-args': listInput({ lines: true }),
   'build-secrets': buildSecretsInput(),
+  'secret-files': listInput({ lines: true }),
+  ssh: listInput({ lines: true }),
+  'build-contexts': listInput({ lines: true }),
+  'no-cache': booleanInput(false),
+  pull: booleanInput(false),
   target: optionalString(),
   labels: listInput({ lines: true }),
   annotations: listInput({ lines: true }),
@@ -33,18 +38,32 @@ export const inputs = {
   'cache-to': listInput({ lines: true }),
   provenance: optionalString(),
   sbom: optionalString(),
-  builder: enumInput(['buildx', 'buildah'], 'buildx'),
+  // Checked by build-oci (its explanation of a setup-buildx-action builder name included).
+  builder: optionalString(),
   tags: listInput({}),
   'rolling-tags': listInput({}),
   push: enumInput(['auto', 'true', 'false'], 'auto'),
   'allow-overwrite': booleanInput(false),
   severity: optionalString(),
   'ignore-unfixed': booleanInput(false),
+  trivyignores: listInput({}),
+  'skip-dirs': listInput({}),
+  scanners: listInput({}),
   'scan-repo': booleanInput(true),
+  'scan-repo-path': optionalString(),
+  'block-uncalled': booleanInput(true),
+  'osv-offline-db': optionalString(),
   'db-repository': optionalString(),
   'java-db-repository': optionalString(),
   sign: booleanInput(true),
   key: keyInput(),
+  // The private Sigstore instance, checked by sign-digest, attest-evidence and promote-tags.
+  'fulcio-url': optionalString(),
+  'rekor-url': optionalString(),
+  'transparency-log': optionalString(),
+  'ct-log': optionalString(),
+  'certificate-chain': optionalString(),
+  'trusted-root': optionalString(),
   'tls-verify': booleanInput(true),
   username: optionalString(),
   password: optionalString(),
@@ -58,6 +77,19 @@ type Input = ReturnType<typeof parseInputs<typeof inputs>>;
 const PLACEHOLDERS: Record<string, string> = { 'layout-path': '/placeholder', digest: `sha256:${'0'.repeat(64)}` };
 
 const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target'];
+
+/** Report outputs of the scan steps, under the root action's names. */
+const REPORTS: Record<string, [string, string][]> = {
+  'scan-repo': [
+    ['sarif', 'scan-repo-sarif'],
+    ['trivy-report', 'scan-repo-trivy-report'],
+    ['osv-report', 'scan-repo-osv-report'],
+  ],
+  'scan-layout': [
+    ['sarif', 'scan-layout-sarif'],
+    ['report', 'scan-layout-report'],
+  ],
+};
 
 export async function main(ctx: ActionContext, now: Date = new Date()): Promise<void> {
   maskSecretInputs(ctx, 'password');
@@ -92,8 +124,11 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
         await step.run(stepCtx);
       } finally {
         outputs[step.name] = stepOutputs;
-        // A scan's SARIF is handed on even when its gate fails: that is when code scanning needs it most.
-        if (stepOutputs.sarif) ctx.output(`${step.name}-sarif`, stepOutputs.sarif);
+        // A scan's SARIF and JSON reports are handed on even when its gate fails: that is when they are needed most.
+        for (const [output, as] of REPORTS[step.name] ?? []) {
+          const value = stepOutputs[output];
+          if (value) ctx.output(as, value);
+        }
       }
     }
     await report(
@@ -123,12 +158,18 @@ function releaseOf(
     scanRepo: input['scan-repo'],
     sign: input.sign,
     key: input.key,
+    scanRepoPath: input['scan-repo-path'] ?? '.',
     build: {
       context: input.context,
       file: input.file,
       platforms: joined(input.platforms, ','),
       'build-args': joined(input['build-args']),
       secrets: joined(secretSpecs),
+      'secret-files': joined(input['secret-files']),
+      ssh: joined(input.ssh),
+      'build-contexts': joined(input['build-contexts']),
+      'no-cache': String(input['no-cache']),
+      pull: String(input.pull),
       target: input.target,
       labels: joined(input.labels),
       annotations: joined(input.annotations),
@@ -138,8 +179,23 @@ function releaseOf(
       sbom: input.sbom,
       builder: input.builder,
     },
-    gates: { severity: input.severity, 'ignore-unfixed': String(input['ignore-unfixed']) },
+    gates: {
+      severity: input.severity,
+      'ignore-unfixed': String(input['ignore-unfixed']),
+      trivyignores: joined(input.trivyignores, ','),
+    },
     scanners: { 'db-repository': input['db-repository'], 'java-db-repository': input['java-db-repository'] },
+    skipDirs: joined(input['skip-dirs'], ','),
+    imageScanners: joined(input.scanners, ','),
+    repoGate: { 'block-uncalled': String(input['block-uncalled']), 'osv-offline-db': input['osv-offline-db'] },
+    sigstore: {
+      'fulcio-url': input['fulcio-url'],
+      'rekor-url': input['rekor-url'],
+      'transparency-log': input['transparency-log'],
+      'ct-log': input['ct-log'],
+      'certificate-chain': input['certificate-chain'],
+      'trusted-root': input['trusted-root'],
+    },
     registry: { 'tls-verify': String(input['tls-verify']), username: input.username, password: input.password },
     tools,
     allowOverwrite: input['allow-overwrite'],

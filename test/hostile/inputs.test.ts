@@ -143,7 +143,12 @@ const metacharRows: Case[] = [
   { action: 'sign-digest', input: 'certificate-oidc-issuer', value: '', message: 'must be an https:// URL' },
   { action: 'sign-digest', input: 'cosign-version', value: '', message: 'must be an exact release version' },
   { action: 'sign-digest', input: 'tool-mirror', value: '', message: 'must be a base URL' },
-  { action: 'promote-tags', input: 'tags', value: '', message: /is not a valid tag|has no tag|with no tag|uses the placeholder \{IFS\}/ },
+  {
+    action: 'promote-tags',
+    input: 'tags',
+    value: '',
+    message: /is not a valid tag|has no tag|with no tag|uses the placeholder \{IFS\}/,
+  },
   { action: 'promote-tags', input: 'engine', value: '', message: 'must be one of auto, skopeo, imagetools' },
   { action: 'promote-tags', input: 'image', value: '', message: /must not contain whitespace|must be lowercase/ },
   { action: 'chain', input: 'rolling-tags', value: '', message: '' },
