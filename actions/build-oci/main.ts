@@ -7,8 +7,8 @@ import {
   type BuildRequest,
   type BuildResult,
   buildArgProblem,
-  buildContextProblem,
   buildahProblems,
+  buildContextProblem,
   buildOrigin,
   buildSummary,
   buildWithBuildah,
@@ -40,7 +40,7 @@ import {
   show,
   UserError,
 } from '@golden-image/kit';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A free string with a default, refusing control characters. */
 function stringWithDefault(defaultValue: string, check: (value: string) => string | undefined = controlProblem) {
@@ -172,7 +172,10 @@ function pathProblems(
   for (const secret of secrets) {
     if (!existsSync(secret.src) || !statSync(secret.src).isFile())
       problems.push(
-        inputProblem(secret.input, `secret ${show(secret.id)}: the file ${show(secret.src)} does not exist or is not a file`),
+        inputProblem(
+          secret.input,
+          `secret ${show(secret.id)}: the file ${show(secret.src)} does not exist or is not a file`,
+        ),
       );
   }
   for (const [entry, path] of localContexts) {
@@ -258,7 +261,10 @@ export async function main(ctx: ActionContext): Promise<void> {
   const twice = ids.filter((id, i) => ids.indexOf(id) !== i);
   if (twice.length > 0)
     problems.push(
-      inputProblem('secret-files', `the secret id ${show(twice[0] ?? '')} is given twice (in secrets and secret-files)`),
+      inputProblem(
+        'secret-files',
+        `the secret id ${show(twice[0] ?? '')} is given twice (in secrets and secret-files)`,
+      ),
     );
   if (builder === 'buildah') problems.push(...buildahProblems(request));
   const layoutPath = input['layout-path'] === undefined ? undefined : resolve(workspace, input['layout-path']);

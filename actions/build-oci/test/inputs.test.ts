@@ -20,7 +20,7 @@ const cases: { name: string; inputs: Record<string, string>; env?: NodeJS.Proces
     error: /Input "builder": must be buildx or buildah, got "kaniko"/,
   },
   {
-    name: "a setup-buildx-action builder name: says what builder means here and how to use a named builder",
+    name: 'a setup-buildx-action builder name: says what builder means here and how to use a named builder',
     inputs: { builder: 'builder-0f3e6c5a-1d2b-4c3d-9e8f-7a6b5c4d3e2f' },
     error:
       /Input "builder": must be buildx or buildah, got "builder-0f3e6c5a-.*"\. Here builder picks the build tool, not a buildx builder instance .*docker\/setup-buildx-action makes the builder it creates the current one .*run docker buildx use NAME before this step/,

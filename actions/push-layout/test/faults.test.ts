@@ -111,7 +111,9 @@ describe('push-layout through a flaky registry', () => {
         `^Reading 127\\.0\\.0\\.1:${port}/faults/nobody:sha-1a2b3c4 from the registry failed: the registry 127\\.0\\.0\\.1:${port} could not be reached \\(connection refused\\) through ${ATTEMPTS} attempts over `,
       ),
     );
-    expect(error.message).toContain("this runner can reach it (HTTPS_PROXY and NO_PROXY, a firewall, a self-hosted runner's network)");
+    expect(error.message).toContain(
+      "this runner can reach it (HTTPS_PROXY and NO_PROXY, a firewall, a self-hosted runner's network)",
+    );
     expect(error.message).toMatch(/skopeo's last error \(exit 1\): .*connection refused$/);
   });
 

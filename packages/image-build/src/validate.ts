@@ -113,7 +113,9 @@ export function parseSecretFile(value: string): { spec?: string; id?: string; fi
       problem: `${show(value)} is not ID=FILE (one per line, for example NPM_TOKEN=./npm-token.txt; the ID holds letters, digits, ".", "_" or "-")`,
     };
   if (file.includes(',') || file.includes('"'))
-    return { problem: `${show(value)}: the file path holds a comma or quote, which buildx's --secret CSV cannot carry` };
+    return {
+      problem: `${show(value)}: the file path holds a comma or quote, which buildx's --secret CSV cannot carry`,
+    };
   return { spec: `id=${id},src=${file}`, id, file };
 }
 

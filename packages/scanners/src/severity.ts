@@ -1,5 +1,5 @@
 import { listInput, show } from '@golden-image/kit';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Trivy's severities, lowest first. OSV findings add UNSCORED (no CVSS score) on top of these. */
 export const SEVERITIES = ['UNKNOWN', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
