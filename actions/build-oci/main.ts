@@ -219,7 +219,9 @@ export async function main(ctx: ActionContext): Promise<void> {
   const context = resolve(workspace, input.context);
   const file = input.file === undefined ? undefined : resolve(workspace, input.file);
   const builder = input.builder;
-  const cache = defaultCache(defaultCacheScope(context, file, input.target, workspace));
+  const cache = defaultCache(
+    defaultCacheScope(context, file, input.target, workspace, uniquePlatforms(input.platforms)),
+  );
   const secretFiles: SecretFile[] = [];
   for (const entry of input.secrets) {
     const secret = parseSecret(entry);

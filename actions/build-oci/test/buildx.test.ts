@@ -43,7 +43,13 @@ function expectedArgv(
   extra: string[],
   options: { platforms?: string; provenance?: string; sbom?: string; cache?: boolean } = {},
 ) {
-  const scope = defaultCacheScope(sampleImage, undefined, undefined, sampleImage);
+  const scope = defaultCacheScope(
+    sampleImage,
+    undefined,
+    undefined,
+    sampleImage,
+    (options.platforms ?? 'linux/amd64').split(','),
+  );
   const cache =
     options.cache === false
       ? []

@@ -148,6 +148,13 @@ describe('platforms and caches', () => {
     expect(defaultCacheScope('/w/api', undefined, undefined, '/w')).not.toBe(a);
     expect(defaultCacheScope('/w/app', '/w/app/Dockerfile.prod', undefined, '/w')).not.toBe(a);
     expect(defaultCacheScope('/w/app', undefined, 'test', '/w')).not.toBe(a);
+    // one platform per matrix job: a scope each, so neither overwrites the other's cache index
+    const amd64 = defaultCacheScope('/w/app', undefined, undefined, '/w', ['linux/amd64']);
+    const arm64 = defaultCacheScope('/w/app', undefined, undefined, '/w', ['linux/arm64']);
+    expect(amd64).not.toBe(arm64);
+    expect(defaultCacheScope('/w/app', undefined, undefined, '/w', ['linux/arm64', 'linux/amd64'])).toBe(
+      defaultCacheScope('/w/app', undefined, undefined, '/w', ['linux/amd64', 'linux/arm64']),
+    );
     expect(defaultCache(a)).toEqual({ from: [`type=gha,scope=${a}`], to: [`type=gha,scope=${a},mode=max`] });
   });
 });
