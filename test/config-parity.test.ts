@@ -51,6 +51,7 @@ const ADDED_TO_WORKFLOW_BY_LEAD: string[] = [
   'scan-repo-path', // added to the workflow by the lead
   'block-uncalled', // added to the workflow by the lead
   'osv-offline-db', // added to the workflow by the lead
+  'attest', // added to the workflow by the lead
 ];
 /** Inputs of the workflow only, with why the root action has none. */
 const WORKFLOW_ONLY: Record<string, string> = {

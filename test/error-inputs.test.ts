@@ -120,6 +120,7 @@ const UNREACHABLE: Record<string, Record<string, string>> = {
     report: "set by the chain from scan-layout's output (attest-evidence)",
     'kyverno-policy': "set by the chain from sign-digest's output (attest-evidence)",
     'evidence-dir': 'attest-evidence input of mode attach; the chain runs mode release',
+    tag: 'attest-evidence input of mode rescan; the chain runs mode release',
     'github-provenance': 'attest-evidence input the chain never sets (auto)',
     'source-repository': 'sign-digest input the chain never sets',
     'osv-config': 'scan-repo input the chain never sets',

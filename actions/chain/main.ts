@@ -56,6 +56,7 @@ export const inputs = {
   'db-repository': optionalString(),
   'java-db-repository': optionalString(),
   sign: booleanInput(true),
+  attest: booleanInput(true),
   key: keyInput(),
   // The private Sigstore instance, checked by sign-digest, attest-evidence and promote-tags.
   'fulcio-url': optionalString(),
@@ -157,6 +158,7 @@ function releaseOf(
     push,
     scanRepo: input['scan-repo'],
     sign: input.sign,
+    attest: input.attest,
     key: input.key,
     scanRepoPath: input['scan-repo-path'] ?? '.',
     build: {
