@@ -16,6 +16,7 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readInvocations, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
 import { main } from '../main.js';
+import { plan, type Release } from '../plan.js';
 
 let registry: TestRegistry;
 let restorePath: () => void;
@@ -177,6 +178,35 @@ describe('the root action: the whole chain in one step', () => {
     expect(recorded.outputs.tags?.split('\n')).toEqual(
       expect.arrayContaining([`${images[0]}:sha-c4a1b2c`, `${images[1]}:sha-c4a1b2c`, `${images[1]}:latest`]),
     );
+  });
+
+  test('attest: false signs and promotes without attestations (no attest-evidence step, nothing required)', () => {
+    const release: Release = {
+      images: ['ghcr.io/o/app'],
+      immutable: ['sha-1a2b3c4'],
+      rolling: ['latest'],
+      push: true,
+      scanRepo: false,
+      sign: true,
+      attest: false,
+      key: '/k/cosign.key',
+      build: {},
+      gates: {},
+      scanners: {},
+      registry: {},
+      tools: {},
+      allowOverwrite: false,
+    };
+    expect(plan(release).map((step) => step.name)).toEqual([
+      'build-oci',
+      'scan-layout',
+      'push-layout',
+      'sign-digest',
+      'promote-tags',
+    ]);
+    const promote = plan(release).find((step) => step.name === 'promote-tags');
+    expect(promote?.inputs({})['require-attestations']).toBeUndefined();
+    expect(plan({ ...release, attest: true }).map((step) => step.name)).toContain('attest-evidence');
   });
 
   test('builder set to a setup-buildx-action builder name: what builder means here, before anything runs', async () => {
