@@ -6636,7 +6636,9 @@ function parseSecretFile(value) {
       problem: `${show(value)} is not ID=FILE (one per line, for example NPM_TOKEN=./npm-token.txt; the ID holds letters, digits, ".", "_" or "-")`
     };
   if (file.includes(",") || file.includes('"'))
-    return { problem: `${show(value)}: the file path holds a comma or quote, which buildx's --secret CSV cannot carry` };
+    return {
+      problem: `${show(value)}: the file path holds a comma or quote, which buildx's --secret CSV cannot carry`
+    };
   return { spec: `id=${id},src=${file}`, id, file };
 }
 function secretFileProblem(value) {
@@ -7129,8 +7131,13 @@ async function buildWithBuildx(ctx, request) {
 // packages/image-build/src/cache.ts
 import { createHash as createHash2 } from "node:crypto";
 import { basename as basename3, relative as relative2 } from "node:path";
-function defaultCacheScope(context, file, target, workspace) {
-  const key = [relative2(workspace, context) || ".", file ? relative2(workspace, file) : "", target ?? ""].join("\0");
+function defaultCacheScope(context, file, target, workspace, platforms = []) {
+  const key = [
+    relative2(workspace, context) || ".",
+    file ? relative2(workspace, file) : "",
+    target ?? "",
+    ...platforms.length > 0 ? [[...platforms].sort().join(",")] : []
+  ].join("\0");
   const hash = createHash2("sha256").update(key).digest("hex").slice(0, 12);
   const slug = (basename3(context) || "root").toLowerCase().replace(/[^a-z0-9_.-]+/g, "-").slice(0, 40);
   return `build-oci-${slug}-${hash}`;
@@ -7287,7 +7294,10 @@ function pathProblems(context, file, secrets, localContexts, builder) {
   for (const secret of secrets) {
     if (!existsSync3(secret.src) || !statSync(secret.src).isFile())
       problems.push(
-        inputProblem(secret.input, `secret ${show(secret.id)}: the file ${show(secret.src)} does not exist or is not a file`)
+        inputProblem(
+          secret.input,
+          `secret ${show(secret.id)}: the file ${show(secret.src)} does not exist or is not a file`
+        )
       );
   }
   for (const [entry, path3] of localContexts) {
@@ -7320,7 +7330,9 @@ async function main(ctx) {
   const context = resolve3(workspace, input.context);
   const file = input.file === void 0 ? void 0 : resolve3(workspace, input.file);
   const builder = input.builder;
-  const cache = defaultCache(defaultCacheScope(context, file, input.target, workspace));
+  const cache = defaultCache(
+    defaultCacheScope(context, file, input.target, workspace, uniquePlatforms(input.platforms))
+  );
   const secretFiles = [];
   for (const entry of input.secrets) {
     const secret = parseSecret(entry);
@@ -7360,7 +7372,10 @@ async function main(ctx) {
   const twice = ids.filter((id, i) => ids.indexOf(id) !== i);
   if (twice.length > 0)
     problems.push(
-      inputProblem("secret-files", `the secret id ${show(twice[0] ?? "")} is given twice (in secrets and secret-files)`)
+      inputProblem(
+        "secret-files",
+        `the secret id ${show(twice[0] ?? "")} is given twice (in secrets and secret-files)`
+      )
     );
   if (builder === "buildah") problems.push(...buildahProblems(request));
   const layoutPath = input["layout-path"] === void 0 ? void 0 : resolve3(workspace, input["layout-path"]);

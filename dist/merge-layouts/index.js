@@ -6504,7 +6504,7 @@ function stringRecord(value) {
 // packages/oci/src/merge.ts
 init_src();
 init_digest();
-import { copyFile as copyFile2, link, mkdir as mkdir2, open as open4, writeFile as writeFile2 } from "node:fs/promises";
+import { copyFile as copyFile2, link, lstat as lstat3, mkdir as mkdir2, open as open4, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join4 } from "node:path";
 
 // packages/oci/src/merge-hash.ts
@@ -6595,6 +6595,8 @@ async function mergeLayouts(inputs2, dest, options = {}) {
 }
 async function pointedDigest(path3) {
   try {
+    const info2 = await lstat3(join4(path3, "index.json"));
+    if (!info2.isFile() || info2.size > 1 << 20) return void 0;
     const handle = await open4(join4(path3, "index.json"), "r");
     try {
       const index = JSON.parse((await handle.readFile()).toString("utf8"));

@@ -85613,10 +85613,11 @@ function sanitizedTag(value) {
 function tagProblem(value) {
   if (value.length > 128) return `tag ${show(value)} is ${value.length} characters long; the limit is 128`;
   if (!TAG_PATTERN.test(value)) {
-    const rule = 'a tag holds letters, digits, "_", "." and "-", not starting with "." or "-"';
+    const rule = `tag ${show(value)} is not valid: use letters, digits, "_", "." and "-", not starting with "." or "-"`;
     const sanitized = sanitizedTag(value).replace(/^[.-]+/, "");
-    const hint = sanitized !== "" && TAG_PATTERN.test(sanitized) ? `; a branch or other name as a tag is written the way docker/metadata-action (type=ref) writes it, every other character replaced by "-": ${show(sanitized)}` : "";
-    return `${show(value)} is not a valid tag: ${rule}${hint}`;
+    if (value.includes("/") && sanitized !== "" && TAG_PATTERN.test(sanitized))
+      return `${rule}; a branch or other name becomes a tag the way docker/metadata-action (type=ref) writes it, every other character replaced by "-": ${show(sanitized)}`;
+    return rule;
   }
   return void 0;
 }
@@ -85908,6 +85909,11 @@ var PERMANENT = [
     /: permission denied\b/i,
     "local permission denied",
     "skopeo could not read or write a local file (it runs as the same user as this step): make the layout readable by that user, for example chmod -R a+rX on the layout directory."
+  ],
+  [
+    /cannot be overwritten because the (?:repository|tag) is immutable/,
+    "tag immutable",
+    "Amazon ECR's tag immutability refused to move a tag that already exists (IMMUTABLE refuses every rewrite, even of the same digest). Keep immutability for the names that never move and let the rolling ones move: set the repository to MUTABLE_WITH_EXCLUSION with the filters sha-* and v*.*.* (and *.*.* for bare versions), or to IMMUTABLE_WITH_EXCLUSION with latest, nightly* and sha256-* (cosign's signature and attestation tags) excluded. See docs/troubleshooting.md."
   ],
   [
     /does not exist in the registry with id/,

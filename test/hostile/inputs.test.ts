@@ -128,7 +128,12 @@ const metacharRows: Case[] = [
   { action: 'scan-layout', input: 'digest', value: '', message: 'must be "sha256:" followed by 64' },
   { action: 'scan-layout', input: 'trivyignores', value: '', message: 'does not exist' },
   { action: 'push-layout', input: 'image', value: '', message: /must not contain whitespace|must be lowercase/ },
-  { action: 'push-layout', input: 'tags', value: '', message: /is not a valid tag|has no tag|with no tag/ },
+  {
+    action: 'push-layout',
+    input: 'tags',
+    value: '',
+    message: /is not valid|has no tag|with no tag|holds the placeholder/,
+  },
   { action: 'push-layout', input: 'digest', value: '', message: 'must be "sha256:" followed by 64' },
   // Without whitespace the identity is accepted as data; keyless signing then needs the OIDC token this job lacks.
   {
@@ -147,7 +152,7 @@ const metacharRows: Case[] = [
     action: 'promote-tags',
     input: 'tags',
     value: '',
-    message: /is not a valid tag|has no tag|with no tag|uses the placeholder \{IFS\}/,
+    message: /is not valid|has no tag|with no tag|uses the placeholder \{IFS\}/,
   },
   { action: 'promote-tags', input: 'engine', value: '', message: 'must be one of auto, skopeo, imagetools' },
   { action: 'promote-tags', input: 'image', value: '', message: /must not contain whitespace|must be lowercase/ },

@@ -49,7 +49,7 @@ describe('attest-evidence refuses bad inputs before running anything', () => {
     ],
     [{ mode: 'rescan', tag: 'latest' }, /^Input "tag": give digest or tag, not both/],
     [{ mode: 'release', digest: '', tag: 'latest' }, /^Input "tag": is for mode rescan only/],
-    [{ mode: 'rescan', digest: '', tag: 'feature/login' }, /^Input "tag": "feature\/login" is not a valid tag/],
+    [{ mode: 'rescan', digest: '', tag: 'feature/login' }, /^Input "tag": tag "feature\/login" is not valid/],
   ])('%j', async (inputs, message) => {
     const { error, calls } = await run({ ...base, ...inputs });
     expect(error).toBeInstanceOf(UserError);

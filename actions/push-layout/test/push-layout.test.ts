@@ -170,11 +170,11 @@ describe('push-layout refuses before any network call', () => {
   test.each([
     [{ digest: 'sha256:1234' }, 'Input "digest": must be "sha256:" followed by 64 lowercase hex characters'],
     [{ image: 'LOCALHOST:5000/App' }, 'Input "image": must be lowercase'],
-    [{ tags: 'has space' }, 'Input "tags": "has space" is not a valid tag'],
+    [{ tags: 'has space' }, 'Input "tags": tag "has space" is not valid'],
     [{ tags: 'a'.repeat(129) }, 'Input "tags": tag "aaaaaaaa'],
     [
       { tags: 'feature/login' },
-      'Input "tags": "feature/login" is not a valid tag: a tag holds letters, digits, "_", "." and "-", not starting with "." or "-"; a branch or other name as a tag is written the way docker/metadata-action (type=ref) writes it, every other character replaced by "-": "feature-login"',
+      'Input "tags": tag "feature/login" is not valid: use letters, digits, "_", "." and "-", not starting with "." or "-"; a branch or other name becomes a tag the way docker/metadata-action (type=ref) writes it, every other character replaced by "-": "feature-login"',
     ],
     [
       { tags: 'sha-1a2b3c4,nightly-{date}' },

@@ -1,4 +1,4 @@
-import { copyFile, link, mkdir, open, writeFile } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '@golden-image/kit';
 import { sha256Digest } from './digest.js';
@@ -102,6 +102,9 @@ export async function mergeLayouts(
 /** The digest a layout's index.json points at when it lists exactly one entry; undefined otherwise or unreadable. */
 async function pointedDigest(path: string): Promise<string | undefined> {
   try {
+    // Only a small regular file is read here (a FIFO would block the read): verifyLayout refuses anything else.
+    const info = await lstat(join(path, 'index.json'));
+    if (!info.isFile() || info.size > 1 << 20) return undefined;
     const handle = await open(join(path, 'index.json'), 'r');
     try {
       const index = JSON.parse((await handle.readFile()).toString('utf8')) as { manifests?: { digest?: unknown }[] };

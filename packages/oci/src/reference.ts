@@ -44,13 +44,12 @@ export function sanitizedTag(value: string): string {
 export function tagProblem(value: string): string | undefined {
   if (value.length > 128) return `tag ${show(value)} is ${value.length} characters long; the limit is 128`;
   if (!TAG_PATTERN.test(value)) {
-    const rule = 'a tag holds letters, digits, "_", "." and "-", not starting with "." or "-"';
+    const rule = `tag ${show(value)} is not valid: use letters, digits, "_", "." and "-", not starting with "." or "-"`;
+    // A branch name (feature/login) is the usual way to get here: say how metadata-action writes it as a tag.
     const sanitized = sanitizedTag(value).replace(/^[.-]+/, '');
-    const hint =
-      sanitized !== '' && TAG_PATTERN.test(sanitized)
-        ? `; a branch or other name as a tag is written the way docker/metadata-action (type=ref) writes it, every other character replaced by "-": ${show(sanitized)}`
-        : '';
-    return `${show(value)} is not a valid tag: ${rule}${hint}`;
+    if (value.includes('/') && sanitized !== '' && TAG_PATTERN.test(sanitized))
+      return `${rule}; a branch or other name becomes a tag the way docker/metadata-action (type=ref) writes it, every other character replaced by "-": ${show(sanitized)}`;
+    return rule;
   }
   return undefined;
 }

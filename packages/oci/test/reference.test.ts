@@ -36,10 +36,10 @@ describe('tags', () => {
     );
   });
   test('a tag with a space, over 128 characters, or starting with a dot is refused', () => {
-    expect(tagProblem('my tag')).toContain('is not a valid tag');
+    expect(tagProblem('my tag')).toContain('is not valid');
     expect(tagProblem('a'.repeat(129))).toContain('129 characters long; the limit is 128');
     expect(tagProblem('a'.repeat(128))).toBeUndefined();
-    expect(tagProblem('.hidden')).toContain('is not a valid tag');
+    expect(tagProblem('.hidden')).toContain('is not valid');
     expect(bareTag('ghcr.io/o/app@sha256:abc', 'ghcr.io/o/app').problem).toContain('carries a digest');
     expect(bareTag('ghcr.io/o/app', 'ghcr.io/o/app').problem).toBe(
       '"ghcr.io/o/app" is the image with no tag: give image:tag or a bare tag',
@@ -48,14 +48,15 @@ describe('tags', () => {
   });
   test('a branch name given as a tag is not a valid tag, and the refusal says how metadata-action writes it', () => {
     const expected =
-      '"feature/login" is not a valid tag: a tag holds letters, digits, "_", "." and "-", not starting with "." or "-"; ' +
-      'a branch or other name as a tag is written the way docker/metadata-action (type=ref) writes it, every other character replaced by "-": "feature-login"';
+      'tag "feature/login" is not valid: use letters, digits, "_", "." and "-", not starting with "." or "-"; ' +
+      'a branch or other name becomes a tag the way docker/metadata-action (type=ref) writes it, every other character replaced by "-": "feature-login"';
     expect(bareTag('feature/login', 'ghcr.io/o/app').problem).toBe(expected);
     expect(bareTag('ghcr.io/o/app:feature/login', 'ghcr.io/o/app').problem).toBe(expected);
     expect(() => resolveTags(['feature/login'], 'ghcr.io/o/app')).toThrow(`Input "tags": ${expected}`);
     expect(tagProblem('release/1.x')).toContain('"release-1.x"');
-    // nothing to suggest when nothing of the name is left
+    // nothing to suggest when nothing of the name is left, or when no "/" says it is a branch name
     expect(tagProblem('//')).not.toContain('metadata-action');
+    expect(tagProblem('bad tag')).not.toContain('metadata-action');
   });
 });
 
