@@ -118,12 +118,36 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
 
     const steps = plan(release);
     const outputs: Record<string, Outputs> = {};
+    const took: [string, number][] = [];
+    // push-layout's read-back of the tags waits out the race guard's window: it runs after signing (which needs
+    // no tag, only the digest), so the window passes meanwhile, and before anything trusts a tag.
+    let readBack: (() => Promise<void>) | undefined;
+    const settle = async () => {
+      if (!readBack) return;
+      const run = readBack;
+      readBack = undefined;
+      ctx.info('\n━━ push-layout: read every tag back ━━');
+      const started = performance.now();
+      try {
+        await run();
+      } finally {
+        took.push(['push-layout (read-back)', performance.now() - started]);
+      }
+    };
+    const hooks = {
+      deferReadBack: (later: () => Promise<void>) => {
+        readBack = later;
+      },
+    };
     for (const step of steps) {
+      if (!step.name.startsWith('sign-digest')) await settle();
       ctx.info(`\n━━ ${step.name} ━━`);
       const { ctx: stepCtx, outputs: stepOutputs } = stepContext(ctx, step.inputs(outputs));
+      const started = performance.now();
       try {
-        await step.run(stepCtx);
+        await step.run(stepCtx, hooks);
       } finally {
+        took.push([step.name, performance.now() - started]);
         outputs[step.name] = stepOutputs;
         // A scan's SARIF and JSON reports are handed on even when its gate fails: that is when they are needed most.
         for (const [output, as] of REPORTS[step.name] ?? []) {
@@ -132,14 +156,8 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
         }
       }
     }
-    await report(
-      ctx,
-      release,
-      steps.map((step) => step.name),
-      outputs,
-      event,
-      resume,
-    );
+    await settle();
+    await report(ctx, release, took, outputs, event, resume);
   } finally {
     await secrets.remove();
   }
@@ -250,7 +268,7 @@ async function resumeDecision(ctx: ActionContext, input: Input, release: Release
 async function report(
   ctx: ActionContext,
   release: Release,
-  names: string[],
+  took: [string, number][],
   outputs: Record<string, Outputs>,
   event: string | undefined,
   resume: ResumeDecision | undefined,
@@ -283,6 +301,7 @@ async function report(
     ],
   ];
   for (const [name, value] of results) ctx.output(name, value);
+  const names = took.map(([name]) => name).filter((name) => !name.endsWith('(read-back)'));
   const lines = [md.heading('golden-image chain'), `${names.join(' → ')}: every step passed.\n`];
   if (!release.push) {
     lines.push(
@@ -293,5 +312,13 @@ async function report(
   else if (resume) lines.push(`Built again (not resumed): ${resume.reason}.\n`);
   if (release.push) lines.push(`Tag rule: ${TAG_RULE}.\n`);
   lines.push(md.facts(results.filter(([, value]) => value).map(([name, value]) => [name, md.code(value)])), '');
+  lines.push(
+    md.heading('Where the time went', 3),
+    md.table(
+      ['step', 'seconds'],
+      took.map(([name, ms]) => [name, (ms / 1000).toFixed(2)]),
+    ),
+    '',
+  );
   await ctx.summary(lines.join('\n'));
 }

@@ -10,11 +10,17 @@ import * as pullLayout from './pull-layout.js';
 
 export type Outputs = Record<string, string>;
 
+/** What the root action lends a step beyond its context. */
+export interface StepHooks {
+  /** push-layout: run the read-back of the tags later, after the race guard's window (see PushLayoutDeps). */
+  deferReadBack?: (readBack: () => Promise<void>) => void;
+}
+
 export interface Step {
   /** Unique within a plan: `sign-digest ghcr.io/o/app` when there is one per image. */
   name: string;
   spec: InputSpec;
-  run(ctx: ActionContext): Promise<void>;
+  run(ctx: ActionContext, hooks?: StepHooks): Promise<void>;
   /** The step's inputs, given the outputs of the steps before it. */
   inputs(previous: Record<string, Outputs>): Record<string, string>;
 }
@@ -114,7 +120,7 @@ export function plan(release: Release): Step[] {
     steps.push({
       name: 'push-layout',
       spec: pushLayout.inputs,
-      run: (ctx) => pushLayout.main(ctx),
+      run: (ctx, hooks) => pushLayout.main(ctx, { deferReadBack: hooks?.deferReadBack }),
       inputs: (previous) =>
         given({
           'layout-path': previous['build-oci']?.['layout-path'],

@@ -9411,11 +9411,18 @@ async function claimTags(skopeo, image, digest, tags, options) {
       );
     }
   }
-  if (claimed.length > 0 && !options.allowOverwrite && settleMs > 0) {
+  const guarded = claimed.length > 0 && !options.allowOverwrite && settleMs > 0;
+  if (guarded && options.deferSettle) {
+    options.log(
+      `The new tags are read back once ${settleMs} ms have passed, so a concurrent writer shows up; the next steps need no tag and run meanwhile.`
+    );
+    return { claimed, settleUntil: now() + settleMs };
+  }
+  if (guarded) {
     options.log(`Waiting ${settleMs} ms before reading the new tags back, so a concurrent writer shows up.`);
     await sleep(settleMs);
   }
-  return { claimed };
+  return { claimed, settleUntil: now() };
 }
 
 // packages/oci-registry/src/imagetools.ts
@@ -9476,7 +9483,7 @@ function checkTagKinds(ctx, tags, allowOverwrite) {
     );
   }
 }
-async function main(ctx) {
+async function main(ctx, deps = {}) {
   maskSecretInputs(ctx, "password");
   const input = parseInputs(inputs, ctx.input);
   const images = input.image;
@@ -9538,6 +9545,7 @@ Use a new tag (for example sha-<commit>), or set allow-overwrite: true if moving
       return new Map(images.map((image, i) => [image, all[i] ?? []]));
     });
     const view = await singleImageView(layout, ctx.tempDir);
+    let settleUntil = performance.now();
     try {
       await ctx.group(`Push with skopeo ${version2}`, async () => {
         const byDigest = input["tag-race-window-ms"] > 0 || images.length > 1;
@@ -9548,7 +9556,7 @@ Use a new tag (for example sha-<commit>), or set allow-overwrite: true if moving
         for (const image of images) {
           const imagePlans = plans.get(image) ?? [];
           let pushed = byDigest || imagePlans.some((plan) => plan.state === "ours");
-          await claimTags(skopeo, image, layout.digest, writable(imagePlans), {
+          const claim2 = await claimTags(skopeo, image, layout.digest, writable(imagePlans), {
             allowOverwrite: input["allow-overwrite"],
             settleMs: input["tag-race-window-ms"],
             known: new Map(imagePlans.map((plan) => [plan.tag, currentDigest(plan, layout.digest)])),
@@ -9557,8 +9565,10 @@ Use a new tag (for example sha-<commit>), or set allow-overwrite: true if moving
               await skopeo.pushLayout(view.path, image, tag, { once: true });
               pushed = true;
             },
-            log: (message) => ctx.info(message)
+            log: (message) => ctx.info(message),
+            deferSettle: deps.deferReadBack !== void 0
           });
+          settleUntil = Math.max(settleUntil, claim2.settleUntil);
         }
       });
     } finally {
@@ -9566,23 +9576,28 @@ Use a new tag (for example sha-<commit>), or set allow-overwrite: true if moving
     }
     const refs = [];
     const kept = [];
-    await ctx.group("Read every tag back", async () => {
-      const expected = [];
-      for (const image of images) {
-        if (writable(plans.get(image) ?? []).length === 0)
-          expected.push([digestRef(image, layout.digest), layout.digest, false]);
-        for (const plan of plans.get(image) ?? []) {
-          const ref = tagRef(image, plan.tag);
-          if (plan.state === "kept") {
-            kept.push(ref);
-            expected.push([ref, plan.current, false]);
-          } else {
-            refs.push(ref);
-            expected.push([ref, layout.digest, true]);
-          }
+    const expected = [];
+    for (const image of images) {
+      if (writable(plans.get(image) ?? []).length === 0)
+        expected.push([digestRef(image, layout.digest), layout.digest, false]);
+      for (const plan of plans.get(image) ?? []) {
+        const ref = tagRef(image, plan.tag);
+        if (plan.state === "kept") {
+          kept.push(ref);
+          expected.push([ref, plan.current, false]);
+        } else {
+          refs.push(ref);
+          expected.push([ref, layout.digest, true]);
         }
       }
-      const found = await Promise.all(expected.map(([ref]) => skopeo.digestOf(ref)));
+    }
+    const readBack = (reader) => ctx.group("Read every tag back", async () => {
+      const wait = settleUntil - performance.now();
+      if (wait > 0) {
+        ctx.info(`Waiting ${Math.ceil(wait)} ms more, until the race guard's window has passed.`);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      const found = await Promise.all(expected.map(([ref]) => reader.digestOf(ref)));
       const wrong = [];
       for (const [i, [ref, digest, claimed]] of expected.entries()) {
         const got = found[i];
@@ -9597,13 +9612,32 @@ ${wrong.join("\n")}`
         );
       }
     });
+    if (deps.deferReadBack) {
+      deps.deferReadBack(
+        () => withAuthFile(
+          ctx,
+          images[0],
+          input,
+          (later) => readBack(
+            new Skopeo(ctx.runner, {
+              tlsVerify: input["tls-verify"],
+              authFile: later,
+              env: ctx.env,
+              onRetry: (message) => ctx.info(`Retrying: ${message}`)
+            })
+          )
+        )
+      );
+    } else {
+      await readBack(skopeo);
+    }
     const platforms = platformDigests(layout.manifests);
     ctx.output("digest", layout.digest);
     ctx.output("image-ref", images.map((image) => digestRef(image, layout.digest)).join("\n"));
     ctx.output("tags", refs.join("\n"));
     if (kept.length > 0) ctx.output("kept-tags", kept.join("\n"));
     ctx.output("platforms", JSON.stringify(platforms));
-    await ctx.summary(summary2(images, layout, plans, skopeo.retries, platforms));
+    await ctx.summary(summary2(images, layout, plans, skopeo.retries, platforms, deps.deferReadBack !== void 0));
   });
 }
 function writable(plans) {
@@ -9616,7 +9650,7 @@ function currentDigest(plan, digest) {
 function imageOf(ref) {
   return ref.slice(0, ref.lastIndexOf(":"));
 }
-function summary2(images, layout, plans, retries, platforms) {
+function summary2(images, layout, plans, retries, platforms, deferred = false) {
   const rows = [];
   for (const image of images) {
     for (const plan of plans.get(image) ?? []) {
@@ -9629,7 +9663,7 @@ function summary2(images, layout, plans, retries, platforms) {
   const keptAny = rows.some((row) => row[2]?.startsWith("kept"));
   return [
     summary_exports.heading("push-layout"),
-    `Pushed the verified layout as ${images.map((image) => summary_exports.code(digestRef(image, layout.digest))).join(", ")}; every tag was read back.
+    `Pushed the verified layout as ${images.map((image) => summary_exports.code(digestRef(image, layout.digest))).join(", ")}; ${deferred ? "every tag is read back once the race guard's window has passed, before anything is promoted" : "every tag was read back"}.
 `,
     keptAny ? "This is a rebuild of a commit that was already pushed (a re-run or a nightly): its immutable tags stay on the earlier build, and this build is in the registry by digest, ready to be signed and promoted.\n" : "",
     summary_exports.table(["tag", "digest", ""], rows),

@@ -107,6 +107,21 @@ describe('the root action: the whole chain in one step', () => {
     expect(recorded.summary).toContain(
       'scan-repo → build-oci → scan-layout → push-layout → sign-digest → attest-evidence → promote-tags',
     );
+    // The race guard's window passes while the digest is signed: push-layout's tags are read back after signing
+    // and before anything trusts a tag (the evidence, the promotion).
+    const banners = recorded.logs.filter((line) => line.startsWith('\n━━ '));
+    expect(banners.map((line) => line.trim())).toEqual([
+      '━━ scan-repo ━━',
+      '━━ build-oci ━━',
+      '━━ scan-layout ━━',
+      '━━ push-layout ━━',
+      '━━ sign-digest ━━',
+      '━━ push-layout: read every tag back ━━',
+      '━━ attest-evidence ━━',
+      '━━ promote-tags ━━',
+    ]);
+    expect(recorded.logs.join('\n')).not.toContain('Waiting 1500 ms before reading the new tags back');
+    expect(recorded.summary).toMatch(/\| push-layout \(read-back\) \| \d+\.\d\d \|/);
     // the policy also requires the SBOM and the scan result, which promote-tags checked before moving a tag
     expect(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8')).toContain(
       'type: https://cosign.sigstore.dev/attestation/vuln/v1',

@@ -197,6 +197,31 @@ describe('push-layout refuses before any network call', () => {
   });
 });
 
+describe('push-layout with its read-back deferred (the root action signs during the race window)', () => {
+  test('nothing waits inside the step; the later read-back waits out the window and catches a concurrent writer', async () => {
+    const [ours, theirs] = await Promise.all([
+      buildLayout(tempDir(), { platforms: ['linux/amd64'], seed: 'deferred-ours' }),
+      buildLayout(tempDir(), { platforms: ['linux/amd64'], seed: 'deferred-theirs' }),
+    ]);
+    const image = `${registry.host}/deferred/app`;
+    let readBack: (() => Promise<void>) | undefined;
+    const { ctx, recorded } = createTestContext(
+      { 'layout-path': ours.path, digest: ours.digest, image, tags: 'sha-1a2b3c4', 'tls-verify': 'false' },
+      { runner: new RecordingRunner() },
+    );
+    await main(ctx, { deferReadBack: (later) => (readBack = later) });
+    expect(recorded.logs.join('\n')).not.toContain('Waiting 1500 ms');
+    expect(recorded.outputs.tags).toBe(`${image}:sha-1a2b3c4`);
+    // another run writes the tag within the window: the read-back, when it comes, refuses
+    const skopeo = new Skopeo(new RecordingRunner(), { tlsVerify: false });
+    await skopeo.pushLayout(theirs.path, image, 'sha-1a2b3c4');
+    await expect((readBack as () => Promise<void>)()).rejects.toThrow(
+      `tag ${image}:sha-1a2b3c4 was taken by digest ${theirs.digest} while this run was pushing ${ours.digest}`,
+    );
+    expect(recorded.logs.join('\n')).toMatch(/Waiting \d+ ms more, until the race guard's window has passed\./);
+  });
+});
+
 describe('push-layout: latest with allow-overwrite, and tags the tag rule calls rolling', () => {
   test('latest moves when allow-overwrite says so, with a word that no immutable tag was given', async () => {
     const layout = await buildLayout(tempDir(), { platforms: ['linux/amd64'] });
