@@ -129,32 +129,11 @@ export async function publishTarball(ctx: ActionContext, options: PublishOptions
     ctx.info(`npm trusted publishing: exchanged the GitHub OIDC token for a publish token for ${name}.`);
   }
   const http = new RegistryHttp(options.registry, token);
-  let retries = 0;
-  const pollOptions: PollOptions = {
-    policy: options.poll?.policy ?? readBackPolicy(ctx.env),
-    ...(options.poll?.sleep ? { sleep: options.poll.sleep } : {}),
-    onRetry: (event) => {
-      retries++;
-      ctx.info(`${event.what}: ${event.reason}; retry ${event.retry} in ${event.delayMs} ms.`);
-    },
-  };
+  const counter = { retries: 0 };
+  const pollOptions = pollOptionsFor(ctx, options, counter);
 
   const existing = await publishedIntegrity(http, name, version, pollOptions);
-  const argv = [
-    'publish',
-    options.tarballPath,
-    '--registry',
-    options.registry.href,
-    '--tag',
-    options.tag,
-    '--access',
-    access,
-    `--provenance=${provenance}`,
-    '--ignore-scripts',
-    '--dry-run=false',
-  ];
-  // A scope's registry setting outranks --registry in npm; the tarball's publishConfig could set one.
-  if (scope) argv.push(`--${scope}:registry=${options.registry.href}`);
+  const argv = publishArgv(options, access, scope, provenance, false);
   let published = false;
   if (existing === hash.integrity) {
     ctx.info(
@@ -228,7 +207,7 @@ export async function publishTarball(ctx: ActionContext, options: PublishOptions
     auth,
     ...(provenanceCheck ? { provenance: provenanceCheck } : {}),
     overridden: published ? review.overridden : {},
-    retries,
+    retries: counter.retries,
     argv,
   };
 }
@@ -253,37 +232,16 @@ async function dryRun(
 ): Promise<PublishResult> {
   const { npm, hash, name, version, access, scope, review } = facts;
   const id = `${name}@${version}`;
-  let retries = 0;
-  const pollOptions: PollOptions = {
-    policy: options.poll?.policy ?? readBackPolicy(ctx.env),
-    ...(options.poll?.sleep ? { sleep: options.poll.sleep } : {}),
-    onRetry: (event) => {
-      retries++;
-      ctx.info(`${event.what}: ${event.reason}; retry ${event.retry} in ${event.delayMs} ms.`);
-    },
-  };
+  const counter = { retries: 0 };
   const http = new RegistryHttp(options.registry, options.token);
-  const existing = await publishedIntegrity(http, name, version, pollOptions);
+  const existing = await publishedIntegrity(http, name, version, pollOptionsFor(ctx, options, counter));
   if (existing !== undefined && existing !== hash.integrity) {
     throw new UserError(
       `Dry run: ${id} is already published in ${options.registry.href} with other bytes (integrity ${existing}; this tarball is ${hash.integrity}), ` +
         'so a publish would fail. A published version can never be replaced: bump the version and pack again.',
     );
   }
-  const argv = [
-    'publish',
-    options.tarballPath,
-    '--registry',
-    options.registry.href,
-    '--tag',
-    options.tag,
-    '--access',
-    access,
-    '--provenance=false',
-    '--ignore-scripts',
-    '--dry-run=true',
-  ];
-  if (scope) argv.push(`--${scope}:registry=${options.registry.href}`);
+  const argv = publishArgv(options, access, scope, false, true);
   const wouldPublish = existing === undefined;
   if (!wouldPublish) {
     ctx.info(
@@ -318,9 +276,36 @@ async function dryRun(
     access,
     auth: options.token ? 'token' : 'trusted-publishing',
     overridden: review.overridden,
-    retries,
+    retries: counter.retries,
     argv,
   };
+}
+
+/** Registry reads bounded and retried, each retry logged and counted in `counter.retries`. */
+function pollOptionsFor(ctx: ActionContext, options: PublishOptions, counter: { retries: number }): PollOptions {
+  return {
+    policy: options.poll?.policy ?? readBackPolicy(ctx.env),
+    ...(options.poll?.sleep ? { sleep: options.poll.sleep } : {}),
+    onRetry: (event) => {
+      counter.retries++;
+      ctx.info(`${event.what}: ${event.reason}; retry ${event.retry} in ${event.delayMs} ms.`);
+    },
+  };
+}
+
+/** `npm publish FILE` with every setting explicit (the same for a publish and for a dry run). */
+function publishArgv(
+  options: PublishOptions,
+  access: Access,
+  scope: string | undefined,
+  provenance: boolean,
+  dryRun: boolean,
+): string[] {
+  const argv = ['publish', options.tarballPath, '--registry', options.registry.href, '--tag', options.tag];
+  argv.push('--access', access, `--provenance=${provenance}`, '--ignore-scripts', `--dry-run=${dryRun}`);
+  // A scope's registry setting outranks --registry in npm; the tarball's publishConfig could set one.
+  if (scope) argv.push(`--${scope}:registry=${options.registry.href}`);
+  return argv;
 }
 
 function decideProvenance(ctx: ActionContext, options: PublishOptions, oidc: boolean): boolean {
