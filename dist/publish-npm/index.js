@@ -38893,30 +38893,10 @@ async function publishTarball(ctx, options) {
     ctx.info(`npm trusted publishing: exchanged the GitHub OIDC token for a publish token for ${name}.`);
   }
   const http2 = new RegistryHttp(options.registry, token);
-  let retries = 0;
-  const pollOptions = {
-    policy: options.poll?.policy ?? readBackPolicy(ctx.env),
-    ...options.poll?.sleep ? { sleep: options.poll.sleep } : {},
-    onRetry: (event) => {
-      retries++;
-      ctx.info(`${event.what}: ${event.reason}; retry ${event.retry} in ${event.delayMs} ms.`);
-    }
-  };
+  const counter = { retries: 0 };
+  const pollOptions = pollOptionsFor(ctx, options, counter);
   const existing = await publishedIntegrity(http2, name, version2, pollOptions);
-  const argv = [
-    "publish",
-    options.tarballPath,
-    "--registry",
-    options.registry.href,
-    "--tag",
-    options.tag,
-    "--access",
-    access2,
-    `--provenance=${provenance}`,
-    "--ignore-scripts",
-    "--dry-run=false"
-  ];
-  if (scope) argv.push(`--${scope}:registry=${options.registry.href}`);
+  const argv = publishArgv(options, access2, scope, provenance, false);
   let published = false;
   if (existing === hash.integrity) {
     ctx.info(
@@ -38984,43 +38964,22 @@ async function publishTarball(ctx, options) {
     auth,
     ...provenanceCheck ? { provenance: provenanceCheck } : {},
     overridden: published ? review.overridden : {},
-    retries,
+    retries: counter.retries,
     argv
   };
 }
 async function dryRun(ctx, options, facts2) {
   const { npm, hash, name, version: version2, access: access2, scope, review } = facts2;
   const id = `${name}@${version2}`;
-  let retries = 0;
-  const pollOptions = {
-    policy: options.poll?.policy ?? readBackPolicy(ctx.env),
-    ...options.poll?.sleep ? { sleep: options.poll.sleep } : {},
-    onRetry: (event) => {
-      retries++;
-      ctx.info(`${event.what}: ${event.reason}; retry ${event.retry} in ${event.delayMs} ms.`);
-    }
-  };
+  const counter = { retries: 0 };
   const http2 = new RegistryHttp(options.registry, options.token);
-  const existing = await publishedIntegrity(http2, name, version2, pollOptions);
+  const existing = await publishedIntegrity(http2, name, version2, pollOptionsFor(ctx, options, counter));
   if (existing !== void 0 && existing !== hash.integrity) {
     throw new UserError(
       `Dry run: ${id} is already published in ${options.registry.href} with other bytes (integrity ${existing}; this tarball is ${hash.integrity}), so a publish would fail. A published version can never be replaced: bump the version and pack again.`
     );
   }
-  const argv = [
-    "publish",
-    options.tarballPath,
-    "--registry",
-    options.registry.href,
-    "--tag",
-    options.tag,
-    "--access",
-    access2,
-    "--provenance=false",
-    "--ignore-scripts",
-    "--dry-run=true"
-  ];
-  if (scope) argv.push(`--${scope}:registry=${options.registry.href}`);
+  const argv = publishArgv(options, access2, scope, false, true);
   const wouldPublish = existing === void 0;
   if (!wouldPublish) {
     ctx.info(
@@ -39055,9 +39014,25 @@ async function dryRun(ctx, options, facts2) {
     access: access2,
     auth: options.token ? "token" : "trusted-publishing",
     overridden: review.overridden,
-    retries,
+    retries: counter.retries,
     argv
   };
+}
+function pollOptionsFor(ctx, options, counter) {
+  return {
+    policy: options.poll?.policy ?? readBackPolicy(ctx.env),
+    ...options.poll?.sleep ? { sleep: options.poll.sleep } : {},
+    onRetry: (event) => {
+      counter.retries++;
+      ctx.info(`${event.what}: ${event.reason}; retry ${event.retry} in ${event.delayMs} ms.`);
+    }
+  };
+}
+function publishArgv(options, access2, scope, provenance, dryRun2) {
+  const argv = ["publish", options.tarballPath, "--registry", options.registry.href, "--tag", options.tag];
+  argv.push("--access", access2, `--provenance=${provenance}`, "--ignore-scripts", `--dry-run=${dryRun2}`);
+  if (scope) argv.push(`--${scope}:registry=${options.registry.href}`);
+  return argv;
 }
 function decideProvenance(ctx, options, oidc) {
   if (options.provenance === "false") return false;
