@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchBundles } from './bench/bundles.ts';
+import { benchChain } from './bench/chain.ts';
 import { benchLayoutVerification } from './bench/layout.ts';
 import { benchMerge } from './bench/merge.ts';
 import { benchPush } from './bench/push.ts';
@@ -13,6 +14,13 @@ console.log(`golden-image benchmark, ${new Date().toISOString()}`);
 console.log(
   `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}\n`,
 );
+
+// `npm run bench -- chain`: the root action beside the usual stack, with the real tools (minutes); alone.
+if (process.argv.includes('chain')) {
+  console.log('## the root action beside the usual stack (docker buildx build --push, trivy image, cosign sign)');
+  for (const line of await benchChain()) console.log(line);
+  process.exit(0);
+}
 
 console.log('## push-layout and promote-tags');
 for (const line of await benchPush()) console.log(line);
@@ -27,6 +35,7 @@ console.log('\n## scan-layout with the real Trivy: two platforms against one');
 for (const line of await benchScanLayout()) console.log(line);
 
 console.log('\n## bundles');
+console.log('(the root action beside the usual stack: npm run bench -- chain)');
 for (const line of benchBundles()) console.log(line);
 
 // The report benchmark measures each mode in a fresh process of its own.

@@ -12,6 +12,29 @@ const actions = readdirSync(join(root, 'actions'), { withFileTypes: true })
   .map((entry) => entry.name)
   .sort();
 
+/**
+ * @actions/core imports its OIDC client, and so @actions/http-client and undici (about 770 KiB), whether or not an
+ * action ever asks for an OIDC token. Both modules only define classes: marked free of side effects, they are left
+ * out of every bundle that does not use them (push-layout's start-up: about a third less to load).
+ */
+const pureUnlessUsed = {
+  name: 'pure-unless-used',
+  setup(build) {
+    build.onResolve({ filter: /^@actions\/http-client(\/|$)|^\.\/oidc-utils\.js$/ }, async (args) => {
+      if (args.pluginData?.resolving) return undefined;
+      if (args.path === './oidc-utils.js' && !args.importer.includes('/@actions/core/')) return undefined;
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { resolving: true },
+      });
+      if (resolved.errors.length > 0) return undefined;
+      return { path: resolved.path, sideEffects: false };
+    });
+  },
+};
+
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const started = Date.now();
 await Promise.all(
@@ -26,6 +49,7 @@ await Promise.all(
       minify: false,
       legalComments: 'none',
       logLevel: 'warning',
+      plugins: [pureUnlessUsed],
       // Some CommonJS dependencies call require(); an ESM bundle has to define it.
       banner: {
         js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

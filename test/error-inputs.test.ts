@@ -117,16 +117,13 @@ const UNREACHABLE: Record<string, Record<string, string>> = {
     'bundle-format': 'sign-digest input the chain never sets (legacy)',
     'cosign-version': 'tool input the chain never sets (the pinned version)',
     verify: 'sign-digest input the chain never sets (true)',
-    'trusted-root': 'sign-digest input the chain never sets',
-    'certificate-chain':
-      'sign-digest/promote-tags input the chain never sets (private Sigstore instances: use the actions)',
     report: "set by the chain from scan-layout's output (attest-evidence)",
     'kyverno-policy': "set by the chain from sign-digest's output (attest-evidence)",
     'evidence-dir': 'attest-evidence input of mode attach; the chain runs mode release',
+    tag: 'attest-evidence input of mode rescan; the chain runs mode release',
     'github-provenance': 'attest-evidence input the chain never sets (auto)',
     'source-repository': 'sign-digest input the chain never sets',
     'osv-config': 'scan-repo input the chain never sets',
-    'osv-offline-db': 'scan-repo input the chain never sets',
   },
   'build-oci': { digest: "verifyLayout's expected-digest message; build-oci never passes an expected digest" },
   'merge-layouts': {
@@ -139,7 +136,7 @@ const UNREACHABLE: Record<string, Record<string, string>> = {
  * of these is fixed (remove it here) or a new one appears.
  */
 const KNOWN: Record<string, string[]> = {
-  chain: ['block-uncalled'], // scan-repo's summary line names block-uncalled, which the root action does not take
+  chain: [],
   'publish-npm': ['key'], // signing's requireGithubOidc advises `key`, which publish-npm does not have
   'attest-evidence': [],
 };

@@ -1,7 +1,7 @@
 // The reusable workflow spreads platforms over runners: its structure, and its two shell steps run for real with
 // bash and jq (as the runner runs them), the second one feeding merge-layouts.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyLayout } from '@golden-image/oci';
 import {

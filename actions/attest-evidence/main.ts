@@ -37,11 +37,12 @@ import {
   listInput,
   maskSecretInputs,
   md,
+  optionalCheckedString,
   optionalString,
   parseInputs,
   UserError,
 } from '@golden-image/kit';
-import { digestInput, imageInput, sha256File } from '@golden-image/oci';
+import { digestProblem, imageInput, sha256File, tagProblem, tagRef } from '@golden-image/oci';
 import { registryInputSpec, Skopeo, withAuthFile } from '@golden-image/oci-registry';
 import { IgnoreRules, loadIgnoreFiles, resolveIgnoreFiles, type Severity, severityInput } from '@golden-image/scanners';
 import {
@@ -72,7 +73,8 @@ const MODES = ['release', 'prepare', 'attach', 'rescan'] as const;
 export const inputs = {
   mode: enumInput(MODES, 'release'),
   image: imageInput(),
-  digest: digestInput(),
+  digest: optionalCheckedString(digestProblem),
+  tag: optionalCheckedString(tagProblem),
   'layout-path': optionalString(),
   report: optionalString(),
   'evidence-dir': optionalString(),
@@ -104,7 +106,8 @@ export const inputs = {
   ...toolInputSpec('trivy'),
 };
 
-type Input = ReturnType<typeof parseInputs<typeof inputs>>;
+/** The inputs once the digest is known: given, or (rescan) read from the tag once, before anything else. */
+type Input = Omit<ReturnType<typeof parseInputs<typeof inputs>>, 'digest'> & { digest: string };
 
 export interface AttestEvidenceDeps {
   fetchIdToken?: IdTokenFetcher;
@@ -128,7 +131,9 @@ const NEEDS: Record<(typeof MODES)[number], { required: (keyof Input)[]; refused
  */
 export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): Promise<void> {
   maskSecretInputs(ctx, 'password', 'github-token');
-  const input = parseInputs(inputs, ctx.input);
+  const parsed = parseInputs(inputs, ctx.input);
+  const input: Input = { ...parsed, digest: parsed.digest ?? '' };
+  checkDigestOrTag(parsed);
   checkModeInputs(input);
   const signs = input.mode !== 'prepare';
   if (input.key) {
@@ -165,6 +170,8 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
     ),
   };
   const policyIn = input['kyverno-policy'] ? await readPolicy(input['kyverno-policy']) : undefined;
+  // A scheduled rescan may name the release by tag: it is read once, here, and everything after goes by digest.
+  if (!parsed.digest && input.tag) input.digest = await digestOfTag(ctx, input, input.tag);
   const work = join(ctx.tempDir, 'golden-image-attest-evidence', input.mode);
   await rm(work, { recursive: true, force: true });
   const context: PredicateContext = {
@@ -324,6 +331,39 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
   });
 }
 
+function checkDigestOrTag(input: { mode: string; digest?: string; tag?: string }): void {
+  if (input.tag && input.mode !== 'rescan')
+    throw new UserError(
+      inputProblem('tag', `is for mode rescan only; mode ${input.mode} takes the digest of the step before (digest)`),
+    );
+  if (input.tag && input.digest)
+    throw new UserError(
+      inputProblem('tag', 'give digest or tag, not both: the rescan reads the tag once for its digest'),
+    );
+  if (!input.digest && !input.tag)
+    throw new UserError(
+      inputProblem(
+        'digest',
+        input.mode === 'rescan'
+          ? 'is required: the released digest, for example sha256:2c26b46b…, or give tag (for example latest) to rescan the digest it names'
+          : 'is required: the digest output of the step before, for example sha256:2c26b46b…',
+      ),
+    );
+}
+
+/** The digest IMAGE:TAG names now, read once; a missing tag is the caller's mistake. */
+async function digestOfTag(ctx: ActionContext, input: Input, tag: string): Promise<string> {
+  const ref = tagRef(input.image, tag);
+  const digest = await withAuthFile(ctx, input.image, input, async (authFile) => {
+    const skopeo = new Skopeo(ctx.runner, { tlsVerify: input['tls-verify'], authFile, env: ctx.env });
+    await skopeo.version();
+    return skopeo.digestOf(ref);
+  });
+  if (!digest) throw new UserError(inputProblem('tag', `${ref} does not exist in the registry; nothing to rescan`));
+  ctx.info(`${ref} names ${digest}: rescanning ${input.image}@${digest} (the tag is not read again).`);
+  return digest;
+}
+
 function checkModeInputs(input: Input): void {
   const { required, refused } = NEEDS[input.mode];
   const problems = [
@@ -433,6 +473,14 @@ function summary(
 ): string {
   const facts: [string, string][] = [
     ['Digest', md.code(`${input.image}@${input.digest}`)],
+    ...(input.tag
+      ? ([
+          [
+            'Resolved from',
+            `${md.code(`${input.image}:${input.tag}`)}, read once at the start; the rescan, the attestation and its verification use the digest`,
+          ],
+        ] as [string, string][])
+      : []),
     [
       'Stored as',
       `${where.mechanism}: ${md.code(where.location)} (${input['bundle-format']} format, cosign ${cosignVersion})`,

@@ -8,6 +8,7 @@ import {
   type BuildResult,
   buildArgProblem,
   buildahProblems,
+  buildContextProblem,
   buildOrigin,
   buildSummary,
   buildWithBuildah,
@@ -16,18 +17,22 @@ import {
   controlProblem,
   defaultCache,
   defaultCacheScope,
+  isLocalContext,
   labelProblem,
   originAnnotations,
   parseSecret,
+  parseSecretFile,
   platformProblem,
   prepareLayoutDir,
+  secretFileProblem,
   secretProblem,
+  sshProblem,
   targetProblem,
   uniquePlatforms,
 } from '@golden-image/image-build';
 import {
   type ActionContext,
-  enumInput,
+  booleanInput,
   inputProblem,
   listInput,
   optionalCheckedString,
@@ -35,7 +40,7 @@ import {
   show,
   UserError,
 } from '@golden-image/kit';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A free string with a default, refusing control characters. */
 function stringWithDefault(defaultValue: string, check: (value: string) => string | undefined = controlProblem) {
@@ -67,12 +72,35 @@ function cacheInput() {
   );
 }
 
+/**
+ * `secrets`: buildx's `id=NAME,src=FILE` / `id=NAME,env=VAR`, one per line. A problem names the line, never its text:
+ * a line may hold a value (build-push-action's own `secrets` form is ID=VALUE).
+ */
+function secretsInput() {
+  return z.string().transform((raw, ctx) => {
+    const entries: string[] = [];
+    for (const [i, line] of raw.split('\n').entries()) {
+      const entry = line.trim();
+      if (entry === '') continue;
+      const problem = secretProblem(entry);
+      if (problem) ctx.addIssue({ code: 'custom', message: `line ${i + 1} ${problem}` });
+      else entries.push(entry);
+    }
+    return entries;
+  });
+}
+
 export const inputs = {
   context: stringWithDefault('.'),
   file: optionalCheckedString(controlProblem),
   platforms: listInput({ check: platformProblem, defaultValue: ['linux/amd64'] }),
   'build-args': listInput({ lines: true, check: buildArgProblem }),
-  secrets: listInput({ lines: true, check: secretProblem }),
+  secrets: secretsInput(),
+  'secret-files': listInput({ lines: true, check: secretFileProblem }),
+  ssh: listInput({ lines: true, check: sshProblem }),
+  'build-contexts': listInput({ lines: true, check: buildContextProblem }),
+  'no-cache': booleanInput(false),
+  pull: booleanInput(false),
   labels: listInput({ lines: true, check: labelProblem }),
   annotations: listInput({ lines: true, check: annotationProblem }),
   target: optionalCheckedString(targetProblem),
@@ -80,12 +108,46 @@ export const inputs = {
   'cache-to': cacheInput(),
   provenance: stringWithDefault('mode=max', attestProblem),
   sbom: stringWithDefault('true', attestProblem),
-  builder: enumInput(['buildx', 'buildah'] as const, 'buildx'),
+  builder: builderInput(),
   'layout-path': optionalCheckedString(controlProblem),
 };
 
+/**
+ * `buildx` or `buildah`. Anything else is most often the name docker/setup-buildx-action gave its builder
+ * (`builder-4a5b…`, its `name` output), as build-push-action's `builder` input takes it: say what this input means.
+ */
+function builderInput() {
+  return z.string().transform((raw, ctx) => {
+    if (raw === '' || raw === 'buildx') return 'buildx' as const;
+    if (raw === 'buildah') return 'buildah' as const;
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `must be buildx or buildah, got ${show(raw)}. Here builder picks the build tool, not a buildx builder instance ` +
+        "(build-push-action's builder input takes docker/setup-buildx-action's name output). With builder: buildx, " +
+        'build-oci runs docker buildx build with the current builder: docker/setup-buildx-action makes the builder it ' +
+        'creates the current one (its use input, true by default), so leave builder unset; to pick another named builder, ' +
+        'run docker buildx use NAME before this step (or set BUILDX_BUILDER: NAME in the step env)',
+    });
+    return z.NEVER;
+  });
+}
+
+/** A file a secret is read from, and the input that named it. */
+interface SecretFile {
+  input: 'secrets' | 'secret-files';
+  id: string;
+  src: string;
+}
+
 /** Problems with paths the inputs name, found before anything is built. */
-function pathProblems(context: string, file: string | undefined, secrets: string[], builder: string): string[] {
+function pathProblems(
+  context: string,
+  file: string | undefined,
+  secrets: SecretFile[],
+  localContexts: [string, string][],
+  builder: string,
+): string[] {
   const problems: string[] = [];
   if (!existsSync(context) || !statSync(context).isDirectory()) {
     problems.push(
@@ -107,12 +169,32 @@ function pathProblems(context: string, file: string | undefined, secrets: string
       );
     }
   }
-  for (const entry of secrets) {
-    const secret = parseSecret(entry);
-    if (secret.src && !existsSync(secret.src))
-      problems.push(inputProblem('secrets', `${show(entry)}: the file ${show(secret.src)} does not exist`));
+  for (const secret of secrets) {
+    if (!existsSync(secret.src) || !statSync(secret.src).isFile())
+      problems.push(
+        inputProblem(
+          secret.input,
+          `secret ${show(secret.id)}: the file ${show(secret.src)} does not exist or is not a file`,
+        ),
+      );
+  }
+  for (const [entry, path] of localContexts) {
+    if (!existsSync(path) || !statSync(path).isDirectory())
+      problems.push(inputProblem('build-contexts', `${show(entry)}: ${show(path)} is not a directory`));
   }
   return problems;
+}
+
+/** A local path in an ssh or build-context entry, resolved against the workspace. */
+function absoluteAfterEquals(entry: string, workspace: string, local: (value: string) => boolean): string {
+  const eq = entry.indexOf('=');
+  if (eq === -1) return entry;
+  const value = entry.slice(eq + 1);
+  if (!local(value)) return entry;
+  return `${entry.slice(0, eq)}=${value
+    .split(',')
+    .map((path) => resolve(workspace, path))
+    .join(',')}`;
 }
 
 /** A file secret's src resolved against the workspace, so it does not depend on the tool's working directory. */
@@ -137,16 +219,37 @@ export async function main(ctx: ActionContext): Promise<void> {
   const context = resolve(workspace, input.context);
   const file = input.file === undefined ? undefined : resolve(workspace, input.file);
   const builder = input.builder;
-  const cache = defaultCache(defaultCacheScope(context, file, input.target, workspace));
+  const cache = defaultCache(
+    defaultCacheScope(context, file, input.target, workspace, uniquePlatforms(input.platforms)),
+  );
+  const secretFiles: SecretFile[] = [];
+  for (const entry of input.secrets) {
+    const secret = parseSecret(entry);
+    if (secret.src) secretFiles.push({ input: 'secrets', id: secret.id ?? '', src: resolve(workspace, secret.src) });
+  }
+  const fromFiles = input['secret-files'].map((entry) => parseSecretFile(entry));
+  for (const secret of fromFiles)
+    secretFiles.push({ input: 'secret-files', id: secret.id ?? '', src: resolve(workspace, secret.file ?? '') });
+  const buildContexts = input['build-contexts'].map((entry) => absoluteAfterEquals(entry, workspace, isLocalContext));
+  const localContexts = buildContexts
+    .map((entry, i): [string, string] => [input['build-contexts'][i] ?? '', entry.slice(entry.indexOf('=') + 1)])
+    .filter(([entry]) => isLocalContext(entry.slice(entry.indexOf('=') + 1)));
   const request: BuildRequest = {
     context,
     file,
     platforms: uniquePlatforms(input.platforms),
     buildArgs: input['build-args'],
-    secrets: input.secrets.map((entry) => absoluteSecret(entry, workspace)),
+    secrets: [
+      ...input.secrets.map((entry) => absoluteSecret(entry, workspace)),
+      ...fromFiles.map((secret) => `id=${secret.id},src=${resolve(workspace, secret.file ?? '')}`),
+    ],
     labels: input.labels,
     annotations: input.annotations,
     target: input.target,
+    ssh: input.ssh.map((entry) => absoluteAfterEquals(entry, workspace, () => true)),
+    buildContexts,
+    noCache: input['no-cache'],
+    pull: input.pull,
     // Defaults are BuildKit's gha cache; buildah has no such cache, so it gets none unless asked (and then refuses).
     cacheFrom: input['cache-from'] ?? (builder === 'buildx' ? cache.from : []),
     cacheTo: input['cache-to'] ?? (builder === 'buildx' ? cache.to : []),
@@ -155,7 +258,16 @@ export async function main(ctx: ActionContext): Promise<void> {
     layoutPath: '',
     timestamp: sourceDateEpoch(ctx.env),
   };
-  const problems = pathProblems(context, file, request.secrets, builder);
+  const problems = pathProblems(context, file, secretFiles, localContexts, builder);
+  const ids = [...input.secrets.map((entry) => parseSecret(entry).id), ...fromFiles.map((secret) => secret.id)];
+  const twice = ids.filter((id, i) => ids.indexOf(id) !== i);
+  if (twice.length > 0)
+    problems.push(
+      inputProblem(
+        'secret-files',
+        `the secret id ${show(twice[0] ?? '')} is given twice (in secrets and secret-files)`,
+      ),
+    );
   if (builder === 'buildah') problems.push(...buildahProblems(request));
   const layoutPath = input['layout-path'] === undefined ? undefined : resolve(workspace, input['layout-path']);
   if (builder === 'buildx' && layoutPath && /[,"]/.test(layoutPath)) {

@@ -26,6 +26,11 @@ export const inputs = {
   platforms: listInput({}),
   'build-args': listInput({ lines: true }),
   'build-secrets': buildSecretsInput(),
+  'secret-files': listInput({ lines: true }),
+  ssh: listInput({ lines: true }),
+  'build-contexts': listInput({ lines: true }),
+  'no-cache': booleanInput(false),
+  pull: booleanInput(false),
   target: optionalString(),
   labels: listInput({ lines: true }),
   annotations: listInput({ lines: true }),
@@ -33,18 +38,33 @@ export const inputs = {
   'cache-to': listInput({ lines: true }),
   provenance: optionalString(),
   sbom: optionalString(),
-  builder: enumInput(['buildx', 'buildah'], 'buildx'),
+  // Checked by build-oci (its explanation of a setup-buildx-action builder name included).
+  builder: optionalString(),
   tags: listInput({}),
   'rolling-tags': listInput({}),
   push: enumInput(['auto', 'true', 'false'], 'auto'),
   'allow-overwrite': booleanInput(false),
   severity: optionalString(),
   'ignore-unfixed': booleanInput(false),
+  trivyignores: listInput({}),
+  'skip-dirs': listInput({}),
+  scanners: listInput({}),
   'scan-repo': booleanInput(true),
+  'scan-repo-path': optionalString(),
+  'block-uncalled': booleanInput(true),
+  'osv-offline-db': optionalString(),
   'db-repository': optionalString(),
   'java-db-repository': optionalString(),
   sign: booleanInput(true),
+  attest: booleanInput(true),
   key: keyInput(),
+  // The private Sigstore instance, checked by sign-digest, attest-evidence and promote-tags.
+  'fulcio-url': optionalString(),
+  'rekor-url': optionalString(),
+  'transparency-log': optionalString(),
+  'ct-log': optionalString(),
+  'certificate-chain': optionalString(),
+  'trusted-root': optionalString(),
   'tls-verify': booleanInput(true),
   username: optionalString(),
   password: optionalString(),
@@ -58,6 +78,19 @@ type Input = ReturnType<typeof parseInputs<typeof inputs>>;
 const PLACEHOLDERS: Record<string, string> = { 'layout-path': '/placeholder', digest: `sha256:${'0'.repeat(64)}` };
 
 const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target'];
+
+/** Report outputs of the scan steps, under the root action's names. */
+const REPORTS: Record<string, [string, string][]> = {
+  'scan-repo': [
+    ['sarif', 'scan-repo-sarif'],
+    ['trivy-report', 'scan-repo-trivy-report'],
+    ['osv-report', 'scan-repo-osv-report'],
+  ],
+  'scan-layout': [
+    ['sarif', 'scan-layout-sarif'],
+    ['report', 'scan-layout-report'],
+  ],
+};
 
 export async function main(ctx: ActionContext, now: Date = new Date()): Promise<void> {
   maskSecretInputs(ctx, 'password');
@@ -85,25 +118,46 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
 
     const steps = plan(release);
     const outputs: Record<string, Outputs> = {};
+    const took: [string, number][] = [];
+    // push-layout's read-back of the tags waits out the race guard's window: it runs after signing (which needs
+    // no tag, only the digest), so the window passes meanwhile, and before anything trusts a tag.
+    let readBack: (() => Promise<void>) | undefined;
+    const settle = async () => {
+      if (!readBack) return;
+      const run = readBack;
+      readBack = undefined;
+      ctx.info('\n━━ push-layout: read every tag back ━━');
+      const started = performance.now();
+      try {
+        await run();
+      } finally {
+        took.push(['push-layout (read-back)', performance.now() - started]);
+      }
+    };
+    const hooks = {
+      deferReadBack: (later: () => Promise<void>) => {
+        readBack = later;
+      },
+    };
     for (const step of steps) {
+      if (!step.name.startsWith('sign-digest')) await settle();
       ctx.info(`\n━━ ${step.name} ━━`);
       const { ctx: stepCtx, outputs: stepOutputs } = stepContext(ctx, step.inputs(outputs));
+      const started = performance.now();
       try {
-        await step.run(stepCtx);
+        await step.run(stepCtx, hooks);
       } finally {
+        took.push([step.name, performance.now() - started]);
         outputs[step.name] = stepOutputs;
-        // A scan's SARIF is handed on even when its gate fails: that is when code scanning needs it most.
-        if (stepOutputs.sarif) ctx.output(`${step.name}-sarif`, stepOutputs.sarif);
+        // A scan's SARIF and JSON reports are handed on even when its gate fails: that is when they are needed most.
+        for (const [output, as] of REPORTS[step.name] ?? []) {
+          const value = stepOutputs[output];
+          if (value) ctx.output(as, value);
+        }
       }
     }
-    await report(
-      ctx,
-      release,
-      steps.map((step) => step.name),
-      outputs,
-      event,
-      resume,
-    );
+    await settle();
+    await report(ctx, release, took, outputs, event, resume);
   } finally {
     await secrets.remove();
   }
@@ -122,13 +176,20 @@ function releaseOf(
     push,
     scanRepo: input['scan-repo'],
     sign: input.sign,
+    attest: input.attest,
     key: input.key,
+    scanRepoPath: input['scan-repo-path'] ?? '.',
     build: {
       context: input.context,
       file: input.file,
       platforms: joined(input.platforms, ','),
       'build-args': joined(input['build-args']),
       secrets: joined(secretSpecs),
+      'secret-files': joined(input['secret-files']),
+      ssh: joined(input.ssh),
+      'build-contexts': joined(input['build-contexts']),
+      'no-cache': String(input['no-cache']),
+      pull: String(input.pull),
       target: input.target,
       labels: joined(input.labels),
       annotations: joined(input.annotations),
@@ -138,8 +199,23 @@ function releaseOf(
       sbom: input.sbom,
       builder: input.builder,
     },
-    gates: { severity: input.severity, 'ignore-unfixed': String(input['ignore-unfixed']) },
+    gates: {
+      severity: input.severity,
+      'ignore-unfixed': String(input['ignore-unfixed']),
+      trivyignores: joined(input.trivyignores, ','),
+    },
     scanners: { 'db-repository': input['db-repository'], 'java-db-repository': input['java-db-repository'] },
+    skipDirs: joined(input['skip-dirs'], ','),
+    imageScanners: joined(input.scanners, ','),
+    repoGate: { 'block-uncalled': String(input['block-uncalled']), 'osv-offline-db': input['osv-offline-db'] },
+    sigstore: {
+      'fulcio-url': input['fulcio-url'],
+      'rekor-url': input['rekor-url'],
+      'transparency-log': input['transparency-log'],
+      'ct-log': input['ct-log'],
+      'certificate-chain': input['certificate-chain'],
+      'trusted-root': input['trusted-root'],
+    },
     registry: { 'tls-verify': String(input['tls-verify']), username: input.username, password: input.password },
     tools,
     allowOverwrite: input['allow-overwrite'],
@@ -192,7 +268,7 @@ async function resumeDecision(ctx: ActionContext, input: Input, release: Release
 async function report(
   ctx: ActionContext,
   release: Release,
-  names: string[],
+  took: [string, number][],
   outputs: Record<string, Outputs>,
   event: string | undefined,
   resume: ResumeDecision | undefined,
@@ -225,6 +301,7 @@ async function report(
     ],
   ];
   for (const [name, value] of results) ctx.output(name, value);
+  const names = took.map(([name]) => name).filter((name) => !name.endsWith('(read-back)'));
   const lines = [md.heading('golden-image chain'), `${names.join(' → ')}: every step passed.\n`];
   if (!release.push) {
     lines.push(
@@ -235,5 +312,13 @@ async function report(
   else if (resume) lines.push(`Built again (not resumed): ${resume.reason}.\n`);
   if (release.push) lines.push(`Tag rule: ${TAG_RULE}.\n`);
   lines.push(md.facts(results.filter(([, value]) => value).map(([name, value]) => [name, md.code(value)])), '');
+  lines.push(
+    md.heading('Where the time went', 3),
+    md.table(
+      ['step', 'seconds'],
+      took.map(([name, ms]) => [name, (ms / 1000).toFixed(2)]),
+    ),
+    '',
+  );
   await ctx.summary(lines.join('\n'));
 }

@@ -10,11 +10,17 @@ import * as pullLayout from './pull-layout.js';
 
 export type Outputs = Record<string, string>;
 
+/** What the root action lends a step beyond its context. */
+export interface StepHooks {
+  /** push-layout: run the read-back of the tags later, after the race guard's window (see PushLayoutDeps). */
+  deferReadBack?: (readBack: () => Promise<void>) => void;
+}
+
 export interface Step {
   /** Unique within a plan: `sign-digest ghcr.io/o/app` when there is one per image. */
   name: string;
   spec: InputSpec;
-  run(ctx: ActionContext): Promise<void>;
+  run(ctx: ActionContext, hooks?: StepHooks): Promise<void>;
   /** The step's inputs, given the outputs of the steps before it. */
   inputs(previous: Record<string, Outputs>): Record<string, string>;
 }
@@ -29,13 +35,25 @@ export interface Release {
   /** Sign and promote this digest (an earlier attempt pushed it) instead of building: no build, scan or push. */
   resume?: string;
   scanRepo: boolean;
+  /** The directory scan-repo gates (relative to the workspace): the same default as the reusable workflow, the repository. */
+  scanRepoPath?: string;
   sign: boolean;
   key?: string;
   /** Attach the SBOM and scan result, and require them before promotion; default: whenever signing is on. */
   attest?: boolean;
   build: Record<string, string | undefined>;
+  /** What every gate shares: severity, ignore-unfixed, trivyignores. */
   gates: Record<string, string | undefined>;
+  /** Trivy's DB mirrors. */
   scanners: Record<string, string | undefined>;
+  /** skip-dirs of both Trivy scans (the repository and the image). */
+  skipDirs?: string;
+  /** scan-layout's scanners (vuln when unset). */
+  imageScanners?: string;
+  /** scan-repo's own: block-uncalled, osv-offline-db. */
+  repoGate?: Record<string, string | undefined>;
+  /** A private Sigstore instance (sign-digest, attest-evidence, promote-tags). */
+  sigstore?: Record<string, string | undefined>;
   registry: Record<string, string | undefined>;
   tools: Record<string, string | undefined>;
   allowOverwrite: boolean;
@@ -43,6 +61,11 @@ export interface Release {
 
 export const given = (values: Record<string, string | undefined>): Record<string, string> =>
   Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined));
+
+/** scan-layout's own inputs: what Trivy looks for, and where not to look. */
+function imageScan(release: Release): Record<string, string | undefined> {
+  return { scanners: release.imageScanners, 'skip-dirs': release.skipDirs };
+}
 
 /**
  * The steps of one release, in order: gate the repository, build, scan every platform, push to every image, sign
@@ -56,7 +79,15 @@ export function plan(release: Release): Step[] {
       name: 'scan-repo',
       spec: scanRepo.inputs,
       run: (ctx) => scanRepo.main(ctx),
-      inputs: () => given({ path: release.build.context, ...release.gates, ...release.scanners, ...release.tools }),
+      inputs: () =>
+        given({
+          path: release.scanRepoPath ?? '.',
+          ...release.gates,
+          ...release.scanners,
+          'skip-dirs': release.skipDirs,
+          ...release.repoGate,
+          ...release.tools,
+        }),
     });
   }
   if (!resumed) {
@@ -75,8 +106,10 @@ export function plan(release: Release): Step[] {
           given({
             'layout-path': previous['build-oci']?.['layout-path'],
             digest: previous['build-oci']?.digest,
+            image: release.images[0],
             ...release.gates,
             ...release.scanners,
+            ...imageScan(release),
             ...release.tools,
           }),
       },
@@ -87,7 +120,7 @@ export function plan(release: Release): Step[] {
     steps.push({
       name: 'push-layout',
       spec: pushLayout.inputs,
-      run: (ctx) => pushLayout.main(ctx),
+      run: (ctx, hooks) => pushLayout.main(ctx, { deferReadBack: hooks?.deferReadBack }),
       inputs: (previous) =>
         given({
           'layout-path': previous['build-oci']?.['layout-path'],
@@ -119,8 +152,10 @@ export function plan(release: Release): Step[] {
           given({
             'layout-path': previous['pull-layout']?.['layout-path'],
             digest: previous['pull-layout']?.digest,
+            image: first,
             ...release.gates,
             ...release.scanners,
+            ...imageScan(release),
             ...release.tools,
           }),
       },
@@ -139,6 +174,7 @@ export function plan(release: Release): Step[] {
             image,
             digest: pushed(previous),
             key: release.key,
+            ...release.sigstore,
             ...release.registry,
             ...release.tools,
           }),
@@ -167,6 +203,7 @@ export function plan(release: Release): Step[] {
             'source-repository': signed?.['source-repository'] || undefined,
             'kyverno-policy': signed?.['kyverno-policy'] || undefined,
             ...release.gates,
+            ...release.sigstore,
             ...release.registry,
             ...release.tools,
           });
@@ -194,6 +231,7 @@ export function plan(release: Release): Step[] {
           'bundle-format': signed?.['bundle-format'] || undefined,
           key: signed?.['public-key'] || undefined,
           'require-attestations': attest ? 'sbom,vuln' : undefined,
+          ...release.sigstore,
           ...release.registry,
           ...release.tools,
         });

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import {
   type ActionContext,
+  booleanInput,
   checkedString,
   enumInput,
   maskSecretInputs,
@@ -37,6 +38,7 @@ export const inputs = {
   ),
   provenance: enumInput(['auto', 'true', 'false'] as const, 'auto'),
   token: optionalString(),
+  'dry-run': booleanInput(false),
 };
 
 export interface PublishNpmDeps {
@@ -58,6 +60,7 @@ export async function main(ctx: ActionContext, deps: PublishNpmDeps = {}): Promi
       ...(input.access ? { access: input.access as 'public' | 'restricted' } : {}),
       provenance: input.provenance,
       ...(input.token ? { token: input.token } : {}),
+      dryRun: input['dry-run'],
       ...deps.publish,
     }),
   );
@@ -68,7 +71,26 @@ export async function main(ctx: ActionContext, deps: PublishNpmDeps = {}): Promi
   ctx.output('tarball-url', result.tarballUrl);
   ctx.output('tag', result.tag);
   ctx.output('provenance', String(Boolean(result.provenance)));
-  await ctx.summary(summary(result));
+  ctx.output('dry-run', String(Boolean(result.dryRun)));
+  await ctx.summary(result.dryRun ? dryRunSummary(result) : summary(result));
+}
+
+function dryRunSummary(result: PublishResult): string {
+  const id = `${result.name}@${result.version}`;
+  const rows: [string, string][] = [
+    [
+      'Result',
+      result.dryRun?.wouldPublish
+        ? '**dry run**: npm would publish this tarball; nothing was published'
+        : '**dry run**: the registry already holds this version with this integrity; a publish would be a re-run',
+    ],
+    ['integrity', md.code(result.hash.integrity)],
+    ['Command', md.code(`npm ${result.argv.join(' ')}`)],
+    ['dist-tag', md.code(result.tag)],
+    ['Access', result.access],
+    ['Not done', 'no token exchange, no provenance, no read-back (nothing was published to read)'],
+  ];
+  return `${md.heading(`publish-npm (dry run): ${md.code(id)}`)}\n${md.facts(rows)}\n`;
 }
 
 function summary(result: PublishResult): string {

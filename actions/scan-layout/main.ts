@@ -6,36 +6,62 @@ import {
   booleanInput,
   checkedString,
   listInput,
+  optionalCheckedString,
   optionalString,
   parseInputs,
   requiredString,
+  show,
   UserError,
 } from '@golden-image/kit';
-import { describeVerification, digestProblem, isRunnable, verifyLayout } from '@golden-image/oci';
+import { describeVerification, digestProblem, imageProblem, isRunnable, verifyLayout } from '@golden-image/oci';
 import {
   buildSarif,
   closeTrivySession,
   type Finding,
   gateTrivyReport,
   IgnoreRules,
+  type IgnoreSection,
+  imageLabel,
   layoutSummary,
   loadIgnoreFiles,
   openTrivySession,
+  renamedTarget,
   resolveIgnoreFiles,
   type Severity,
   type SeverityCounts,
   severityInput,
   singlePlatformLayout,
   trivyImage,
+  withImageTargets,
   withoutUnscored,
 } from '@golden-image/scanners';
 import { type EnsureOptions, ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
 
+/** Trivy's scanners, as trivy-action's scanners input names them; each is run on every platform of the image. */
+export const SCANNERS = ['vuln', 'secret', 'misconfig', 'license'] as const;
+
+const SECTION_OF: Record<(typeof SCANNERS)[number], IgnoreSection> = {
+  vuln: 'vulnerabilities',
+  secret: 'secrets',
+  misconfig: 'misconfigurations',
+  license: 'licenses',
+};
+
 export const inputs = {
   'layout-path': requiredString('the layout-path output of build-oci'),
   digest: checkedString(digestProblem, 'the digest output of build-oci'),
+  image: optionalCheckedString(imageProblem),
   severity: severityInput(),
   'ignore-unfixed': booleanInput(false),
+  scanners: listInput({
+    defaultValue: ['vuln'],
+    check: (entry) =>
+      (SCANNERS as readonly string[]).includes(entry)
+        ? undefined
+        : `${show(entry)} is not a Trivy scanner of images: use a comma-separated list of ${SCANNERS.join(', ')}` +
+          (entry === 'config' ? ' (misconfig is the scanner of misconfigurations)' : ''),
+  }).transform((entries) => [...new Set(entries)] as (typeof SCANNERS)[number][]),
+  'skip-dirs': listInput({}),
   trivyignores: listInput({}),
   'db-repository': listInput({}),
   'java-db-repository': listInput({}),
@@ -62,6 +88,7 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
   const ignoreFiles = resolveIgnoreFiles(input.trivyignores, workspace);
   const ignore =
     ignoreFiles.length > 0 ? await loadIgnoreFiles(ignoreFiles, 'trivyignores', deps.now) : IgnoreRules.empty();
+  ignore.sections = new Set(input.scanners.map((scanner) => SECTION_OF[scanner]));
   const work = join(ctx.tempDir, 'golden-image-scan-layout');
   if (/[:@]/.test(work))
     throw new UserError(
@@ -99,29 +126,36 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
       now: deps.now,
     }),
   );
-  let reports: unknown[];
+  let reports: { report: unknown; dir: string }[];
   try {
     // The platforms are scanned at once (each Trivy keeps its scan cache in memory; the DBs are opened read-only),
     // and gated in their order.
     reports = await ctx.group(`Scan ${platforms.length} platform(s) with Trivy`, () =>
       inParallel(platforms, availableParallelism(), async (manifest, i) => {
         const dir = await singlePlatformLayout(layout.path, manifest, join(work, `platform-${i}`));
-        const report = await trivyImage(ctx, session, dir, join(work, `platform-${i}.json`));
+        const report = await trivyImage(ctx, session, dir, join(work, `platform-${i}.json`), {
+          scanners: input.scanners,
+          skipDirs: input['skip-dirs'],
+        });
         await rm(dir, { recursive: true, force: true });
-        return report;
+        return { report, dir };
       }),
     );
   } finally {
     await closeTrivySession(ctx, session);
   }
   for (const [i, manifest] of platforms.entries()) {
-    const report = reports[i];
-    const gate = gateTrivyReport(report, `for ${manifest.platform}`, {
+    const scanned = reports[i] as { report: unknown; dir: string };
+    const gate = gateTrivyReport(scanned.report, `for ${manifest.platform}`, {
       severities,
       ignoreUnfixed: input['ignore-unfixed'],
       ignore,
       platform: manifest.platform,
     });
+    // Trivy names the scratch directory it was handed; the report and the summary name the image and platform.
+    const label = imageLabel(manifest.platform, input.image, layout.digest);
+    const report = withImageTargets(scanned.report, scanned.dir, label);
+    for (const finding of gate.selected) finding.target = renamedTarget(finding.target, scanned.dir, label);
     selected.push(...gate.selected);
     suppressed.ignored += gate.suppressed.ignored;
     suppressed.unfixed += gate.suppressed.unfixed;
@@ -136,6 +170,8 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
     reportPath,
     JSON.stringify({
       digest: layout.digest,
+      ...(input.image ? { image: input.image } : {}),
+      scanners: input.scanners,
       layout: layout.path,
       platforms: perPlatform.map(({ platform, digest, report }) => ({ platform, digest, report })),
     }),
@@ -170,12 +206,13 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
       input['ignore-unfixed'],
       [...severities],
       failed,
+      input.scanners,
     ),
   );
 
   if (failed) {
     throw new UserError(
-      `scan-layout: ${selected.length} finding(s) at ${[...severities].join(',')} in ${layout.digest} (${[...new Set(selected.map((f) => f.platform))].join(', ')}). ` +
+      `scan-layout: ${selected.length} finding(s) at ${[...severities].join(',')} in ${input.image ? `${input.image}@` : ''}${layout.digest} (${[...new Set(selected.map((f) => f.platform))].join(', ')}). ` +
         'Fix them, or suppress reviewed ones with a .trivyignore entry (with an exp: date). The layout must not be pushed.',
     );
   }

@@ -128,7 +128,12 @@ const metacharRows: Case[] = [
   { action: 'scan-layout', input: 'digest', value: '', message: 'must be "sha256:" followed by 64' },
   { action: 'scan-layout', input: 'trivyignores', value: '', message: 'does not exist' },
   { action: 'push-layout', input: 'image', value: '', message: /must not contain whitespace|must be lowercase/ },
-  { action: 'push-layout', input: 'tags', value: '', message: /is not valid|has no tag/ },
+  {
+    action: 'push-layout',
+    input: 'tags',
+    value: '',
+    message: /is not valid|has no tag|with no tag|holds the placeholder/,
+  },
   { action: 'push-layout', input: 'digest', value: '', message: 'must be "sha256:" followed by 64' },
   // Without whitespace the identity is accepted as data; keyless signing then needs the OIDC token this job lacks.
   {
@@ -143,7 +148,12 @@ const metacharRows: Case[] = [
   { action: 'sign-digest', input: 'certificate-oidc-issuer', value: '', message: 'must be an https:// URL' },
   { action: 'sign-digest', input: 'cosign-version', value: '', message: 'must be an exact release version' },
   { action: 'sign-digest', input: 'tool-mirror', value: '', message: 'must be a base URL' },
-  { action: 'promote-tags', input: 'tags', value: '', message: /is not valid|has no tag|uses the placeholder \{IFS\}/ },
+  {
+    action: 'promote-tags',
+    input: 'tags',
+    value: '',
+    message: /is not valid|has no tag|with no tag|uses the placeholder \{IFS\}/,
+  },
   { action: 'promote-tags', input: 'engine', value: '', message: 'must be one of auto, skopeo, imagetools' },
   { action: 'promote-tags', input: 'image', value: '', message: /must not contain whitespace|must be lowercase/ },
   { action: 'chain', input: 'rolling-tags', value: '', message: '' },

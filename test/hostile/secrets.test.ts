@@ -418,9 +418,11 @@ describe('bundled, as the runner runs them: the full log, GITHUB_OUTPUT and GITH
     maskedFirst(step, given.password);
     maskedFirst(step, Buffer.from(`${USER}:${given.password}`).toString('base64'), /^::group::(Check|Push|Move)/);
     expect(leaks(everythingTheRunnerSaw(step, files), given.password, USER)).toEqual([]);
-    // Nothing was released: the only outputs are the scans' SARIF paths, which the root action writes even when a
-    // later step fails (so a code-scanning upload can still run).
-    expect(Object.keys(step.outputs).filter((name) => !name.endsWith('-sarif'))).toEqual([]);
+    // Nothing was released: the only outputs are the scans' SARIF and report paths, which the root action writes
+    // even when a later step fails (so a code-scanning upload can still run).
+    expect(Object.keys(step.outputs).filter((name) => !name.endsWith('-sarif') && !name.endsWith('-report'))).toEqual(
+      [],
+    );
   });
 
   test('push-layout with the right password: succeeds; outputs and summary carry no secret', async () => {

@@ -276,7 +276,7 @@ describe('registries and the caller repository', () => {
     };
     const repo = caller(
       callerWith(
-        'image: ${{ vars.REGISTRY }}/acme/ignores\nupload-sarif: true',
+        `image: \${{ vars.REGISTRY }}/acme/ignores\nupload-sarif: true`,
         '',
         'contents: read, packages: write, id-token: write, security-events: write',
       ),

@@ -107,5 +107,3 @@ describe('examples/workflows', () => {
     expect(Object.keys(results(ran)).filter((job) => /^(sign|promote) /.test(job)).length).toBe(4);
   });
 });
-
-export { CANNOT_RUN };

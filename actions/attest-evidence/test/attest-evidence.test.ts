@@ -43,6 +43,13 @@ describe('attest-evidence refuses bad inputs before running anything', () => {
       /Input "block-severity": must be one of UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL/,
     ],
     [{ mode: 'rescan', 'github-provenance': 'yes' }, /Input "github-provenance": must be one of auto, true, false/],
+    [
+      { mode: 'rescan', digest: '' },
+      /^Input "digest": is required: the released digest.*or give tag \(for example latest\)/,
+    ],
+    [{ mode: 'rescan', tag: 'latest' }, /^Input "tag": give digest or tag, not both/],
+    [{ mode: 'release', digest: '', tag: 'latest' }, /^Input "tag": is for mode rescan only/],
+    [{ mode: 'rescan', digest: '', tag: 'feature/login' }, /^Input "tag": tag "feature\/login" is not valid/],
   ])('%j', async (inputs, message) => {
     const { error, calls } = await run({ ...base, ...inputs });
     expect(error).toBeInstanceOf(UserError);

@@ -85,16 +85,19 @@ maybe('rescan of a released digest', () => {
         release.env,
       ).statements;
 
-    // a scheduled job: its own runner temp, no layout, no report, the DB from the mirror
+    // a scheduled job: its own runner temp, no layout, no report, the DB from the mirror; it names the release by
+    // tag, read once for its digest
     const quiet = await attest(job(cosign, tools, { COSIGN_PASSWORD: PASSWORD }), {
       mode: 'rescan',
       image: released.image,
-      digest: released.digest,
+      tag: 'sha-evidencerescan',
       key,
       'db-repository': sameDb,
     });
     expect(quiet.error).toBeUndefined();
     expect(quiet.recorded.outputs['scan-result']).toBe('passed');
+    expect(quiet.recorded.outputs.digest).toBe(released.digest);
+    expect(quiet.recorded.summary).toContain(`\`${released.image}:sha-evidencerescan\`, read once at the start`);
     const afterQuiet = scanResult(released.digest);
     expect(afterQuiet).toHaveLength(1);
     expect(afterQuiet[0].predicate.invocation.parameters.mode).toBe('rescan');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyLayout } from '@golden-image/oci';
@@ -133,6 +133,49 @@ describe('build-oci with builder: buildah (the real buildah, vfs storage under a
     expect(config.config.Labels.evil).toBe(label.slice('evil='.length));
     expect(existsSync('/tmp/pwned')).toBe(hadPwned);
     expect(existsSync(join(temp, 'backtick'))).toBe(false);
+    rmSync(temp, { recursive: true, force: true });
+  });
+
+  test('build-contexts, secret-files, no-cache and pull reach buildah: a named context is copied from', async () => {
+    const temp = mkdtempSync(join(tmpdir(), 'build-oci-buildah-contexts-'));
+    const context = join(temp, 'ctx');
+    const extra = join(temp, 'extra');
+    mkdirSync(context);
+    mkdirSync(extra);
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY --from=extra note.txt /note.txt\n');
+    writeFileSync(join(extra, 'note.txt'), 'from the extra context\n');
+    writeFileSync(join(temp, 'token.txt'), 'not printed');
+    const runner = new DoublesRunner();
+    const { ctx, recorded } = createTestContext(
+      {
+        builder: 'buildah',
+        context,
+        'build-contexts': `extra=${extra}`,
+        'secret-files': `token=${join(temp, 'token.txt')}`,
+        'no-cache': 'true',
+        pull: 'true',
+        provenance: 'false',
+        sbom: 'false',
+      },
+      { runner, tempDir: join(temp, 'runner-temp') },
+    );
+    await main(ctx);
+    const build = runner.calls.find((call) => call.args.includes('build'));
+    expect(build?.args).toEqual(
+      expect.arrayContaining([
+        '--build-context',
+        `extra=${extra}`,
+        '--secret',
+        `id=token,src=${join(temp, 'token.txt')}`,
+        '--no-cache',
+        '--pull=always',
+      ]),
+    );
+    const layoutPath = recorded.outputs['layout-path'] as string;
+    const digest = Object.values(JSON.parse(recorded.outputs.platforms as string))[0] as string;
+    const manifest = blob(layoutPath, digest) as { layers: { digest: string }[] };
+    const layer = join(layoutPath, 'blobs', 'sha256', (manifest.layers[0]?.digest ?? '').slice('sha256:'.length));
+    expect(execFileSync('tar', ['-xzOf', layer, 'note.txt'], { encoding: 'utf8' })).toBe('from the extra context\n');
     rmSync(temp, { recursive: true, force: true });
   });
 });

@@ -1,6 +1,7 @@
 // build-oci's buildx path against a real BuildKit: buildkitd and buildx built from their Go modules, the docker CLI
 // client (no engine), buildx's remote driver on a private socket, no network. The layouts then go through
 // merge-layouts, scan-layout (the real Trivy, offline DB) and push-layout (the real registry).
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -184,6 +185,23 @@ maybe('build-oci with the real BuildKit (remote driver, no network)', () => {
     // The merged layout is what the release job scans: every platform, the finding still in linux/arm64 alone.
     const scanned = await scan(merged.path, digest);
     expect(scanned.error?.message).toMatch(/1 finding\(s\) at HIGH,CRITICAL in sha256:[0-9a-f]{64} \(linux\/arm64\)/);
+  });
+
+  test('build-contexts, no-cache and pull reach the real BuildKit: COPY --from a named local context', async () => {
+    const extra = mkdtempSync(join(tmpdir(), 'buildkit-extra-'));
+    writeFileSync(join(extra, 'note.txt'), 'from the named context\n');
+    const dir = mkdtempSync(join(tmpdir(), 'buildkit-contexts-'));
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY --from=extra note.txt /note.txt\n');
+    const { error, recorded } = await build(
+      { 'build-contexts': `extra=${extra}`, 'no-cache': 'true', pull: 'true', provenance: 'false' },
+      dir,
+    );
+    expect(error).toBeUndefined();
+    const layoutPath = recorded.outputs['layout-path'] as string;
+    const digest = Object.values(JSON.parse(recorded.outputs.platforms as string))[0] as string;
+    const manifest = JSON.parse(readFileSync(join(layoutPath, 'blobs/sha256', digest.slice(7)), 'utf8'));
+    const layer = join(layoutPath, 'blobs/sha256', manifest.layers[0].digest.slice(7));
+    expect(execFileSync('tar', ['-xzOf', layer, 'note.txt'], { encoding: 'utf8' })).toBe('from the named context\n');
   });
 
   test('an SBOM attestation needs the scanner image, which this builder cannot pull: the error says so', async () => {

@@ -43,7 +43,13 @@ function expectedArgv(
   extra: string[],
   options: { platforms?: string; provenance?: string; sbom?: string; cache?: boolean } = {},
 ) {
-  const scope = defaultCacheScope(sampleImage, undefined, undefined, sampleImage);
+  const scope = defaultCacheScope(
+    sampleImage,
+    undefined,
+    undefined,
+    sampleImage,
+    (options.platforms ?? 'linux/amd64').split(','),
+  );
   const cache =
     options.cache === false
       ? []
@@ -116,6 +122,11 @@ const cases: Case[] = [
       target: 'final',
       'build-args': 'GREETING=hello, world\nEMPTY=\nURL=https://example.com/a?b=c&d=e',
       secrets: `id=token,env=GITHUB_TOKEN\nid=npmrc,src=${join(sampleImage, 'hello.txt')}`,
+      'secret-files': 'greeting=hello.txt',
+      ssh: 'default\ngithub=keys/id_ed25519',
+      'build-contexts': 'base=docker-image://alpine:3.20\nsrc=.',
+      'no-cache': 'true',
+      pull: 'true',
       labels: 'org.opencontainers.image.source=https://github.com/o/r\norg.opencontainers.image.title=a, b',
       annotations: 'index:org.opencontainers.image.description=multi\nmanifest[linux/amd64]:x=y\nplain=value',
       'cache-from': 'type=registry,ref=ghcr.io/o/r:cache\ntype=gha,scope=mine',
@@ -137,6 +148,8 @@ const cases: Case[] = [
         join(sampleImage, 'Dockerfile'),
         '--target',
         'final',
+        '--no-cache',
+        '--pull',
         '--build-arg',
         'GREETING=hello, world',
         '--build-arg',
@@ -147,6 +160,16 @@ const cases: Case[] = [
         'id=token,env=GITHUB_TOKEN',
         '--secret',
         `id=npmrc,src=${join(sampleImage, 'hello.txt')}`,
+        '--secret',
+        `id=greeting,src=${join(sampleImage, 'hello.txt')}`,
+        '--ssh',
+        'default',
+        '--ssh',
+        `github=${join(sampleImage, 'keys/id_ed25519')}`,
+        '--build-context',
+        'base=docker-image://alpine:3.20',
+        '--build-context',
+        `src=${sampleImage}`,
         '--label',
         'org.opencontainers.image.source=https://github.com/o/r',
         '--label',

@@ -17,7 +17,13 @@ const cases: { name: string; inputs: Record<string, string>; env?: NodeJS.Proces
   {
     name: 'unknown builder',
     inputs: { builder: 'kaniko' },
-    error: /Input "builder": must be one of buildx, buildah, got "kaniko"/,
+    error: /Input "builder": must be buildx or buildah, got "kaniko"/,
+  },
+  {
+    name: 'a setup-buildx-action builder name: says what builder means here and how to use a named builder',
+    inputs: { builder: 'builder-0f3e6c5a-1d2b-4c3d-9e8f-7a6b5c4d3e2f' },
+    error:
+      /Input "builder": must be buildx or buildah, got "builder-0f3e6c5a-.*"\. Here builder picks the build tool, not a buildx builder instance .*docker\/setup-buildx-action makes the builder it creates the current one .*run docker buildx use NAME before this step/,
   },
   {
     name: 'malformed platform',
@@ -57,17 +63,58 @@ const cases: { name: string; inputs: Record<string, string>; env?: NodeJS.Proces
   {
     name: 'secret without id',
     inputs: { secrets: 'src=/etc/hostname' },
-    error: /Input "secrets": "src=\/etc\/hostname" has no id=/,
+    error: /Input "secrets": line 1 has no id= \(the line is not shown\)/,
   },
   {
     name: 'secret with both src and env',
-    inputs: { secrets: 'id=a,src=/x,env=Y' },
-    error: /Input "secrets": .* needs exactly one of src= or env=/,
+    inputs: { secrets: 'id=a,src=/x\nid=b,src=/x,env=Y' },
+    error: /Input "secrets": line 2 secret "b" needs exactly one of src= or env=/,
+  },
+  {
+    name: "a secret's value in build-push-action's form: refused without echoing it",
+    inputs: { secrets: 'GIT_AUTH_TOKEN=ghp_value-must-not-be-printed' },
+    error:
+      /^(?![\s\S]*ghp_value)Input "secrets": line 1 is not a secret spec: it looks like ID=VALUE, the form of build-push-action's "secrets" \(the line is not shown\)\. Here write id=NAME,src=FILE or id=NAME,env=VARIABLE; to pass a file, use the secret-files input/,
   },
   {
     name: 'secret whose file is missing',
     inputs: { secrets: 'id=a,src=/nonexistent/secret' },
-    error: /Input "secrets": .*the file "\/nonexistent\/secret" does not exist/,
+    error: /Input "secrets": secret "a": the file "\/nonexistent\/secret" does not exist/,
+  },
+  {
+    name: 'secret-files entry that is not ID=FILE',
+    inputs: { 'secret-files': 'NPM_TOKEN' },
+    error: /Input "secret-files": "NPM_TOKEN" is not ID=FILE/,
+  },
+  {
+    name: 'secret-files whose file is missing',
+    inputs: { 'secret-files': 'NPM_TOKEN=./no-such-token.txt' },
+    error: /Input "secret-files": secret "NPM_TOKEN": the file ".*no-such-token\.txt" does not exist or is not a file/,
+  },
+  {
+    name: 'the same secret id in secrets and secret-files',
+    inputs: { secrets: 'id=npm,env=X', 'secret-files': 'npm=hello.txt' },
+    error: /Input "secret-files": the secret id "npm" is given twice/,
+  },
+  {
+    name: 'ssh that is not default or ID=PATH',
+    inputs: { ssh: 'a=b=c' },
+    error: /Input "ssh": "a=b=c" is not an SSH spec/,
+  },
+  {
+    name: 'build-contexts entry without a name',
+    inputs: { 'build-contexts': 'docker-image://alpine' },
+    error: /Input "build-contexts": "docker-image:\/\/alpine" is not NAME=VALUE/,
+  },
+  {
+    name: 'a local build context that is not a directory',
+    inputs: { 'build-contexts': 'src=./no-such-dir' },
+    error: /Input "build-contexts": "src=.\/no-such-dir": ".*no-such-dir" is not a directory/,
+  },
+  {
+    name: 'no-cache that is not a boolean',
+    inputs: { 'no-cache': 'yes' },
+    error: /Input "no-cache": must be true or false, got "yes"/,
   },
   {
     name: 'cache spec without type',

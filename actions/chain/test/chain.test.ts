@@ -1,7 +1,7 @@
 // The root action runs the six actions' own code in one step. Here: buildah for real, the scanners and cosign as
 // doubles (install-tools: false), skopeo and the registry for real.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Skopeo } from '@golden-image/oci-registry';
 import {
@@ -16,6 +16,7 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readInvocations, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
 import { main } from '../main.js';
+import { plan, type Release } from '../plan.js';
 
 let registry: TestRegistry;
 let restorePath: () => void;
@@ -106,6 +107,21 @@ describe('the root action: the whole chain in one step', () => {
     expect(recorded.summary).toContain(
       'scan-repo → build-oci → scan-layout → push-layout → sign-digest → attest-evidence → promote-tags',
     );
+    // The race guard's window passes while the digest is signed: push-layout's tags are read back after signing
+    // and before anything trusts a tag (the evidence, the promotion).
+    const banners = recorded.logs.filter((line) => line.startsWith('\n━━ '));
+    expect(banners.map((line) => line.trim())).toEqual([
+      '━━ scan-repo ━━',
+      '━━ build-oci ━━',
+      '━━ scan-layout ━━',
+      '━━ push-layout ━━',
+      '━━ sign-digest ━━',
+      '━━ push-layout: read every tag back ━━',
+      '━━ attest-evidence ━━',
+      '━━ promote-tags ━━',
+    ]);
+    expect(recorded.logs.join('\n')).not.toContain('Waiting 1500 ms before reading the new tags back');
+    expect(recorded.summary).toMatch(/\| push-layout \(read-back\) \| \d+\.\d\d \|/);
     // the policy also requires the SBOM and the scan result, which promote-tags checked before moving a tag
     expect(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8')).toContain(
       'type: https://cosign.sigstore.dev/attestation/vuln/v1',
@@ -116,7 +132,7 @@ describe('the root action: the whole chain in one step', () => {
     const image = `${registry.host}/chain/vulnerable`;
     const { run, env } = chain({ image, 'scan-repo': 'false' }, thirdParty('trivy/image-alpine39-all-severities.json'));
     await expect(run()).rejects.toThrow(
-      /4 finding\(s\) at HIGH,CRITICAL in sha256:[0-9a-f]+ \(linux\/amd64, linux\/arm64\)/,
+      /4 finding\(s\) at HIGH,CRITICAL in localhost:\d+\/chain\/vulnerable@sha256:[0-9a-f]+ \(linux\/amd64, linux\/arm64\)/,
     );
     const skopeo = new Skopeo(new RecordingRunner(), { tlsVerify: false });
     for (const tag of ['sha-c4a1b2c', 'latest', `nightly-${today}`])
@@ -124,6 +140,96 @@ describe('the root action: the whole chain in one step', () => {
     const cosignCalls = readFileSync(env.COSIGN_DOUBLE_LOG as string, 'utf8');
     expect(cosignCalls).toContain('generate-key-pair');
     expect(cosignCalls).not.toMatch(/"sign"|"verify"/);
+  });
+
+  test('the inputs users reach for reach their steps; reports and a verify-command for every image come out', async () => {
+    const images = [`${registry.host}/chain/inputs-a`, `${registry.host}/chain/inputs-b`];
+    const dir = tempDir('golden-image-chain-inputs-');
+    writeFileSync(join(dir, 'token.txt'), 'file secret');
+    writeFileSync(join(dir, '.trivyignore'), 'CVE-2099-0001\n');
+    const { run, recorded, runner, calls } = chain({
+      image: images.join('\n'),
+      'secret-files': `token=${join(dir, 'token.txt')}`,
+      'build-contexts': `extra=${join(repoRoot, 'test/fixtures/sample-image/etc')}`,
+      'no-cache': 'true',
+      severity: 'high,critical',
+      scanners: 'vuln,secret',
+      'skip-dirs': '**/testdata',
+      trivyignores: join(dir, '.trivyignore'),
+      'scan-repo-path': 'test/fixtures/repos/npm-clean',
+      'block-uncalled': 'false',
+      'transparency-log': 'false',
+    });
+    await run();
+    const build = runner.calls.find((call) => call.tool.endsWith('buildah') && call.args.includes('build'));
+    expect(build?.args).toEqual(
+      expect.arrayContaining([
+        '--secret',
+        `id=token,src=${join(dir, 'token.txt')}`,
+        '--build-context',
+        `extra=${join(repoRoot, 'test/fixtures/sample-image/etc')}`,
+        '--no-cache',
+      ]),
+    );
+    const trivy = calls().filter((call) => call.tool === 'trivy' && call.mode === 'scan');
+    const image = trivy.filter((call) => call.command === 'image');
+    expect(image).toHaveLength(2);
+    for (const scan of image)
+      expect(scan.argv).toEqual(expect.arrayContaining(['--scanners', 'vuln,secret', '--skip-dirs', '**/testdata']));
+    const fs = trivy.find((call) => call.command === 'fs');
+    expect(fs?.argv.at(-1)).toBe(join(repoRoot, 'test/fixtures/repos/npm-clean'));
+    expect(fs?.argv).toEqual(expect.arrayContaining(['--skip-dirs', '**/testdata']));
+    // reports of both scans, as outputs
+    for (const name of ['scan-repo-trivy-report', 'scan-repo-osv-report', 'scan-layout-report', 'scan-layout-sarif'])
+      expect(existsSync(recorded.outputs[name] ?? '')).toBe(true);
+    expect(JSON.parse(readFileSync(recorded.outputs['scan-layout-report'] ?? '', 'utf8')).image).toBe(images[0]);
+    // one verify command per image, and the signing step was told there is no transparency log
+    const verify = (recorded.outputs['verify-command'] ?? '').split('\n');
+    expect(verify).toHaveLength(2);
+    for (const [i, line] of verify.entries()) {
+      expect(line).toContain(`${images[i]}@${recorded.outputs.digest}`);
+      expect(line).toContain('--insecure-ignore-tlog');
+    }
+    expect(recorded.outputs.tags?.split('\n')).toEqual(
+      expect.arrayContaining([`${images[0]}:sha-c4a1b2c`, `${images[1]}:sha-c4a1b2c`, `${images[1]}:latest`]),
+    );
+  });
+
+  test('attest: false signs and promotes without attestations (no attest-evidence step, nothing required)', () => {
+    const release: Release = {
+      images: ['ghcr.io/o/app'],
+      immutable: ['sha-1a2b3c4'],
+      rolling: ['latest'],
+      push: true,
+      scanRepo: false,
+      sign: true,
+      attest: false,
+      key: '/k/cosign.key',
+      build: {},
+      gates: {},
+      scanners: {},
+      registry: {},
+      tools: {},
+      allowOverwrite: false,
+    };
+    expect(plan(release).map((step) => step.name)).toEqual([
+      'build-oci',
+      'scan-layout',
+      'push-layout',
+      'sign-digest',
+      'promote-tags',
+    ]);
+    const promote = plan(release).find((step) => step.name === 'promote-tags');
+    expect(promote?.inputs({})['require-attestations']).toBeUndefined();
+    expect(plan({ ...release, attest: true }).map((step) => step.name)).toContain('attest-evidence');
+  });
+
+  test('builder set to a setup-buildx-action builder name: what builder means here, before anything runs', async () => {
+    const { run, runner } = chain({ image: `${registry.host}/chain/never`, builder: 'builder-3f2a' });
+    await expect(run()).rejects.toThrow(
+      'build-oci: Input "builder": must be buildx or buildah, got "builder-3f2a". Here builder picks the build tool, not a buildx builder instance',
+    );
+    expect(runner.calls).toHaveLength(0);
   });
 
   test.each([

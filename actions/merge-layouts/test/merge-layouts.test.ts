@@ -171,6 +171,18 @@ describe('merge-layouts refuses', () => {
     );
   });
 
+  test('the right digests in another order: the order is blamed, not a digest', async () => {
+    await expect(
+      merge([
+        { path: amd64.path, digest: arm64.digest },
+        { path: arm64.path, digest: amd64.digest },
+      ]),
+    ).rejects.toThrow(
+      `The digests are those of the layouts, but in another order than layout-paths: line 1 of layout-paths (${amd64.path}) holds ${amd64.digest}, which is line 2 of digests; ` +
+        `line 2 of layout-paths (${arm64.path}) holds ${arm64.digest}, which is line 1 of digests. Give the digests in the order of layout-paths, line for line`,
+    );
+  });
+
   test('a layer changed after the build, same size, naming the input; nothing is written', async () => {
     const tampered = await onePlatform('linux/arm64', 'tampered');
     const layout = await verifyLayout(tampered.path, tampered.digest);

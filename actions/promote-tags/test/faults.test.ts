@@ -108,7 +108,7 @@ describe('promote-tags through a flaky registry', () => {
     );
     expect(error?.message).toMatch(
       new RegExp(
-        `^Tagging ${image}@${layout.digest} as nightly failed \\(skopeo exit 1, after ${DEFAULT_RETRY_POLICY.attempts} attempts\\): .*503`,
+        `^Tagging ${image}@${layout.digest} as nightly failed: the registry localhost:\\d+ kept answering 503 Service Unavailable .* through ${DEFAULT_RETRY_POLICY.attempts} attempts over .*skopeo's last error \\(exit 1\\): .*503`,
       ),
     );
     expect(error?.message).toContain(`\nMoved to ${layout.digest}: ${image}:latest.\n`);
@@ -127,7 +127,9 @@ describe('promote-tags through a flaky registry', () => {
     proxy.down({ drop: true });
     const image = `${proxy.host}/${repository}`;
     await expect(promote(image, layout.digest, QUICK).run()).rejects.toThrow(
-      new RegExp(`Reading ${image}@${layout.digest} from the registry failed .*EOF`),
+      new RegExp(
+        `Reading ${image}@${layout.digest} from the registry failed: the registry localhost:\\d+ could not be reached \\(connection dropped \\(EOF\\)\\).*EOF`,
+      ),
     );
     expect(await direct(`${registry.host}/${repository}:latest`)).toBe(older.digest);
   });

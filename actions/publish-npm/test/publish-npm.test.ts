@@ -154,6 +154,33 @@ describe('publish-npm against a real registry (Verdaccio)', () => {
     expect(refused.publishes).toEqual([]);
   });
 
+  test('dry-run: checks everything, runs npm publish --dry-run on the file with no token, and publishes nothing', async () => {
+    const tarball = await packed('simple', '1.9.7');
+    const dry = await publish(tarball, { 'dry-run': 'true', token: '' });
+    expect(dry.error).toBeUndefined();
+    expect(dry.outputs).toMatchObject({ published: 'false', 'dry-run': 'true', 'tarball-url': '' });
+    expect(dry.publishes).toHaveLength(1);
+    expect(dry.publishes[0]?.args).toEqual(
+      expect.arrayContaining([tarball.tarballPath, '--dry-run=true', '--provenance=false', '--tag', 'latest']),
+    );
+    expect(dry.recorded.summary).toContain('npm would publish this tarball; nothing was published');
+    const served = await fetch(`${registry.url}golden-fixture-simple`).then((r) => r.json() as Promise<Served>);
+    expect(served.versions?.['1.9.7']).toBeUndefined();
+
+    // After the real publish, a dry run says a publish would be a re-run; other bytes under that version fail.
+    expect((await publish(tarball)).outputs.published).toBe('true');
+    const again = await publish(tarball, { 'dry-run': 'true', token: '' });
+    expect(again.publishes).toEqual([]);
+    expect(again.recorded.summary).toContain('a publish would be a re-run');
+    const other = await packed('simple', '1.9.7', (manifest) => {
+      manifest.description = 'other bytes';
+    });
+    const refused = await publish(other, { 'dry-run': 'true', token: '' });
+    expect(refused.error?.message).toMatch(
+      /^Dry run: golden-fixture-simple@1\.9\.7 is already published in .* with other bytes .*so a publish would fail/,
+    );
+  });
+
   test("the tarball's publishConfig (tag, access, registry, scope registry) never wins over the inputs", async () => {
     const tarball = await packed('scoped', '2.1.0');
     const unsaid = await publish(tarball, { tag: 'next' });

@@ -6,6 +6,7 @@ import {
   buildLayout,
   createTestContext,
   type FaultProxy,
+  freePort,
   type Recorded,
   RecordingRunner,
   startFaultProxy,
@@ -90,12 +91,30 @@ describe('push-layout through a flaky registry', () => {
     const { run, recorded } = push(layout, `${proxy.host}/faults/down`, 'sha-down', QUICK);
     await expect(run()).rejects.toThrow(
       new RegExp(
-        `Reading localhost:\\d+/faults/down:sha-down from the registry failed \\(skopeo exit 1, after ${ATTEMPTS} attempts\\): .*503 \\(Service Unavailable\\)`,
+        `^Reading localhost:\\d+/faults/down:sha-down from the registry failed: the registry localhost:\\d+ kept answering 503 Service Unavailable \\(its own trouble, or a proxy's in front of it\\) through ${ATTEMPTS} attempts over \\d+\\.\\d s\\. ` +
+          'Check that the image names the right registry host and port \\(localhost:\\d+\\), that the registry is up.*' +
+          "skopeo's last error \\(exit 1\\): .*503 \\(Service Unavailable\\)",
       ),
     );
     expect(recorded.logs.filter((line) => line.startsWith('Retrying: '))).toHaveLength(ATTEMPTS - 1);
     expect(await direct().digestOf(`${registry.host}/faults/down:sha-down`)).toBeUndefined();
     expect(existsSync(tagsDir('faults/down'))).toBe(false);
+  });
+
+  test('nothing listening at the registry address: it could not be reached, after how many attempts, what to check', async () => {
+    const layout = await twoPlatforms('refused');
+    const port = await freePort();
+    const { run } = push(layout, `127.0.0.1:${port}/faults/nobody`, 'sha-1a2b3c4', QUICK);
+    const error = (await run().catch((e: Error) => e)) as Error;
+    expect(error.message).toMatch(
+      new RegExp(
+        `^Reading 127\\.0\\.0\\.1:${port}/faults/nobody:sha-1a2b3c4 from the registry failed: the registry 127\\.0\\.0\\.1:${port} could not be reached \\(connection refused\\) through ${ATTEMPTS} attempts over `,
+      ),
+    );
+    expect(error.message).toContain(
+      "this runner can reach it (HTTPS_PROXY and NO_PROXY, a firewall, a self-hosted runner's network)",
+    );
+    expect(error.message).toMatch(/skopeo's last error \(exit 1\): .*connection refused$/);
   });
 
   test('a push cut off after 3 blob uploads fails with no tag; the re-run uploads only the missing blobs', async () => {
@@ -113,7 +132,9 @@ describe('push-layout through a flaky registry', () => {
     const image = `${proxy.host}/${repository}`;
     const first = push(layout, image, 'sha-cut', QUICK);
     await expect(first.run()).rejects.toThrow(
-      new RegExp(`Pushing the layout to .* failed \\(skopeo exit 1, after ${ATTEMPTS} attempts\\): .*EOF`),
+      new RegExp(
+        `Pushing the layout to .* failed: the registry localhost:\\d+ could not be reached \\(connection dropped \\(EOF\\)\\) through ${ATTEMPTS} attempts.*skopeo's last error \\(exit 1\\): .*EOF`,
+      ),
     );
     expect(cut.faults.drop).toBeGreaterThan(0);
     expect(await direct().digestOf(`${registry.host}/${repository}:sha-cut`)).toBeUndefined();

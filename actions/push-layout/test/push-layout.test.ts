@@ -172,6 +172,19 @@ describe('push-layout refuses before any network call', () => {
     [{ image: 'LOCALHOST:5000/App' }, 'Input "image": must be lowercase'],
     [{ tags: 'has space' }, 'Input "tags": tag "has space" is not valid'],
     [{ tags: 'a'.repeat(129) }, 'Input "tags": tag "aaaaaaaa'],
+    [
+      { tags: 'feature/login' },
+      'Input "tags": tag "feature/login" is not valid: use letters, digits, "_", "." and "-", not starting with "." or "-"; a branch or other name becomes a tag the way docker/metadata-action (type=ref) writes it, every other character replaced by "-": "feature-login"',
+    ],
+    [
+      { tags: 'sha-1a2b3c4,nightly-{date}' },
+      'Input "tags": "nightly-{date}" holds the placeholder {date}, which push-layout does not expand: it writes immutable tags exactly as given. {date} is expanded by promote-tags (its tags input) and by the root action and the reusable workflow (rolling-tags)',
+    ],
+    [
+      { tags: 'latest' },
+      'Input "tags": latest is a rolling tag, but push-layout pushes immutable tags, which never move: latest would stay on this build, and every later push of another commit would be refused. Give an immutable tag here (sha-<commit>, for example sha-1a2b3c4, or a version such as 1.2.3), and move latest with promote-tags after sign-digest',
+    ],
+    [{ tags: `sha-1a2b3c4\n${image}:latest` }, 'Input "tags": latest is a rolling tag'],
     [{ tags: 'ghcr.io/other/app:v1' }, 'names another image than "localhost:1/never/used"'],
     [{ password: 'p' }, 'Input "password" is set but "username" is empty'],
     [{ tags: '' }, 'Input "tags": is required'],
@@ -181,5 +194,50 @@ describe('push-layout refuses before any network call', () => {
     const { run, runner } = push({ 'layout-path': layout.path, digest: layout.digest, image, tags: 'sha-1', ...bad });
     await expect(run()).rejects.toThrow(message);
     expect(runner.calls.filter((call) => call.args.includes('copy') || call.args.includes('inspect'))).toHaveLength(0);
+  });
+});
+
+describe('push-layout with its read-back deferred (the root action signs during the race window)', () => {
+  test('nothing waits inside the step; the later read-back waits out the window and catches a concurrent writer', async () => {
+    const [ours, theirs] = await Promise.all([
+      buildLayout(tempDir(), { platforms: ['linux/amd64'], seed: 'deferred-ours' }),
+      buildLayout(tempDir(), { platforms: ['linux/amd64'], seed: 'deferred-theirs' }),
+    ]);
+    const image = `${registry.host}/deferred/app`;
+    let readBack: (() => Promise<void>) | undefined;
+    const { ctx, recorded } = createTestContext(
+      { 'layout-path': ours.path, digest: ours.digest, image, tags: 'sha-1a2b3c4', 'tls-verify': 'false' },
+      { runner: new RecordingRunner() },
+    );
+    await main(ctx, { deferReadBack: (later) => (readBack = later) });
+    expect(recorded.logs.join('\n')).not.toContain('Waiting 1500 ms');
+    expect(recorded.outputs.tags).toBe(`${image}:sha-1a2b3c4`);
+    // another run writes the tag within the window: the read-back, when it comes, refuses
+    const skopeo = new Skopeo(new RecordingRunner(), { tlsVerify: false });
+    await skopeo.pushLayout(theirs.path, image, 'sha-1a2b3c4');
+    await expect((readBack as () => Promise<void>)()).rejects.toThrow(
+      `tag ${image}:sha-1a2b3c4 was taken by digest ${theirs.digest} while this run was pushing ${ours.digest}`,
+    );
+    expect(recorded.logs.join('\n')).toMatch(/Waiting \d+ ms more, until the race guard's window has passed\./);
+  });
+});
+
+describe('push-layout: latest with allow-overwrite, and tags the tag rule calls rolling', () => {
+  test('latest moves when allow-overwrite says so, with a word that no immutable tag was given', async () => {
+    const layout = await buildLayout(tempDir(), { platforms: ['linux/amd64'] });
+    const image = `${registry.host}/rolling/only-latest`;
+    const { run, recorded } = push({
+      'layout-path': layout.path,
+      digest: layout.digest,
+      image,
+      tags: 'latest',
+      'allow-overwrite': 'true',
+      'tag-race-window-ms': '0',
+    });
+    await run();
+    expect(recorded.outputs.tags).toBe(`${image}:latest`);
+    expect(recorded.warnings.join('\n')).toContain(
+      'No tag in "tags" (latest) is immutable by the tag rule (immutable: sha-<7 to 64 hex> and full versions',
+    );
   });
 });

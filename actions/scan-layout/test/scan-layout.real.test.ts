@@ -6,6 +6,7 @@ import { ExecRunner, type ToolRunner, UserError } from '@golden-image/kit';
 import {
   alpineSampleLayout,
   type BuiltLayout,
+  buildLayout,
   cleanAlpineSampleLayout,
   createTestContext,
   javaSampleLayout,
@@ -119,6 +120,63 @@ maybe('scan-layout with the real trivy (offline DB made by the project)', () => 
       expect(report.Metadata.ImageConfig.architecture).toBe('amd64');
       expect(report.Results.flatMap((r: { Vulnerabilities?: unknown[] }) => r.Vulnerabilities ?? [])).toEqual([]);
     });
+  });
+
+  test("the findings table, SARIF and report name the image and platform, not Trivy's scratch directory", async () => {
+    const { recorded } = await run(vulnerable, { inputs: { image: 'ghcr.io/o/app' } });
+    expect(recorded.summary).toMatch(
+      new RegExp(
+        `\\| linux/arm64 \\| CRITICAL \\| ${SAMPLE_MUSL.advisory} \\| musl \\| .* \\| ghcr\\.io/o/app linux/arm64 \\(alpine 3\\.\\d+\\.\\d+\\) \\|`,
+      ),
+    );
+    const everything = `${recorded.summary}${readFileSync(recorded.outputs.report as string, 'utf8')}${readFileSync(recorded.outputs.sarif as string, 'utf8')}`;
+    expect(everything).not.toContain('golden-image-scan-layout/platform-');
+    const report = JSON.parse(readFileSync(recorded.outputs.report as string, 'utf8'));
+    expect(report.platforms.map((p: { report: { ArtifactName: string } }) => p.report.ArtifactName)).toEqual([
+      'ghcr.io/o/app linux/amd64',
+      'ghcr.io/o/app linux/arm64',
+    ]);
+  });
+
+  test('scanners: secret, misconfig and license findings of every platform are gated like vulnerabilities', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scan-layout-kinds-'));
+    const withFiles = await buildLayout(dir, {
+      platforms: ['linux/amd64', 'linux/arm64'],
+      files: {
+        'linux/amd64': { 'etc/alpine-release': '3.20.3\n' },
+        'linux/arm64': { 'etc/alpine-release': '3.20.3\n' },
+      },
+      sharedFiles: {
+        'app/config.env': 'AWS_ACCESS_KEY_ID=AKIA2E0A8F3B244C9986\n',
+        'app/k8s/pod.yaml':
+          'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContext: {privileged: true}\n',
+        'app/node_modules/leftpad/package.json': '{"name":"leftpad","version":"1.0.0","license":"GPL-3.0"}\n',
+        'app/package-lock.json':
+          '{"name":"app","version":"1.0.0","lockfileVersion":3,"packages":{"":{"name":"app","version":"1.0.0","dependencies":{"leftpad":"1.0.0"}},"node_modules/leftpad":{"version":"1.0.0","license":"GPL-3.0"}}}\n',
+      },
+    });
+    const vulnOnly = await run(withFiles);
+    expect(vulnOnly.recorded.outputs.result).toBe('passed');
+
+    const { error, recorded } = await run(withFiles, {
+      inputs: { scanners: 'vuln,secret,misconfig,license', severity: 'high,critical', image: 'ghcr.io/o/app' },
+    });
+    expect((error as Error).message).toMatch(/in ghcr\.io\/o\/app@sha256:[0-9a-f]{64} \(linux\/amd64, linux\/arm64\)/);
+    for (const row of [
+      /\| linux\/amd64 \| CRITICAL \| secret aws-access-key-id \|/,
+      /\| linux\/arm64 \| HIGH \| license GPL-3\.0-only \| leftpad \|/,
+      /\| linux\/arm64 \| HIGH \| misconfig KSV-0017 \|/,
+    ])
+      expect(recorded.summary).toMatch(row);
+
+    // Reviewed: a plain .trivyignore suppresses them by ID, on every platform; the scan then passes.
+    const ignored = await run(withFiles, {
+      inputs: { scanners: 'secret,misconfig,license', trivyignores: '.trivyignore' },
+      workspace: (ws) =>
+        writeFileSync(join(ws, '.trivyignore'), 'aws-access-key-id\nGPL-3.0-only\nKSV-0014\nKSV-0017\nKSV-0118\n'),
+    });
+    expect(ignored.error).toBeUndefined();
+    expect(ignored.recorded.summary).toMatch(/Suppressed: \d+ by ignore files/);
   });
 
   test('the clean layout passes', async () => {

@@ -207,7 +207,52 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
     expect(none.calls().filter((c) => c.mode === 'scan')).toHaveLength(0);
   });
 
+  test('scanners and skip-dirs reach Trivy, for every platform; lower-case severities gate as upper case', async () => {
+    const { ctx, recorded, calls } = run(
+      {
+        scanners: 'vuln,secret,misconfig,license',
+        'skip-dirs': 'usr/share/doc\nvar/cache',
+        severity: 'high,critical',
+        image: 'ghcr.io/o/app',
+      },
+      { TRIVY_DOUBLE_FIXTURE: perPlatform },
+    );
+    const error = await main(ctx).catch((e) => e);
+    expect(error.message).toMatch(/scan-layout: 2 finding\(s\) at HIGH,CRITICAL in ghcr\.io\/o\/app@sha256:5ac2d3ac/);
+    const scans = calls().filter((c) => c.mode === 'scan');
+    expect(scans).toHaveLength(2);
+    for (const scan of scans) {
+      expect(scan.argv).toEqual(
+        expect.arrayContaining([
+          '--scanners',
+          'vuln,secret,misconfig,license',
+          '--image-config-scanners',
+          'secret,misconfig',
+          '--skip-check-update',
+          '--skip-dirs',
+          'usr/share/doc,var/cache',
+        ]),
+      );
+    }
+    expect(recorded.summary).toContain('for vulnerabilities, secrets, misconfigurations and licenses');
+    const merged = JSON.parse(readFileSync(recorded.outputs.report as string, 'utf8'));
+    expect([merged.image, merged.scanners]).toEqual(['ghcr.io/o/app', ['vuln', 'secret', 'misconfig', 'license']]);
+  });
+
+  test('by default only vulnerabilities are scanned, as before', async () => {
+    const { ctx, calls } = run({}, { TRIVY_DOUBLE_FIXTURE: CLEAN });
+    await main(ctx);
+    const scan = calls().find((c) => c.mode === 'scan');
+    expect(scan?.argv).toEqual(expect.arrayContaining(['--scanners', 'vuln']));
+    expect(scan?.argv).not.toContain('--image-config-scanners');
+  });
+
   test.each([
+    [
+      { scanners: 'vuln,config' },
+      /^Input "scanners": "config" is not a Trivy scanner of images: use a comma-separated list of vuln, secret, misconfig, license \(misconfig is the scanner of misconfigurations\)/,
+    ],
+    [{ image: 'ghcr.io/o/app:latest' }, /^Input "image": must not carry a tag/],
     [{ severity: 'HIGH,SEVERE' }, /^Input "severity": unknown severity "SEVERE"/],
     [
       { trivyignores: 'nope/.trivyignore' },

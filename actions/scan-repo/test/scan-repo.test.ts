@@ -269,7 +269,7 @@ describe('scan-repo', () => {
   });
 
   test.each([
-    [{ severity: 'critical' }, /^Input "severity": unknown severity "critical"/],
+    [{ severity: 'critical,severe' }, /^Input "severity": unknown severity "severe"/],
     [{ 'osv-offline-db': 'no-such-dir' }, /^Input "osv-offline-db": "no-such-dir" is not a directory/],
     [
       { 'osv-offline-db': 'app' },

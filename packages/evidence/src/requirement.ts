@@ -1,5 +1,5 @@
-import { enumInput, listInput, optionalCheckedString, show } from '@golden-image/kit';
-import { SEVERITIES, type Severity } from '@golden-image/scanners';
+import { listInput, optionalCheckedString, show } from '@golden-image/kit';
+import { SEVERITIES, type Severity, severityThresholdInput } from '@golden-image/scanners';
 import type { Statement } from './cosign-attest.js';
 import { EVIDENCE_KINDS, type EvidenceKind, isEvidenceKind } from './kinds.js';
 
@@ -44,7 +44,7 @@ export const evidenceRequirementInputs = (defaultKinds: EvidenceKind[]) => ({
     defaultValue: defaultKinds,
   }),
   'max-scan-age': optionalCheckedString(durationProblem).transform((value) => value ?? DEFAULT_MAX_SCAN_AGE),
-  'block-severity': enumInput(SEVERITIES, DEFAULT_BLOCK_SEVERITY),
+  'block-severity': severityThresholdInput(DEFAULT_BLOCK_SEVERITY),
 });
 
 export function requirementOf(input: {

@@ -21,6 +21,10 @@ export interface BuildahOptions {
   labels?: string[];
   annotations?: string[];
   target?: string;
+  ssh?: string[];
+  buildContexts?: string[];
+  noCache?: boolean;
+  pull?: boolean;
   /** Absent or empty directory; default a fresh one under ctx.tempDir. */
   layoutPath?: string;
   /** Seconds since the epoch for created times (`--timestamp`), for reproducible builds. */
@@ -69,6 +73,12 @@ export function buildahArgs(
   for (const value of request.buildArgs) build.push('--build-arg', value);
   for (const value of request.secrets) build.push('--secret', buildahSecret(value));
   for (const value of request.labels) build.push('--label', value);
+  for (const value of request.ssh) build.push('--ssh', value);
+  for (const value of request.buildContexts) build.push('--build-context', value);
+  // buildah's storage is new for every build, so it holds no cache and no base image: every layer is built and every
+  // base image pulled whatever these say. They are passed all the same, so the command says what was asked.
+  if (request.noCache) build.push('--no-cache');
+  if (request.pull) build.push('--pull=always');
   // Manifest annotations go to each platform's build; index and descriptor ones are added to the index afterwards.
   const builds = request.platforms.map((platform) => {
     const annotations = manifestAnnotationsFor(request.annotations, platform).flatMap((a) => ['--annotation', a]);
@@ -117,6 +127,10 @@ export async function buildWithBuildah(ctx: BuildContext, options: BuildahOption
     labels: options.labels ?? [],
     annotations: options.annotations ?? [],
     target: options.target,
+    ssh: options.ssh ?? [],
+    buildContexts: options.buildContexts ?? [],
+    noCache: options.noCache ?? false,
+    pull: options.pull ?? false,
     cacheFrom: [],
     cacheTo: [],
     provenance: options.provenance ?? 'false',
@@ -138,6 +152,12 @@ export async function buildWithBuildah(ctx: BuildContext, options: BuildahOption
   if (versionRun.exitCode !== 0)
     throw new UserError(`buildah --version failed (exit ${versionRun.exitCode}): ${lastLines(versionRun.stderr)}`);
   const version = /version\s+(\S+)/.exec(versionRun.stdout.toString('utf8'))?.[1] ?? 'unknown';
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  if (request.buildContexts.length > 0 && (major < 1 || (major === 1 && minor < 28))) {
+    throw new UserError(
+      `Input "build-contexts": buildah ${version} has no --build-context (it came in buildah 1.28; ubuntu-24.04 runners ship 1.33). Use a newer buildah, or builder: buildx.`,
+    );
+  }
 
   await mkdir(ctx.tempDir, { recursive: true });
   const storageDir = await mkdtemp(join(ctx.tempDir, 'golden-image-buildah-'));

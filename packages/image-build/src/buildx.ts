@@ -26,9 +26,13 @@ export function buildxArgs(request: BuildRequest, metadataFile: string): string[
   args.push('--platform', request.platforms.join(','), '--provenance', request.provenance, '--sbom', request.sbom);
   if (request.file) args.push('--file', request.file);
   if (request.target) args.push('--target', request.target);
+  if (request.noCache) args.push('--no-cache');
+  if (request.pull) args.push('--pull');
   const repeated: [string, readonly string[]][] = [
     ['--build-arg', request.buildArgs],
     ['--secret', request.secrets],
+    ['--ssh', request.ssh],
+    ['--build-context', request.buildContexts],
     ['--label', request.labels],
     ['--annotation', request.annotations],
     ['--cache-from', request.cacheFrom],

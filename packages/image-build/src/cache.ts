@@ -2,17 +2,24 @@ import { createHash } from 'node:crypto';
 import { basename, relative } from 'node:path';
 
 /**
- * The default GitHub Actions cache scope: one per image, so two images built in one repository do not overwrite
- * each other's cache index (buildx's default scope, `buildkit`, is shared). Derived from the context, the
- * Dockerfile and the target, relative to the workspace so it is stable across runners.
+ * The default GitHub Actions cache scope: one per image and set of platforms, so two images built in one repository
+ * do not overwrite each other's cache index (buildx's default scope, `buildkit`, is shared), and neither do the
+ * jobs of a matrix that builds one platform each on its own runner. Derived from the context, the Dockerfile, the
+ * target and the platforms, relative to the workspace so it is stable across runners.
  */
 export function defaultCacheScope(
   context: string,
   file: string | undefined,
   target: string | undefined,
   workspace: string,
+  platforms: readonly string[] = [],
 ): string {
-  const key = [relative(workspace, context) || '.', file ? relative(workspace, file) : '', target ?? ''].join('\0');
+  const key = [
+    relative(workspace, context) || '.',
+    file ? relative(workspace, file) : '',
+    target ?? '',
+    ...(platforms.length > 0 ? [[...platforms].sort().join(',')] : []),
+  ].join('\0');
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 12);
   const slug = (basename(context) || 'root')
     .toLowerCase()

@@ -14,6 +14,14 @@ export interface BuildRequest {
   labels: string[];
   annotations: string[];
   target?: string;
+  /** SSH agent sockets or keys (`default`, `ID=PATH`), local paths absolute. */
+  ssh: string[];
+  /** More build contexts, NAME=VALUE (a local directory absolute). */
+  buildContexts: string[];
+  /** Build every step again, using no cache. */
+  noCache: boolean;
+  /** Pull newer base images even when the builder holds them. */
+  pull: boolean;
   cacheFrom: string[];
   cacheTo: string[];
   /** buildx `--provenance` value (`mode=max`, `false`, …). */

@@ -3,15 +3,20 @@ import {
   attestOn,
   attestProblem,
   buildArgProblem,
+  buildContextProblem,
   cacheProblem,
   checkPlatforms,
   defaultCache,
   defaultCacheScope,
+  isLocalContext,
   labelProblem,
   normalizePlatform,
   parseAnnotation,
   parseSecret,
+  parseSecretFile,
   platformProblem,
+  secretFileProblem,
+  sshProblem,
   uniquePlatforms,
 } from '@golden-image/image-build';
 import { describe, expect, test } from '@jest/globals';
@@ -65,6 +70,39 @@ describe('input checks', () => {
     expect(parseSecret('id=a,type=file,env=X').problem).toMatch(/type=file needs src=/);
   });
 
+  test("a secret spec's problem never shows the line: it may hold a secret value", () => {
+    const value = 'GIT_AUTH_TOKEN=ghp_s3cr3tVALUE';
+    const problem = parseSecret(value).problem ?? '';
+    expect(problem).toMatch(/^is not a secret spec: it looks like ID=VALUE, the form of build-push-action's "secrets"/);
+    expect(problem).toContain('secret-files');
+    for (const bad of [value, 'id=,src=ghp_s3cr3tVALUE', 'ghp_s3cr3tVALUE', 'id=a,src=x,ghp_s3cr3tVALUE'])
+      expect(parseSecret(bad).problem ?? '').not.toContain('s3cr3t');
+    expect(parseSecret('id=npm,type=ssh,src=/f').problem).toBe('secret "npm": type must be file or env');
+  });
+
+  test('secret-files, ssh and build-contexts entries', () => {
+    expect(parseSecretFile('NPM_TOKEN=./npm-token.txt')).toEqual({
+      spec: 'id=NPM_TOKEN,src=./npm-token.txt',
+      id: 'NPM_TOKEN',
+      file: './npm-token.txt',
+    });
+    expect(secretFileProblem('NPM_TOKEN')).toMatch(/is not ID=FILE/);
+    expect(secretFileProblem('a b=/f')).toMatch(/is not ID=FILE/);
+    expect(secretFileProblem('a=/f,g')).toMatch(/comma or quote/);
+    expect(sshProblem('default')).toBeUndefined();
+    expect(sshProblem('github=/home/runner/.ssh/id_ed25519')).toBeUndefined();
+    expect(sshProblem('keys=/a,/b')).toBeUndefined();
+    expect(sshProblem('=x')).toMatch(/is not an SSH spec/);
+    expect(sshProblem('a=b=c')).toMatch(/is not an SSH spec/);
+    expect(buildContextProblem('alpine=docker-image://alpine:3.20')).toBeUndefined();
+    expect(buildContextProblem('src=./src')).toBeUndefined();
+    expect(buildContextProblem('src')).toMatch(/is not NAME=VALUE/);
+    expect(buildContextProblem('src=')).toMatch(/is not NAME=VALUE/);
+    expect(isLocalContext('./src')).toBe(true);
+    expect(isLocalContext('docker-image://alpine')).toBe(false);
+    expect(isLocalContext('https://github.com/o/r.git')).toBe(false);
+  });
+
   test('cache specs and attestation values', () => {
     expect(cacheProblem('type=gha,scope=x,mode=max')).toBeUndefined();
     expect(cacheProblem('type=registry,ref=ghcr.io/o/r:cache')).toBeUndefined();
@@ -110,6 +148,13 @@ describe('platforms and caches', () => {
     expect(defaultCacheScope('/w/api', undefined, undefined, '/w')).not.toBe(a);
     expect(defaultCacheScope('/w/app', '/w/app/Dockerfile.prod', undefined, '/w')).not.toBe(a);
     expect(defaultCacheScope('/w/app', undefined, 'test', '/w')).not.toBe(a);
+    // one platform per matrix job: a scope each, so neither overwrites the other's cache index
+    const amd64 = defaultCacheScope('/w/app', undefined, undefined, '/w', ['linux/amd64']);
+    const arm64 = defaultCacheScope('/w/app', undefined, undefined, '/w', ['linux/arm64']);
+    expect(amd64).not.toBe(arm64);
+    expect(defaultCacheScope('/w/app', undefined, undefined, '/w', ['linux/arm64', 'linux/amd64'])).toBe(
+      defaultCacheScope('/w/app', undefined, undefined, '/w', ['linux/amd64', 'linux/arm64']),
+    );
     expect(defaultCache(a)).toEqual({ from: [`type=gha,scope=${a}`], to: [`type=gha,scope=${a},mode=max`] });
   });
 });

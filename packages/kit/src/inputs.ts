@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { inputProblem, UserError } from './errors.js';
 
 /** Reads one raw input: '' when the caller did not set it. */

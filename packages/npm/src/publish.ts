@@ -27,6 +27,12 @@ export interface PublishOptions {
   provenance: ProvenanceMode;
   /** A registry token; undefined means trusted publishing with the job's GitHub OIDC token. */
   token?: string;
+  /**
+   * Check everything a publish would, and run `npm publish --dry-run` on the file, but publish nothing: no token or
+   * OIDC exchange is needed (the registry is read anonymously, or with the token when one is given), nothing is read
+   * back, no provenance is made.
+   */
+  dryRun?: boolean;
   npm?: string;
   fetchIdToken?: IdTokenFetcher;
   /** Retry timing of the registry reads (tests shorten it). */
@@ -37,8 +43,10 @@ export interface PublishResult {
   name: string;
   version: string;
   hash: TarballHash;
-  /** false when the registry already held exactly this tarball under this version (a re-run). */
+  /** false when the registry already held exactly this tarball under this version (a re-run), or in a dry run. */
   published: boolean;
+  /** A dry run: what npm would publish was checked, and nothing was published. */
+  dryRun?: { wouldPublish: boolean };
   tarballUrl: string;
   tag: string;
   /** What the tag names after the read-back. */
@@ -95,6 +103,7 @@ export async function publishTarball(ctx: ActionContext, options: PublishOptions
     );
   }
   const oidc = hasGithubOidc(ctx.env);
+  if (options.dryRun) return dryRun(ctx, options, { npm, hash, name, version, access, scope, review });
   const provenance = decideProvenance(ctx, options, oidc);
   if (!options.token && !oidc) {
     throw new UserError(
@@ -121,32 +130,11 @@ export async function publishTarball(ctx: ActionContext, options: PublishOptions
     ctx.info(`npm trusted publishing: exchanged the GitHub OIDC token for a publish token for ${name}.`);
   }
   const http = new RegistryHttp(options.registry, token);
-  let retries = 0;
-  const pollOptions: PollOptions = {
-    policy: options.poll?.policy ?? readBackPolicy(ctx.env),
-    ...(options.poll?.sleep ? { sleep: options.poll.sleep } : {}),
-    onRetry: (event) => {
-      retries++;
-      ctx.info(`${event.what}: ${event.reason}; retry ${event.retry} in ${event.delayMs} ms.`);
-    },
-  };
+  const counter = { retries: 0 };
+  const pollOptions = pollOptionsFor(ctx, options, counter);
 
   const existing = await publishedIntegrity(http, name, version, pollOptions);
-  const argv = [
-    'publish',
-    options.tarballPath,
-    '--registry',
-    options.registry.href,
-    '--tag',
-    options.tag,
-    '--access',
-    access,
-    `--provenance=${provenance}`,
-    '--ignore-scripts',
-    '--dry-run=false',
-  ];
-  // A scope's registry setting outranks --registry in npm; the tarball's publishConfig could set one.
-  if (scope) argv.push(`--${scope}:registry=${options.registry.href}`);
+  const argv = publishArgv(options, access, scope, provenance, false);
   let published = false;
   if (existing === hash.integrity) {
     ctx.info(
@@ -227,9 +215,105 @@ export async function publishTarball(ctx: ActionContext, options: PublishOptions
     auth,
     ...(provenanceCheck ? { provenance: provenanceCheck } : {}),
     overridden: published ? review.overridden : {},
-    retries,
+    retries: counter.retries,
     argv,
   };
+}
+
+/**
+ * A dry run: the same checks as a publish up to npm (re-hash, name and version, publishConfig, access, the version
+ * already in the registry with these bytes or others), then `npm publish FILE --dry-run` with the same settings and
+ * no token, so npm reports what it would upload. Nothing is published, nothing read back.
+ */
+async function dryRun(
+  ctx: ActionContext,
+  options: PublishOptions,
+  facts: {
+    npm: string;
+    hash: TarballHash;
+    name: string;
+    version: string;
+    access: Access;
+    scope: string | undefined;
+    review: ReturnType<typeof reviewPublishConfig>;
+  },
+): Promise<PublishResult> {
+  const { npm, hash, name, version, access, scope, review } = facts;
+  const id = `${name}@${version}`;
+  const counter = { retries: 0 };
+  const http = new RegistryHttp(options.registry, options.token);
+  const existing = await publishedIntegrity(http, name, version, pollOptionsFor(ctx, options, counter));
+  if (existing !== undefined && existing !== hash.integrity) {
+    throw new UserError(
+      `Dry run: ${id} is already published in ${options.registry.href} with other bytes (integrity ${existing}; this tarball is ${hash.integrity}), ` +
+        'so a publish would fail. A published version can never be replaced: bump the version and pack again.',
+    );
+  }
+  const argv = publishArgv(options, access, scope, false, true);
+  const wouldPublish = existing === undefined;
+  if (!wouldPublish) {
+    ctx.info(
+      `Dry run: ${id} is already in ${options.registry.href} with integrity ${hash.integrity}: a publish would be a re-run, publishing nothing.`,
+    );
+  } else {
+    for (const [key, value] of Object.entries(review.overridden))
+      ctx.warning(
+        `The tarball's publishConfig.${key} (${JSON.stringify(value)}) would be overridden by publish-npm's inputs.`,
+      );
+    const work = await mkdtemp(join(ctx.tempDir, 'golden-image-publish-dry-run-'));
+    const sandbox = await npmSandbox(ctx.env, work, {});
+    const result = await ctx.runner.run(npm, argv, { cwd: join(work, 'home'), env: sandbox.env });
+    if (result.exitCode !== 0) {
+      throw new UserError(
+        `npm publish --dry-run of ${id} to ${options.registry.href} failed (exit code ${result.exitCode}): ${lastLines(result.stderr, 8)}`,
+      );
+    }
+    ctx.info(
+      `Dry run: npm would publish ${id} (${hash.integrity}) to ${options.registry.href} under ${options.tag}; nothing was published.`,
+    );
+  }
+  return {
+    name,
+    version,
+    hash,
+    published: false,
+    dryRun: { wouldPublish },
+    tarballUrl: '',
+    tag: options.tag,
+    tagged: undefined,
+    access,
+    auth: options.token ? 'token' : 'trusted-publishing',
+    overridden: review.overridden,
+    retries: counter.retries,
+    argv,
+  };
+}
+
+/** Registry reads bounded and retried, each retry logged and counted in `counter.retries`. */
+function pollOptionsFor(ctx: ActionContext, options: PublishOptions, counter: { retries: number }): PollOptions {
+  return {
+    policy: options.poll?.policy ?? readBackPolicy(ctx.env),
+    ...(options.poll?.sleep ? { sleep: options.poll.sleep } : {}),
+    onRetry: (event) => {
+      counter.retries++;
+      ctx.info(`${event.what}: ${event.reason}; retry ${event.retry} in ${event.delayMs} ms.`);
+    },
+  };
+}
+
+/** `npm publish FILE` with every setting explicit (the same for a publish and for a dry run). */
+function publishArgv(
+  options: PublishOptions,
+  access: Access,
+  scope: string | undefined,
+  provenance: boolean,
+  dryRun: boolean,
+): string[] {
+  const argv = ['publish', options.tarballPath, '--registry', options.registry.href, '--tag', options.tag];
+  argv.push('--access', access, `--provenance=${provenance}`, '--ignore-scripts', `--dry-run=${dryRun}`);
+  // A scope's registry setting outranks --registry in npm; the tarball's publishConfig could set one.
+  if (scope) argv.push(`--${scope}:registry=${options.registry.href}`);
+  return argv;
 }
 
 function decideProvenance(ctx: ActionContext, options: PublishOptions, oidc: boolean): boolean {

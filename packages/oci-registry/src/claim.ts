@@ -24,6 +24,11 @@ export interface ClaimOptions {
    * serialised by the caller (a concurrency group), so the first attempt trusts it instead of reading the tag again.
    */
   known?: ReadonlyMap<string, string | undefined>;
+  /**
+   * Do not wait the window here: return when it ends (settleUntil, on the `now` clock) instead, so the caller can do
+   * work that needs no tag meanwhile (the root action signs by digest) and read the tags back only after it.
+   */
+  deferSettle?: boolean;
 }
 
 export function takenMessage(ref: string, other: string, digest: string, image: string): string {
@@ -53,7 +58,7 @@ export async function claimTags(
   digest: string,
   tags: string[],
   options: ClaimOptions,
-): Promise<{ claimed: string[] }> {
+): Promise<{ claimed: string[]; settleUntil: number }> {
   const policy = { ...skopeo.retryPolicy, ...options.policy };
   const settleMs = options.settleMs ?? TAG_SETTLE_MS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -118,9 +123,16 @@ export async function claimTags(
       );
     }
   }
-  if (claimed.length > 0 && !options.allowOverwrite && settleMs > 0) {
+  const guarded = claimed.length > 0 && !options.allowOverwrite && settleMs > 0;
+  if (guarded && options.deferSettle) {
+    options.log(
+      `The new tags are read back once ${settleMs} ms have passed, so a concurrent writer shows up; the next steps need no tag and run meanwhile.`,
+    );
+    return { claimed, settleUntil: now() + settleMs };
+  }
+  if (guarded) {
     options.log(`Waiting ${settleMs} ms before reading the new tags back, so a concurrent writer shows up.`);
     await sleep(settleMs);
   }
-  return { claimed };
+  return { claimed, settleUntil: now() };
 }

@@ -69,6 +69,14 @@ const PERMANENT: [RegExp, string, string | undefined][] = [
     'skopeo could not read or write a local file (it runs as the same user as this step): make the layout readable by that user, for example chmod -R a+rX on the layout directory.',
   ],
   [
+    /cannot be overwritten because the (?:repository|tag) is immutable/,
+    'tag immutable',
+    "Amazon ECR's tag immutability refused to move a tag that already exists (IMMUTABLE refuses every rewrite, even of the same digest). " +
+      'Keep immutability for the names that never move and let the rolling ones move: set the repository to MUTABLE_WITH_EXCLUSION ' +
+      'with the filters sha-* and v*.*.* (and *.*.* for bare versions), or to IMMUTABLE_WITH_EXCLUSION with latest, nightly* and ' +
+      "sha256-* (cosign's signature and attestation tags) excluded. See docs/troubleshooting.md.",
+  ],
+  [
     /does not exist in the registry with id/,
     'not found',
     'Amazon ECR does not create repositories on push: create the repository first (aws ecr create-repository).',

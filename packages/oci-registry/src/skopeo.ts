@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { lastLines, type ToolRunner, UserError } from '@golden-image/kit';
 import { digestRef, sha256Digest, tagRef } from '@golden-image/oci';
 import semver from 'semver';
-import { classifyFailure, type Failure, hintFor } from './classify.js';
+import { classifyFailure, type Failure, fatalLine, hintFor } from './classify.js';
 import { type RetryPolicy, retryPolicyFrom, withRetries } from './retry.js';
 import type { TagEngine } from './tag-engine.js';
 
@@ -157,13 +157,14 @@ export class Skopeo implements TagEngine {
     ];
     const run = () => this.runner.run('skopeo', args, { silent: true, env: this.options.env });
     const result = options.once
-      ? { ...(await run()), tries: 1 }
+      ? { ...(await run()), tries: 1, ms: 0 }
       : await this.retrying(run, (r) => r.exitCode === 0 || isNotFound(r.exitCode, r.stderr), `Reading ${ref}`);
     if (result.exitCode === 0) return result.stdout;
     if (isNotFound(result.exitCode, result.stderr)) return undefined;
     const failure = classifyFailure(result.stderr);
     throw new SkopeoError(
-      `Reading ${ref} from the registry failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hintFor(failure)}`,
+      unreachableMessage(`Reading ${ref} from the registry`, ref, failure, result, false) ??
+        `Reading ${ref} from the registry failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hintFor(failure)}`,
       failure,
     );
   }
@@ -187,11 +188,15 @@ export class Skopeo implements TagEngine {
       dest,
     ];
     const run = () => this.runner.run('skopeo', args, { env: this.options.env });
-    const result = once ? { ...(await run()), tries: 1 } : await this.retrying(run, (r) => r.exitCode === 0, what);
+    const result = once
+      ? { ...(await run()), tries: 1, ms: 0 }
+      : await this.retrying(run, (r) => r.exitCode === 0, what);
     if (result.exitCode !== 0) {
       const failure = classifyFailure(result.stderr);
+      const remote = [dest, source].find((ref) => ref.startsWith('docker://'))?.slice('docker://'.length) ?? '';
       throw new SkopeoError(
-        `${what} failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hintFor(failure)}`,
+        unreachableMessage(what, remote, failure, result, true) ??
+          `${what} failed (skopeo exit ${result.exitCode}${this.triesNote(result.tries)}): ${lastLines(result.stderr)}${hintFor(failure)}`,
         failure,
       );
     }
@@ -201,8 +206,9 @@ export class Skopeo implements TagEngine {
     attempt: () => Promise<T>,
     accept: (result: T) => boolean,
     what: string,
-  ): Promise<T & { tries: number }> {
+  ): Promise<T & { tries: number; ms: number }> {
     let tries = 1;
+    const started = Date.now();
     const result = await withRetries(attempt, accept, {
       policy: this.retryPolicy,
       onRetry: ({ retry, attempts, failure, delayMs, message }) => {
@@ -213,7 +219,7 @@ export class Skopeo implements TagEngine {
         );
       },
     });
-    return { ...result, tries };
+    return { ...result, tries, ms: Date.now() - started };
   }
 
   private triesNote(tries: number): string {
@@ -245,6 +251,34 @@ export class Skopeo implements TagEngine {
   private destFlags(): string[] {
     return [...this.tlsFlag('--dest-tls-verify'), ...this.authFlags('--dest-authfile')];
   }
+}
+
+/** Failures that mean the registry was not there to answer, or answered only with its own trouble. */
+const UNREACHABLE = /^(?:connection refused|connection reset|connection dropped|timeout|network|50[234] )/;
+
+/**
+ * A registry that could not be reached (or answered 502/503/504) through every retry: say that, which registry,
+ * after how many attempts and how long, and what to check, with skopeo's last error at the end.
+ */
+function unreachableMessage(
+  what: string,
+  ref: string,
+  failure: Failure,
+  result: { exitCode: number; stderr: string; tries: number; ms: number },
+  writes: boolean,
+): string | undefined {
+  if (!failure.transient || result.tries < 2 || !UNREACHABLE.test(failure.reason)) return undefined;
+  const host = ref.slice(0, ref.indexOf('/')) || ref;
+  const how = /^50/.test(failure.reason)
+    ? `kept answering ${failure.reason} (its own trouble, or a proxy's in front of it)`
+    : `could not be reached (${failure.reason})`;
+  return (
+    `${what} failed: the registry ${host} ${how} through ${result.tries} attempts over ${(result.ms / 1000).toFixed(1)} s. ` +
+    `Check that the image names the right registry host and port (${host}), that the registry is up (its status page), ` +
+    "and that this runner can reach it (HTTPS_PROXY and NO_PROXY, a firewall, a self-hosted runner's network); then " +
+    `run the job again${writes ? ': what was uploaded stays, and a re-run uploads only what is missing' : ''}. ` +
+    `skopeo's last error (exit ${result.exitCode}): ${fatalLine(result.stderr)}`
+  );
 }
 
 function isNotFound(exitCode: number, stderr: string): boolean {

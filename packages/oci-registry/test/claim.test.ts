@@ -55,9 +55,28 @@ describe('claimTags', () => {
   test('a free tag is re-checked, written, then the run waits the settle time before anyone reads it back', async () => {
     const fake = fakeSkopeo({});
     const { run, slept } = claim(fake, ['v1', 'v2']);
-    expect(await run).toEqual({ claimed: ['v1', 'v2'] });
+    expect(await run).toMatchObject({ claimed: ['v1', 'v2'] });
     expect(fake.calls).toEqual([`read ${IMAGE}:v1`, 'write v1', `read ${IMAGE}:v2`, 'write v2']);
     expect(slept).toEqual([5]);
+  });
+
+  test('deferSettle: no wait here; the window ends settleMs after the last write, for the caller to wait out', async () => {
+    const fake = fakeSkopeo({});
+    const slept: number[] = [];
+    const result = await claimTags(fake.skopeo, IMAGE, OURS, ['v1'], {
+      allowOverwrite: false,
+      write: fake.write,
+      settleMs: 1500,
+      log: () => {},
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
+      now: () => fake.clock.ms,
+      deferSettle: true,
+    });
+    expect(result).toEqual({ claimed: ['v1'], settleUntil: 1500 });
+    expect(slept).toEqual([]);
+    expect(fake.calls).toEqual([`read ${IMAGE}:v1`, 'write v1']);
   });
 
   test('with the guard off, the look-up the caller just made stands in for the first re-check', async () => {
@@ -66,7 +85,7 @@ describe('claimTags', () => {
       ['v1', undefined],
       ['v2', OURS],
     ]);
-    expect(await claim(fake, ['v1', 'v2', 'v3'], 0, known).run).toEqual({ claimed: ['v1', 'v3'] });
+    expect(await claim(fake, ['v1', 'v2', 'v3'], 0, known).run).toMatchObject({ claimed: ['v1', 'v3'] });
     expect(fake.calls).toEqual(['write v1', `read ${IMAGE}:v3`, 'write v3']);
     // With the guard on it does not: Fischer's protocol needs the re-check right before the write.
     const guarded = fakeSkopeo({});
@@ -83,7 +102,7 @@ describe('claimTags', () => {
   test('a tag already ours (a re-run) is not written and needs no settle', async () => {
     const fake = fakeSkopeo({ v1: OURS });
     const { run, slept } = claim(fake, ['v1']);
-    expect(await run).toEqual({ claimed: [] });
+    expect(await run).toMatchObject({ claimed: [] });
     expect(fake.calls).toEqual([`read ${IMAGE}:v1`]);
     expect(slept).toEqual([]);
   });
@@ -99,7 +118,7 @@ describe('claimTags', () => {
   test('a transient write failure re-checks the tag before writing again, and is counted', async () => {
     const fake = fakeSkopeo({}, ['503 Service Unavailable']);
     const { run, logs } = claim(fake, ['v1']);
-    expect(await run).toEqual({ claimed: ['v1'] });
+    expect(await run).toMatchObject({ claimed: ['v1'] });
     expect(fake.calls).toEqual([`read ${IMAGE}:v1`, 'write v1', `read ${IMAGE}:v1`, 'write v1']);
     expect(fake.skopeo.retries).toBe(1);
     expect(logs[0]).toMatch(/^Claiming localhost:5000\/app:v1: 503 Service Unavailable; re-checking the tag/);
@@ -108,7 +127,7 @@ describe('claimTags', () => {
   test('a write that landed although its answer was lost counts as our claim', async () => {
     const fake = fakeSkopeo({}, ['landed-503']);
     const { run, slept } = claim(fake, ['v1']);
-    expect(await run).toEqual({ claimed: ['v1'] });
+    expect(await run).toMatchObject({ claimed: ['v1'] });
     expect(fake.calls).toEqual([`read ${IMAGE}:v1`, 'write v1', `read ${IMAGE}:v1`]);
     expect(slept.at(-1)).toBe(5);
   });

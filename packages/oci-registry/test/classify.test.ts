@@ -62,6 +62,18 @@ const CASES: [string, string, RegExp | undefined][] = [
     /create the repository first/,
   ],
   [
+    // Amazon ECR's answer to a moved tag in an immutable repository, as docker and buildx users reported it
+    // (aws/containers-roadmap#862, moby/buildkit#3776), after skopeo's prefix.
+    "writing manifest: uploading manifest latest to 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app: tag invalid: The image tag 'latest' already exists in the 'app' repository and cannot be overwritten because the repository is immutable.",
+    'tag immutable',
+    /MUTABLE_WITH_EXCLUSION with the filters sha-\* and v\*\.\*\.\*/,
+  ],
+  [
+    "writing manifest: uploading manifest nightly to 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app: TAG_INVALID: The image tag 'nightly' already exists in the 'app' repository and cannot be overwritten because the tag is immutable.",
+    'tag immutable',
+    /IMMUTABLE_WITH_EXCLUSION with latest, nightly\* and sha256-\*/,
+  ],
+  [
     'reading manifest sha256:4010401040104010401040104010401040104010401040104010401040104010 in localhost:4010/denied-401/app: received unexpected HTTP status: 500 Internal Server Error',
     '500 Internal Server Error',
     undefined,

@@ -1,4 +1,4 @@
-import { copyFile, link, mkdir, open, writeFile } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '@golden-image/kit';
 import { sha256Digest } from './digest.js';
@@ -68,6 +68,7 @@ export async function mergeLayouts(
   dest: string,
   options: MergeOptions = {},
 ): Promise<MergeResult> {
+  await checkOrder(inputs);
   const contents: InputContent[] = [];
   for (const [i, input] of inputs.entries()) contents.push(await verifiedInput(input, i + 1));
   await hashLayers(contents);
@@ -96,6 +97,50 @@ export async function mergeLayouts(
   // The merged layout is checked as every later step will check it.
   const merged = await verifyLayout(dest, digest);
   return { path: merged.path, digest, platforms: platformDigests(merged.manifests), manifests, ...counts };
+}
+
+/** The digest a layout's index.json points at when it lists exactly one entry; undefined otherwise or unreadable. */
+async function pointedDigest(path: string): Promise<string | undefined> {
+  try {
+    // Only a small regular file is read here (a FIFO would block the read): verifyLayout refuses anything else.
+    const info = await lstat(join(path, 'index.json'));
+    if (!info.isFile() || info.size > 1 << 20) return undefined;
+    const handle = await open(join(path, 'index.json'), 'r');
+    try {
+      const index = JSON.parse((await handle.readFile()).toString('utf8')) as { manifests?: { digest?: unknown }[] };
+      const digest = index.manifests?.length === 1 ? index.manifests[0]?.digest : undefined;
+      return typeof digest === 'string' ? digest : undefined;
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The digests hold exactly the layouts' digests, but not line for line (two lists built by different globs, or
+ * in different shells): the order is what is wrong, not a digest, so say that before verifying anything.
+ */
+async function checkOrder(inputs: readonly MergeInput[]): Promise<void> {
+  const pointed = await Promise.all(inputs.map((input) => pointedDigest(input.path)));
+  if (pointed.some((digest) => digest === undefined)) return;
+  const given = inputs.map((input) => input.digest);
+  if (pointed.every((digest, i) => digest === given[i])) return;
+  const sorted = (list: readonly (string | undefined)[]) => [...list].sort().join('\n');
+  if (sorted(pointed) !== sorted(given)) return;
+  const lines = pointed
+    .map((digest, i) => [digest, i] as const)
+    .filter(([digest, i]) => digest !== given[i])
+    .map(
+      ([digest, i]) =>
+        `line ${i + 1} of layout-paths (${inputs[i]?.path}) holds ${digest}, which is line ${given.indexOf(digest as string) + 1} of digests`,
+    );
+  throw new UserError(
+    `The digests are those of the layouts, but in another order than layout-paths: ${lines.join('; ')}. ` +
+      'Give the digests in the order of layout-paths, line for line (list both with the same glob, for example ' +
+      "printf '%s\\n' layouts/*/layout and cat layouts/*/digest). Nothing was merged.",
+  );
 }
 
 function refuse(number: number, path: string, problem: string): never {

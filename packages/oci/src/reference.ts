@@ -33,10 +33,23 @@ export function imageProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A tag as docker/metadata-action writes one from a branch or other name: every run of characters a tag cannot hold
+ * becomes "-" (its sanitizeTag), so the branch feature/login is tagged feature-login.
+ */
+export function sanitizedTag(value: string): string {
+  return value.replace(/[^a-zA-Z0-9._-]+/g, '-');
+}
+
 export function tagProblem(value: string): string | undefined {
   if (value.length > 128) return `tag ${show(value)} is ${value.length} characters long; the limit is 128`;
   if (!TAG_PATTERN.test(value)) {
-    return `tag ${show(value)} is not valid: use letters, digits, "_", "." and "-", not starting with "." or "-"`;
+    const rule = `tag ${show(value)} is not valid: use letters, digits, "_", "." and "-", not starting with "." or "-"`;
+    // A branch name (feature/login) is the usual way to get here: say how metadata-action writes it as a tag.
+    const sanitized = sanitizedTag(value).replace(/^[.-]+/, '');
+    if (value.includes('/') && sanitized !== '' && TAG_PATTERN.test(sanitized))
+      return `${rule}; a branch or other name becomes a tag the way docker/metadata-action (type=ref) writes it, every other character replaced by "-": ${show(sanitized)}`;
+    return rule;
   }
   return undefined;
 }
@@ -57,7 +70,15 @@ export function bareTag(entry: string, image: string): { tag?: string; problem?:
     return problem ? { problem } : { tag: entry };
   }
   if (entry.includes('@')) return { problem: `${show(entry)} carries a digest; give a tag` };
-  if (colon === -1) return { problem: `${show(entry)} has no tag` };
+  // A reference of the image whose tag holds a "/" (ghcr.io/o/app:feature/login): the tag is what is wrong.
+  if (image !== '' && entry.startsWith(`${image}:`)) return bareTag(entry.slice(image.length + 1), image);
+  if (colon === -1) {
+    if (entry === image) return { problem: `${show(entry)} is the image with no tag: give image:tag or a bare tag` };
+    // No registry host first: a bare name with "/" (a branch such as feature/login), not an image reference.
+    const first = entry.slice(0, entry.indexOf('/'));
+    if (!first.includes('.') && !first.includes(':') && first !== 'localhost') return { problem: tagProblem(entry) };
+    return { problem: `${show(entry)} has no tag: give image:tag, with the image of the "image" input, or a bare tag` };
+  }
   const repository = entry.slice(0, colon);
   if (repository !== image) {
     return { problem: `${show(entry)} names another image than ${show(image)}; tags must belong to the "image" input` };

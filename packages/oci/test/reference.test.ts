@@ -41,7 +41,22 @@ describe('tags', () => {
     expect(tagProblem('a'.repeat(128))).toBeUndefined();
     expect(tagProblem('.hidden')).toContain('is not valid');
     expect(bareTag('ghcr.io/o/app@sha256:abc', 'ghcr.io/o/app').problem).toContain('carries a digest');
-    expect(bareTag('ghcr.io/o/app', 'ghcr.io/o/app').problem).toContain('has no tag');
+    expect(bareTag('ghcr.io/o/app', 'ghcr.io/o/app').problem).toBe(
+      '"ghcr.io/o/app" is the image with no tag: give image:tag or a bare tag',
+    );
+    expect(bareTag('ghcr.io/o/other', 'ghcr.io/o/app').problem).toContain('has no tag');
+  });
+  test('a branch name given as a tag is not a valid tag, and the refusal says how metadata-action writes it', () => {
+    const expected =
+      'tag "feature/login" is not valid: use letters, digits, "_", "." and "-", not starting with "." or "-"; ' +
+      'a branch or other name becomes a tag the way docker/metadata-action (type=ref) writes it, every other character replaced by "-": "feature-login"';
+    expect(bareTag('feature/login', 'ghcr.io/o/app').problem).toBe(expected);
+    expect(bareTag('ghcr.io/o/app:feature/login', 'ghcr.io/o/app').problem).toBe(expected);
+    expect(() => resolveTags(['feature/login'], 'ghcr.io/o/app')).toThrow(`Input "tags": ${expected}`);
+    expect(tagProblem('release/1.x')).toContain('"release-1.x"');
+    // nothing to suggest when nothing of the name is left, or when no "/" says it is a branch name
+    expect(tagProblem('//')).not.toContain('metadata-action');
+    expect(tagProblem('bad tag')).not.toContain('metadata-action');
   });
 });
 

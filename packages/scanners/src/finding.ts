@@ -1,8 +1,13 @@
 import type { FindingSeverity } from './severity.js';
 
 /** One vulnerability in one package, from either scanner, in the form gates, summaries and SARIF use. */
+/** What Trivy found besides vulnerabilities (scan-layout's scanners input): a secret, a misconfiguration, a license. */
+export type FindingKind = 'secret' | 'misconfig' | 'license';
+
 export interface Finding {
   scanner: 'trivy' | 'osv-scanner';
+  /** Absent for a vulnerability. */
+  kind?: FindingKind;
   id: string;
   aliases: string[];
   severity: FindingSeverity;

@@ -1,7 +1,7 @@
 export { defaultUpload, type UploadFn, uniqueArtifactName, uploadFileArtifact } from './artifact.js';
-export { type Finding, splitFixedVersions } from './finding.js';
+export { type Finding, type FindingKind, splitFixedVersions } from './finding.js';
 export { resolveIgnoreFiles } from './ignore-input.js';
-export { layoutSummary } from './layout-report.js';
+export { imageLabel, layoutSummary, renamedTarget, withImageTargets } from './layout-report.js';
 export { singlePlatformLayout } from './layout-split.js';
 export { resolveOsvOfflineDb } from './osv-offline-db.js';
 export { gateOsvReport, type OsvGate, type OsvGateOptions, parseOsvJson } from './osv-report.js';
@@ -14,19 +14,23 @@ export {
   emptyCounts,
   type FindingSeverity,
   isSeverity,
+  normalSeverity,
   SECURITY_SEVERITY,
   SEVERITIES,
   type Severity,
   type SeverityCounts,
   severityFromScore,
   severityInput,
+  severityThresholdInput,
 } from './severity.js';
 export { countsTable, findingsTable, ignoreSection, SUMMARY_ROW_LIMIT } from './summary.js';
 export { readSbom, SBOM_FORMATS, type SbomFormat, type SbomInfo, syftDir } from './syft.js';
 export { trivyGlobMatch, validTrivyGlob } from './trivy-glob.js';
 export {
+  IGNORE_SECTIONS,
   type IgnoreEntry,
   IgnoreRules,
+  type IgnoreSection,
   loadIgnoreFiles,
   parsePlainIgnore,
   parseYamlIgnore,

@@ -32,27 +32,29 @@ function buildRun(run: SarifRun): object {
       index = rules.length;
       ruleIndex.set(finding.id, index);
       const severity = finding.score !== undefined ? finding.score.toFixed(1) : SECURITY_SEVERITY[finding.severity];
+      const kind = finding.kind ? KIND_NAMES[finding.kind] : undefined;
       rules.push({
         id: finding.id,
-        name: 'Vulnerability',
+        name: kind?.rule ?? 'Vulnerability',
         shortDescription: { text: finding.title ?? finding.id },
         ...(finding.url ? { helpUri: finding.url } : {}),
         properties: {
           'security-severity': severity,
           precision: 'very-high',
-          tags: ['security', 'vulnerability', finding.severity],
+          tags: ['security', kind?.tag ?? 'vulnerability', finding.severity],
         },
       });
     }
     const where = finding.platform ? ` on ${finding.platform}` : '';
     const fixed = finding.fixed.length > 0 ? finding.fixed.join(', ') : 'no fix available';
+    const text = finding.kind
+      ? `${KIND_NAMES[finding.kind].tag} ${finding.id} (${finding.severity})${finding.title ? `: ${finding.title}` : ''}${finding.pkg ? ` in ${finding.pkg}` : ''}${where}, target ${finding.target}`
+      : `${finding.id} (${finding.severity}${finding.malicious ? ', malicious package' : ''}) in ${finding.pkg} ${finding.installed}${where}, target ${finding.target}; fixed in: ${fixed}`;
     results[i] = {
       ruleId: finding.id,
       ruleIndex: index,
       level: level(finding),
-      message: {
-        text: `${finding.id} (${finding.severity}${finding.malicious ? ', malicious package' : ''}) in ${finding.pkg} ${finding.installed}${where}, target ${finding.target}; fixed in: ${fixed}`,
-      },
+      message: { text },
       locations: [{ physicalLocation: { artifactLocation: { uri: run.locate(finding) }, region: { startLine: 1 } } }],
     };
   }
@@ -68,6 +70,12 @@ function buildRun(run: SarifRun): object {
     results,
   };
 }
+
+const KIND_NAMES = {
+  secret: { rule: 'Secret', tag: 'secret' },
+  misconfig: { rule: 'Misconfiguration', tag: 'misconfiguration' },
+  license: { rule: 'License', tag: 'license' },
+} as const;
 
 function level(finding: Finding): 'error' | 'warning' | 'note' {
   if (finding.malicious || finding.severity === 'CRITICAL' || finding.severity === 'HIGH') return 'error';

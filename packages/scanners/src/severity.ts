@@ -1,4 +1,5 @@
 import { listInput, show } from '@golden-image/kit';
+import * as z from 'zod';
 
 /** Trivy's severities, lowest first. OSV findings add UNSCORED (no CVSS score) on top of these. */
 export const SEVERITIES = ['UNKNOWN', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
@@ -10,14 +11,39 @@ export function isSeverity(value: string): value is Severity {
   return (SEVERITIES as readonly string[]).includes(value);
 }
 
-/** Trivy spells severities in upper case and rejects anything else; so does this input. */
+/**
+ * A severity in any case (`high`, `High`, `HIGH`), as trivy-action takes them, in Trivy's upper-case spelling;
+ * undefined when it is none of the five.
+ */
+export function normalSeverity(entry: string): Severity | undefined {
+  const upper = entry.toUpperCase();
+  return isSeverity(upper) ? upper : undefined;
+}
+
+function severityProblem(entry: string): string | undefined {
+  return normalSeverity(entry)
+    ? undefined
+    : `unknown severity ${show(entry)}: use a comma-separated list of ${SEVERITIES.join(', ')} (any case)`;
+}
+
+/**
+ * A list of severities. Trivy itself accepts only upper case; trivy-action (and so the workflows people migrate
+ * from) also takes `high,critical`: both are accepted here and handed on in upper case.
+ */
 export function severityInput(defaultValue: readonly Severity[] = ['HIGH', 'CRITICAL']) {
-  return listInput({
-    defaultValue: [...defaultValue],
-    check: (entry) =>
-      isSeverity(entry)
-        ? undefined
-        : `unknown severity ${show(entry)}: use a comma-separated list of ${SEVERITIES.join(', ')}`,
+  return listInput({ defaultValue: [...defaultValue], check: severityProblem }).transform((entries) => [
+    ...new Set(entries.map((entry) => normalSeverity(entry) as Severity)),
+  ]);
+}
+
+/** One severity (a threshold such as block-severity), in any case; '' gives the default. */
+export function severityThresholdInput(defaultValue: Severity) {
+  return z.string().transform((raw, ctx): Severity => {
+    if (raw === '') return defaultValue;
+    const severity = normalSeverity(raw);
+    if (severity) return severity;
+    ctx.addIssue({ code: 'custom', message: `must be one of ${SEVERITIES.join(', ')} (any case), got ${show(raw)}` });
+    return z.NEVER;
   });
 }
 

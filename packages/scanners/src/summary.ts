@@ -21,10 +21,10 @@ export function findingsTable(findings: readonly Finding[], withPlatform: boolea
     .map((f) => [
       ...(withPlatform ? [f.platform ?? ''] : []),
       f.malicious ? `${f.severity} (malicious)` : f.severity,
-      f.id,
+      f.kind ? `${f.kind} ${f.id}` : f.id,
       f.pkg,
       f.installed,
-      f.fixed.length > 0 ? f.fixed.join(', ') : '(no fix)',
+      f.kind ? '' : f.fixed.length > 0 ? f.fixed.join(', ') : '(no fix)',
       f.target,
     ]);
   const more =

@@ -5,9 +5,15 @@ import { isMap, isScalar, isSeq, parseDocument, type Scalar } from 'yaml';
 import { trivyGlobMatch, validTrivyGlob } from './trivy-glob.js';
 import { parseTrivyPurl, type TrivyPurl, trivyPurlMatch } from './trivy-purl.js';
 
+/** The sections of a .trivyignore.yaml, one per Trivy scanner. */
+export const IGNORE_SECTIONS = ['vulnerabilities', 'misconfigurations', 'secrets', 'licenses'] as const;
+export type IgnoreSection = (typeof IGNORE_SECTIONS)[number];
+
 /** One entry of a .trivyignore or .trivyignore.yaml file. */
 export interface IgnoreEntry {
   id: string;
+  /** YAML: the section it is in, applied to that scanner's findings only; plain files: absent, applied to all. */
+  section?: IgnoreSection;
   file: string;
   line?: number;
   /** When the entry stops applying, as Trivy reads it (ISO 8601); `exp:YYYY-MM-DD` is that day's 00:00 UTC. */
@@ -21,8 +27,14 @@ export interface IgnoreEntry {
 }
 
 export interface IgnoreSubject {
-  /** The finding's VulnerabilityID: Trivy matches ignore entries against it alone (never VendorIDs or aliases). */
+  /**
+   * The finding's ID as Trivy matches ignore entries: a vulnerability's VulnerabilityID alone (never VendorIDs or
+   * aliases), a secret's RuleID, a misconfiguration's ID (or its AVDID, in `alsoId`), a license's name.
+   */
   id: string;
+  alsoId?: string;
+  /** Which scanner found it (default vulnerabilities): a YAML entry applies to its own section only. */
+  section?: IgnoreSection;
   target: string;
   pkgPath?: string;
   purl?: string;
@@ -44,17 +56,24 @@ export class IgnoreRules {
     this.now = typeof now === 'string' ? new Date(`${now}T00:00:00Z`) : now;
   }
 
+  /** The scanners whose findings these rules are applied to: entries of other sections are never reported unmatched. */
+  sections: ReadonlySet<IgnoreSection> = new Set(['vulnerabilities']);
+
   static empty(): IgnoreRules {
     return new IgnoreRules([]);
   }
 
+  private applies(entry: IgnoreEntry): boolean {
+    return entry.section === undefined || this.sections.has(entry.section);
+  }
+
   get expired(): IgnoreEntry[] {
-    return this.entries.filter((entry) => this.isExpired(entry));
+    return this.entries.filter((entry) => this.isExpired(entry) && this.applies(entry));
   }
 
   /** Live entries that suppressed nothing (in every report seen so far). */
   get unmatched(): IgnoreEntry[] {
-    return this.entries.filter((entry) => entry.matches === 0 && !this.isExpired(entry));
+    return this.entries.filter((entry) => entry.matches === 0 && !this.isExpired(entry) && this.applies(entry));
   }
 
   /** An entry expires at its instant: from then on (Trivy drops entries whose time is before now). */
@@ -69,8 +88,10 @@ export class IgnoreRules {
    */
   match(subject: IgnoreSubject): IgnoreEntry | undefined {
     for (const path of [subject.target, subject.pkgPath ?? '']) {
+      const section = subject.section ?? 'vulnerabilities';
       for (const entry of this.entries) {
-        if (entry.id !== subject.id || this.isExpired(entry)) continue;
+        if (entry.id !== subject.id && (subject.alsoId === undefined || entry.id !== subject.alsoId)) continue;
+        if ((entry.section !== undefined && entry.section !== section) || this.isExpired(entry)) continue;
         if (entry.paths && entry.paths.length > 0 && !entry.paths.some((glob) => trivyGlobMatch(glob, path))) continue;
         if (!this.purlMatches(entry, subject.purl)) continue;
         entry.matches++;
@@ -156,17 +177,25 @@ export function parseYamlIgnore(text: string, file: string, input = 'trivyignore
   if (doc.errors.length > 0) throw problem(` is not valid YAML: ${doc.errors[0]?.message}`);
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return [];
   if (!isMap(doc.contents)) throw problem(' must be a YAML mapping with a "vulnerabilities" list');
-  // misconfigurations, secrets and licenses are other scanners' sections: the gates scan vulnerabilities only.
-  const list = doc.contents.get('vulnerabilities', true);
-  if (list === undefined || (isScalar(list) && list.value === null)) return [];
-  if (!isSeq(list)) throw problem(': "vulnerabilities" must be a list');
-  return list.items.map((item, i) => {
-    const where = `${basename(file)} vulnerabilities[${i}]`;
+  const contents = doc.contents;
+  // Each section applies to its own scanner's findings, as in Trivy (scan-layout gates secrets, misconfigurations
+  // and licenses when its scanners input asks for them).
+  return IGNORE_SECTIONS.flatMap((section) => {
+    const list = contents.get(section, true);
+    if (list === undefined || (isScalar(list) && list.value === null)) return [];
+    if (!isSeq(list)) throw problem(`: "${section}" must be a list`);
+    return yamlEntries(list.items, section, file, input);
+  });
+}
+
+function yamlEntries(items: unknown[], section: IgnoreSection, file: string, input: string): IgnoreEntry[] {
+  return items.map((item, i) => {
+    const where = `${basename(file)} ${section}[${i}]`;
     const fail = (why: string) => new UserError(inputProblem(input, `${where}${why}`));
     if (!isMap(item)) throw fail(' must be a mapping with an "id"');
     const id = item.get('id');
     if (typeof id !== 'string' || id === '') throw fail(' has no "id"');
-    const entry: IgnoreEntry = { id, file, matches: 0 };
+    const entry: IgnoreEntry = { id, section, file, matches: 0 };
     const paths = stringList(item.get('paths'), `${where}.paths`, input);
     if (paths) {
       const bad = paths.find((glob) => !validTrivyGlob(glob));

@@ -67,6 +67,7 @@ export function gateTrivyReport(report: unknown, source: string, options: TrivyG
     if (!result || typeof result !== 'object') throw unreadable(source, `Results[${r}] is not an object`);
     const { Target, Vulnerabilities } = result as { Target?: unknown; Vulnerabilities?: unknown };
     if (typeof Target !== 'string') throw unreadable(source, `Results[${r}] has no Target`);
+    gateOthers(gate, result as RawResult, Target, `Results[${r}]`, source, options);
     if (Vulnerabilities === undefined || Vulnerabilities === null) {
       gate.cleanTargets++;
       continue;
@@ -115,6 +116,94 @@ export function gateTrivyReport(report: unknown, source: string, options: TrivyG
     }
   }
   return gate;
+}
+
+interface RawResult {
+  Secrets?: unknown;
+  Misconfigurations?: unknown;
+  Licenses?: unknown;
+}
+
+interface RawOther {
+  ID?: unknown;
+  AVDID?: unknown;
+  RuleID?: unknown;
+  Name?: unknown;
+  Title?: unknown;
+  Severity?: unknown;
+  Status?: unknown;
+  PkgName?: unknown;
+  FilePath?: unknown;
+  PrimaryURL?: unknown;
+  Link?: unknown;
+  StartLine?: unknown;
+  Category?: unknown;
+}
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+/**
+ * Secrets, misconfigurations and licenses (scan-layout's scanners input), gated like vulnerabilities: by severity,
+ * after the ignore files (a plain file's IDs apply to them too; a YAML file's secrets, misconfigurations and licenses
+ * sections each to their own), as Trivy 0.74 filters them: a secret by its RuleID and Target, a misconfiguration by
+ * its ID or AVDID and Target (failures only: Trivy reports passes only with --include-non-failures), a license by
+ * its name and FilePath.
+ */
+function gateOthers(
+  gate: TrivyGate,
+  result: RawResult,
+  target: string,
+  where: string,
+  source: string,
+  options: TrivyGateOptions,
+): void {
+  const kinds = [
+    ['Secrets', 'secret', 'secrets'],
+    ['Misconfigurations', 'misconfig', 'misconfigurations'],
+    ['Licenses', 'license', 'licenses'],
+  ] as const;
+  for (const [key, kind, section] of kinds) {
+    const list = result[key];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) throw unreadable(source, `${where}.${key} is not a list`);
+    for (const [i, raw] of (list as RawOther[]).entries()) {
+      if (!raw || typeof raw !== 'object') throw unreadable(source, `${where}.${key}[${i}] is not an object`);
+      if (kind === 'misconfig' && raw.Status !== undefined && raw.Status !== 'FAIL') continue;
+      const id = kind === 'secret' ? str(raw.RuleID) : kind === 'license' ? str(raw.Name) : str(raw.ID);
+      if (id === undefined)
+        throw unreadable(
+          source,
+          `${where}.${key}[${i}] has no ${kind === 'secret' ? 'RuleID' : kind === 'license' ? 'Name' : 'ID'}`,
+        );
+      const path = kind === 'license' ? (str(raw.FilePath) ?? target) : target;
+      if (options.ignore?.match({ id, alsoId: str(raw.AVDID), section, target: path })) {
+        gate.suppressed.ignored++;
+        continue;
+      }
+      const declared = typeof raw.Severity === 'string' ? raw.Severity.toUpperCase() : 'UNKNOWN';
+      const severity: Severity = isSeverity(declared) ? declared : 'UNKNOWN';
+      gate.counts[severity]++;
+      if (!options.severities.has(severity)) continue;
+      const line = typeof raw.StartLine === 'number' && raw.StartLine > 0 ? `:${raw.StartLine}` : '';
+      const finding: Finding = {
+        scanner: 'trivy',
+        kind,
+        id,
+        aliases: str(raw.AVDID) ? [str(raw.AVDID) as string] : [],
+        severity,
+        pkg: str(raw.PkgName) ?? '',
+        installed: '',
+        fixed: [],
+        target: `${path}${kind === 'secret' ? line : ''}`,
+      };
+      if (options.platform) finding.platform = options.platform;
+      const title = str(raw.Title) ?? (kind === 'license' ? `${str(raw.Category) ?? 'unknown'} license` : undefined);
+      if (title) finding.title = title;
+      const url = str(raw.PrimaryURL) ?? str(raw.Link);
+      if (url) finding.url = url;
+      gate.selected.push(finding);
+    }
+  }
 }
 
 export function parseTrivyJson(text: string, source: string): unknown {

@@ -181,7 +181,7 @@ function offlineSafe(): string[] {
  * Flags every scan shares: JSON to a file, vulnerabilities only, the job's DBs without update, no ignore file, an
  * in-memory scan cache (so scans of several platforms can run at once; only the DBs are shared, read-only).
  */
-function commonArgs(session: TrivySession, output: string): string[] {
+function commonArgs(session: TrivySession, output: string, scanners: readonly string[] = ['vuln']): string[] {
   return [
     '--format',
     'json',
@@ -195,7 +195,7 @@ function commonArgs(session: TrivySession, output: string): string[] {
     '--skip-java-db-update',
     ...offlineSafe(),
     '--scanners',
-    'vuln',
+    scanners.join(','),
     '--list-all-pkgs=false',
     '--ignorefile',
     session.emptyIgnore,
@@ -203,20 +203,25 @@ function commonArgs(session: TrivySession, output: string): string[] {
   ];
 }
 
-/** `trivy image --input DIR`: DIR must name exactly one platform manifest. Returns the parsed report. */
+/**
+ * `trivy image --input DIR`: DIR must name exactly one platform manifest. Returns the parsed report. `scanners`
+ * (default vuln): secret and misconfig also scan the image's configuration (env, history); misconfig uses the checks
+ * built into the pinned Trivy (--skip-check-update: no download, the same checks every run).
+ */
 export async function trivyImage(
   ctx: ActionContext,
   session: TrivySession,
   layoutDir: string,
   output: string,
+  options: { scanners?: readonly string[]; skipDirs?: readonly string[] } = {},
 ): Promise<unknown> {
-  return runScan(
-    ctx,
-    session,
-    ['image', '--input', layoutDir, ...commonArgs(session, output)],
-    output,
-    `the image layout ${layoutDir}`,
-  );
+  const scanners = options.scanners ?? ['vuln'];
+  const args = ['image', '--input', layoutDir, ...commonArgs(session, output, scanners)];
+  const configScanners = scanners.filter((scanner) => scanner === 'secret' || scanner === 'misconfig');
+  if (configScanners.length > 0) args.push('--image-config-scanners', configScanners.join(','));
+  if (scanners.includes('misconfig')) args.push('--skip-check-update');
+  if (options.skipDirs && options.skipDirs.length > 0) args.push('--skip-dirs', options.skipDirs.join(','));
+  return runScan(ctx, session, args, output, `the image layout ${layoutDir}`);
 }
 
 /** `trivy fs PATH`. Returns the parsed report. */

@@ -55,7 +55,23 @@ describe('ignore files (the fixtures from trivy pkg/result/testdata)', () => {
 
   test('.trivyignore.yaml: paths, purls, expired_at', async () => {
     const rules = await loadIgnoreFiles([fixturePath('trivy/ignorefile-sample.trivyignore.yaml')], 'trivyignores', NOW);
-    expect(rules.entries.map((e) => e.id)).toEqual([
+    // Every section is read, each for its own scanner; with vulnerabilities scanned (the default), only those count.
+    expect(rules.entries.filter((e) => e.section === 'secrets').map((e) => e.id)).toEqual([
+      'generic-unwanted-rule',
+      'generic-unwanted-rule2',
+      'generic-wanted-rule',
+    ]);
+    expect(rules.entries.filter((e) => e.section === 'misconfigurations').map((e) => e.id)).toEqual([
+      'ID100',
+      'ID200',
+      'ID300',
+      'AVD-ID400',
+    ]);
+    expect(rules.match({ id: 'generic-unwanted-rule', section: 'vulnerabilities', target: 'x' })).toBeUndefined();
+    expect(rules.match({ id: 'ID999', alsoId: 'AVD-ID400', section: 'misconfigurations', target: 'x' })?.id).toBe(
+      'AVD-ID400',
+    );
+    expect(rules.entries.filter((e) => e.section === 'vulnerabilities').map((e) => e.id)).toEqual([
       'CVE-2019-0001',
       'CVE-2019-0002',
       'CVE-2019-0003',
