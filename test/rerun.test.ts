@@ -64,8 +64,8 @@ describe('the same commit built again (the root action, bundled)', () => {
     expect(await digestOf(`${image}:sha-3c3c3c3`)).toBeUndefined();
   });
 
-  test('a re-run after a failure at signing signs and promotes the bytes already pushed: no build, no second push', async () => {
-    const image = `${registry.host}/rerun/resume`;
+  test('a re-run after a failure at signing builds again: the rebuild is pushed, signed and promoted; the immutable tag stays on the first build', async () => {
+    const image = `${registry.host}/rerun/again`;
     const sha = commit('4d');
     const state = tempDir('golden-image-cosign-state-');
     const failed = await rootAction({ image }, key, { sha, epoch: 0, state, cosignPassword: 'wrong' });
@@ -74,48 +74,38 @@ describe('the same commit built again (the root action, bundled)', () => {
     const pushed = await digestOf(`${image}:sha-4d4d4d4`);
     expect(pushed).toMatch(/^sha256:/);
     expect(await digestOf(`${image}:latest`)).toBeUndefined();
-    const before = uploads('rerun/resume');
 
-    // "Re-run failed jobs": attempt 2 of the same run. A build now would give another digest (another epoch).
+    // "Re-run failed jobs": attempt 2 of the same run builds again (another epoch, another digest).
     const rerun = await rootAction({ image }, key, { sha, epoch: 999, attempt: 2, state });
     expect(rerun.exitCode).toBe(0);
-    expect(rerun.outputs.digest).toBe(pushed);
-    expect(rerun.log).not.toContain('━━ build-oci');
-    expect(rerun.log).toContain('Resuming:');
-    expect(uploads('rerun/resume')).toBe(before);
-    expect(await digestOf(`${image}:latest`)).toBe(pushed);
-    expect(rerun.summary).toContain("Resumed an earlier attempt's release instead of building again");
+    expect(rerun.log).toContain('━━ build-oci');
+    expect(rerun.outputs.digest).not.toBe(pushed);
+    expect(await digestOf(`${image}:latest`)).toBe(rerun.outputs.digest);
+    expect(await digestOf(`${image}:sha-4d4d4d4`)).toBe(pushed);
+    expect(rerun.outputs['kept-tags']).toBe(`${image}:sha-4d4d4d4`);
   });
 
-  test('a re-run attempt never goes back to an older build: a later build of the commit holds latest, so it builds again', async () => {
-    const image = `${registry.host}/rerun/later`;
+  test("a re-run never signs what it finds under the commit's tag: an image someone else pushed there, annotations and all, is left alone", async () => {
+    const image = `${registry.host}/rerun/planted`;
     const sha = commit('6a');
     const state = tempDir('golden-image-cosign-state-');
-    const first = await rootAction({ image }, key, { sha, epoch: 0, state });
-    const nightly = await rootAction({ image }, key, { sha, epoch: 100, state });
-    expect([first.exitCode, nightly.exitCode]).toEqual([0, 0]);
-    // sha-6a6a6a6 holds the first build, latest the nightly's: resuming the first would move latest back.
-    const again = await rootAction({ image }, key, { sha, epoch: 200, attempt: 2, state });
-    expect(again.exitCode).toBe(0);
-    expect(again.log).toContain(
-      `Not resuming: ${image}:latest already points at ${nightly.outputs.digest}, another build of this commit released after ${first.outputs.digest}`,
-    );
-    expect(await digestOf(`${image}:latest`)).toBe(again.outputs.digest);
-    expect(again.outputs.digest).not.toBe(first.outputs.digest);
-  });
+    const failed = await rootAction({ image }, key, { sha, epoch: 0, state, cosignPassword: 'wrong' });
+    expect(failed.exitCode).toBe(1);
+    // Someone who can push to the registry (not to the repository) builds the same commit's tree with their own
+    // change, stamped with this commit's revision and source, and puts it under sha-<commit>.
+    const planted = await rootAction({ image, sign: 'false', 'allow-overwrite': 'true' }, key, {
+      sha,
+      epoch: 555,
+      state: tempDir('golden-image-cosign-state-'),
+    });
+    expect(planted.exitCode).toBe(0);
+    expect(await digestOf(`${image}:sha-6a6a6a6`)).toBe(planted.outputs.digest);
 
-  test('a re-run attempt of a release that finished builds again, and says why', async () => {
-    const image = `${registry.host}/rerun/finished`;
-    const sha = commit('5e');
-    const state = tempDir('golden-image-cosign-state-');
-    const first = await rootAction({ image }, key, { sha, state });
-    expect(first.exitCode).toBe(0);
-    const again = await rootAction({ image }, key, { sha, epoch: 7, attempt: 2, state });
-    expect(again.exitCode).toBe(0);
-    expect(again.log).toContain('Not resuming: every rolling tag already points at');
-    expect(again.outputs.digest).not.toBe(first.outputs.digest);
-    expect(await digestOf(`${image}:latest`)).toBe(again.outputs.digest);
-    expect(await digestOf(`${image}:sha-5e5e5e5`)).toBe(first.outputs.digest);
+    const rerun = await rootAction({ image }, key, { sha, epoch: 999, attempt: 2, state });
+    expect(rerun.exitCode).toBe(0);
+    expect(rerun.outputs.digest).not.toBe(planted.outputs.digest);
+    expect(await digestOf(`${image}:latest`)).toBe(rerun.outputs.digest);
+    expect(rerun.outputs['verify-command']).toContain(rerun.outputs.digest);
   });
 });
 

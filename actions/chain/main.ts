@@ -1,4 +1,4 @@
-import { buildOrigin, buildSecretsInput, writeBuildSecrets } from '@golden-image/image-build';
+import { buildSecretsInput, writeBuildSecrets } from '@golden-image/image-build';
 import {
   type ActionContext,
   booleanInput,
@@ -13,7 +13,6 @@ import {
   UserError,
 } from '@golden-image/kit';
 import { imagesInput, releaseTags, singleRegistryProblem, TAG_RULE } from '@golden-image/oci';
-import { type ResumeDecision, resumableRelease, Skopeo, withAuthFile } from '@golden-image/oci-registry';
 import { keyInput, requireGithubOidc } from '@golden-image/signing';
 import { type Outputs, plan, type Release } from './plan.js';
 
@@ -113,8 +112,6 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
     // when, say, a rolling tag is malformed.
     checkSteps(release);
     if (push && input.sign && !input.key) requireGithubOidc(ctx.env);
-    const resume = push ? await resumeDecision(ctx, input, release) : undefined;
-    if (resume?.digest) release.resume = resume.digest;
 
     const steps = plan(release);
     const outputs: Record<string, Outputs> = {};
@@ -157,7 +154,7 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
       }
     }
     await settle();
-    await report(ctx, release, took, outputs, event, resume);
+    await report(ctx, release, took, outputs, event);
   } finally {
     await secrets.remove();
   }
@@ -241,42 +238,16 @@ function checkSteps(release: Release): void {
   if (problems.length > 0) throw new UserError(problems.join('\n'));
 }
 
-/**
- * A re-run attempt (GITHUB_RUN_ATTEMPT > 1) finishes a release an earlier attempt pushed, instead of pushing a new
- * build of the same commit: see resumableRelease for what has to be shown first.
- */
-async function resumeDecision(ctx: ActionContext, input: Input, release: Release): Promise<ResumeDecision | undefined> {
-  const attempt = Number(ctx.env.GITHUB_RUN_ATTEMPT ?? '1');
-  if (!(attempt > 1)) return undefined;
-  return ctx.group(`Attempt ${attempt}: look for the release an earlier attempt pushed`, async () => {
-    const decision = await withAuthFile(ctx, release.images[0] as string, input, async (authFile) => {
-      const skopeo = new Skopeo(ctx.runner, { tlsVerify: input['tls-verify'], authFile, env: ctx.env });
-      await skopeo.version();
-      return resumableRelease(
-        skopeo,
-        release.images,
-        release.immutable[0] as string,
-        release.rolling,
-        buildOrigin(ctx.env),
-      );
-    });
-    ctx.info(decision.digest ? `Resuming: ${decision.reason}.` : `Not resuming: ${decision.reason}.`);
-    return decision;
-  });
-}
-
 async function report(
   ctx: ActionContext,
   release: Release,
   took: [string, number][],
   outputs: Record<string, Outputs>,
   event: string | undefined,
-  resume: ResumeDecision | undefined,
 ): Promise<void> {
   const promoted = Object.entries(outputs).filter(([name]) => name.startsWith('promote-tags'));
   const signed = Object.entries(outputs).filter(([name]) => name.startsWith('sign-digest'));
-  const digest =
-    release.resume ?? outputs['push-layout']?.digest ?? outputs['scan-layout']?.digest ?? outputs['build-oci']?.digest;
+  const digest = outputs['push-layout']?.digest ?? outputs['scan-layout']?.digest ?? outputs['build-oci']?.digest;
   const imageRefs = release.push ? release.images.map((image) => `${image}@${digest}`).join('\n') : '';
   const results: [string, string][] = [
     ['digest', digest ?? ''],
@@ -308,8 +279,6 @@ async function report(
       `**Nothing was pushed, signed or tagged**: push is off${PULL_REQUEST_EVENTS.includes(event ?? '') ? ` on ${event} events (set push: true to publish from them)` : ''}. The image was built and scanned.\n`,
     );
   }
-  if (resume?.digest) lines.push(`Resumed an earlier attempt's release instead of building again: ${resume.reason}.\n`);
-  else if (resume) lines.push(`Built again (not resumed): ${resume.reason}.\n`);
   if (release.push) lines.push(`Tag rule: ${TAG_RULE}.\n`);
   lines.push(md.facts(results.filter(([, value]) => value).map(([name, value]) => [name, md.code(value)])), '');
   lines.push(

@@ -6,7 +6,6 @@ import * as pushLayout from '../push-layout/main.js';
 import * as scanLayout from '../scan-layout/main.js';
 import * as scanRepo from '../scan-repo/main.js';
 import * as signDigest from '../sign-digest/main.js';
-import * as pullLayout from './pull-layout.js';
 
 export type Outputs = Record<string, string>;
 
@@ -32,8 +31,6 @@ export interface Release {
   rolling: string[];
   /** false: build and scan only (pull requests by default). */
   push: boolean;
-  /** Sign and promote this digest (an earlier attempt pushed it) instead of building: no build, scan or push. */
-  resume?: string;
   scanRepo: boolean;
   /** The directory scan-repo gates (relative to the workspace): the same default as the reusable workflow, the repository. */
   scanRepoPath?: string;
@@ -73,8 +70,7 @@ function imageScan(release: Release): Record<string, string | undefined> {
  */
 export function plan(release: Release): Step[] {
   const steps: Step[] = [];
-  const resumed = release.resume;
-  if (release.scanRepo && !resumed) {
+  if (release.scanRepo) {
     steps.push({
       name: 'scan-repo',
       spec: scanRepo.inputs,
@@ -90,78 +86,46 @@ export function plan(release: Release): Step[] {
         }),
     });
   }
-  if (!resumed) {
-    steps.push(
-      {
-        name: 'build-oci',
-        spec: buildOci.inputs,
-        run: (ctx) => buildOci.main(ctx),
-        inputs: () => given(release.build),
-      },
-      {
-        name: 'scan-layout',
-        spec: scanLayout.inputs,
-        run: (ctx) => scanLayout.main(ctx),
-        inputs: (previous) =>
-          given({
-            'layout-path': previous['build-oci']?.['layout-path'],
-            digest: previous['build-oci']?.digest,
-            image: release.images[0],
-            ...release.gates,
-            ...release.scanners,
-            ...imageScan(release),
-            ...release.tools,
-          }),
-      },
-    );
-  }
-  if (!release.push) return steps;
-  if (!resumed) {
-    steps.push({
-      name: 'push-layout',
-      spec: pushLayout.inputs,
-      run: (ctx, hooks) => pushLayout.main(ctx, { deferReadBack: hooks?.deferReadBack }),
+  steps.push(
+    {
+      name: 'build-oci',
+      spec: buildOci.inputs,
+      run: (ctx) => buildOci.main(ctx),
+      inputs: () => given(release.build),
+    },
+    {
+      name: 'scan-layout',
+      spec: scanLayout.inputs,
+      run: (ctx) => scanLayout.main(ctx),
       inputs: (previous) =>
         given({
           'layout-path': previous['build-oci']?.['layout-path'],
-          digest: previous['scan-layout']?.digest,
-          image: release.images.join('\n'),
-          tags: release.immutable.join('\n'),
-          'allow-overwrite': String(release.allowOverwrite),
-          ...release.registry,
+          digest: previous['build-oci']?.digest,
+          image: release.images[0],
+          ...release.gates,
+          ...release.scanners,
+          ...imageScan(release),
+          ...release.tools,
         }),
-    });
-  }
+    },
+  );
+  if (!release.push) return steps;
+  steps.push({
+    name: 'push-layout',
+    spec: pushLayout.inputs,
+    run: (ctx, hooks) => pushLayout.main(ctx, { deferReadBack: hooks?.deferReadBack }),
+    inputs: (previous) =>
+      given({
+        'layout-path': previous['build-oci']?.['layout-path'],
+        digest: previous['scan-layout']?.digest,
+        image: release.images.join('\n'),
+        tags: release.immutable.join('\n'),
+        'allow-overwrite': String(release.allowOverwrite),
+        ...release.registry,
+      }),
+  });
   const attest = release.sign && release.attest !== false;
-  if (attest && resumed) {
-    // A resumed release has no layout of its own: the pushed bytes come back by digest and are scanned again, so
-    // the evidence describes exactly what was released (the gate applies again, too).
-    const first = release.images[0] as string;
-    steps.push(
-      {
-        name: 'pull-layout',
-        spec: pullLayout.inputs,
-        run: (ctx) => pullLayout.main(ctx),
-        inputs: () => given({ image: first, digest: resumed, ...release.registry }),
-      },
-      {
-        name: 'scan-layout',
-        spec: scanLayout.inputs,
-        run: (ctx) => scanLayout.main(ctx),
-        inputs: (previous) =>
-          given({
-            'layout-path': previous['pull-layout']?.['layout-path'],
-            digest: previous['pull-layout']?.digest,
-            image: first,
-            ...release.gates,
-            ...release.scanners,
-            ...imageScan(release),
-            ...release.tools,
-          }),
-      },
-    );
-  }
-  const pushed = (previous: Record<string, Outputs>) => resumed ?? previous['push-layout']?.digest;
+  const pushed = (previous: Record<string, Outputs>) => previous['push-layout']?.digest;
   const signName = (image: string) => (release.images.length > 1 ? `sign-digest ${image}` : 'sign-digest');
   if (release.sign) {
     for (const image of release.images) {
@@ -182,8 +146,7 @@ export function plan(release: Release): Step[] {
     }
   }
   const attestName = (image: string) => (release.images.length > 1 ? `attest-evidence ${image}` : 'attest-evidence');
-  const layoutOf = (previous: Record<string, Outputs>) =>
-    previous['build-oci']?.['layout-path'] ?? previous['pull-layout']?.['layout-path'];
+  const layoutOf = (previous: Record<string, Outputs>) => previous['build-oci']?.['layout-path'];
   if (attest) {
     for (const image of release.images) {
       steps.push({

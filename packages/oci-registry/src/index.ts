@@ -3,7 +3,6 @@ export { type ClaimOptions, claimTags, TAG_SETTLE_MS, takenMessage } from './cla
 export { classifyFailure, type Failure, fatalLine, hintFor, neutralLine } from './classify.js';
 export { Imagetools } from './imagetools.js';
 export { registryInputSpec } from './inputs.js';
-export { type ResumeDecision, resumableRelease } from './resume.js';
 export {
   backoffMs,
   DEFAULT_RETRY_POLICY,
