@@ -107,7 +107,8 @@ export const REAL_TOOLS: readonly RealTool[] = [
     module: 'github.com/nektos/act',
     pkg: 'github.com/nektos/act',
     ldflags: (v) => [`-X main.version=${v.replace(/^v/, '')}`],
-    // Where act on the host is not GitHub, each patch says why: matrix outputs (nektos/act#981), a HOME per job.
-    patches: ['act-matrix-outputs.patch', 'act-job-home.patch'],
+    // Where act on the host is not GitHub, each patch says why: matrix outputs (nektos/act#981), a HOME per job,
+    // a skipped job's outputs.
+    patches: ['act-matrix-outputs.patch', 'act-job-home.patch', 'act-skipped-job-outputs.patch'],
   },
 ];

@@ -9,12 +9,22 @@ export const realToolsBin = join(realToolsDir, 'bin');
 
 const said = new Set<string>();
 
+/** How each tool prints its version (the rest answer --version). */
+const VERSION_ARGS: Record<string, string[]> = {
+  cosign: ['version'],
+  'cosign-v3': ['version'],
+  fulcio: ['version'],
+  syft: ['version'],
+  kyverno: ['version'],
+  'docker-buildx': ['version'],
+};
+
 /**
  * The absolute path of a real tool built or downloaded by `npm run tools:real`, or undefined when it is missing.
  * Off CI a missing tool prints one plain line and its tests skip; on CI (CI=true) it is an error, so the real tier
  * can never pass by skipping.
  */
-export function realTool(bin: string, versionArgs: string[] = ['--version']): string | undefined {
+export function realTool(bin: string, versionArgs: string[] = VERSION_ARGS[bin] ?? ['--version']): string | undefined {
   const path = join(realToolsBin, bin);
   let works = existsSync(path);
   if (works) {

@@ -343,16 +343,20 @@ jobs:
 
     test('docker/login-action (basic auth, registry-auth, logout in post), the ECR path with a GitHub token pair and with the AWS stand-ins, Google auth', async () => {
       const config = (host: string) => ({ auths: `.auths["${host}"].auth` });
+      const dockerConfig = tempDir('golden-image-docker-config-');
       const workflow = `
 name: logins
 on: push
 jobs:
   login:
     runs-on: ubuntu-24.04
+    # Each job has a HOME of its own that goes with the job: the config is kept where the test reads it afterwards.
+    env:
+      DOCKER_CONFIG: ${dockerConfig}
     steps:
       - uses: ${LOGIN}
         with: {registry: ${plain.host}, username: ci, password: s3cret}
-      - run: test "$(jq -r '${config(plain.host).auths}' ~/.docker/config.json)" = "$(printf ci:s3cret | base64)"
+      - run: test "$(jq -r '${config(plain.host).auths}' "$DOCKER_CONFIG/config.json")" = "$(printf ci:s3cret | base64)"
       - id: bad
         continue-on-error: true
         uses: ${LOGIN}
@@ -369,7 +373,7 @@ jobs:
               password: s3cret
             - username: ci
               password: s3cret
-      - run: jq -e '.auths["https://index.docker.io/v1/"].auth' ~/.docker/config.json
+      - run: jq -e '.auths["https://index.docker.io/v1/"].auth' "$DOCKER_CONFIG/config.json"
       - id: github-pair
         continue-on-error: true
         uses: ${LOGIN}
@@ -386,7 +390,7 @@ jobs:
       - run: test "\${{ steps.aws.outputs.aws-account-id }}" = 123456789012 && test -n "$AWS_SESSION_TOKEN" && test "$AWS_REGION" = eu-west-1
       - id: ecr
         uses: ${ECR}
-      - run: test "\${{ steps.ecr.outputs.registry }}" = ${ecrHost} && test "$(jq -r '${config(ecrHost).auths}' ~/.docker/config.json)" = "$(printf AWS:ecr-token-of-the-day | base64)"
+      - run: test "\${{ steps.ecr.outputs.registry }}" = ${ecrHost} && test "$(jq -r '${config(ecrHost).auths}' "$DOCKER_CONFIG/config.json")" = "$(printf AWS:ecr-token-of-the-day | base64)"
       - uses: ${LOGIN}
         with: {registry: ${ecrHost}}
       - id: gcp
@@ -395,7 +399,7 @@ jobs:
       - run: test -f "$GOOGLE_APPLICATION_CREDENTIALS" && test "\${{ steps.gcp.outputs.project_id }}" = my-project
       - uses: ${LOGIN}
         with: {registry: ${garHost}, username: oauth2accesstoken, password: '\${{ steps.gcp.outputs.access_token }}'}
-      - run: test "$(jq -r '.auths | keys | length' ~/.docker/config.json)" = 4
+      - run: test "$(jq -r '.auths | keys | length' "$DOCKER_CONFIG/config.json")" = 4
 `;
       const result = await runAct(standIns, {
         workflow,
@@ -436,8 +440,8 @@ jobs:
         expect.arrayContaining(['sts.amazonaws.com', `https://iam.googleapis.com/${provider}`]),
       );
       // The post steps logged out of every registry and removed the Google credentials file.
-      const dockerConfig = JSON.parse(readFileSync(join(result.home, '.docker', 'config.json'), 'utf8'));
-      expect(dockerConfig.auths).toEqual({});
+      const after = JSON.parse(readFileSync(join(dockerConfig, 'config.json'), 'utf8'));
+      expect(after.auths).toEqual({});
     });
   });
 });
