@@ -3,9 +3,14 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanAlpineSampleLayout, realTools, startRegistry, type TestRegistry } from '@golden-image/testkit';
+import {
+  cleanAlpineSampleLayout,
+  realTools,
+  startReferrersRegistry,
+  startRegistry,
+  type TestRegistry,
+} from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { startReferrersRegistry } from '../../../packages/testkit/src/referrers-registry.js';
 import { cycloneDxErrors } from '../../../test/doubles/fidelity/cyclonedx.js';
 import { keyPair, type RealCosign, realCosigns } from '../../sign-digest/test/real-harness.js';
 import { attest, job, releaseUnattested, verifyByHand } from './real-harness.js';

@@ -35,6 +35,7 @@ export {
 export { type GithubJob, githubClaims, type OidcIssuer, startOidcIssuer } from './oidc-issuer.js';
 export { pathDirFor, realTool, realTools, realToolsBin, realToolsDir } from './real-tools.js';
 export { RecordingRunner } from './recording-runner.js';
+export { referrersRegistryTool, startReferrersRegistry } from './referrers-registry.js';
 export { freePort, type RegistryOptions, registryBinary, startRegistry, type TestRegistry } from './registry.js';
 export { toolAvailable } from './tool-available.js';
 export { type NpmRegistryOptions, startVerdaccio, type TestNpmRegistry } from './verdaccio.js';
