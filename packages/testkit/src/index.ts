@@ -1,6 +1,13 @@
 export { type BuildkitOptions, startBuildkit, type TestBuildkit } from './buildkit.js';
 export { createTestContext, everythingPrinted, type Recorded } from './context.js';
 export {
+  DOUBLE_CONTROL,
+  DOUBLES_BIN,
+  DoubleControlsRunner,
+  doubleControls,
+  withDoubleShims,
+} from './double-controls.js';
+export {
   type AnswerEdit,
   type FaultKind,
   type FaultProxy,
