@@ -100615,7 +100615,9 @@ var TRIVY_COMPROMISED = "compromised release (CVE-2026-33634, GHSA-69fq-xp46-6x2
 var PINS = {
   trivy: {
     repository: "aquasecurity/trivy",
-    defaultVersion: "0.75.0",
+    // The version the real tier builds and runs (the Go module proxy serves no 0.75.0): users run a Trivy a test ran.
+    // 0.75.0 stays pinned for callers who ask for it by trivy-version.
+    defaultVersion: "0.74.0",
     asset: (version4, platform2) => `trivy_${version4}_${TRIVY_OS[platform2]}.tar.gz`,
     kind: "tar.gz",
     refusedVersions: { "0.69.4": TRIVY_COMPROMISED, "0.69.5": TRIVY_COMPROMISED, "0.69.6": TRIVY_COMPROMISED },
