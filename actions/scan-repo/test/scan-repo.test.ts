@@ -233,6 +233,21 @@ describe('scan-repo', () => {
     expect(recorded.summary).toContain(`OSV-Scanner ran offline against the database in \`${db}\``);
   });
 
+  test('an osv-scanner.toml beside the lockfile: its IgnoredVulns drop a finding by any alias; an expired one does not', async () => {
+    const { ctx, recorded, calls, annotations, workspace } = run(
+      { sbom: 'false' },
+      { OSV_DOUBLE_FIXTURE: RECORDED('npm-vulnerable') },
+    );
+    const ignored = join(THIRD_PARTY, '..', 'repos', 'npm-ignored');
+    for (const file of ['package-lock.json', 'osv-scanner.toml'])
+      copyFileSync(join(ignored, file), join(workspace, 'app', file));
+    await expect(main(ctx)).rejects.toThrow(/1 blocking finding\(s\) in app \(1 from OSV-Scanner/);
+    expect(calls()[0]?.argv).toEqual(expect.arrayContaining(['--config', join(workspace, 'app', 'osv-scanner.toml')]));
+    // lodash's GHSA-35jh-r3h4-6jhm went by its alias CVE-2021-23337; minimist's entry expired in 2020
+    expect(annotations.map((a) => a.message.split(' ')[0])).toEqual(['GHSA-xvch-5gv4-984h']);
+    expect(JSON.parse(readFileSync(recorded.outputs['osv-report'] ?? '', 'utf8')).results[0].packages).toHaveLength(1);
+  });
+
   test('osv-offline-db without the zip of an ecosystem in the tree fails naming it, even when others have findings', async () => {
     const db = offlineOsvDb(mkdtempSync(join(root, 'osv-db-')), { records: [], ecosystems: ['npm'] }).dir;
     const { ctx } = run(

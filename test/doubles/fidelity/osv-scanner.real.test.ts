@@ -48,6 +48,9 @@ const MARKERS = [
   /could not load db for \S+ ecosystem/,
   /No package sources found/,
   /flag provided but not defined: -\S+/,
+  /\S+ (and \d+ alias(es)? )?ha(s|ve) been filtered out because: .*/,
+  /Filtered \d+ vulnerabilit(y|ies) from output/,
+  /has unused ignores:\n - \S+/,
 ];
 const markers = (stderr: string) =>
   MARKERS.flatMap((re) => re.exec(stderr)?.[0].replace(/ at \S+ because/, ' because') ?? []);
@@ -61,6 +64,8 @@ interface Scenario {
   /** The recordings the double replays (the real tool's output on the same tree). */
   replay?: string[];
   npmOnly?: boolean;
+  /** The recording is of another checkout: its lockfile paths become the scanned directory's (configs beside them). */
+  relocate?: boolean;
 }
 
 function run(bin: string, scenario: Scenario) {
@@ -75,6 +80,7 @@ function run(bin: string, scenario: Scenario) {
       HOME: join(dir, 'home'),
       OSV_SCALIBR_LOCAL_DB_CACHE_DIRECTORY: scenario.npmOnly ? npmOnlyDb : db,
       OSV_DOUBLE_FIXTURE: (scenario.replay ?? ['npm-clean']).map(RECORDED).join(':'),
+      ...(scenario.relocate ? { OSV_DOUBLE_RELOCATE: '1' } : {}),
     },
   });
   return {
@@ -92,6 +98,26 @@ const repo = (name: string) => join(REPOS, name);
 const goConfig = (name: string) => ['--config', join(REPOS, name, 'osv-scanner.toml')];
 
 const SCENARIOS: [string, Scenario][] = [
+  [
+    'IgnoredVulns of the osv-scanner.toml beside the lockfile: a group goes by any alias, an expired entry does not apply',
+    {
+      args: scan('--no-call-analysis=all', repo('npm-ignored')),
+      replay: ['npm-vulnerable'],
+      relocate: true,
+    },
+  ],
+  [
+    'IgnoredVulns of a --config file: the same, and its unused entries said',
+    {
+      args: scan(
+        '--no-call-analysis=all',
+        '--config',
+        join(REPOS, 'npm-ignored', 'osv-scanner.toml'),
+        repo('npm-vulnerable'),
+      ),
+      replay: ['npm-vulnerable'],
+    },
+  ],
   [
     'npm findings: exit 1',
     { args: scan('--no-call-analysis=all', repo('npm-vulnerable')), replay: ['npm-vulnerable'] },
