@@ -1,4 +1,5 @@
 export { type BuildkitOptions, startBuildkit, type TestBuildkit } from './buildkit.js';
+export { skipOffCi } from './ci.js';
 export { createTestContext, everythingPrinted, type Recorded } from './context.js';
 export {
   DOUBLE_CONTROL,

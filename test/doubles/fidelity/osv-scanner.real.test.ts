@@ -9,12 +9,12 @@ import { basename, join } from 'node:path';
 import { offlineOsvDb, readAdvisories, realTool, repoRoot } from '@golden-image/testkit';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { DOUBLES_BIN } from '../lib/harness.js';
+import { RECORDING_KEY, recording } from '../recordings.js';
 
 const osv = realTool('osv-scanner');
 const maybe = osv ? describe : describe.skip;
 const REPOS = join(repoRoot, 'test', 'fixtures', 'repos');
-const RECORDED = (name: string) =>
-  join(repoRoot, 'test', 'doubles', 'fidelity', 'recorded', `osv-scanner-2.6.0-${name}.json`);
+const RECORDED = (name: string) => recording('osv-scanner', name);
 
 interface Report {
   results: { source: { path: string }; packages: { groups: { ids: string[] }[] }[] }[];
@@ -229,7 +229,8 @@ maybe('osv-scanner double against the real osv-scanner', () => {
       ['go-called', ['--call-analysis=go', ...goConfig('go-called')]],
     ] as const) {
       const real = run(osv as string, { args: scan(...config, repo(name)) });
-      expect({ name, report: real.report }).toEqual({ name, report: shape(readFileSync(RECORDED(name), 'utf8')) });
+      const { [RECORDING_KEY]: _info, ...recorded } = JSON.parse(readFileSync(RECORDED(name), 'utf8'));
+      expect({ name, report: real.report }).toEqual({ name, report: shape(JSON.stringify(recorded)) });
     }
   });
 });
