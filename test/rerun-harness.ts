@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Skopeo } from '@golden-image/oci-registry';
 import { RecordingRunner, repoRoot, runBundledAction, type StepResult, tempDir } from '@golden-image/testkit';
-import { DOUBLES_BIN, THIRD_PARTY } from './doubles/lib/harness.js';
+import { DOUBLES_BIN } from './doubles/lib/harness.js';
 import { recording } from './doubles/recordings.js';
 
 export const SAMPLE = 'test/fixtures/sample-image';

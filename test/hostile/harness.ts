@@ -12,7 +12,7 @@ import * as pushLayout from '../../actions/push-layout/main.js';
 import * as scanLayout from '../../actions/scan-layout/main.js';
 import * as scanRepo from '../../actions/scan-repo/main.js';
 import * as signDigest from '../../actions/sign-digest/main.js';
-import { DOUBLES_BIN, THIRD_PARTY } from '../doubles/lib/harness.js';
+import { DOUBLES_BIN } from '../doubles/lib/harness.js';
 import { recording } from '../doubles/recordings.js';
 
 export type ActionName =

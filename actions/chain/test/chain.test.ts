@@ -11,7 +11,6 @@ import {
   startRegistry,
   type TestRegistry,
   tempDir,
-  thirdParty,
 } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readInvocations, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';

@@ -11,10 +11,10 @@ import {
   tempDir,
 } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { DOUBLES_BIN, type Invocation, readInvocations, THIRD_PARTY } from '../../../test/doubles/lib/harness.js';
+import { DOUBLES_BIN, type Invocation, readInvocations } from '../../../test/doubles/lib/harness.js';
 import { recording } from '../../../test/doubles/recordings.js';
 import { craftTarball, MANIFEST } from '../../../test/fixtures/npm/craft.js';
-import { fixturePackage, NPM_FIXTURES, type NpmFixture } from '../../../test/fixtures/npm/fixtures.js';
+import { fixturePackage, type NpmFixture } from '../../../test/fixtures/npm/fixtures.js';
 import { main } from '../main.js';
 
 // The doubles replay recordings of the pinned tools (test/doubles/recordings.ts).

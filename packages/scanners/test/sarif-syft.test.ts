@@ -16,7 +16,7 @@ import {
   uniqueArtifactName,
   uploadFileArtifact,
 } from '../src/index.js';
-import { fixtureFiles, fixtureJson, fixturePath, fixtureText } from './fixtures.js';
+import { fixtureFiles, fixtureJson, fixtureText } from './fixtures.js';
 
 describe('SARIF', () => {
   test.each(fixtureFiles('trivy').filter((n) => n.endsWith('.sarif')))(

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alpineSampleLayout, type BuiltLayout, offlineTrivyCache, realTool, repoRoot } from '@golden-image/testkit';
+import { alpineSampleLayout, type BuiltLayout, offlineTrivyCache, realTool } from '@golden-image/testkit';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { DOUBLES_BIN } from '../lib/harness.js';
 import { RECORDING_KEY, recording } from '../recordings.js';
