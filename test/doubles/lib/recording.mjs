@@ -1,4 +1,4 @@
-// What the doubles replay: recordings of the real tool at the version the suite pins (test/doubles/recordings.ts,
+// The versions the doubles stand for, and what they replay: recordings of the real tool at the version the suite pins (test/doubles/recordings.ts,
 // `npm run doubles:record`), never another version's output. The version a double stands for is read from the pins
 // themselves (packages/tools/src/pins.ts); test/doubles/lib/recordings.test.ts checks this reading against PINS.
 import { readFileSync } from 'node:fs';
@@ -15,6 +15,18 @@ export function pinnedVersion(tool) {
   if (start < 0) throw new Error(`no pin for ${tool} in packages/tools/src/pins.ts`);
   const version = /defaultVersion: '([^']+)'/.exec(source.slice(start))?.[1];
   if (!version) throw new Error(`no defaultVersion for ${tool} in packages/tools/src/pins.ts`);
+  return version;
+}
+
+const CATALOGUE_TS = new URL('../../../script/real-tools/catalogue.ts', import.meta.url);
+
+/** The version `npm run tools:real` builds of a tool outside the suite's pins (script/real-tools/catalogue.ts). */
+export function catalogueVersion(bin) {
+  const source = readFileSync(CATALOGUE_TS, 'utf8');
+  const start = source.indexOf(`bin: '${bin}'`);
+  if (start < 0) throw new Error(`no ${bin} in script/real-tools/catalogue.ts`);
+  const version = /version: '([^']+)'/.exec(source.slice(start))?.[1];
+  if (!version) throw new Error(`no version for ${bin} in script/real-tools/catalogue.ts`);
   return version;
 }
 
