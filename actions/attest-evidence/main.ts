@@ -5,7 +5,9 @@ import {
   type AttestProvenance,
   attachEvidence,
   attachmentsOf,
+  attestationsOutput,
   attestSummary,
+  type CollectOptions,
   checkEvidenceCovers,
   checkModeInputs,
   checkRescan,
@@ -15,8 +17,6 @@ import {
   evidenceRequirementInputs,
   githubProvenance,
   isEvidenceKind,
-  jobTrivyDb,
-  prepareEvidence,
   pushedPlatforms,
   readKyvernoPolicy,
   requirementOf,
@@ -132,16 +132,22 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
   const sbom = kinds.includes('sbom') && input.mode !== 'rescan' && input.mode !== 'attach';
   const syft = sbom ? await ensureTool(ctx, toolRequest('syft', input)) : undefined;
 
-  if (input.mode === 'prepare') {
-    const { items } = await prepareEvidence(ctx, {
-      layoutPath: input['layout-path'] as string,
-      report: input.report as string,
+  const collect = (rescan?: CollectOptions['rescan']) =>
+    collectEvidence(ctx, {
+      mode: input.mode,
       kinds,
       gate,
-      syft,
+      context,
       work,
-      context: { ...context, db: await jobTrivyDb(ctx) },
+      layoutPath: input['layout-path'],
+      report: input.report,
+      evidenceDir: input['evidence-dir'],
+      syft,
+      rescan,
     });
+
+  if (input.mode === 'prepare') {
+    const { items } = await collect();
     const dir = await writePrepared(ctx, input.digest, items);
     ctx.output('digest', input.digest);
     ctx.output('evidence-dir', dir);
@@ -169,27 +175,18 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
       const registryPlatforms = await pushedPlatforms(skopeo, input.image, input.digest);
       const verifyAs = input.verify ? await signerFromInputs(ctx, cosign, input, deps.fetchIdToken) : undefined;
       for (const note of verifyAs?.notes ?? []) ctx.warning(note);
-      const { items, findings } = await collectEvidence(ctx, {
-        mode: input.mode as 'release' | 'attach' | 'rescan',
-        kinds,
-        gate,
-        context,
-        work,
-        layoutPath: input['layout-path'],
-        report: input.report,
-        evidenceDir: input['evidence-dir'],
-        syft,
-        rescan: trivy
-          ? {
+      const { items, findings } = await collect(
+        trivy === undefined
+          ? undefined
+          : {
               skopeo,
               trivy,
               dbRepository: input['db-repository'],
               javaDbRepository: input['java-db-repository'],
               cacheDb: input['cache-db'],
               now: deps.now,
-            }
-          : undefined,
-      });
+            },
+      );
       checkEvidenceCovers(items, input.digest, registryPlatforms);
 
       const attached = await attachEvidence(ctx, cosign, {
@@ -221,17 +218,7 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
       const blocking = severity.reduce((sum, s) => sum + findings[s], 0);
 
       ctx.output('digest', input.digest);
-      ctx.output(
-        'attestations',
-        JSON.stringify(
-          attached.map(({ digest, platform, kind, predicateType }) => ({
-            digest,
-            platform,
-            type: kind,
-            predicateType,
-          })),
-        ),
-      );
+      ctx.output('attestations', attestationsOutput(attached));
       ctx.output('mechanism', where.mechanism);
       ctx.output('location', where.location);
       ctx.output('scan-result', blocking === 0 ? 'passed' : 'failed');

@@ -98,7 +98,7 @@ export function findingsOf(items: EvidenceItem[]): FindingCounts {
 }
 
 export interface CollectOptions {
-  mode: Exclude<AttestMode, 'prepare'>;
+  mode: AttestMode;
   kinds: EvidenceKind[];
   gate: GateOptions;
   context: PredicateContext;
@@ -120,8 +120,8 @@ export interface CollectOptions {
 
 /**
  * The predicates to attach, and what the scan results counted: made from the layout and scan-layout's report
- * (release), read from prepare's evidence directory (attach), or from a fresh scan of the released digest copied
- * from the registry (rescan).
+ * (release, prepare), read from prepare's evidence directory (attach), or from a fresh scan of the released digest
+ * copied from the registry (rescan).
  */
 export async function collectEvidence(
   ctx: ActionContext,
@@ -164,6 +164,13 @@ export async function collectEvidence(
     context,
   });
   return { items: prepared.items, findings: sumCounts(prepared.scans.map((scan) => scan.counts)) };
+}
+
+/** The attestations output: what was attached, by digest and platform. */
+export function attestationsOutput(attached: AttachedEvidence[]): string {
+  return JSON.stringify(
+    attached.map(({ digest, platform, kind, predicateType }) => ({ digest, platform, type: kind, predicateType })),
+  );
 }
 
 /** The rescan's verdict: a UserError when the fresh scan crosses the gate (its result is attached by then). */

@@ -3,6 +3,7 @@ export { type Attachments, attachmentsOf, type Mechanism } from './attachments.j
 export {
   ATTEST_MODES,
   type AttestMode,
+  attestationsOutput,
   attestSummary,
   type CollectOptions,
   checkModeInputs,
