@@ -1,17 +1,18 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '@golden-image/kit';
 import { type PackResult, packDirectory } from '@golden-image/npm';
 import {
   createTestContext,
+  doubleShims,
   RecordingRunner,
+  shellQuote,
   startVerdaccio,
   type TestNpmRegistry,
   tempDir,
 } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { DOUBLES_BIN, type Invocation, readInvocations } from '../../../test/doubles/lib/harness.js';
+import { type Invocation, readInvocations } from '../../../test/doubles/lib/harness.js';
 import { recording } from '../../../test/doubles/recordings.js';
 import { craftTarball, MANIFEST } from '../../../test/fixtures/npm/craft.js';
 import { fixturePackage, type NpmFixture } from '../../../test/fixtures/npm/fixtures.js';
@@ -51,20 +52,10 @@ afterAll(async () => {
  * `--scanners secret`.
  */
 function doubles(env: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'golden-image-npm-doubles-'));
-  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
-  const exports = Object.entries(env)
-    .map(([name, value]) => `export ${name}=${quote(value)}\n`)
-    .join('');
-  for (const tool of readdirSync(DOUBLES_BIN)) {
-    const secret =
-      tool === 'trivy'
-        ? `case " $* " in *" secret "*) export TRIVY_DOUBLE_FIXTURE=${quote(env.SECRET_FIXTURE ?? '')};; esac\n`
-        : '';
-    writeFileSync(join(dir, tool), `#!/bin/sh\n${exports}${secret}exec ${quote(join(DOUBLES_BIN, tool))} "$@"\n`);
-    chmodSync(join(dir, tool), 0o755);
-  }
-  return dir;
+  const { SECRET_FIXTURE, ...controls } = env;
+  return doubleShims(controls, {
+    trivy: `case " $* " in *" secret "*) export TRIVY_DOUBLE_FIXTURE=${shellQuote(SECRET_FIXTURE ?? '')};; esac\n`,
+  });
 }
 
 const CLEAN = {

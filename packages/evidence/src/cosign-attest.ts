@@ -94,13 +94,7 @@ export async function cosignAttestArgs(
   cosign: Cosign,
   options: AttestationTarget & { predicateFile: string; key?: string },
 ): Promise<string[]> {
-  return attestArgs({
-    ...options,
-    version: await cosign.version(),
-    bundleFormat: cosign.bundleFormat,
-    instance: cosign.setup.instance,
-    registryFlags: cosign.setup.registryFlags,
-  });
+  return attestArgs({ ...options, ...(await cosign.argvSettings()) });
 }
 
 /** The argv of `cosign verify-attestation` for this cosign's version and step setup. */
@@ -108,13 +102,7 @@ export async function cosignVerifyAttestationArgs(
   cosign: Cosign,
   options: AttestationTarget & { signer: Signer },
 ): Promise<string[]> {
-  return verifyAttestationArgs({
-    ...options,
-    version: await cosign.version(),
-    bundleFormat: cosign.bundleFormat,
-    instance: cosign.setup.instance,
-    registryFlags: cosign.setup.registryFlags,
-  });
+  return verifyAttestationArgs({ ...options, ...(await cosign.argvSettings()) });
 }
 
 /** The verify-attestation command for people, runnable as printed. */

@@ -38,6 +38,13 @@ export function checkCosignRequest(request: ToolRequest, format: BundleFormat): 
   if (problem) throw new UserError(problem);
 }
 
+export interface ArgvSettings {
+  version: CosignVersion;
+  bundleFormat: BundleFormat;
+  instance?: SigstoreInstance;
+  registryFlags: readonly string[];
+}
+
 /** What every cosign command of one step shares. */
 export interface CosignSetup {
   bundleFormat: BundleFormat;
@@ -164,17 +171,19 @@ export class Cosign {
     return new Cosign(this.ctx, await this.fetchV3(), this.setup, { env: this.env });
   }
 
-  /** `cosign sign` of one image reference in the step's format, instance and registry. */
-  async signArgs(imageRef: string, options: { recursive: boolean; key?: string }): Promise<string[]> {
-    return signArgs({
-      imageRef,
+  /** What every argv builder takes from this cosign: its version and the step's format, instance and registry flags. */
+  async argvSettings(): Promise<ArgvSettings> {
+    return {
       version: await this.version(),
       bundleFormat: this.bundleFormat,
-      recursive: options.recursive,
-      key: options.key,
       instance: this.setup.instance,
       registryFlags: this.setup.registryFlags,
-    });
+    };
+  }
+
+  /** `cosign sign` of one image reference in the step's format, instance and registry. */
+  async signArgs(imageRef: string, options: { recursive: boolean; key?: string }): Promise<string[]> {
+    return signArgs({ imageRef, ...(await this.argvSettings()), recursive: options.recursive, key: options.key });
   }
 
   /** `cosign verify` pinned to the signer, with the trust material verification needs (verifyInstance). */
@@ -182,10 +191,8 @@ export class Cosign {
     return verifyArgs({
       imageRef,
       signer,
-      bundleFormat: this.bundleFormat,
-      version: await this.version(),
+      ...(await this.argvSettings()),
       instance: await this.verifyInstance(signer),
-      registryFlags: this.setup.registryFlags,
     });
   }
 

@@ -11,6 +11,7 @@ export {
   verifyArgs,
 } from './args.js';
 export {
+  type ArgvSettings,
   Cosign,
   type CosignOptions,
   type CosignSetup,

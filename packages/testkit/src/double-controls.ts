@@ -39,24 +39,33 @@ export class DoubleControlsRunner implements ToolRunner {
 }
 
 /**
- * For a child process (a bundled action): a directory of shims, one per double, each exporting the controls of
- * `env` and running the double; PATH gets it in front of test/doubles/bin. Returns env unchanged when it holds no
- * control or its PATH does not hold the doubles.
+ * A directory of shims, one per double, each exporting `controls` and then running the double; `extra` adds shell
+ * lines to one tool's shim (run after the exports, before the double).
+ */
+export function doubleShims(controls: Record<string, string>, extra: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'golden-image-double-shims-'));
+  const exports = Object.entries(controls)
+    .map(([name, value]) => `export ${name}=${shellQuote(value)}\n`)
+    .join('');
+  for (const tool of readdirSync(DOUBLES_BIN)) {
+    const body = `#!/bin/sh\n${exports}${extra[tool] ?? ''}exec ${shellQuote(join(DOUBLES_BIN, tool))} "$@"\n`;
+    writeFileSync(join(dir, tool), body);
+    chmodSync(join(dir, tool), 0o755);
+  }
+  return dir;
+}
+
+export const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * For a child process (a bundled action): the doubles' shims (doubleShims) with the controls of `env`, in front of
+ * test/doubles/bin on PATH. Returns env unchanged when it holds no control or its PATH does not hold the doubles.
  */
 export function withDoubleShims(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const controls = doubleControls(env);
   const path = (env.PATH ?? '').split(delimiter);
   const at = path.indexOf(DOUBLES_BIN);
   if (Object.keys(controls).length === 0 || at < 0 || !existsSync(DOUBLES_BIN)) return env;
-  const dir = mkdtempSync(join(tmpdir(), 'golden-image-double-shims-'));
-  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
-  const exports = Object.entries(controls)
-    .map(([name, value]) => `export ${name}=${quote(value)}\n`)
-    .join('');
-  for (const tool of readdirSync(DOUBLES_BIN)) {
-    writeFileSync(join(dir, tool), `#!/bin/sh\n${exports}exec ${quote(join(DOUBLES_BIN, tool))} "$@"\n`);
-    chmodSync(join(dir, tool), 0o755);
-  }
-  path.splice(at, 0, dir);
+  path.splice(at, 0, doubleShims(controls));
   return { ...env, PATH: path.join(delimiter) };
 }

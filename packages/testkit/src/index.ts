@@ -6,6 +6,8 @@ export {
   DOUBLES_BIN,
   DoubleControlsRunner,
   doubleControls,
+  doubleShims,
+  shellQuote,
   withDoubleShims,
 } from './double-controls.js';
 export {

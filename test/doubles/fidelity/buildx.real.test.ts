@@ -27,7 +27,7 @@ if (buildkitd && buildx && !root) skipOffCi('buildkitd with the OCI worker runs 
 const ready = Boolean(buildkitd && buildx && root && toolAvailable('docker', ['--version']) && toolAvailable('runc'));
 const maybe = ready ? describe : describe.skip;
 
-const DOCKERFILE = 'FROM scratch\nARG TARGETARCH\nCOPY rootfs-${TARGETARCH}/ /\n';
+const DOCKERFILE = ['FROM scratch', 'ARG TARGETARCH', 'COPY rootfs-$TARGETARCH/ /', ''].join('\n');
 
 interface Context {
   context: string;
