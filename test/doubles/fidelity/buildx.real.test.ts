@@ -89,48 +89,26 @@ function metadataShape(file: string, layout: string) {
 
 const build = (c: Context, ...flags: string[]) => ['buildx', 'build', ...flags, c.context];
 const oci = (dest: string) => ['--output', `type=oci,tar=false,dest=${dest}`];
+/** A build into <dir>/out with a metadata file, as build-oci runs it. */
+const layoutBuild = (c: Context, platforms: string, provenance: string) =>
+  build(
+    c,
+    '--platform',
+    platforms,
+    provenance,
+    ...oci(join(c.dir, 'out')),
+    '--metadata-file',
+    join(c.dir, 'meta.json'),
+  );
 
 const SCENARIOS: [string, (c: Context) => string[]][] = [
   ['version', () => ['buildx', 'version']],
   [
     'two platforms, provenance mode=max: one index entry, a nested index, platforms first, attestations last',
-    (c) =>
-      build(
-        c,
-        '--platform',
-        'linux/amd64,linux/arm64',
-        '--provenance=mode=max',
-        ...oci(join(c.dir, 'out')),
-        '--metadata-file',
-        join(c.dir, 'meta.json'),
-      ),
+    (c) => layoutBuild(c, 'linux/amd64,linux/arm64', '--provenance=mode=max'),
   ],
-  [
-    'one platform with provenance on: still an index',
-    (c) =>
-      build(
-        c,
-        '--platform',
-        'linux/amd64',
-        '--provenance=mode=min',
-        ...oci(join(c.dir, 'out')),
-        '--metadata-file',
-        join(c.dir, 'meta.json'),
-      ),
-  ],
-  [
-    'one platform, provenance off: the manifest itself',
-    (c) =>
-      build(
-        c,
-        '--platform',
-        'linux/arm64',
-        '--provenance=false',
-        ...oci(join(c.dir, 'out')),
-        '--metadata-file',
-        join(c.dir, 'meta.json'),
-      ),
-  ],
+  ['one platform with provenance on: still an index', (c) => layoutBuild(c, 'linux/amd64', '--provenance=mode=min')],
+  ['one platform, provenance off: the manifest itself', (c) => layoutBuild(c, 'linux/arm64', '--provenance=false')],
   ['an unknown flag', (c) => build(c, '--no-such-flag', ...oci(join(c.dir, 'out')))],
   ['an oci output without dest', (c) => build(c, '--provenance=false', '--output', 'type=oci,tar=false')],
   ['a context that does not exist', (c) => ['buildx', 'build', ...oci(join(c.dir, 'out')), join(c.dir, 'nowhere')]],
