@@ -100741,27 +100741,26 @@ ${result.stderr}`);
     if (!this.fetchV3 || !(await this.abilities()).bundlesHideLegacy) return void 0;
     return new _Cosign(this.ctx, await this.fetchV3(), this.setup, { env: this.env });
   }
-  /** `cosign sign` of one image reference in the step's format, instance and registry. */
-  async signArgs(imageRef, options) {
-    return signArgs({
-      imageRef,
+  /** What every argv builder takes from this cosign: its version and the step's format, instance and registry flags. */
+  async argvSettings() {
+    return {
       version: await this.version(),
       bundleFormat: this.bundleFormat,
-      recursive: options.recursive,
-      key: options.key,
       instance: this.setup.instance,
       registryFlags: this.setup.registryFlags
-    });
+    };
+  }
+  /** `cosign sign` of one image reference in the step's format, instance and registry. */
+  async signArgs(imageRef, options) {
+    return signArgs({ imageRef, ...await this.argvSettings(), recursive: options.recursive, key: options.key });
   }
   /** `cosign verify` pinned to the signer, with the trust material verification needs (verifyInstance). */
   async verifyArgs(imageRef, signer) {
     return verifyArgs({
       imageRef,
       signer,
-      bundleFormat: this.bundleFormat,
-      version: await this.version(),
-      instance: await this.verifyInstance(signer),
-      registryFlags: this.setup.registryFlags
+      ...await this.argvSettings(),
+      instance: await this.verifyInstance(signer)
     });
   }
   /** The verify command for people, runnable as printed. */
@@ -101045,13 +101044,7 @@ function verifyAttestationArgs(options) {
   return ["verify-attestation", ...verify.slice(1, -1), "--type", EVIDENCE[options.kind].cosignType, options.imageRef];
 }
 async function cosignVerifyAttestationArgs(cosign, options) {
-  return verifyAttestationArgs({
-    ...options,
-    version: await cosign.version(),
-    bundleFormat: cosign.bundleFormat,
-    instance: cosign.setup.instance,
-    registryFlags: cosign.setup.registryFlags
-  });
+  return verifyAttestationArgs({ ...options, ...await cosign.argvSettings() });
 }
 async function verifiedStatements(cosign, options) {
   const { label, predicateType } = EVIDENCE[options.kind];
