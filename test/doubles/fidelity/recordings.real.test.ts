@@ -55,7 +55,10 @@ const SHAPES: Record<RecordedTool, (report: Json) => unknown> = {
     format: r.bomFormat,
     spec: r.specVersion,
     tools: r.metadata?.tools,
-    components: (r.components ?? []).map((c: Json) => `${c.type} ${c.name}@${c.version ?? ''}`).sort(),
+    // A file component is named by its path on the recording machine: compared by what it is, not where.
+    components: (r.components ?? [])
+      .map((c: Json) => `${c.type} ${String(c.name).replace(/^\/tmp\/[^/]+\//, '<work>/')}@${c.version ?? ''}`)
+      .sort(),
   }),
 };
 
