@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureTool, PINS, type ToolName } from '@golden-image/tools';
 import { REAL_TOOLS, type RealTool } from './real-tools/catalogue.js';
 import { scriptContext } from './real-tools/context.js';
+import { substitutionProblem, upstreamDirectives } from './real-tools/versions.js';
 
 const PATCHES = join(dirname(fileURLToPath(import.meta.url)), 'real-tools', 'patches');
 const toolsDir = process.env.GOLDEN_IMAGE_TOOLS_DIR || join(homedir(), '.cache', 'golden-image', 'tools');
@@ -31,7 +32,7 @@ const binDir = join(toolsDir, 'bin');
 const source = (process.env.GOLDEN_IMAGE_TOOLS_SOURCE || 'auto') as 'auto' | 'build' | 'download';
 
 interface Stamp {
-  /** The version the suite asked for; `version` is what was installed (the nearest served one when built). */
+  /** The version the suite asked for; `version` is what was installed (the same: substitutes are refused). */
   pinned: string;
   version: string;
   from: string;
@@ -52,20 +53,6 @@ function servedVersions(module: string): string[] {
   const result = spawnSync('go', ['list', '-m', '-versions', module], { encoding: 'utf8', env: goEnv({}) });
   if (result.status !== 0) return [];
   return result.stdout.trim().split(/\s+/).slice(1);
-}
-
-/** The pinned version if the proxy serves it, else the nearest served one (the newest below it, else the oldest above). */
-export function nearestVersion(pinned: string, served: string[]): string | undefined {
-  if (served.includes(pinned)) return pinned;
-  const key = (v: string) => v.replace(/^v/, '').split(/[.-]/).slice(0, 3).map(Number);
-  const cmp = (a: string, b: string) => {
-    const [x, y] = [key(a), key(b)];
-    for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-    return 0;
-  };
-  const releases = served.filter((v) => /^v\d+\.\d+\.\d+$/.test(v)).sort(cmp);
-  const below = releases.filter((v) => cmp(v, pinned) < 0);
-  return below.at(-1) ?? releases.find((v) => cmp(v, pinned) > 0);
 }
 
 function goEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -139,27 +126,6 @@ function toolchainFor(goLine: string): Record<string, string> {
   return {};
 }
 
-/** The replace and exclude lines of a go.mod (single lines and blocks), without local-path replacements. */
-export function upstreamDirectives(goMod: string): string {
-  const out: string[] = [];
-  const lines = goMod.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]?.trim() ?? '';
-    const block = /^(replace|exclude)\s*\($/.exec(line);
-    if (block) {
-      const body: string[] = [];
-      for (i++; i < lines.length && lines[i]?.trim() !== ')'; i++) {
-        const entry = lines[i]?.trim() ?? '';
-        if (entry && !entry.startsWith('//') && !/=>\s*\.{0,2}\//.test(entry)) body.push(`\t${entry}`);
-      }
-      if (body.length) out.push(`${block[1]} (\n${body.join('\n')}\n)`);
-    } else if (/^(replace|exclude)\s/.test(line) && !/=>\s*\.{0,2}\//.test(line)) {
-      out.push(line);
-    }
-  }
-  return out.join('\n');
-}
-
 /** Downloads the official release through the suite's installer (pinned SHA-256 checked). */
 async function download(tool: RealTool & { suiteTool: ToolName }, version: string): Promise<void> {
   const ctx = scriptContext(join(toolsDir, 'installer'));
@@ -183,13 +149,14 @@ async function releasesReachable(): Promise<boolean> {
   return canDownload;
 }
 
-async function ensure(tool: RealTool): Promise<{ from: string; version: string; seconds: number; note?: string }> {
+async function ensure(tool: RealTool): Promise<{ from: string; version: string; seconds: number }> {
   const started = Date.now();
   const pinned = tool.suiteTool ? PINS[tool.suiteTool].defaultVersion : tool.version;
   const patches = (tool.patches ?? []).map((name) => readFileSync(join(PATCHES, name), 'utf8'));
   const recipe = JSON.stringify([tool.module, tool.pkg, tool.env, tool.tags, tool.ldflags?.('V'), ...patches]);
   const stamp = readStamp(tool);
-  if (stamp && stamp.pinned === pinned && stamp.recipe === recipe && existsSync(join(binDir, tool.bin))) {
+  // A binary is current when it IS the pinned version (whatever it was pinned as when built) and built the same way.
+  if (stamp && stamp.version === pinned && stamp.recipe === recipe && existsSync(join(binDir, tool.bin))) {
     return { from: `already there (${stamp.from})`, version: stamp.version, seconds: 0 };
   }
   if (tool.suiteTool && (await releasesReachable())) {
@@ -202,22 +169,17 @@ async function ensure(tool: RealTool): Promise<{ from: string; version: string; 
   if (source === 'download')
     throw new Error(`${tool.bin}: GOLDEN_IMAGE_TOOLS_SOURCE=download but it has no release download`);
   const goVersion = `v${pinned.replace(/^v/, '')}`;
-  const version = nearestVersion(goVersion, servedVersions(tool.module));
-  if (!version) throw new Error(`${tool.bin}: the Go module proxy serves no release of ${tool.module}`);
+  // A substitute is never built: the real tier would then pass with a version users never run.
+  const problem = substitutionProblem(tool.bin, tool.module, goVersion, servedVersions(tool.module));
+  if (problem) throw new Error(problem);
+  const version = goVersion;
   buildFromModule(tool, version);
   const from = `built from ${tool.module}@${version}`;
   writeFileSync(
     stampPath(tool),
     JSON.stringify({ pinned, version: version.replace(/^v/, ''), from, recipe } satisfies Stamp),
   );
-  const note =
-    version === goVersion ? undefined : `pinned ${pinned}, the proxy does not serve it; built the nearest, ${version}`;
-  return {
-    from,
-    version: version.replace(/^v/, ''),
-    seconds: (Date.now() - started) / 1000,
-    ...(note ? { note } : {}),
-  };
+  return { from, version: version.replace(/^v/, ''), seconds: (Date.now() - started) / 1000 };
 }
 
 async function main(): Promise<void> {
@@ -233,7 +195,7 @@ async function main(): Promise<void> {
     try {
       const got = await ensure(tool);
       console.log(
-        `  ${tool.bin.padEnd(14)} ${got.version.padEnd(9)} ${got.seconds.toFixed(0).padStart(5)} s  ${got.from}${got.note ? `  (${got.note})` : ''}`,
+        `  ${tool.bin.padEnd(14)} ${got.version.padEnd(9)} ${got.seconds.toFixed(0).padStart(5)} s  ${got.from}`,
       );
     } catch (error) {
       failed++;

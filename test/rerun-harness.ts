@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Skopeo } from '@golden-image/oci-registry';
 import { RecordingRunner, repoRoot, runBundledAction, type StepResult, tempDir } from '@golden-image/testkit';
-import { DOUBLES_BIN, THIRD_PARTY } from './doubles/lib/harness.js';
+import { DOUBLES_BIN } from './doubles/lib/harness.js';
+import { recording } from './doubles/recordings.js';
 
 export const SAMPLE = 'test/fixtures/sample-image';
 
@@ -75,9 +76,9 @@ export async function rootAction(inputs: Record<string, string>, key: Key, optio
         COSIGN_DOUBLE_STATE: options.state,
         COSIGN_DOUBLE_LOG: join(dir, 'cosign.log'),
         DOUBLE_LOG: join(dir, 'doubles.log'),
-        TRIVY_DOUBLE_FIXTURE: join(THIRD_PARTY, 'trivy/image-slmicro-clean-target-no-vulns.json'),
-        OSV_DOUBLE_FIXTURE: join(THIRD_PARTY, 'osv-scanner/empty-results.json'),
-        SYFT_DOUBLE_FIXTURE: join(THIRD_PARTY, 'syft/distroless-static-syft-0.58.0.cdx.json'),
+        TRIVY_DOUBLE_FIXTURE: recording('trivy', 'alpine-amd64-clean'),
+        OSV_DOUBLE_FIXTURE: recording('osv-scanner', 'npm-clean'),
+        SYFT_DOUBLE_FIXTURE: recording('syft', 'alpine-amd64'),
         ...options.env,
       },
     },

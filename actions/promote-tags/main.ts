@@ -13,21 +13,19 @@ import {
 import { digestInput, digestRef, expandTagTemplate, imageInput, resolveTags, tagRef } from '@golden-image/oci';
 import { Imagetools, registryInputSpec, Skopeo, type TagEngine, withAuthFile } from '@golden-image/oci-registry';
 import {
-  cosignV3Fallback,
   describeBinding,
   identityInput,
+  installCosign,
   issuerInput,
   keyInput,
   registryFlags,
-  type Signer,
-  signerOf,
   sigstoreInputSpec,
   sigstoreInstanceOf,
   sourceInputSpec,
+  verifierFromInputs,
   verifySignature,
-  withCosignAuth,
 } from '@golden-image/signing';
-import { ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
+import { toolInputSpec, toolRequest } from '@golden-image/tools';
 
 export const inputs = {
   image: imageInput(),
@@ -57,7 +55,10 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
   });
   const tags = resolveTags(expanded, input.image);
   const evidence = requirementOf(input);
-  const signer = input['require-signature'] || evidence.kinds.length > 0 ? requiredSigner(ctx, input) : undefined;
+  const signer =
+    input['require-signature'] || evidence.kinds.length > 0
+      ? verifierFromInputs(ctx, input, 'require-signature')
+      : undefined;
   return withAuthFile(ctx, input.image, input, async (authFile) => {
     const engine = await chooseEngine(ctx, input.engine, { tlsVerify: input['tls-verify'], authFile });
     const imageRef = digestRef(input.image, input.digest);
@@ -69,41 +70,28 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
       }
     });
 
-    if (signer) {
+    const cosign = signer
+      ? await installCosign(ctx, toolRequest('cosign', input), {
+          bundleFormat: input['bundle-format'],
+          instance: sigstoreInstanceOf(input),
+          registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
+        })
+      : undefined;
+    if (cosign && signer) {
       await ctx.group(`Verify the signature of ${imageRef}`, async () => {
-        const request = toolRequest('cosign', input);
-        const cosign = await ensureTool(ctx, request);
-        const verified = await withCosignAuth(ctx, authFile, (env) =>
-          verifySignature(ctx, cosign, {
-            imageRef,
-            ...signer,
-            bundleFormat: input['bundle-format'],
-            instance: sigstoreInstanceOf(input),
-            registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
-            env,
-            fallbackCosign: cosignV3Fallback(ctx, request),
-          }),
+        const verified = await cosign.withRegistryAuth(authFile, (cosign) =>
+          verifySignature(ctx, cosign, { imageRef, ...signer }),
         );
         ctx.info(`${verified.signatures} matching signature(s) for ${imageRef}: ${describeBinding(signer)}.`);
       });
     } else {
       ctx.warning('require-signature is false: tags move without checking that the digest is signed.');
     }
-    if (signer && evidence.kinds.length > 0) {
+    if (cosign && signer && evidence.kinds.length > 0) {
       // The SBOM and scan result (attest-evidence) must verify for the same signer, fresh and clean enough.
       await ctx.group(`Verify the attestations of ${imageRef}`, async () => {
-        const cosign = await ensureTool(ctx, toolRequest('cosign', input));
-        const found = await withCosignAuth(ctx, authFile, (env) =>
-          requireEvidence(ctx, cosign, {
-            imageRef,
-            requirement: evidence,
-            signer,
-            bundleFormat: input['bundle-format'],
-            instance: sigstoreInstanceOf(input),
-            registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
-            env,
-            now,
-          }),
+        const found = await cosign.withRegistryAuth(authFile, (cosign) =>
+          requireEvidence(cosign, { imageRef, requirement: evidence, signer, now }),
         );
         ctx.info(found.join('; '));
       });
@@ -201,62 +189,4 @@ async function chooseEngine(
     env: ctx.env,
     onRetry: (message) => ctx.info(`Retrying: ${message}`),
   });
-}
-
-/**
- * The signer promotion insists on, checked before any side effect. Keyless, the source repository defaults to the
- * run's own (GITHUB_REPOSITORY): the identity of a reusable workflow is shared by every repository that calls it.
- */
-function requiredSigner(
-  ctx: ActionContext,
-  input: {
-    'certificate-identity'?: string;
-    'certificate-oidc-issuer'?: string;
-    key?: string;
-    'source-repository'?: string;
-    'source-ref'?: string;
-    'source-trigger'?: string;
-  },
-): Signer {
-  let signer: Signer;
-  try {
-    signer = signerOf({
-      identity: input['certificate-identity'],
-      issuer: input['certificate-oidc-issuer'],
-      key: input.key,
-      source: input.key
-        ? undefined
-        : {
-            repository: input['source-repository'] ?? ctx.env.GITHUB_REPOSITORY,
-            ref: input['source-ref'],
-            trigger: input['source-trigger'],
-          },
-    });
-  } catch (error) {
-    throw new UserError(
-      `${inputProblem('require-signature', 'is true, so the signer must be named')}: ${(error as Error).message} ` +
-        'Pass the certificate-identity and certificate-oidc-issuer outputs of sign-digest (or key), or set require-signature: false.',
-    );
-  }
-  if (input.key && (input['source-repository'] || input['source-ref'] || input['source-trigger'])) {
-    throw new UserError(
-      inputProblem(
-        'key',
-        'a key signature carries no certificate; leave source-repository, source-ref and source-trigger empty',
-      ),
-    );
-  }
-  if (signer.key === undefined) {
-    const from = input['source-repository'] ? 'the source-repository input' : "GITHUB_REPOSITORY, the run's own";
-    if (signer.source?.repository) {
-      ctx.info(`The signature check binds ${describeBinding(signer)} (source repository from ${from}).`);
-    } else {
-      ctx.warning(
-        `The signature check binds only ${describeBinding(signer)}. The identity names the workflow file that signed; ` +
-          'when that is a reusable workflow, every repository that calls it gets the same identity, so their signatures ' +
-          'pass too. Set source-repository (owner/name) to bind the repository whose run signed.',
-      );
-    }
-  }
-  return signer;
 }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   type ActionContext,
@@ -24,32 +24,23 @@ import {
   registryProblem,
   registryUrl,
   reviewContents,
+  type SecretFinding,
   trivySecrets,
   unpackTarball,
   verifyTarball,
 } from '@golden-image/npm';
 import {
-  closeTrivySession,
-  gateOsvReport,
-  gateTrivyReport,
   IgnoreRules,
-  type OsvGate,
-  openTrivySession,
-  osvScan,
   resolveOsvOfflineDb,
   SBOM_FORMATS,
-  type SbomInfo,
   type Severity,
+  scanDirectory,
   severityInput,
-  syftDir,
-  type TrivyGate,
-  trivyFs,
   type UploadFn,
   uniqueArtifactName,
-  uploadFileArtifact,
   withoutUnscored,
 } from '@golden-image/scanners';
-import { type EnsureOptions, ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
+import { type EnsureOptions, toolInputSpec, toolRequest } from '@golden-image/tools';
 
 export const inputs = {
   'tarball-path': checkedString(() => undefined, 'the tarball-path output of pack-npm'),
@@ -126,72 +117,43 @@ export async function main(ctx: ActionContext, deps: ScanNpmDeps = {}): Promise<
     }),
   );
 
-  const [trivy, osv, syft] = await ctx.group('Install the scanners', async () => [
-    await ensureTool(ctx, trivyRequest, deps.tools),
-    await ensureTool(ctx, osvRequest, deps.tools),
-    syftRequest ? await ensureTool(ctx, syftRequest, deps.tools) : undefined,
-  ]);
-
-  const osvReport = join(work, 'osv-report.json');
-  const osvGate = await ctx.group('OSV-Scanner', async (): Promise<OsvGate | undefined> => {
-    const run = await osvScan(ctx, osv, {
-      path: tree.dir,
-      output: osvReport,
+  const secretReport = join(work, 'trivy-secrets.json');
+  let secrets: SecretFinding[] = [];
+  const { osvGate, osvReport, trivyGate, trivyReport, sbom } = await scanDirectory(ctx, {
+    path: tree.dir,
+    work,
+    tools: { trivy: trivyRequest, osv: osvRequest, syft: syftRequest, ensure: deps.tools },
+    severities,
+    osv: {
       offlineDb: osvOfflineDb,
-      callAnalysis: false,
-      workDir: join(work, 'osv-scanner'),
-    });
-    if (run.noPackages) {
-      await writeFile(osvReport, JSON.stringify({ results: [] }));
-      return undefined;
-    }
-    return gateOsvReport(run.report, osvReport, {
-      severities,
       blockUnscored: input['block-unscored'],
       blockMalicious: input['block-malicious'],
       blockUncalled: true,
-    });
+    },
+    trivy: {
+      ignoreUnfixed: input['ignore-unfixed'],
+      ignore: IgnoreRules.empty(),
+      skipDirs: [],
+      dbRepository: input['db-repository'],
+      cacheDb: input['cache-db'],
+      now: deps.now,
+      group: 'Trivy: the dependencies',
+      inSession: async (session) => {
+        secrets = await ctx.group('Trivy: secrets in the tarball', async () =>
+          (await trivySecrets(ctx, session, unpacked, secretReport)).filter(
+            (secret) => !input.allow.some((glob) => pathGlob(glob, secret.path)),
+          ),
+        );
+      },
+    },
+    sbom: input.sbom
+      ? {
+          format: input['sbom-format'],
+          artifact: input['artifact-name'] ?? uniqueArtifactName(ctx.env, 'sbom-npm', id),
+          upload: deps.upload,
+        }
+      : undefined,
   });
-
-  const trivyReport = join(work, 'trivy-report.json');
-  const secretReport = join(work, 'trivy-secrets.json');
-  const session = await ctx.group('Trivy vulnerability DB', () =>
-    openTrivySession(ctx, trivy, { dbRepository: input['db-repository'], cacheDb: input['cache-db'], now: deps.now }),
-  );
-  let trivyGate: TrivyGate;
-  let secrets: Awaited<ReturnType<typeof trivySecrets>>;
-  try {
-    trivyGate = await ctx.group('Trivy: the dependencies', async () => {
-      const report = await trivyFs(ctx, session, tree.dir, [], trivyReport);
-      return gateTrivyReport(report, trivyReport, {
-        severities,
-        ignoreUnfixed: input['ignore-unfixed'],
-        ignore: IgnoreRules.empty(),
-      });
-    });
-    secrets = await ctx.group('Trivy: secrets in the tarball', async () =>
-      (await trivySecrets(ctx, session, unpacked, secretReport)).filter(
-        (secret) => !input.allow.some((glob) => pathGlob(glob, secret.path)),
-      ),
-    );
-  } finally {
-    await closeTrivySession(ctx, session);
-  }
-
-  let sbom: { file: string; info: SbomInfo; artifact: string; uploaded: boolean } | undefined;
-  if (syft) {
-    sbom = await ctx.group('Syft SBOM', async () => {
-      const format = input['sbom-format'];
-      const file = join(
-        work,
-        `sbom.${format === 'cyclonedx-json' ? 'cdx' : format === 'spdx-json' ? 'spdx' : 'syft'}.json`,
-      );
-      const info = await syftDir(ctx, syft, { path: tree.dir, format, output: file, workDir: join(work, 'syft') });
-      const artifact = input['artifact-name'] ?? uniqueArtifactName(ctx.env, 'sbom-npm', id);
-      const uploaded = await uploadFileArtifact(ctx, artifact, file, deps.upload);
-      return { file, info, artifact, uploaded };
-    });
-  }
 
   // The bytes handed on are the bytes scanned: checked again now that every scanner has run.
   const after = await verifyTarball(tarball, input.integrity);

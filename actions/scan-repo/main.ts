@@ -14,32 +14,22 @@ import {
 import {
   annotateFindings,
   buildSarif,
-  closeTrivySession,
   type Finding,
-  gateOsvReport,
-  gateTrivyReport,
   IgnoreRules,
   loadIgnoreFiles,
-  type OsvGate,
-  openTrivySession,
-  osvScan,
   repoSummary,
   resolveIgnoreFiles,
   resolveOsvOfflineDb,
   SBOM_FORMATS,
-  type SbomInfo,
   type Severity,
   sarifUri,
+  scanDirectory,
   severityInput,
-  syftDir,
-  type TrivyGate,
-  trivyFs,
   type UploadFn,
   uniqueArtifactName,
-  uploadFileArtifact,
   withoutUnscored,
 } from '@golden-image/scanners';
-import { type EnsureOptions, ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
+import { type EnsureOptions, toolInputSpec, toolRequest } from '@golden-image/tools';
 
 export const inputs = {
   path: optionalString(),
@@ -94,68 +84,36 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
 
-  const [trivy, osv, syft] = await ctx.group('Install the scanners', async () => [
-    await ensureTool(ctx, trivyRequest, deps.tools),
-    await ensureTool(ctx, osvRequest, deps.tools),
-    syftRequest ? await ensureTool(ctx, syftRequest, deps.tools) : undefined,
-  ]);
-
-  const osvReport = join(work, 'osv-report.json');
-  const osvGate = await ctx.group('OSV-Scanner', async (): Promise<OsvGate | undefined> => {
-    const run = await osvScan(ctx, osv, {
-      path,
-      output: osvReport,
+  const { osvGate, osvReport, trivyGate, trivyReport, sbom } = await scanDirectory(ctx, {
+    path,
+    work,
+    tools: { trivy: trivyRequest, osv: osvRequest, syft: syftRequest, ensure: deps.tools },
+    severities,
+    osv: {
       config: osvConfig,
       offlineDb: osvOfflineDb,
-      // Call analysis can only let findings through; when uncalled ones block anyway, nothing of the tree is run.
-      callAnalysis: !input['block-uncalled'],
-      workDir: join(work, 'osv-scanner'),
-    });
-    if (run.noPackages) {
-      await writeFile(osvReport, JSON.stringify({ results: [] }));
-      return undefined;
-    }
-    return gateOsvReport(run.report, osvReport, {
-      severities,
       blockUnscored: input['block-unscored'],
       blockMalicious: input['block-malicious'],
       blockUncalled: input['block-uncalled'],
-    });
-  });
-
-  const trivyReport = join(work, 'trivy-report.json');
-  const session = await ctx.group('Trivy vulnerability DB', () =>
-    openTrivySession(ctx, trivy, {
+    },
+    trivy: {
+      ignoreUnfixed: input['ignore-unfixed'],
+      ignore,
+      skipDirs: input['skip-dirs'],
       dbRepository: input['db-repository'],
       javaDbRepository: input['java-db-repository'],
       cacheDb: input['cache-db'],
       now: deps.now,
-    }),
-  );
-  let trivyGate: TrivyGate;
-  try {
-    trivyGate = await ctx.group('Trivy filesystem scan', async () => {
-      const report = await trivyFs(ctx, session, path, input['skip-dirs'], trivyReport);
-      return gateTrivyReport(report, trivyReport, { severities, ignoreUnfixed: input['ignore-unfixed'], ignore });
-    });
-  } finally {
-    await closeTrivySession(ctx, session);
-  }
-
-  let sbom: { file: string; info: SbomInfo; artifact: string; uploaded: boolean } | undefined;
-  if (syft) {
-    sbom = await ctx.group('Syft SBOM', async () => {
-      const format = input['sbom-format'];
-      const file = join(
-        work,
-        `sbom.${format === 'cyclonedx-json' ? 'cdx' : format === 'spdx-json' ? 'spdx' : 'syft'}.json`,
-      );
-      const info = await syftDir(ctx, syft, { path, format, output: file, workDir: join(work, 'syft') });
-      const artifact = input['artifact-name'] ?? uniqueArtifactName(ctx.env, 'sbom', relative(workspace, path) || '.');
-      const uploaded = await uploadFileArtifact(ctx, artifact, file, deps.upload);
-      return { file, info, artifact, uploaded };
-    });
-  }
+      group: 'Trivy filesystem scan',
+    },
+    sbom: input.sbom
+      ? {
+          format: input['sbom-format'],
+          artifact: input['artifact-name'] ?? uniqueArtifactName(ctx.env, 'sbom', relative(workspace, path) || '.'),
+          upload: deps.upload,
+        }
+      : undefined,
+  });
 
   // Trivy fs targets are relative to the scanned path; OSV sources are absolute (we pass an absolute path).
   const repoPath = (finding: Finding) => {

@@ -3,37 +3,36 @@ import {
   type ActionContext,
   booleanInput,
   enumInput,
-  inputProblem,
   listInput,
   maskSecretInputs,
   md,
   optionalString,
   parseInputs,
-  UserError,
 } from '@golden-image/kit';
 import { digestInput, imageInput } from '@golden-image/oci';
 import { registryInputSpec, withAuthFile } from '@golden-image/oci-registry';
 import {
-  cosignV3Fallback,
+  checkCosignRequest,
+  checkKeyInputs,
   defaultImageReferences,
   describeBinding,
   type IdTokenFetcher,
   identityInput,
-  isKmsUri,
+  installCosign,
   isPublicGood,
   issuerInput,
   keyInput,
   noWhitespace,
+  prepareSigningCredentials,
   registryFlags,
-  requireGithubOidc,
   type SignDigestResult,
   signDigest,
+  signerFromInputs,
   sigstoreInputSpec,
   sigstoreInstanceOf,
   sourceInputSpec,
-  withCosignAuth,
 } from '@golden-image/signing';
-import { ensureTool, PINS, toolInputSpec, toolRequest } from '@golden-image/tools';
+import { toolInputSpec, toolRequest } from '@golden-image/tools';
 
 export const inputs = {
   image: imageInput(),
@@ -57,64 +56,33 @@ export const inputs = {
 export async function main(ctx: ActionContext, deps: { fetchIdToken?: IdTokenFetcher } = {}): Promise<void> {
   maskSecretInputs(ctx, 'password');
   const input = parseInputs(inputs, ctx.input);
-  const key = input.key;
-  const keylessOnly = [
-    'certificate-identity',
-    'certificate-oidc-issuer',
-    'source-repository',
-    'source-ref',
-    'source-trigger',
-    'fulcio-url',
-  ] as const;
-  const misplaced = keylessOnly.filter((name) => input[name]);
-  if (key && misplaced.length > 0) {
-    throw new UserError(
-      inputProblem('key', `key-based signing is verified with the key; leave ${misplaced.join(', ')} empty`),
-    );
-  }
+  checkKeyInputs(input, 'signing');
   const request = toolRequest('cosign', input);
-  // With install-tools: false the version is only known once cosign runs; signDigest checks it then.
-  const major = Number((request.version ?? PINS.cosign.defaultVersion).split('.')[0]);
-  if (input['bundle-format'] === 'new' && request.install && major < 3) {
-    throw new UserError(
-      inputProblem(
-        'bundle-format',
-        '"new" needs cosign v3 to sign (cosign 2.6 writes bundles Kyverno cannot find); set cosign-version to a v3 release (for example 3.1.3), or use legacy',
-      ),
-    );
-  }
-  if (!key) requireGithubOidc(ctx.env);
-  else if (ctx.env.COSIGN_PASSWORD) ctx.secret(ctx.env.COSIGN_PASSWORD);
-  else if (!isKmsUri(key)) ctx.info('COSIGN_PASSWORD is not set: cosign will use an empty key password.');
+  checkCosignRequest(request, input['bundle-format']);
+  prepareSigningCredentials(ctx, input.key);
 
-  const cosign = await ensureTool(ctx, request);
+  const cosign = await installCosign(ctx, request, {
+    bundleFormat: input['bundle-format'],
+    instance: sigstoreInstanceOf(input),
+    registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
+  });
   const references = input['policy-image-references'];
   const result = await withAuthFile(ctx, input.image, input, (authFile) =>
-    withCosignAuth(ctx, authFile, (env) =>
-      signDigest(ctx, cosign, {
+    cosign.withRegistryAuth(authFile, async (cosign) => {
+      // The version first: a cosign that cannot sign this format is refused before a key or token is touched.
+      await cosign.requireSigningFormat();
+      return signDigest(ctx, cosign, {
         image: input.image,
         digest: input.digest,
-        bundleFormat: input['bundle-format'],
         recursive: input.recursive,
-        key,
+        key: input.key,
         verify: input.verify,
-        identity: input['certificate-identity'],
-        issuer: input['certificate-oidc-issuer'],
-        source: {
-          repository: input['source-repository'],
-          ref: input['source-ref'],
-          trigger: input['source-trigger'],
-        },
-        instance: sigstoreInstanceOf(input),
+        signer: await signerFromInputs(ctx, cosign, input, deps.fetchIdToken),
         imageReferences: references.length > 0 ? references : defaultImageReferences(input.image),
         identityMatch: input['policy-identity-match'],
         policyFile: input['kyverno-policy-file'] ?? join(ctx.tempDir, 'sign-digest', 'kyverno-clusterpolicy.yaml'),
-        registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
-        env,
-        fallbackCosign: cosignV3Fallback(ctx, request),
-        fetchIdToken: deps.fetchIdToken,
-      }),
-    ),
+      });
+    }),
   );
 
   for (const note of result.notes) ctx.warning(note);

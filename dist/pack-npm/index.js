@@ -18507,6 +18507,9 @@ init_src();
 // packages/npm/src/publish.ts
 init_src();
 
+// packages/signing/src/cosign-abilities.ts
+init_src();
+
 // packages/tools/src/install.ts
 init_io();
 
@@ -18535,10 +18538,45 @@ init_src();
 // packages/tools/src/request.ts
 init_src();
 
-// packages/signing/src/inputs.ts
-init_src();
+// packages/signing/src/cosign-abilities.ts
+var COSIGN_ABILITIES = [
+  {
+    from: "3.0.0",
+    can: {
+      signsFindableBundles: true,
+      bundleByDefault: true,
+      signingConfig: true,
+      bundlesHideLegacy: false,
+      keyBundleNeedsTrustedRoot: false
+    }
+  },
+  {
+    from: "2.6.3",
+    can: {
+      signsFindableBundles: false,
+      bundleByDefault: false,
+      signingConfig: false,
+      bundlesHideLegacy: true,
+      keyBundleNeedsTrustedRoot: true
+    }
+  },
+  {
+    from: "2.4.0",
+    can: {
+      signsFindableBundles: false,
+      bundleByDefault: false,
+      signingConfig: false,
+      bundlesHideLegacy: false,
+      keyBundleNeedsTrustedRoot: true
+    }
+  }
+];
 
-// packages/signing/src/key.ts
+// packages/signing/src/cosign.ts
+init_src();
+var OLDEST = COSIGN_ABILITIES.at(-1)?.from ?? "2.4.0";
+
+// packages/signing/src/inputs.ts
 init_src();
 
 // packages/signing/src/kyverno.ts
@@ -18553,7 +18591,7 @@ init_src();
 // packages/signing/src/verify.ts
 init_src();
 
-// packages/signing/src/version.ts
+// packages/signing/src/signer.ts
 init_src();
 
 // packages/npm/src/publish.ts
@@ -18571,22 +18609,10 @@ init_src();
 // packages/npm/src/scan-summary.ts
 init_src();
 
-// packages/scanners/src/ignore-input.ts
-init_src();
-
-// packages/scanners/src/layout-report.ts
+// packages/scanners/src/report-json.ts
 init_src();
 
 // packages/scanners/src/severity.ts
-init_src();
-
-// packages/scanners/src/summary.ts
-init_src();
-
-// packages/scanners/src/osv-offline-db.ts
-init_src();
-
-// packages/scanners/src/report-json.ts
 init_src();
 
 // packages/scanners/src/osv-run.ts
@@ -18595,21 +18621,30 @@ init_src();
 // packages/scanners/src/scanner-env.ts
 init_src();
 
-// packages/scanners/src/repo-report.ts
+// packages/scanners/src/syft.ts
 init_src();
 
-// packages/scanners/src/syft.ts
+// packages/scanners/src/trivy-run.ts
+init_src();
+
+// packages/scanners/src/ignore-input.ts
+init_src();
+
+// packages/scanners/src/layout-report.ts
+init_src();
+
+// packages/scanners/src/summary.ts
+init_src();
+
+// packages/scanners/src/osv-offline-db.ts
+init_src();
+
+// packages/scanners/src/repo-report.ts
 init_src();
 
 // packages/scanners/src/trivy-ignore.ts
 init_src();
 var import_yaml2 = __toESM(require_dist(), 1);
-
-// packages/scanners/src/trivy-run.ts
-init_src();
-
-// packages/npm/src/secret-scan.ts
-init_src();
 
 // actions/pack-npm/main.ts
 var inputs = {

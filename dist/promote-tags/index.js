@@ -22964,10 +22964,10 @@ function isValidIPv6(value) {
   return canParseURL(`http://[${value}]`);
 }
 function isValidCIDRv6(value) {
-  const parts = value.split("/");
-  if (parts.length !== 2)
+  const parts2 = value.split("/");
+  if (parts2.length !== 2)
     return false;
-  const [address, prefix2] = parts;
+  const [address, prefix2] = parts2;
   if (!prefix2)
     return false;
   const prefixNum = Number(prefix2);
@@ -25052,15 +25052,15 @@ function foldObjects(members2) {
     for (const key in object.properties) {
       if (Object.prototype.hasOwnProperty.call(properties, key))
         continue;
-      const parts = [];
+      const parts2 = [];
       for (const other of objects) {
         const part = other.properties?.[key] ?? undeclaredConstraint(other);
         if (part === null || part === void 0)
           continue;
-        if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
-          parts.push(part);
+        if (!parts2.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
+          parts2.push(part);
       }
-      const merged = parts.length === 1 ? parts[0] : foldObjects(parts) ?? { allOf: parts };
+      const merged = parts2.length === 1 ? parts2[0] : foldObjects(parts2) ?? { allOf: parts2 };
       assignProp(properties, key, merged);
     }
     for (const key of object.required ?? [])
@@ -26923,7 +26923,7 @@ function commaSetFollows(str, budget) {
   return false;
 }
 function parseCommaParts(str, budget) {
-  const parts = [];
+  const parts2 = [];
   let carry = "";
   for (; ; ) {
     const m = balancedWithBudget(str, str, budget);
@@ -26933,19 +26933,19 @@ function parseCommaParts(str, budget) {
     if (!m) {
       const tail = str.split(",");
       tail[0] = carry + tail[0];
-      pushAll(parts, tail);
-      return parts;
+      pushAll(parts2, tail);
+      return parts2;
     }
     const { pre, body: body2, post } = m;
     const p = pre.split(",");
     p[0] = carry + p[0];
     p[p.length - 1] += "{" + body2 + "}";
     if (!post.length) {
-      pushAll(parts, p);
-      return parts;
+      pushAll(parts2, p);
+      return parts2;
     }
     carry = p.pop();
-    pushAll(parts, p);
+    pushAll(parts2, p);
     str = post;
   }
 }
@@ -27489,8 +27489,8 @@ var init_ast = __esm({
         }
         return this;
       }
-      push(...parts) {
-        for (const p of parts) {
+      push(...parts2) {
+        for (const p of parts2) {
           if (p === "")
             continue;
           if (typeof p !== "string" && !(p instanceof _a3 && p.#parent === this)) {
@@ -27598,7 +27598,7 @@ var init_ast = __esm({
         }
         let i = pos + 1;
         let part = new _a3(null, ast);
-        const parts = [];
+        const parts2 = [];
         let acc = "";
         while (i < str.length) {
           const c = str.charAt(i++);
@@ -27638,7 +27638,7 @@ var init_ast = __esm({
           if (c === "|") {
             part.push(acc);
             acc = "";
-            parts.push(part);
+            parts2.push(part);
             part = new _a3(null, ast);
             continue;
           }
@@ -27648,7 +27648,7 @@ var init_ast = __esm({
             }
             part.push(acc);
             acc = "";
-            ast.push(...parts, part);
+            ast.push(...parts2, part);
             return i;
           }
           acc += c;
@@ -28279,24 +28279,24 @@ var init_esm3 = __esm({
       }
       // just get rid of adjascent ** portions
       adjascentGlobstarOptimize(globParts) {
-        return globParts.map((parts) => {
+        return globParts.map((parts2) => {
           let gs = -1;
-          while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
+          while (-1 !== (gs = parts2.indexOf("**", gs + 1))) {
             let i = gs;
-            while (parts[i + 1] === "**") {
+            while (parts2[i + 1] === "**") {
               i++;
             }
             if (i !== gs) {
-              parts.splice(gs, i - gs);
+              parts2.splice(gs, i - gs);
             }
           }
-          return parts;
+          return parts2;
         });
       }
       // get rid of adjascent ** and resolve .. portions
       levelOneOptimize(globParts) {
-        return globParts.map((parts) => {
-          parts = parts.reduce((set, part) => {
+        return globParts.map((parts2) => {
+          parts2 = parts2.reduce((set, part) => {
             const prev = set[set.length - 1];
             if (part === "**" && prev === "**") {
               return set;
@@ -28310,43 +28310,43 @@ var init_esm3 = __esm({
             set.push(part);
             return set;
           }, []);
-          return parts.length === 0 ? [""] : parts;
+          return parts2.length === 0 ? [""] : parts2;
         });
       }
-      levelTwoFileOptimize(parts) {
-        if (!Array.isArray(parts)) {
-          parts = this.slashSplit(parts);
+      levelTwoFileOptimize(parts2) {
+        if (!Array.isArray(parts2)) {
+          parts2 = this.slashSplit(parts2);
         }
         let didSomething = false;
         do {
           didSomething = false;
           if (!this.preserveMultipleSlashes) {
-            for (let i = 1; i < parts.length - 1; i++) {
-              const p = parts[i];
-              if (i === 1 && p === "" && parts[0] === "")
+            for (let i = 1; i < parts2.length - 1; i++) {
+              const p = parts2[i];
+              if (i === 1 && p === "" && parts2[0] === "")
                 continue;
               if (p === "." || p === "") {
                 didSomething = true;
-                parts.splice(i, 1);
+                parts2.splice(i, 1);
                 i--;
               }
             }
-            if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
+            if (parts2[0] === "." && parts2.length === 2 && (parts2[1] === "." || parts2[1] === "")) {
               didSomething = true;
-              parts.pop();
+              parts2.pop();
             }
           }
           let dd = 0;
-          while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
-            const p = parts[dd - 1];
+          while (-1 !== (dd = parts2.indexOf("..", dd + 1))) {
+            const p = parts2[dd - 1];
             if (p && p !== "." && p !== ".." && p !== "**" && !(this.isWindows && /^[a-z]:$/i.test(p))) {
               didSomething = true;
-              parts.splice(dd - 1, 2);
+              parts2.splice(dd - 1, 2);
               dd -= 2;
             }
           }
         } while (didSomething);
-        return parts.length === 0 ? [""] : parts;
+        return parts2.length === 0 ? [""] : parts2;
       }
       // First phase: single-pattern processing
       // <pre> is 1 or more portions
@@ -28370,57 +28370,57 @@ var init_esm3 = __esm({
         let didSomething = false;
         do {
           didSomething = false;
-          for (let parts of globParts) {
+          for (let parts2 of globParts) {
             let gs = -1;
-            while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
+            while (-1 !== (gs = parts2.indexOf("**", gs + 1))) {
               let gss = gs;
-              while (parts[gss + 1] === "**") {
+              while (parts2[gss + 1] === "**") {
                 gss++;
               }
               if (gss > gs) {
-                parts.splice(gs + 1, gss - gs);
+                parts2.splice(gs + 1, gss - gs);
               }
-              let next = parts[gs + 1];
-              const p = parts[gs + 2];
-              const p2 = parts[gs + 3];
+              let next = parts2[gs + 1];
+              const p = parts2[gs + 2];
+              const p2 = parts2[gs + 3];
               if (next !== "..")
                 continue;
               if (!p || p === "." || p === ".." || !p2 || p2 === "." || p2 === "..") {
                 continue;
               }
               didSomething = true;
-              parts.splice(gs, 1);
-              const other = parts.slice(0);
+              parts2.splice(gs, 1);
+              const other = parts2.slice(0);
               other[gs] = "**";
               globParts.push(other);
               gs--;
             }
             if (!this.preserveMultipleSlashes) {
-              for (let i = 1; i < parts.length - 1; i++) {
-                const p = parts[i];
-                if (i === 1 && p === "" && parts[0] === "")
+              for (let i = 1; i < parts2.length - 1; i++) {
+                const p = parts2[i];
+                if (i === 1 && p === "" && parts2[0] === "")
                   continue;
                 if (p === "." || p === "") {
                   didSomething = true;
-                  parts.splice(i, 1);
+                  parts2.splice(i, 1);
                   i--;
                 }
               }
-              if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
+              if (parts2[0] === "." && parts2.length === 2 && (parts2[1] === "." || parts2[1] === "")) {
                 didSomething = true;
-                parts.pop();
+                parts2.pop();
               }
             }
             let dd = 0;
-            while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
-              const p = parts[dd - 1];
+            while (-1 !== (dd = parts2.indexOf("..", dd + 1))) {
+              const p = parts2[dd - 1];
               if (p && p !== "." && p !== ".." && p !== "**") {
                 didSomething = true;
-                const needDot = dd === 1 && parts[dd + 1] === "**";
+                const needDot = dd === 1 && parts2[dd + 1] === "**";
                 const splin = needDot ? ["."] : [];
-                parts.splice(dd - 1, 2, ...splin);
-                if (parts.length === 0)
-                  parts.push("");
+                parts2.splice(dd - 1, 2, ...splin);
+                if (parts2.length === 0)
+                  parts2.push("");
                 dd -= 2;
               }
             }
@@ -33451,11 +33451,11 @@ async function prepareFormData(formData, request) {
     return;
   }
   request.headers.set("Content-Type", contentType2 ?? "multipart/form-data");
-  const parts = [];
+  const parts2 = [];
   for (const [fieldName, values] of Object.entries(formData)) {
     for (const value of Array.isArray(values) ? values : [values]) {
       if (typeof value === "string") {
-        parts.push({
+        parts2.push({
           headers: createHttpHeaders({
             "Content-Disposition": `form-data; name="${fieldName}"`
           }),
@@ -33468,14 +33468,14 @@ async function prepareFormData(formData, request) {
         const headers = createHttpHeaders();
         headers.set("Content-Disposition", `form-data; name="${fieldName}"; filename="${fileName}"`);
         headers.set("Content-Type", value.type || "application/octet-stream");
-        parts.push({
+        parts2.push({
           headers,
           body: value
         });
       }
     }
   }
-  request.multipartBody = { parts };
+  request.multipartBody = { parts: parts2 };
 }
 var formDataPolicyName;
 var init_formDataPolicy = __esm({
@@ -35217,10 +35217,10 @@ function getTotalLength(sources) {
   }
   return total;
 }
-async function buildRequestBody(request, parts, boundary) {
+async function buildRequestBody(request, parts2, boundary) {
   const sources = [
     stringToUint8Array(`--${boundary}`, "utf-8"),
-    ...parts.flatMap((part) => [
+    ...parts2.flatMap((part) => [
       stringToUint8Array("\r\n", "utf-8"),
       stringToUint8Array(encodeHeaders(part.headers), "utf-8"),
       stringToUint8Array("\r\n", "utf-8"),
@@ -35584,12 +35584,12 @@ var init_constants3 = __esm({
 
 // node_modules/@azure/core-rest-pipeline/dist/esm/util/userAgent.js
 function getUserAgentString(telemetryInfo) {
-  const parts = [];
+  const parts2 = [];
   for (const [key, value] of telemetryInfo) {
     const token = value ? `${key}/${value}` : key;
-    parts.push(token);
+    parts2.push(token);
   }
-  return parts.join(" ");
+  return parts2.join(" ");
 }
 function getUserAgentHeaderName2() {
   return getHeaderName2();
@@ -71328,7 +71328,7 @@ var require_protobufjs_utf8 = __commonJS({
     function utf8read(bytes) {
       if (bytes.length < 1)
         return "";
-      let pos = 0, parts = [], chunk = [], i = 0, t;
+      let pos = 0, parts2 = [], chunk = [], i = 0, t;
       let len = bytes.length;
       while (pos < len) {
         t = bytes[pos++];
@@ -71343,14 +71343,14 @@ var require_protobufjs_utf8 = __commonJS({
         } else
           chunk[i++] = (t & 15) << 12 | (bytes[pos++] & 63) << 6 | bytes[pos++] & 63;
         if (i > 8191) {
-          parts.push(fromCharCodes(chunk));
+          parts2.push(fromCharCodes(chunk));
           i = 0;
         }
       }
-      if (parts.length) {
+      if (parts2.length) {
         if (i)
-          parts.push(fromCharCodes(chunk.slice(0, i)));
-        return parts.join("");
+          parts2.push(fromCharCodes(chunk.slice(0, i)));
+        return parts2.join("");
       }
       return fromCharCodes(chunk.slice(0, i));
     }
@@ -77273,26 +77273,26 @@ var require_directives = __commonJS({
           this.tags = Object.assign({}, _Directives.defaultTags);
           this.atNextDocument = false;
         }
-        const parts = line.trim().split(/[ \t]+/);
-        const name = parts.shift();
+        const parts2 = line.trim().split(/[ \t]+/);
+        const name = parts2.shift();
         switch (name) {
           case "%TAG": {
-            if (parts.length !== 2) {
+            if (parts2.length !== 2) {
               onError(0, "%TAG directive should contain exactly two parts");
-              if (parts.length < 2)
+              if (parts2.length < 2)
                 return false;
             }
-            const [handle, prefix2] = parts;
+            const [handle, prefix2] = parts2;
             this.tags[handle] = prefix2;
             return true;
           }
           case "%YAML": {
             this.yaml.explicit = true;
-            if (parts.length !== 1) {
+            if (parts2.length !== 1) {
               onError(0, "%YAML directive should contain exactly one part");
               return false;
             }
-            const [version4] = parts;
+            const [version4] = parts2;
             if (version4 === "1.1" || version4 === "1.2") {
               this.yaml.version = version4;
               return true;
@@ -80029,9 +80029,9 @@ var require_timestamp = __commonJS({
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str, asBigInt) {
       const sign = str[0];
-      const parts = sign === "-" || sign === "+" ? str.substring(1) : str;
+      const parts2 = sign === "-" || sign === "+" ? str.substring(1) : str;
       const num = (n) => asBigInt ? BigInt(n) : Number(n);
-      const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
+      const res = parts2.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
       return sign === "-" ? num(-1) * res : res;
     }
     function stringifySexagesimal(node2) {
@@ -80047,18 +80047,18 @@ var require_timestamp = __commonJS({
         value *= num(-1);
       }
       const _60 = num(60);
-      const parts = [value % _60];
+      const parts2 = [value % _60];
       if (value < 60) {
-        parts.unshift(0);
+        parts2.unshift(0);
       } else {
-        value = (value - parts[0]) / _60;
-        parts.unshift(value % _60);
+        value = (value - parts2[0]) / _60;
+        parts2.unshift(value % _60);
         if (value >= 60) {
-          value = (value - parts[0]) / _60;
-          parts.unshift(value);
+          value = (value - parts2[0]) / _60;
+          parts2.unshift(value);
         }
       }
-      return sign + parts.map((n) => String(n).padStart(2, "0")).join(":").replace(/000000\d*$/, "");
+      return sign + parts2.map((n) => String(n).padStart(2, "0")).join(":").replace(/000000\d*$/, "");
     }
     var intTime = {
       identify: (value) => typeof value === "bigint" || Number.isInteger(value),
@@ -84357,36 +84357,8 @@ init_src();
 // packages/evidence/src/cosign-attest.ts
 init_src();
 
-// packages/signing/src/args.ts
-var PUBLIC_GOOD = { transparencyLog: true, ctLog: true };
-function verifyArgs(options) {
-  const instance = options.instance ?? PUBLIC_GOOD;
-  const args = ["verify"];
-  const keyless = options.signer.key === void 0;
-  if (options.signer.key !== void 0) {
-    args.push("--key", options.signer.key);
-  } else {
-    args.push("--certificate-identity", options.signer.identity, "--certificate-oidc-issuer", options.signer.issuer);
-    const source = options.signer.source ?? {};
-    if (source.repository) args.push("--certificate-github-workflow-repository", source.repository);
-    if (source.ref) args.push("--certificate-github-workflow-ref", source.ref);
-    if (source.trigger) args.push("--certificate-github-workflow-trigger", source.trigger);
-  }
-  const format = options.bundleFormat ?? "legacy";
-  const major = options.version?.major ?? 2;
-  if (major >= 3 && format === "legacy") args.push("--new-bundle-format=false");
-  if (major < 3 && format === "new") args.push("--new-bundle-format");
-  if (instance.trustedRoot) args.push("--trusted-root", instance.trustedRoot);
-  else if (instance.certificateChain && keyless) args.push("--certificate-chain", instance.certificateChain);
-  if (!instance.transparencyLog) args.push("--insecure-ignore-tlog");
-  else if (instance.rekorUrl) args.push("--rekor-url", instance.rekorUrl);
-  if (!instance.ctLog && keyless) args.push("--insecure-ignore-sct");
-  args.push(...options.registryFlags ?? [], options.imageRef);
-  return args;
-}
-function registryFlags(options) {
-  return options.tlsVerify ? [] : ["--allow-insecure-registry", "--allow-http-registry"];
-}
+// packages/signing/src/cosign-abilities.ts
+init_src();
 
 // packages/tools/src/actions-cache.ts
 var loadCache = () => Promise.resolve().then(() => (init_cache3(), cache_exports));
@@ -84717,7 +84689,9 @@ var TRIVY_COMPROMISED = "compromised release (CVE-2026-33634, GHSA-69fq-xp46-6x2
 var PINS = {
   trivy: {
     repository: "aquasecurity/trivy",
-    defaultVersion: "0.75.0",
+    // The version the real tier builds and runs (the Go module proxy serves no 0.75.0): users run a Trivy a test ran.
+    // 0.75.0 stays pinned for callers who ask for it by trivy-version.
+    defaultVersion: "0.74.0",
     asset: (version4, platform2) => `trivy_${version4}_${TRIVY_OS[platform2]}.tar.gz`,
     kind: "tar.gz",
     refusedVersions: { "0.69.4": TRIVY_COMPROMISED, "0.69.5": TRIVY_COMPROMISED, "0.69.6": TRIVY_COMPROMISED },
@@ -84987,12 +84961,322 @@ async function sha256Of(path13) {
   return hash.digest("hex");
 }
 
-// packages/signing/src/cosign-v3-fallback.ts
-function cosignV3Fallback(ctx, request) {
-  if (!request.install) return void 0;
-  const v3 = Object.keys(PINS.cosign.sha256).filter((version4) => version4.startsWith("3.")).sort((a, b) => a.localeCompare(b, void 0, { numeric: true })).at(-1);
-  if (!v3) return void 0;
-  return () => ensureTool(ctx, { tool: "cosign", version: v3, install: true, mirror: request.mirror });
+// packages/signing/src/cosign-abilities.ts
+function parseCosignVersion(output) {
+  const match3 = /gitVersion"?:\s*"?(v?(\d+)\.(\d+)\.(\d+)[^\s"]*)/i.exec(output);
+  if (!match3) return void 0;
+  return { text: match3[1] ?? "", major: Number(match3[2]), minor: Number(match3[3]), patch: Number(match3[4]) };
+}
+var COSIGN_ABILITIES = [
+  {
+    from: "3.0.0",
+    can: {
+      signsFindableBundles: true,
+      bundleByDefault: true,
+      signingConfig: true,
+      bundlesHideLegacy: false,
+      keyBundleNeedsTrustedRoot: false
+    }
+  },
+  {
+    from: "2.6.3",
+    can: {
+      signsFindableBundles: false,
+      bundleByDefault: false,
+      signingConfig: false,
+      bundlesHideLegacy: true,
+      keyBundleNeedsTrustedRoot: true
+    }
+  },
+  {
+    from: "2.4.0",
+    can: {
+      signsFindableBundles: false,
+      bundleByDefault: false,
+      signingConfig: false,
+      bundlesHideLegacy: false,
+      keyBundleNeedsTrustedRoot: true
+    }
+  }
+];
+var parts = (version4) => version4.replace(/^v/, "").split(".").map(Number);
+function atLeast(version4, from) {
+  const [major = 0, minor = 0, patch = 0] = parts(from);
+  if (version4.major !== major) return version4.major > major;
+  if (version4.minor !== minor) return version4.minor > minor;
+  return version4.patch >= patch;
+}
+function abilitiesOf(version4) {
+  return COSIGN_ABILITIES.find((row) => atLeast(version4, row.from))?.can;
+}
+function cosignVersionOf(text) {
+  const [major = 0, minor = 0, patch = 0] = parts(text);
+  return { major, minor, patch, text: `v${text.replace(/^v/, "")}` };
+}
+function pinnedCosignV3() {
+  return Object.keys(PINS.cosign.sha256).filter((version4) => cosignVersionOf(version4).major >= 3).sort((a, b) => a.localeCompare(b, void 0, { numeric: true })).at(-1);
+}
+function bundleFormatProblem(format, version4, known) {
+  if (format !== "new" || abilitiesOf(version4)?.signsFindableBundles) return void 0;
+  const v3 = pinnedCosignV3() ?? "3.1.3";
+  return known ? inputProblem(
+    "bundle-format",
+    `"new" needs cosign v3 to sign, but cosign ${version4.text} is in use (cosign 2.6 writes bundles Kyverno cannot find); set "cosign-version" to ${v3} or use bundle-format: legacy.`
+  ) : inputProblem(
+    "bundle-format",
+    `"new" needs cosign v3 to sign (cosign 2.6 writes bundles Kyverno cannot find); set cosign-version to a v3 release (for example ${v3}), or use legacy`
+  );
+}
+
+// packages/signing/src/args.ts
+var PUBLIC_GOOD = { transparencyLog: true, ctLog: true };
+function isPublicGood(instance) {
+  return !instance.fulcioUrl && !instance.rekorUrl && instance.transparencyLog && instance.ctLog && !instance.certificateChain && !instance.trustedRoot;
+}
+function signArgs(options) {
+  const instance = options.instance ?? PUBLIC_GOOD;
+  const args = ["sign", "--yes"];
+  if (options.recursive) args.push("--recursive");
+  if (options.key) args.push("--key", options.key);
+  const can = abilitiesOf(options.version);
+  if (can?.bundleByDefault && options.bundleFormat === "legacy") args.push("--new-bundle-format=false");
+  if (can?.signingConfig && (options.bundleFormat === "legacy" || !isPublicGood(instance)))
+    args.push("--use-signing-config=false");
+  if (instance.fulcioUrl && !options.key) args.push("--fulcio-url", instance.fulcioUrl);
+  if (!instance.transparencyLog) args.push("--tlog-upload=false");
+  else if (instance.rekorUrl) args.push("--rekor-url", instance.rekorUrl);
+  if (!instance.ctLog && !options.key) args.push("--insecure-skip-verify");
+  args.push(...options.registryFlags ?? [], options.imageRef);
+  return args;
+}
+function verifyArgs(options) {
+  const instance = options.instance ?? PUBLIC_GOOD;
+  const args = ["verify"];
+  const keyless = options.signer.key === void 0;
+  if (options.signer.key !== void 0) {
+    args.push("--key", options.signer.key);
+  } else {
+    args.push("--certificate-identity", options.signer.identity, "--certificate-oidc-issuer", options.signer.issuer);
+    const source = options.signer.source ?? {};
+    if (source.repository) args.push("--certificate-github-workflow-repository", source.repository);
+    if (source.ref) args.push("--certificate-github-workflow-ref", source.ref);
+    if (source.trigger) args.push("--certificate-github-workflow-trigger", source.trigger);
+  }
+  const format = options.bundleFormat ?? "legacy";
+  const bundleByDefault = options.version ? abilitiesOf(options.version)?.bundleByDefault : false;
+  if (bundleByDefault && format === "legacy") args.push("--new-bundle-format=false");
+  if (!bundleByDefault && format === "new") args.push("--new-bundle-format");
+  if (instance.trustedRoot) args.push("--trusted-root", instance.trustedRoot);
+  else if (instance.certificateChain && keyless) args.push("--certificate-chain", instance.certificateChain);
+  if (!instance.transparencyLog) args.push("--insecure-ignore-tlog");
+  else if (instance.rekorUrl) args.push("--rekor-url", instance.rekorUrl);
+  if (!instance.ctLog && keyless) args.push("--insecure-ignore-sct");
+  args.push(...options.registryFlags ?? [], options.imageRef);
+  return args;
+}
+function registryFlags(options) {
+  return options.tlsVerify ? [] : ["--allow-insecure-registry", "--allow-http-registry"];
+}
+function signatureLocation(image, digest, bundleFormat, env) {
+  if (bundleFormat === "new") return `OCI 1.1 referrer (Sigstore bundle) of ${image}@${digest}`;
+  const repository = env.COSIGN_REPOSITORY || image;
+  return `${repository}:${digest.replace(":", "-")}.sig`;
+}
+
+// packages/signing/src/cosign.ts
+init_src();
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync as writeFileSync4 } from "node:fs";
+import { join as join9 } from "node:path";
+
+// packages/signing/src/shell.ts
+var SAFE = /^[A-Za-z0-9_@%+:,./-][A-Za-z0-9_@%+=:,./-]*$/;
+function shellQuote(arg) {
+  if (arg !== "" && SAFE.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+function shellCommand(argv) {
+  return argv.map(shellQuote).join(" ");
+}
+
+// packages/signing/src/cosign.ts
+var OLDEST = COSIGN_ABILITIES.at(-1)?.from ?? "2.4.0";
+var Cosign = class _Cosign {
+  constructor(ctx, path13, setup = {}, options = {}, shared) {
+    this.ctx = ctx;
+    this.path = path13;
+    this.setup = {
+      ...setup,
+      bundleFormat: setup.bundleFormat ?? "legacy",
+      registryFlags: setup.registryFlags ?? []
+    };
+    this.env = options.env ?? ctx.env;
+    this.fetchV3 = options.fetchV3;
+    this.shared = shared ?? { verifyInstances: /* @__PURE__ */ new Map() };
+  }
+  ctx;
+  path;
+  setup;
+  env;
+  fetchV3;
+  shared;
+  get bundleFormat() {
+    return this.setup.bundleFormat;
+  }
+  /** The same binary and settings with another environment (the private registry config). */
+  withEnv(env) {
+    return new _Cosign(this.ctx, this.path, this.setup, { env, fetchV3: this.fetchV3 }, this.shared);
+  }
+  /** `cosign version`, read once for this binary; refuses a cosign older than the table's last row. */
+  version() {
+    this.shared.version ??= this.readVersion();
+    return this.shared.version;
+  }
+  async readVersion() {
+    const result = await runChecked(this.ctx.runner, this.path, ["version"], "Reading the cosign version", {
+      env: this.env,
+      silent: true
+    });
+    const version4 = parseCosignVersion(`${result.stdout.toString("utf8")}
+${result.stderr}`);
+    if (!version4) {
+      throw new UserError(
+        `Could not read the cosign version from "${this.path} version"; its output has no GitVersion line.`
+      );
+    }
+    if (!abilitiesOf(version4)) {
+      throw new UserError(
+        `cosign ${version4.text} is too old: the suite needs cosign v${OLDEST} or newer (v${PINS.cosign.defaultVersion} is the default).`
+      );
+    }
+    return version4;
+  }
+  /** The table's row for this cosign. */
+  async abilities() {
+    return abilitiesOf(await this.version());
+  }
+  /** Refuses to sign in a format this cosign cannot serve (bundle-format new needs v3), before anything is signed. */
+  async requireSigningFormat() {
+    const problem = bundleFormatProblem(this.bundleFormat, await this.version(), true);
+    if (problem) throw new UserError(problem);
+  }
+  run(args, options = {}) {
+    return this.ctx.runner.run(this.path, args, { env: this.env, ...options });
+  }
+  runChecked(args, what, options = {}) {
+    return runChecked(this.ctx.runner, this.path, args, what, { env: this.env, ...options });
+  }
+  /**
+   * The step's registry credentials for cosign, which reads them only from a docker config (DOCKER_CONFIG/
+   * config.json, else ~/.docker/config.json): it has no --authfile, and --registry-password would put the password
+   * in argv. The private auth file the registry package wrote from the username/password inputs (`{"auths": …}`,
+   * the same format) becomes the config.json of a private directory only this cosign is pointed at, deleted when fn
+   * ends, however it ends. Without an auth file cosign keeps the job's own docker login.
+   */
+  async withRegistryAuth(authFile, fn) {
+    if (!authFile) return fn(this);
+    const dir = mkdtempSync(join9(this.ctx.tempDir, "golden-image-cosign-auth-"));
+    try {
+      copyFileSync(authFile, join9(dir, "config.json"));
+      return await fn(this.withEnv({ ...this.env, DOCKER_CONFIG: dir }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  /**
+   * When this cosign's verify looks only at attached bundles (bundlesHideLegacy) and the suite installs tools: the
+   * pinned cosign v3, with the same settings and environment, to check a legacy signature. Otherwise undefined.
+   */
+  async legacyVerifier() {
+    if (!this.fetchV3 || !(await this.abilities()).bundlesHideLegacy) return void 0;
+    return new _Cosign(this.ctx, await this.fetchV3(), this.setup, { env: this.env });
+  }
+  /** What every argv builder takes from this cosign: its version and the step's format, instance and registry flags. */
+  async argvSettings() {
+    return {
+      version: await this.version(),
+      bundleFormat: this.bundleFormat,
+      instance: this.setup.instance,
+      registryFlags: this.setup.registryFlags
+    };
+  }
+  /** `cosign sign` of one image reference in the step's format, instance and registry. */
+  async signArgs(imageRef, options) {
+    return signArgs({ imageRef, ...await this.argvSettings(), recursive: options.recursive, key: options.key });
+  }
+  /** `cosign verify` pinned to the signer, with the trust material verification needs (verifyInstance). */
+  async verifyArgs(imageRef, signer) {
+    return verifyArgs({
+      imageRef,
+      signer,
+      ...await this.argvSettings(),
+      instance: await this.verifyInstance(signer)
+    });
+  }
+  /** The verify command for people, runnable as printed. */
+  async verifyCommand(imageRef, signer) {
+    return shellCommand(["cosign", ...await this.verifyArgs(imageRef, signer)]);
+  }
+  /** Where cosign stores the signature of a digest in the step's format, for the `signature` output. */
+  signatureLocation(image, digest) {
+    return signatureLocation(image, digest, this.bundleFormat, this.env);
+  }
+  /**
+   * The instance a verification of this signer uses, made once per kind of signer: a keyless bundle is verified
+   * against a trusted root only (cosign refuses --certificate-chain with bundles), so a certificate chain is turned
+   * into one with `cosign trusted-root create`; a key-signed bundle on a cosign that insists on trusted material
+   * with the log off gets an empty trusted root.
+   */
+  verifyInstance(signer) {
+    const kind = signer.key === void 0 ? "keyless" : "key";
+    let made = this.shared.verifyInstances.get(kind);
+    if (!made) {
+      made = this.makeVerifyInstance(signer);
+      this.shared.verifyInstances.set(kind, made);
+    }
+    return made;
+  }
+  async makeVerifyInstance(signer) {
+    const instance = this.setup.instance;
+    if (this.bundleFormat !== "new" || !instance) return instance;
+    if (signer.key === void 0) {
+      if (!instance.certificateChain || instance.trustedRoot) return instance;
+      if (!instance.fulcioUrl) {
+        throw new UserError(
+          'Input "certificate-chain" with bundle-format new: a bundle is verified against a trusted root, which the suite makes from the chain with cosign trusted-root create; give "fulcio-url" too (it is recorded in the trusted root), or give "trusted-root" instead.'
+        );
+      }
+      mkdirSync(this.ctx.tempDir, { recursive: true });
+      const trustedRoot2 = join9(this.ctx.tempDir, "golden-image-trusted-root.json");
+      await this.runChecked(
+        [
+          "trusted-root",
+          "create",
+          "--fulcio",
+          `url=${instance.fulcioUrl},certificate-chain=${instance.certificateChain}`,
+          "--out",
+          trustedRoot2
+        ],
+        "Making a trusted root from the certificate chain",
+        { silent: true }
+      );
+      return { ...instance, trustedRoot: trustedRoot2 };
+    }
+    if (!(await this.abilities()).keyBundleNeedsTrustedRoot) return instance;
+    if (instance.transparencyLog || instance.trustedRoot) return instance;
+    mkdirSync(this.ctx.tempDir, { recursive: true });
+    const trustedRoot = join9(this.ctx.tempDir, "golden-image-empty-trusted-root.json");
+    writeFileSync4(
+      trustedRoot,
+      JSON.stringify({ mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1" })
+    );
+    return { ...instance, trustedRoot };
+  }
+};
+async function installCosign(ctx, request, setup) {
+  const path13 = await ensureTool(ctx, request);
+  const v3 = request.install ? pinnedCosignV3() : void 0;
+  const fetchV3 = v3 ? () => ensureTool(ctx, { tool: "cosign", version: v3, install: true, mirror: request.mirror }) : void 0;
+  return new Cosign(ctx, path13, setup, { fetchV3 });
 }
 
 // packages/signing/src/inputs.ts
@@ -85035,66 +85319,58 @@ function sigstoreInstanceOf(input) {
   };
 }
 
-// packages/signing/src/key.ts
-init_src();
-
 // packages/signing/src/kyverno.ts
 var import_yaml = __toESM(require_dist4(), 1);
 
 // packages/signing/src/oidc.ts
 init_src();
 
-// packages/signing/src/registry-auth.ts
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { join as join9 } from "node:path";
-async function withCosignAuth(ctx, authFile, fn) {
-  if (!authFile) return fn(ctx.env);
-  const dir = mkdtempSync(join9(ctx.tempDir, "golden-image-cosign-auth-"));
-  try {
-    copyFileSync(authFile, join9(dir, "config.json"));
-    return await fn({ ...ctx.env, DOCKER_CONFIG: dir });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 // packages/signing/src/sign.ts
 init_src();
 
 // packages/signing/src/verify.ts
 init_src();
-import { mkdirSync, writeFileSync as writeFileSync4 } from "node:fs";
-import { join as join10 } from "node:path";
 
-// packages/signing/src/version.ts
+// packages/signing/src/signer.ts
 init_src();
-function parseCosignVersion(output) {
-  const match3 = /gitVersion"?:\s*"?(v?(\d+)\.(\d+)\.(\d+)[^\s"]*)/i.exec(output);
-  if (!match3) return void 0;
-  return { text: match3[1] ?? "", major: Number(match3[2]), minor: Number(match3[3]), patch: Number(match3[4]) };
-}
-async function detectCosignVersion(ctx, cosign) {
-  const result = await runChecked(ctx.runner, cosign, ["version"], "Reading the cosign version", {
-    env: ctx.env,
-    silent: true
-  });
-  const stdout = result.stdout.toString("utf8");
-  const version4 = parseCosignVersion(`${stdout}
-${result.stderr}`);
-  if (!version4) {
+function verifierFromInputs(ctx, input, requiredBy) {
+  let signer;
+  try {
+    signer = signerOf({
+      identity: input["certificate-identity"],
+      issuer: input["certificate-oidc-issuer"],
+      key: input.key,
+      source: input.key ? void 0 : {
+        repository: input["source-repository"] ?? ctx.env.GITHUB_REPOSITORY,
+        ref: input["source-ref"],
+        trigger: input["source-trigger"]
+      }
+    });
+  } catch (error3) {
     throw new UserError(
-      `Could not read the cosign version from "${cosign} version"; its output has no GitVersion line.`
+      `${inputProblem(requiredBy, "is true, so the signer must be named")}: ${error3.message} Pass the certificate-identity and certificate-oidc-issuer outputs of sign-digest (or key), or set ${requiredBy}: false.`
     );
   }
-  if (version4.major < 2 || version4.major === 2 && version4.minor < 4) {
+  if (input.key && (input["source-repository"] || input["source-ref"] || input["source-trigger"])) {
     throw new UserError(
-      `cosign ${version4.text} is too old: sign-digest needs cosign v2.4 or newer (v2.6.5 is the default).`
+      inputProblem(
+        "key",
+        "a key signature carries no certificate; leave source-repository, source-ref and source-trigger empty"
+      )
     );
   }
-  return version4;
+  if (signer.key === void 0) {
+    const from = input["source-repository"] ? "the source-repository input" : "GITHUB_REPOSITORY, the run's own";
+    if (signer.source?.repository) {
+      ctx.info(`The signature check binds ${describeBinding(signer)} (source repository from ${from}).`);
+    } else {
+      ctx.warning(
+        `The signature check binds only ${describeBinding(signer)}. The identity names the workflow file that signed; when that is a reusable workflow, every repository that calls it gets the same identity, so their signatures pass too. Set source-repository (owner/name) to bind the repository whose run signed.`
+      );
+    }
+  }
+  return signer;
 }
-
-// packages/signing/src/verify.ts
 function signerOf(options) {
   if (options.key) {
     if (options.identity || options.issuer) {
@@ -85129,39 +85405,26 @@ function describeBinding(signer) {
   ];
   return `${bound2.join(", ")}${open3.length ? `; not bound: ${open3.join(", ")}` : ""}`;
 }
-async function verifySignature(ctx, cosignPath, options) {
+
+// packages/signing/src/verify.ts
+async function verifySignature(ctx, cosign, options) {
   if (!/@sha256:[a-f0-9]{64}$/.test(options.imageRef)) {
     throw new UserError(
       `Signature verification needs an image@sha256:<digest> reference, got ${JSON.stringify(options.imageRef)}`
     );
   }
   const signer = signerOf(options);
-  const env = options.env ?? ctx.env;
-  const version4 = options.version ?? await detectCosignVersion({ ...ctx, env }, cosignPath);
-  const instance = await withTrustedRootFromChain(
-    { ...ctx, env },
-    cosignPath,
-    signer,
-    options.bundleFormat ?? "legacy",
-    options.instance
-  );
-  const args = verifyArgs({
-    imageRef: options.imageRef,
-    signer,
-    bundleFormat: options.bundleFormat,
-    version: version4,
-    instance: withOfflineKeyRoot(ctx, signer, version4, options.bundleFormat ?? "legacy", instance),
-    registryFlags: options.registryFlags
-  });
-  const result = await ctx.runner.run(cosignPath, args, { env });
-  if (result.exitCode !== 0 && bundlesTookOver(version4, options.bundleFormat ?? "legacy", result.stderr)) {
+  const version4 = await cosign.version();
+  const args = await cosign.verifyArgs(options.imageRef, signer);
+  const result = await cosign.run(args);
+  if (result.exitCode !== 0 && bundlesTookOver(version4, cosign.bundleFormat, result.stderr)) {
     const what = `cosign ${version4.text} verified the Sigstore bundle(s) attached to ${options.imageRef} instead of its legacy signature`;
-    if (options.fallbackCosign) {
+    const v3 = await cosign.legacyVerifier();
+    if (v3) {
       ctx.info(
         `${what} (cosign 2.6.3 and later always do once a bundle is attached); checking the legacy signature with cosign v3 and --new-bundle-format=false.`
       );
-      const v3 = await options.fallbackCosign();
-      return verifySignature(ctx, v3, { ...options, version: void 0, fallbackCosign: void 0 });
+      return verifySignature(ctx, v3, options);
     }
     throw new UserError(
       `Signature check failed for ${options.imageRef}: ${what}: cosign 2.6.3 and later do that whenever any bundle is attached (a build attestation, another signer), and cannot be told otherwise. Verify with cosign v3 (cosign-version: 3.1.3, or install-tools: true so the suite fetches it for this check), which the suite runs with --new-bundle-format=false.
@@ -85177,47 +85440,8 @@ cosign said: ${lastLines(result.stderr, 3)}`
   }
   return { signatures: countSignatures(result.stdout.toString("utf8")), args };
 }
-async function withTrustedRootFromChain(ctx, cosign, signer, format, instance) {
-  if (signer.key !== void 0 || format !== "new" || !instance?.certificateChain || instance.trustedRoot) {
-    return instance;
-  }
-  if (!instance.fulcioUrl) {
-    throw new UserError(
-      'Input "certificate-chain" with bundle-format new: a bundle is verified against a trusted root, which the suite makes from the chain with cosign trusted-root create; give "fulcio-url" too (it is recorded in the trusted root), or give "trusted-root" instead.'
-    );
-  }
-  mkdirSync(ctx.tempDir, { recursive: true });
-  const trustedRoot = join10(ctx.tempDir, "golden-image-trusted-root.json");
-  await runChecked(
-    ctx.runner,
-    cosign,
-    [
-      "trusted-root",
-      "create",
-      "--fulcio",
-      `url=${instance.fulcioUrl},certificate-chain=${instance.certificateChain}`,
-      "--out",
-      trustedRoot
-    ],
-    "Making a trusted root from the certificate chain",
-    { env: ctx.env, silent: true }
-  );
-  return { ...instance, trustedRoot };
-}
-function withOfflineKeyRoot(ctx, signer, version4, format, instance) {
-  if (signer.key === void 0 || version4.major !== 2 || format !== "new") return instance;
-  if (!instance || instance.transparencyLog || instance.trustedRoot) return instance;
-  mkdirSync(ctx.tempDir, { recursive: true });
-  const trustedRoot = join10(ctx.tempDir, "golden-image-empty-trusted-root.json");
-  writeFileSync4(
-    trustedRoot,
-    JSON.stringify({ mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1" })
-  );
-  return { ...instance, trustedRoot };
-}
 function bundlesTookOver(version4, format, stderr) {
-  const switches = version4.major === 2 && (version4.minor > 6 || version4.minor === 6 && version4.patch >= 3);
-  return switches && format === "legacy" && /no matching attestations|trusted root is required when using new bundle format/.test(stderr);
+  return Boolean(abilitiesOf(version4)?.bundlesHideLegacy) && format === "legacy" && /no matching attestations|trusted root is required when using new bundle format/.test(stderr);
 }
 function reason(exitCode, stderr) {
   if (/expected GitHub Workflow (Repository|Ref|Trigger) not found|expected GithubWorkflow(Repository|Ref|Trigger) to be/.test(
@@ -85266,9 +85490,12 @@ function verifyAttestationArgs(options) {
   });
   return ["verify-attestation", ...verify.slice(1, -1), "--type", EVIDENCE[options.kind].cosignType, options.imageRef];
 }
-async function verifiedStatements(ctx, cosign, options) {
+async function cosignVerifyAttestationArgs(cosign, options) {
+  return verifyAttestationArgs({ ...options, ...await cosign.argvSettings() });
+}
+async function verifiedStatements(cosign, options) {
   const { label, predicateType } = EVIDENCE[options.kind];
-  const result = await ctx.runner.run(cosign, verifyAttestationArgs(options), { env: options.env, silent: true });
+  const result = await cosign.run(await cosignVerifyAttestationArgs(cosign, options), { silent: true });
   const expected = describeBinding(options.signer);
   if (result.exitCode !== 0) {
     throw new UserError(
@@ -85312,47 +85539,7 @@ function why(stderr) {
   return "cosign verify-attestation failed";
 }
 
-// packages/evidence/src/evidence-dir.ts
-init_src();
-
-// packages/evidence/src/github-provenance.ts
-init_src();
-
-// packages/evidence/src/kyverno-attestations.ts
-init_src();
-var import_yaml3 = __toESM(require_dist4(), 1);
-
-// packages/evidence/src/requirement.ts
-init_src();
-
-// packages/scanners/src/ignore-input.ts
-init_src();
-
-// packages/scanners/src/layout-report.ts
-init_src();
-
-// packages/scanners/src/severity.ts
-init_src();
-init_zod();
-var SEVERITIES = ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
-function isSeverity(value) {
-  return SEVERITIES.includes(value);
-}
-function normalSeverity(entry) {
-  const upper = entry.toUpperCase();
-  return isSeverity(upper) ? upper : void 0;
-}
-function severityThresholdInput(defaultValue) {
-  return string2().transform((raw, ctx) => {
-    if (raw === "") return defaultValue;
-    const severity = normalSeverity(raw);
-    if (severity) return severity;
-    ctx.addIssue({ code: "custom", message: `must be one of ${SEVERITIES.join(", ")} (any case), got ${show(raw)}` });
-    return NEVER;
-  });
-}
-
-// packages/scanners/src/summary.ts
+// packages/evidence/src/attest-step.ts
 init_src();
 
 // packages/oci/src/index.ts
@@ -85491,11 +85678,29 @@ function expandTagTemplate(template, now) {
   return { tag };
 }
 
-// packages/scanners/src/osv-offline-db.ts
-init_src();
-
 // packages/scanners/src/report-json.ts
 init_src();
+
+// packages/scanners/src/severity.ts
+init_src();
+init_zod();
+var SEVERITIES = ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
+function isSeverity(value) {
+  return SEVERITIES.includes(value);
+}
+function normalSeverity(entry) {
+  const upper = entry.toUpperCase();
+  return isSeverity(upper) ? upper : void 0;
+}
+function severityThresholdInput(defaultValue) {
+  return string2().transform((raw, ctx) => {
+    if (raw === "") return defaultValue;
+    const severity = normalSeverity(raw);
+    if (severity) return severity;
+    ctx.addIssue({ code: "custom", message: `must be one of ${SEVERITIES.join(", ")} (any case), got ${show(raw)}` });
+    return NEVER;
+  });
+}
 
 // packages/scanners/src/osv-run.ts
 init_src();
@@ -85503,20 +85708,40 @@ init_src();
 // packages/scanners/src/scanner-env.ts
 init_src();
 
-// packages/scanners/src/repo-report.ts
+// packages/scanners/src/syft.ts
 init_src();
 
-// packages/scanners/src/syft.ts
+// packages/scanners/src/trivy-run.ts
+init_src();
+
+// packages/scanners/src/ignore-input.ts
+init_src();
+
+// packages/scanners/src/layout-report.ts
+init_src();
+
+// packages/scanners/src/summary.ts
+init_src();
+
+// packages/scanners/src/osv-offline-db.ts
+init_src();
+
+// packages/scanners/src/repo-report.ts
 init_src();
 
 // packages/scanners/src/trivy-ignore.ts
 init_src();
 var import_yaml2 = __toESM(require_dist4(), 1);
 
-// packages/scanners/src/trivy-run.ts
+// packages/evidence/src/evidence-dir.ts
 init_src();
 
+// packages/evidence/src/kyverno-attestations.ts
+init_src();
+var import_yaml3 = __toESM(require_dist4(), 1);
+
 // packages/evidence/src/requirement.ts
+init_src();
 var DEFAULT_MAX_SCAN_AGE = "168h";
 var DEFAULT_BLOCK_SEVERITY = "HIGH";
 var DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
@@ -85586,17 +85811,19 @@ init_src();
 // packages/evidence/src/vuln-predicate.ts
 init_src();
 
+// packages/evidence/src/github-provenance.ts
+init_src();
+
 // packages/evidence/src/promotion.ts
 init_src();
-async function requireEvidence(ctx, cosign, options) {
-  const version4 = options.version ?? await detectCosignVersion({ ...ctx, env: options.env }, cosign);
+async function requireEvidence(cosign, options) {
   const now = options.now ?? /* @__PURE__ */ new Date();
   const problems = [];
   const lines = [];
   for (const kind of options.requirement.kinds) {
     let statements;
     try {
-      statements = await verifiedStatements(ctx, cosign, { ...options, kind, version: version4 });
+      statements = await verifiedStatements(cosign, { imageRef: options.imageRef, kind, signer: options.signer });
     } catch (error3) {
       if (!(error3 instanceof UserError)) throw error3;
       problems.push(error3.message);
@@ -85629,7 +85856,7 @@ init_src();
 // packages/oci-registry/src/auth.ts
 init_src();
 import { mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync5 } from "node:fs";
-import { dirname as dirname8, join as join11 } from "node:path";
+import { dirname as dirname8, join as join10 } from "node:path";
 function authFileFor(ctx, image, username, password) {
   if (password) ctx.secret(password);
   if (!username && !password) return void 0;
@@ -85643,8 +85870,8 @@ function authFileFor(ctx, image, username, password) {
     );
   const auth = Buffer.from(`${username}:${password}`).toString("base64");
   ctx.secret(auth);
-  const dir = mkdtempSync2(join11(ctx.tempDir, "golden-image-auth-"));
-  const file = join11(dir, "auth.json");
+  const dir = mkdtempSync2(join10(ctx.tempDir, "golden-image-auth-"));
+  const file = join10(dir, "auth.json");
   writeFileSync5(file, JSON.stringify({ auths: { [registryOf(image)]: { auth } } }), { mode: 384 });
   return file;
 }
@@ -85759,17 +85986,21 @@ var DEFAULT_RETRY_POLICY = {
   maxRetryAfterMs: 1e4,
   maxTotalMs: 6e4
 };
-function retryPolicyFrom(env = {}, overrides = {}) {
+function retryDelayScale(env = {}) {
   const scale = Number(env.GOLDEN_IMAGE_RETRY_DELAY_SCALE ?? "1");
-  const factor = Number.isFinite(scale) && scale > 0 && scale <= 10 ? scale : 1;
-  const { baseDelayMs, maxDelayMs, maxTotalMs } = DEFAULT_RETRY_POLICY;
+  return Number.isFinite(scale) && scale > 0 && scale <= 10 ? scale : 1;
+}
+function scaledPolicy(policy, env = {}) {
+  const factor = retryDelayScale(env);
   return {
-    ...DEFAULT_RETRY_POLICY,
-    baseDelayMs: baseDelayMs * factor,
-    maxDelayMs: maxDelayMs * factor,
-    maxTotalMs: maxTotalMs * factor,
-    ...overrides
+    ...policy,
+    baseDelayMs: policy.baseDelayMs * factor,
+    maxDelayMs: policy.maxDelayMs * factor,
+    maxTotalMs: policy.maxTotalMs * factor
   };
+}
+function retryPolicyFrom(env = {}, overrides = {}) {
+  return { ...scaledPolicy(DEFAULT_RETRY_POLICY, env), ...overrides };
 }
 function backoffMs(policy, retry2, retryAfterMs = 0, random = Math.random) {
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry2 - 1));
@@ -85797,7 +86028,7 @@ async function withRetries(attempt, accept3, options = {}) {
 init_src();
 import { existsSync as existsSync6 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join12 } from "node:path";
+import { join as join11 } from "node:path";
 var import_semver = __toESM(require_semver2(), 1);
 var SkopeoError = class extends UserError {
   constructor(message2, failure2) {
@@ -85962,7 +86193,7 @@ var Skopeo = class {
     return tries > 1 ? `, after ${tries} attempts` : "";
   }
   globalFlags() {
-    const policies = ["/etc/containers/policy.json", join12(homedir2(), ".config/containers/policy.json")];
+    const policies = ["/etc/containers/policy.json", join11(homedir2(), ".config/containers/policy.json")];
     return policies.some((path13) => existsSync6(path13)) ? [] : ["--insecure-policy"];
   }
   retryFlags() {
@@ -85995,7 +86226,7 @@ function isNotFound(exitCode, stderr) {
 // packages/oci-registry/src/imagetools.ts
 init_src();
 import { mkdtempSync as mkdtempSync3, readFileSync, rmSync as rmSync3, writeFileSync as writeFileSync6 } from "node:fs";
-import { join as join13 } from "node:path";
+import { join as join12 } from "node:path";
 var Imagetools = class {
   constructor(runner, options) {
     this.runner = runner;
@@ -86013,9 +86244,9 @@ var Imagetools = class {
   auth;
   async docker(args, silent) {
     if (!this.auth) return this.runner.run("docker", args, { silent, env: this.env });
-    const dir = mkdtempSync3(join13(this.auth.tempDir, "golden-image-docker-config-"));
+    const dir = mkdtempSync3(join12(this.auth.tempDir, "golden-image-docker-config-"));
     try {
-      writeFileSync6(join13(dir, "config.json"), this.auth.config, { mode: 384 });
+      writeFileSync6(join12(dir, "config.json"), this.auth.config, { mode: 384 });
       return await this.runner.run("docker", args, { silent, env: { ...this.env, DOCKER_CONFIG: dir } });
     } finally {
       rmSync3(dir, { recursive: true, force: true });
@@ -86101,7 +86332,7 @@ async function main(ctx, now = /* @__PURE__ */ new Date()) {
   });
   const tags2 = resolveTags(expanded, input.image);
   const evidence = requirementOf(input);
-  const signer = input["require-signature"] || evidence.kinds.length > 0 ? requiredSigner(ctx, input) : void 0;
+  const signer = input["require-signature"] || evidence.kinds.length > 0 ? verifierFromInputs(ctx, input, "require-signature") : void 0;
   return withAuthFile(ctx, input.image, input, async (authFile) => {
     const engine = await chooseEngine(ctx, input.engine, { tlsVerify: input["tls-verify"], authFile });
     const imageRef = digestRef(input.image, input.digest);
@@ -86111,44 +86342,27 @@ async function main(ctx, now = /* @__PURE__ */ new Date()) {
         throw new UserError(`${imageRef} is not in the registry: push it first (push-layout). No tag was moved.`);
       }
     });
-    if (signer) {
+    const cosign = signer ? await installCosign(ctx, toolRequest("cosign", input), {
+      bundleFormat: input["bundle-format"],
+      instance: sigstoreInstanceOf(input),
+      registryFlags: registryFlags({ tlsVerify: input["tls-verify"] })
+    }) : void 0;
+    if (cosign && signer) {
       await ctx.group(`Verify the signature of ${imageRef}`, async () => {
-        const request = toolRequest("cosign", input);
-        const cosign = await ensureTool(ctx, request);
-        const verified = await withCosignAuth(
-          ctx,
+        const verified = await cosign.withRegistryAuth(
           authFile,
-          (env) => verifySignature(ctx, cosign, {
-            imageRef,
-            ...signer,
-            bundleFormat: input["bundle-format"],
-            instance: sigstoreInstanceOf(input),
-            registryFlags: registryFlags({ tlsVerify: input["tls-verify"] }),
-            env,
-            fallbackCosign: cosignV3Fallback(ctx, request)
-          })
+          (cosign2) => verifySignature(ctx, cosign2, { imageRef, ...signer })
         );
         ctx.info(`${verified.signatures} matching signature(s) for ${imageRef}: ${describeBinding(signer)}.`);
       });
     } else {
       ctx.warning("require-signature is false: tags move without checking that the digest is signed.");
     }
-    if (signer && evidence.kinds.length > 0) {
+    if (cosign && signer && evidence.kinds.length > 0) {
       await ctx.group(`Verify the attestations of ${imageRef}`, async () => {
-        const cosign = await ensureTool(ctx, toolRequest("cosign", input));
-        const found = await withCosignAuth(
-          ctx,
+        const found = await cosign.withRegistryAuth(
           authFile,
-          (env) => requireEvidence(ctx, cosign, {
-            imageRef,
-            requirement: evidence,
-            signer,
-            bundleFormat: input["bundle-format"],
-            instance: sigstoreInstanceOf(input),
-            registryFlags: registryFlags({ tlsVerify: input["tls-verify"] }),
-            env,
-            now
-          })
+          (cosign2) => requireEvidence(cosign2, { imageRef, requirement: evidence, signer, now })
         );
         ctx.info(found.join("; "));
       });
@@ -86233,44 +86447,6 @@ async function chooseEngine(ctx, engine, options) {
     env: ctx.env,
     onRetry: (message2) => ctx.info(`Retrying: ${message2}`)
   });
-}
-function requiredSigner(ctx, input) {
-  let signer;
-  try {
-    signer = signerOf({
-      identity: input["certificate-identity"],
-      issuer: input["certificate-oidc-issuer"],
-      key: input.key,
-      source: input.key ? void 0 : {
-        repository: input["source-repository"] ?? ctx.env.GITHUB_REPOSITORY,
-        ref: input["source-ref"],
-        trigger: input["source-trigger"]
-      }
-    });
-  } catch (error3) {
-    throw new UserError(
-      `${inputProblem("require-signature", "is true, so the signer must be named")}: ${error3.message} Pass the certificate-identity and certificate-oidc-issuer outputs of sign-digest (or key), or set require-signature: false.`
-    );
-  }
-  if (input.key && (input["source-repository"] || input["source-ref"] || input["source-trigger"])) {
-    throw new UserError(
-      inputProblem(
-        "key",
-        "a key signature carries no certificate; leave source-repository, source-ref and source-trigger empty"
-      )
-    );
-  }
-  if (signer.key === void 0) {
-    const from = input["source-repository"] ? "the source-repository input" : "GITHUB_REPOSITORY, the run's own";
-    if (signer.source?.repository) {
-      ctx.info(`The signature check binds ${describeBinding(signer)} (source repository from ${from}).`);
-    } else {
-      ctx.warning(
-        `The signature check binds only ${describeBinding(signer)}. The identity names the workflow file that signed; when that is a reusable workflow, every repository that calls it gets the same identity, so their signatures pass too. Set source-repository (owner/name) to bind the repository whose run signed.`
-      );
-    }
-  }
-  return signer;
 }
 
 // actions/promote-tags/index.ts

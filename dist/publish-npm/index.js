@@ -38401,6 +38401,19 @@ init_src();
 init_src();
 
 // packages/oci-registry/src/retry.ts
+function retryDelayScale(env = {}) {
+  const scale = Number(env.GOLDEN_IMAGE_RETRY_DELAY_SCALE ?? "1");
+  return Number.isFinite(scale) && scale > 0 && scale <= 10 ? scale : 1;
+}
+function scaledPolicy(policy, env = {}) {
+  const factor = retryDelayScale(env);
+  return {
+    ...policy,
+    baseDelayMs: policy.baseDelayMs * factor,
+    maxDelayMs: policy.maxDelayMs * factor,
+    maxTotalMs: policy.maxTotalMs * factor
+  };
+}
 function backoffMs(policy, retry, retryAfterMs = 0, random = Math.random) {
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
   return Math.max(Math.round(step / 2 + random() * step / 2), retryAfterMs);
@@ -38503,15 +38516,10 @@ function describeAnswer(answer) {
 
 // packages/npm/src/poll.ts
 function readBackPolicy(env = {}) {
-  const scale = Number(env.GOLDEN_IMAGE_RETRY_DELAY_SCALE ?? "1");
-  const factor = Number.isFinite(scale) && scale > 0 && scale <= 10 ? scale : 1;
-  return {
-    attempts: 10,
-    baseDelayMs: 500 * factor,
-    maxDelayMs: 8e3 * factor,
-    maxRetryAfterMs: 3e4,
-    maxTotalMs: 9e4 * factor
-  };
+  return scaledPolicy(
+    { attempts: 10, baseDelayMs: 500, maxDelayMs: 8e3, maxRetryAfterMs: 3e4, maxTotalMs: 9e4 },
+    env
+  );
 }
 var sleepFor = (ms) => new Promise((resolve2) => setTimeout(resolve2, ms));
 async function poll(what, attempt, options) {
@@ -38608,6 +38616,9 @@ init_src();
 import { mkdtemp, rm as rm2 } from "node:fs/promises";
 import { join as join4 } from "node:path";
 
+// packages/signing/src/cosign-abilities.ts
+init_src();
+
 // packages/tools/src/install.ts
 init_io();
 
@@ -38636,10 +38647,45 @@ init_src();
 // packages/tools/src/request.ts
 init_src();
 
-// packages/signing/src/inputs.ts
-init_src();
+// packages/signing/src/cosign-abilities.ts
+var COSIGN_ABILITIES = [
+  {
+    from: "3.0.0",
+    can: {
+      signsFindableBundles: true,
+      bundleByDefault: true,
+      signingConfig: true,
+      bundlesHideLegacy: false,
+      keyBundleNeedsTrustedRoot: false
+    }
+  },
+  {
+    from: "2.6.3",
+    can: {
+      signsFindableBundles: false,
+      bundleByDefault: false,
+      signingConfig: false,
+      bundlesHideLegacy: true,
+      keyBundleNeedsTrustedRoot: true
+    }
+  },
+  {
+    from: "2.4.0",
+    can: {
+      signsFindableBundles: false,
+      bundleByDefault: false,
+      signingConfig: false,
+      bundlesHideLegacy: false,
+      keyBundleNeedsTrustedRoot: true
+    }
+  }
+];
 
-// packages/signing/src/key.ts
+// packages/signing/src/cosign.ts
+init_src();
+var OLDEST = COSIGN_ABILITIES.at(-1)?.from ?? "2.4.0";
+
+// packages/signing/src/inputs.ts
 init_src();
 
 // packages/signing/src/kyverno.ts
@@ -38688,7 +38734,7 @@ init_src();
 // packages/signing/src/verify.ts
 init_src();
 
-// packages/signing/src/version.ts
+// packages/signing/src/signer.ts
 init_src();
 
 // packages/npm/src/publish.ts
@@ -39103,22 +39149,10 @@ init_src();
 // packages/npm/src/scan-summary.ts
 init_src();
 
-// packages/scanners/src/ignore-input.ts
-init_src();
-
-// packages/scanners/src/layout-report.ts
+// packages/scanners/src/report-json.ts
 init_src();
 
 // packages/scanners/src/severity.ts
-init_src();
-
-// packages/scanners/src/summary.ts
-init_src();
-
-// packages/scanners/src/osv-offline-db.ts
-init_src();
-
-// packages/scanners/src/report-json.ts
 init_src();
 
 // packages/scanners/src/osv-run.ts
@@ -39127,21 +39161,30 @@ init_src();
 // packages/scanners/src/scanner-env.ts
 init_src();
 
-// packages/scanners/src/repo-report.ts
+// packages/scanners/src/syft.ts
 init_src();
 
-// packages/scanners/src/syft.ts
+// packages/scanners/src/trivy-run.ts
+init_src();
+
+// packages/scanners/src/ignore-input.ts
+init_src();
+
+// packages/scanners/src/layout-report.ts
+init_src();
+
+// packages/scanners/src/summary.ts
+init_src();
+
+// packages/scanners/src/osv-offline-db.ts
+init_src();
+
+// packages/scanners/src/repo-report.ts
 init_src();
 
 // packages/scanners/src/trivy-ignore.ts
 init_src();
 var import_yaml2 = __toESM(require_dist(), 1);
-
-// packages/scanners/src/trivy-run.ts
-init_src();
-
-// packages/npm/src/secret-scan.ts
-init_src();
 
 // actions/publish-npm/main.ts
 var import_semver3 = __toESM(require_semver2(), 1);

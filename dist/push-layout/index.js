@@ -9120,17 +9120,21 @@ var DEFAULT_RETRY_POLICY = {
   maxRetryAfterMs: 1e4,
   maxTotalMs: 6e4
 };
-function retryPolicyFrom(env = {}, overrides = {}) {
+function retryDelayScale(env = {}) {
   const scale = Number(env.GOLDEN_IMAGE_RETRY_DELAY_SCALE ?? "1");
-  const factor = Number.isFinite(scale) && scale > 0 && scale <= 10 ? scale : 1;
-  const { baseDelayMs, maxDelayMs, maxTotalMs } = DEFAULT_RETRY_POLICY;
+  return Number.isFinite(scale) && scale > 0 && scale <= 10 ? scale : 1;
+}
+function scaledPolicy(policy, env = {}) {
+  const factor = retryDelayScale(env);
   return {
-    ...DEFAULT_RETRY_POLICY,
-    baseDelayMs: baseDelayMs * factor,
-    maxDelayMs: maxDelayMs * factor,
-    maxTotalMs: maxTotalMs * factor,
-    ...overrides
+    ...policy,
+    baseDelayMs: policy.baseDelayMs * factor,
+    maxDelayMs: policy.maxDelayMs * factor,
+    maxTotalMs: policy.maxTotalMs * factor
   };
+}
+function retryPolicyFrom(env = {}, overrides = {}) {
+  return { ...scaledPolicy(DEFAULT_RETRY_POLICY, env), ...overrides };
 }
 function backoffMs(policy, retry, retryAfterMs = 0, random = Math.random) {
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));

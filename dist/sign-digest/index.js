@@ -22964,10 +22964,10 @@ function isValidIPv6(value) {
   return canParseURL(`http://[${value}]`);
 }
 function isValidCIDRv6(value) {
-  const parts = value.split("/");
-  if (parts.length !== 2)
+  const parts2 = value.split("/");
+  if (parts2.length !== 2)
     return false;
-  const [address, prefix2] = parts;
+  const [address, prefix2] = parts2;
   if (!prefix2)
     return false;
   const prefixNum = Number(prefix2);
@@ -25052,15 +25052,15 @@ function foldObjects(members2) {
     for (const key in object.properties) {
       if (Object.prototype.hasOwnProperty.call(properties, key))
         continue;
-      const parts = [];
+      const parts2 = [];
       for (const other of objects) {
         const part = other.properties?.[key] ?? undeclaredConstraint(other);
         if (part === null || part === void 0)
           continue;
-        if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
-          parts.push(part);
+        if (!parts2.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
+          parts2.push(part);
       }
-      const merged = parts.length === 1 ? parts[0] : foldObjects(parts) ?? { allOf: parts };
+      const merged = parts2.length === 1 ? parts2[0] : foldObjects(parts2) ?? { allOf: parts2 };
       assignProp(properties, key, merged);
     }
     for (const key of object.required ?? [])
@@ -29153,7 +29153,7 @@ function commaSetFollows(str, budget) {
   return false;
 }
 function parseCommaParts(str, budget) {
-  const parts = [];
+  const parts2 = [];
   let carry = "";
   for (; ; ) {
     const m = balancedWithBudget(str, str, budget);
@@ -29163,19 +29163,19 @@ function parseCommaParts(str, budget) {
     if (!m) {
       const tail = str.split(",");
       tail[0] = carry + tail[0];
-      pushAll(parts, tail);
-      return parts;
+      pushAll(parts2, tail);
+      return parts2;
     }
     const { pre, body: body2, post } = m;
     const p = pre.split(",");
     p[0] = carry + p[0];
     p[p.length - 1] += "{" + body2 + "}";
     if (!post.length) {
-      pushAll(parts, p);
-      return parts;
+      pushAll(parts2, p);
+      return parts2;
     }
     carry = p.pop();
-    pushAll(parts, p);
+    pushAll(parts2, p);
     str = post;
   }
 }
@@ -29719,8 +29719,8 @@ var init_ast = __esm({
         }
         return this;
       }
-      push(...parts) {
-        for (const p of parts) {
+      push(...parts2) {
+        for (const p of parts2) {
           if (p === "")
             continue;
           if (typeof p !== "string" && !(p instanceof _a3 && p.#parent === this)) {
@@ -29828,7 +29828,7 @@ var init_ast = __esm({
         }
         let i = pos + 1;
         let part = new _a3(null, ast);
-        const parts = [];
+        const parts2 = [];
         let acc = "";
         while (i < str.length) {
           const c = str.charAt(i++);
@@ -29868,7 +29868,7 @@ var init_ast = __esm({
           if (c === "|") {
             part.push(acc);
             acc = "";
-            parts.push(part);
+            parts2.push(part);
             part = new _a3(null, ast);
             continue;
           }
@@ -29878,7 +29878,7 @@ var init_ast = __esm({
             }
             part.push(acc);
             acc = "";
-            ast.push(...parts, part);
+            ast.push(...parts2, part);
             return i;
           }
           acc += c;
@@ -30509,24 +30509,24 @@ var init_esm3 = __esm({
       }
       // just get rid of adjascent ** portions
       adjascentGlobstarOptimize(globParts) {
-        return globParts.map((parts) => {
+        return globParts.map((parts2) => {
           let gs = -1;
-          while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
+          while (-1 !== (gs = parts2.indexOf("**", gs + 1))) {
             let i = gs;
-            while (parts[i + 1] === "**") {
+            while (parts2[i + 1] === "**") {
               i++;
             }
             if (i !== gs) {
-              parts.splice(gs, i - gs);
+              parts2.splice(gs, i - gs);
             }
           }
-          return parts;
+          return parts2;
         });
       }
       // get rid of adjascent ** and resolve .. portions
       levelOneOptimize(globParts) {
-        return globParts.map((parts) => {
-          parts = parts.reduce((set, part) => {
+        return globParts.map((parts2) => {
+          parts2 = parts2.reduce((set, part) => {
             const prev = set[set.length - 1];
             if (part === "**" && prev === "**") {
               return set;
@@ -30540,43 +30540,43 @@ var init_esm3 = __esm({
             set.push(part);
             return set;
           }, []);
-          return parts.length === 0 ? [""] : parts;
+          return parts2.length === 0 ? [""] : parts2;
         });
       }
-      levelTwoFileOptimize(parts) {
-        if (!Array.isArray(parts)) {
-          parts = this.slashSplit(parts);
+      levelTwoFileOptimize(parts2) {
+        if (!Array.isArray(parts2)) {
+          parts2 = this.slashSplit(parts2);
         }
         let didSomething = false;
         do {
           didSomething = false;
           if (!this.preserveMultipleSlashes) {
-            for (let i = 1; i < parts.length - 1; i++) {
-              const p = parts[i];
-              if (i === 1 && p === "" && parts[0] === "")
+            for (let i = 1; i < parts2.length - 1; i++) {
+              const p = parts2[i];
+              if (i === 1 && p === "" && parts2[0] === "")
                 continue;
               if (p === "." || p === "") {
                 didSomething = true;
-                parts.splice(i, 1);
+                parts2.splice(i, 1);
                 i--;
               }
             }
-            if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
+            if (parts2[0] === "." && parts2.length === 2 && (parts2[1] === "." || parts2[1] === "")) {
               didSomething = true;
-              parts.pop();
+              parts2.pop();
             }
           }
           let dd = 0;
-          while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
-            const p = parts[dd - 1];
+          while (-1 !== (dd = parts2.indexOf("..", dd + 1))) {
+            const p = parts2[dd - 1];
             if (p && p !== "." && p !== ".." && p !== "**" && !(this.isWindows && /^[a-z]:$/i.test(p))) {
               didSomething = true;
-              parts.splice(dd - 1, 2);
+              parts2.splice(dd - 1, 2);
               dd -= 2;
             }
           }
         } while (didSomething);
-        return parts.length === 0 ? [""] : parts;
+        return parts2.length === 0 ? [""] : parts2;
       }
       // First phase: single-pattern processing
       // <pre> is 1 or more portions
@@ -30600,57 +30600,57 @@ var init_esm3 = __esm({
         let didSomething = false;
         do {
           didSomething = false;
-          for (let parts of globParts) {
+          for (let parts2 of globParts) {
             let gs = -1;
-            while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
+            while (-1 !== (gs = parts2.indexOf("**", gs + 1))) {
               let gss = gs;
-              while (parts[gss + 1] === "**") {
+              while (parts2[gss + 1] === "**") {
                 gss++;
               }
               if (gss > gs) {
-                parts.splice(gs + 1, gss - gs);
+                parts2.splice(gs + 1, gss - gs);
               }
-              let next = parts[gs + 1];
-              const p = parts[gs + 2];
-              const p2 = parts[gs + 3];
+              let next = parts2[gs + 1];
+              const p = parts2[gs + 2];
+              const p2 = parts2[gs + 3];
               if (next !== "..")
                 continue;
               if (!p || p === "." || p === ".." || !p2 || p2 === "." || p2 === "..") {
                 continue;
               }
               didSomething = true;
-              parts.splice(gs, 1);
-              const other = parts.slice(0);
+              parts2.splice(gs, 1);
+              const other = parts2.slice(0);
               other[gs] = "**";
               globParts.push(other);
               gs--;
             }
             if (!this.preserveMultipleSlashes) {
-              for (let i = 1; i < parts.length - 1; i++) {
-                const p = parts[i];
-                if (i === 1 && p === "" && parts[0] === "")
+              for (let i = 1; i < parts2.length - 1; i++) {
+                const p = parts2[i];
+                if (i === 1 && p === "" && parts2[0] === "")
                   continue;
                 if (p === "." || p === "") {
                   didSomething = true;
-                  parts.splice(i, 1);
+                  parts2.splice(i, 1);
                   i--;
                 }
               }
-              if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
+              if (parts2[0] === "." && parts2.length === 2 && (parts2[1] === "." || parts2[1] === "")) {
                 didSomething = true;
-                parts.pop();
+                parts2.pop();
               }
             }
             let dd = 0;
-            while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
-              const p = parts[dd - 1];
+            while (-1 !== (dd = parts2.indexOf("..", dd + 1))) {
+              const p = parts2[dd - 1];
               if (p && p !== "." && p !== ".." && p !== "**") {
                 didSomething = true;
-                const needDot = dd === 1 && parts[dd + 1] === "**";
+                const needDot = dd === 1 && parts2[dd + 1] === "**";
                 const splin = needDot ? ["."] : [];
-                parts.splice(dd - 1, 2, ...splin);
-                if (parts.length === 0)
-                  parts.push("");
+                parts2.splice(dd - 1, 2, ...splin);
+                if (parts2.length === 0)
+                  parts2.push("");
                 dd -= 2;
               }
             }
@@ -33468,11 +33468,11 @@ async function prepareFormData(formData, request) {
     return;
   }
   request.headers.set("Content-Type", contentType2 ?? "multipart/form-data");
-  const parts = [];
+  const parts2 = [];
   for (const [fieldName, values] of Object.entries(formData)) {
     for (const value of Array.isArray(values) ? values : [values]) {
       if (typeof value === "string") {
-        parts.push({
+        parts2.push({
           headers: createHttpHeaders({
             "Content-Disposition": `form-data; name="${fieldName}"`
           }),
@@ -33485,14 +33485,14 @@ async function prepareFormData(formData, request) {
         const headers = createHttpHeaders();
         headers.set("Content-Disposition", `form-data; name="${fieldName}"; filename="${fileName}"`);
         headers.set("Content-Type", value.type || "application/octet-stream");
-        parts.push({
+        parts2.push({
           headers,
           body: value
         });
       }
     }
   }
-  request.multipartBody = { parts };
+  request.multipartBody = { parts: parts2 };
 }
 var formDataPolicyName;
 var init_formDataPolicy = __esm({
@@ -35234,10 +35234,10 @@ function getTotalLength(sources) {
   }
   return total;
 }
-async function buildRequestBody(request, parts, boundary) {
+async function buildRequestBody(request, parts2, boundary) {
   const sources = [
     stringToUint8Array(`--${boundary}`, "utf-8"),
-    ...parts.flatMap((part) => [
+    ...parts2.flatMap((part) => [
       stringToUint8Array("\r\n", "utf-8"),
       stringToUint8Array(encodeHeaders(part.headers), "utf-8"),
       stringToUint8Array("\r\n", "utf-8"),
@@ -35601,12 +35601,12 @@ var init_constants3 = __esm({
 
 // node_modules/@azure/core-rest-pipeline/dist/esm/util/userAgent.js
 function getUserAgentString(telemetryInfo) {
-  const parts = [];
+  const parts2 = [];
   for (const [key, value] of telemetryInfo) {
     const token = value ? `${key}/${value}` : key;
-    parts.push(token);
+    parts2.push(token);
   }
-  return parts.join(" ");
+  return parts2.join(" ");
 }
 function getUserAgentHeaderName2() {
   return getHeaderName2();
@@ -71345,7 +71345,7 @@ var require_protobufjs_utf8 = __commonJS({
     function utf8read(bytes) {
       if (bytes.length < 1)
         return "";
-      let pos = 0, parts = [], chunk = [], i = 0, t;
+      let pos = 0, parts2 = [], chunk = [], i = 0, t;
       let len = bytes.length;
       while (pos < len) {
         t = bytes[pos++];
@@ -71360,14 +71360,14 @@ var require_protobufjs_utf8 = __commonJS({
         } else
           chunk[i++] = (t & 15) << 12 | (bytes[pos++] & 63) << 6 | bytes[pos++] & 63;
         if (i > 8191) {
-          parts.push(fromCharCodes(chunk));
+          parts2.push(fromCharCodes(chunk));
           i = 0;
         }
       }
-      if (parts.length) {
+      if (parts2.length) {
         if (i)
-          parts.push(fromCharCodes(chunk.slice(0, i)));
-        return parts.join("");
+          parts2.push(fromCharCodes(chunk.slice(0, i)));
+        return parts2.join("");
       }
       return fromCharCodes(chunk.slice(0, i));
     }
@@ -77290,26 +77290,26 @@ var require_directives = __commonJS({
           this.tags = Object.assign({}, _Directives.defaultTags);
           this.atNextDocument = false;
         }
-        const parts = line.trim().split(/[ \t]+/);
-        const name = parts.shift();
+        const parts2 = line.trim().split(/[ \t]+/);
+        const name = parts2.shift();
         switch (name) {
           case "%TAG": {
-            if (parts.length !== 2) {
+            if (parts2.length !== 2) {
               onError(0, "%TAG directive should contain exactly two parts");
-              if (parts.length < 2)
+              if (parts2.length < 2)
                 return false;
             }
-            const [handle, prefix2] = parts;
+            const [handle, prefix2] = parts2;
             this.tags[handle] = prefix2;
             return true;
           }
           case "%YAML": {
             this.yaml.explicit = true;
-            if (parts.length !== 1) {
+            if (parts2.length !== 1) {
               onError(0, "%YAML directive should contain exactly one part");
               return false;
             }
-            const [version4] = parts;
+            const [version4] = parts2;
             if (version4 === "1.1" || version4 === "1.2") {
               this.yaml.version = version4;
               return true;
@@ -80046,9 +80046,9 @@ var require_timestamp = __commonJS({
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str, asBigInt) {
       const sign = str[0];
-      const parts = sign === "-" || sign === "+" ? str.substring(1) : str;
+      const parts2 = sign === "-" || sign === "+" ? str.substring(1) : str;
       const num = (n) => asBigInt ? BigInt(n) : Number(n);
-      const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
+      const res = parts2.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
       return sign === "-" ? num(-1) * res : res;
     }
     function stringifySexagesimal(node2) {
@@ -80064,18 +80064,18 @@ var require_timestamp = __commonJS({
         value *= num(-1);
       }
       const _60 = num(60);
-      const parts = [value % _60];
+      const parts2 = [value % _60];
       if (value < 60) {
-        parts.unshift(0);
+        parts2.unshift(0);
       } else {
-        value = (value - parts[0]) / _60;
-        parts.unshift(value % _60);
+        value = (value - parts2[0]) / _60;
+        parts2.unshift(value % _60);
         if (value >= 60) {
-          value = (value - parts[0]) / _60;
-          parts.unshift(value);
+          value = (value - parts2[0]) / _60;
+          parts2.unshift(value);
         }
       }
-      return sign + parts.map((n) => String(n).padStart(2, "0")).join(":").replace(/000000\d*$/, "");
+      return sign + parts2.map((n) => String(n).padStart(2, "0")).join(":").replace(/000000\d*$/, "");
     }
     var intTime = {
       identify: (value) => typeof value === "bigint" || Number.isInteger(value),
@@ -84352,7 +84352,7 @@ init_src();
 
 // actions/sign-digest/main.ts
 init_src();
-import { join as join13 } from "node:path";
+import { join as join12 } from "node:path";
 
 // packages/oci/src/index.ts
 init_digest();
@@ -84476,60 +84476,8 @@ var registryInputSpec = () => ({
   password: optionalString()
 });
 
-// packages/signing/src/args.ts
-var PUBLIC_GOOD = { transparencyLog: true, ctLog: true };
-function isPublicGood(instance) {
-  return !instance.fulcioUrl && !instance.rekorUrl && instance.transparencyLog && instance.ctLog && !instance.certificateChain && !instance.trustedRoot;
-}
-function signArgs(options) {
-  const instance = options.instance ?? PUBLIC_GOOD;
-  const args = ["sign", "--yes"];
-  if (options.recursive) args.push("--recursive");
-  if (options.key) args.push("--key", options.key);
-  if (options.version.major >= 3) {
-    if (options.bundleFormat === "legacy") args.push("--new-bundle-format=false", "--use-signing-config=false");
-    else if (!isPublicGood(instance)) args.push("--use-signing-config=false");
-  }
-  if (instance.fulcioUrl && !options.key) args.push("--fulcio-url", instance.fulcioUrl);
-  if (!instance.transparencyLog) args.push("--tlog-upload=false");
-  else if (instance.rekorUrl) args.push("--rekor-url", instance.rekorUrl);
-  if (!instance.ctLog && !options.key) args.push("--insecure-skip-verify");
-  args.push(...options.registryFlags ?? [], options.imageRef);
-  return args;
-}
-function verifyArgs(options) {
-  const instance = options.instance ?? PUBLIC_GOOD;
-  const args = ["verify"];
-  const keyless = options.signer.key === void 0;
-  if (options.signer.key !== void 0) {
-    args.push("--key", options.signer.key);
-  } else {
-    args.push("--certificate-identity", options.signer.identity, "--certificate-oidc-issuer", options.signer.issuer);
-    const source = options.signer.source ?? {};
-    if (source.repository) args.push("--certificate-github-workflow-repository", source.repository);
-    if (source.ref) args.push("--certificate-github-workflow-ref", source.ref);
-    if (source.trigger) args.push("--certificate-github-workflow-trigger", source.trigger);
-  }
-  const format = options.bundleFormat ?? "legacy";
-  const major = options.version?.major ?? 2;
-  if (major >= 3 && format === "legacy") args.push("--new-bundle-format=false");
-  if (major < 3 && format === "new") args.push("--new-bundle-format");
-  if (instance.trustedRoot) args.push("--trusted-root", instance.trustedRoot);
-  else if (instance.certificateChain && keyless) args.push("--certificate-chain", instance.certificateChain);
-  if (!instance.transparencyLog) args.push("--insecure-ignore-tlog");
-  else if (instance.rekorUrl) args.push("--rekor-url", instance.rekorUrl);
-  if (!instance.ctLog && keyless) args.push("--insecure-ignore-sct");
-  args.push(...options.registryFlags ?? [], options.imageRef);
-  return args;
-}
-function registryFlags(options) {
-  return options.tlsVerify ? [] : ["--allow-insecure-registry", "--allow-http-registry"];
-}
-function signatureLocation(image, digest, bundleFormat, env) {
-  if (bundleFormat === "new") return `OCI 1.1 referrer (Sigstore bundle) of ${image}@${digest}`;
-  const repository = env.COSIGN_REPOSITORY || image;
-  return `${repository}:${digest.replace(":", "-")}.sig`;
-}
+// packages/signing/src/cosign-abilities.ts
+init_src();
 
 // packages/tools/src/actions-cache.ts
 var loadCache = () => Promise.resolve().then(() => (init_cache3(), cache_exports));
@@ -84860,7 +84808,9 @@ var TRIVY_COMPROMISED = "compromised release (CVE-2026-33634, GHSA-69fq-xp46-6x2
 var PINS = {
   trivy: {
     repository: "aquasecurity/trivy",
-    defaultVersion: "0.75.0",
+    // The version the real tier builds and runs (the Go module proxy serves no 0.75.0): users run a Trivy a test ran.
+    // 0.75.0 stays pinned for callers who ask for it by trivy-version.
+    defaultVersion: "0.74.0",
     asset: (version4, platform2) => `trivy_${version4}_${TRIVY_OS[platform2]}.tar.gz`,
     kind: "tar.gz",
     refusedVersions: { "0.69.4": TRIVY_COMPROMISED, "0.69.5": TRIVY_COMPROMISED, "0.69.6": TRIVY_COMPROMISED },
@@ -85130,12 +85080,327 @@ async function sha256Of(path13) {
   return hash.digest("hex");
 }
 
-// packages/signing/src/cosign-v3-fallback.ts
-function cosignV3Fallback(ctx, request) {
-  if (!request.install) return void 0;
-  const v3 = Object.keys(PINS.cosign.sha256).filter((version4) => version4.startsWith("3.")).sort((a, b) => a.localeCompare(b, void 0, { numeric: true })).at(-1);
-  if (!v3) return void 0;
-  return () => ensureTool(ctx, { tool: "cosign", version: v3, install: true, mirror: request.mirror });
+// packages/signing/src/cosign-abilities.ts
+function parseCosignVersion(output) {
+  const match3 = /gitVersion"?:\s*"?(v?(\d+)\.(\d+)\.(\d+)[^\s"]*)/i.exec(output);
+  if (!match3) return void 0;
+  return { text: match3[1] ?? "", major: Number(match3[2]), minor: Number(match3[3]), patch: Number(match3[4]) };
+}
+var COSIGN_ABILITIES = [
+  {
+    from: "3.0.0",
+    can: {
+      signsFindableBundles: true,
+      bundleByDefault: true,
+      signingConfig: true,
+      bundlesHideLegacy: false,
+      keyBundleNeedsTrustedRoot: false
+    }
+  },
+  {
+    from: "2.6.3",
+    can: {
+      signsFindableBundles: false,
+      bundleByDefault: false,
+      signingConfig: false,
+      bundlesHideLegacy: true,
+      keyBundleNeedsTrustedRoot: true
+    }
+  },
+  {
+    from: "2.4.0",
+    can: {
+      signsFindableBundles: false,
+      bundleByDefault: false,
+      signingConfig: false,
+      bundlesHideLegacy: false,
+      keyBundleNeedsTrustedRoot: true
+    }
+  }
+];
+var parts = (version4) => version4.replace(/^v/, "").split(".").map(Number);
+function atLeast(version4, from) {
+  const [major = 0, minor = 0, patch = 0] = parts(from);
+  if (version4.major !== major) return version4.major > major;
+  if (version4.minor !== minor) return version4.minor > minor;
+  return version4.patch >= patch;
+}
+function abilitiesOf(version4) {
+  return COSIGN_ABILITIES.find((row) => atLeast(version4, row.from))?.can;
+}
+function cosignVersionOf(text) {
+  const [major = 0, minor = 0, patch = 0] = parts(text);
+  return { major, minor, patch, text: `v${text.replace(/^v/, "")}` };
+}
+function pinnedCosignV3() {
+  return Object.keys(PINS.cosign.sha256).filter((version4) => cosignVersionOf(version4).major >= 3).sort((a, b) => a.localeCompare(b, void 0, { numeric: true })).at(-1);
+}
+function bundleFormatProblem(format, version4, known) {
+  if (format !== "new" || abilitiesOf(version4)?.signsFindableBundles) return void 0;
+  const v3 = pinnedCosignV3() ?? "3.1.3";
+  return known ? inputProblem(
+    "bundle-format",
+    `"new" needs cosign v3 to sign, but cosign ${version4.text} is in use (cosign 2.6 writes bundles Kyverno cannot find); set "cosign-version" to ${v3} or use bundle-format: legacy.`
+  ) : inputProblem(
+    "bundle-format",
+    `"new" needs cosign v3 to sign (cosign 2.6 writes bundles Kyverno cannot find); set cosign-version to a v3 release (for example ${v3}), or use legacy`
+  );
+}
+
+// packages/signing/src/args.ts
+var PUBLIC_GOOD = { transparencyLog: true, ctLog: true };
+function isPublicGood(instance) {
+  return !instance.fulcioUrl && !instance.rekorUrl && instance.transparencyLog && instance.ctLog && !instance.certificateChain && !instance.trustedRoot;
+}
+function signArgs(options) {
+  const instance = options.instance ?? PUBLIC_GOOD;
+  const args = ["sign", "--yes"];
+  if (options.recursive) args.push("--recursive");
+  if (options.key) args.push("--key", options.key);
+  const can = abilitiesOf(options.version);
+  if (can?.bundleByDefault && options.bundleFormat === "legacy") args.push("--new-bundle-format=false");
+  if (can?.signingConfig && (options.bundleFormat === "legacy" || !isPublicGood(instance)))
+    args.push("--use-signing-config=false");
+  if (instance.fulcioUrl && !options.key) args.push("--fulcio-url", instance.fulcioUrl);
+  if (!instance.transparencyLog) args.push("--tlog-upload=false");
+  else if (instance.rekorUrl) args.push("--rekor-url", instance.rekorUrl);
+  if (!instance.ctLog && !options.key) args.push("--insecure-skip-verify");
+  args.push(...options.registryFlags ?? [], options.imageRef);
+  return args;
+}
+function verifyArgs(options) {
+  const instance = options.instance ?? PUBLIC_GOOD;
+  const args = ["verify"];
+  const keyless = options.signer.key === void 0;
+  if (options.signer.key !== void 0) {
+    args.push("--key", options.signer.key);
+  } else {
+    args.push("--certificate-identity", options.signer.identity, "--certificate-oidc-issuer", options.signer.issuer);
+    const source = options.signer.source ?? {};
+    if (source.repository) args.push("--certificate-github-workflow-repository", source.repository);
+    if (source.ref) args.push("--certificate-github-workflow-ref", source.ref);
+    if (source.trigger) args.push("--certificate-github-workflow-trigger", source.trigger);
+  }
+  const format = options.bundleFormat ?? "legacy";
+  const bundleByDefault = options.version ? abilitiesOf(options.version)?.bundleByDefault : false;
+  if (bundleByDefault && format === "legacy") args.push("--new-bundle-format=false");
+  if (!bundleByDefault && format === "new") args.push("--new-bundle-format");
+  if (instance.trustedRoot) args.push("--trusted-root", instance.trustedRoot);
+  else if (instance.certificateChain && keyless) args.push("--certificate-chain", instance.certificateChain);
+  if (!instance.transparencyLog) args.push("--insecure-ignore-tlog");
+  else if (instance.rekorUrl) args.push("--rekor-url", instance.rekorUrl);
+  if (!instance.ctLog && keyless) args.push("--insecure-ignore-sct");
+  args.push(...options.registryFlags ?? [], options.imageRef);
+  return args;
+}
+function registryFlags(options) {
+  return options.tlsVerify ? [] : ["--allow-insecure-registry", "--allow-http-registry"];
+}
+function signatureLocation(image, digest, bundleFormat, env) {
+  if (bundleFormat === "new") return `OCI 1.1 referrer (Sigstore bundle) of ${image}@${digest}`;
+  const repository = env.COSIGN_REPOSITORY || image;
+  return `${repository}:${digest.replace(":", "-")}.sig`;
+}
+
+// packages/signing/src/cosign.ts
+init_src();
+import { copyFileSync, mkdirSync, mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync5 } from "node:fs";
+import { join as join10 } from "node:path";
+
+// packages/signing/src/shell.ts
+var SAFE = /^[A-Za-z0-9_@%+:,./-][A-Za-z0-9_@%+=:,./-]*$/;
+function shellQuote(arg) {
+  if (arg !== "" && SAFE.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+function shellCommand(argv) {
+  return argv.map(shellQuote).join(" ");
+}
+
+// packages/signing/src/cosign.ts
+var OLDEST = COSIGN_ABILITIES.at(-1)?.from ?? "2.4.0";
+function checkCosignRequest(request, format) {
+  if (!request.install) return;
+  const problem = bundleFormatProblem(format, cosignVersionOf(request.version ?? PINS.cosign.defaultVersion), false);
+  if (problem) throw new UserError(problem);
+}
+var Cosign = class _Cosign {
+  constructor(ctx, path13, setup = {}, options = {}, shared) {
+    this.ctx = ctx;
+    this.path = path13;
+    this.setup = {
+      ...setup,
+      bundleFormat: setup.bundleFormat ?? "legacy",
+      registryFlags: setup.registryFlags ?? []
+    };
+    this.env = options.env ?? ctx.env;
+    this.fetchV3 = options.fetchV3;
+    this.shared = shared ?? { verifyInstances: /* @__PURE__ */ new Map() };
+  }
+  ctx;
+  path;
+  setup;
+  env;
+  fetchV3;
+  shared;
+  get bundleFormat() {
+    return this.setup.bundleFormat;
+  }
+  /** The same binary and settings with another environment (the private registry config). */
+  withEnv(env) {
+    return new _Cosign(this.ctx, this.path, this.setup, { env, fetchV3: this.fetchV3 }, this.shared);
+  }
+  /** `cosign version`, read once for this binary; refuses a cosign older than the table's last row. */
+  version() {
+    this.shared.version ??= this.readVersion();
+    return this.shared.version;
+  }
+  async readVersion() {
+    const result = await runChecked(this.ctx.runner, this.path, ["version"], "Reading the cosign version", {
+      env: this.env,
+      silent: true
+    });
+    const version4 = parseCosignVersion(`${result.stdout.toString("utf8")}
+${result.stderr}`);
+    if (!version4) {
+      throw new UserError(
+        `Could not read the cosign version from "${this.path} version"; its output has no GitVersion line.`
+      );
+    }
+    if (!abilitiesOf(version4)) {
+      throw new UserError(
+        `cosign ${version4.text} is too old: the suite needs cosign v${OLDEST} or newer (v${PINS.cosign.defaultVersion} is the default).`
+      );
+    }
+    return version4;
+  }
+  /** The table's row for this cosign. */
+  async abilities() {
+    return abilitiesOf(await this.version());
+  }
+  /** Refuses to sign in a format this cosign cannot serve (bundle-format new needs v3), before anything is signed. */
+  async requireSigningFormat() {
+    const problem = bundleFormatProblem(this.bundleFormat, await this.version(), true);
+    if (problem) throw new UserError(problem);
+  }
+  run(args, options = {}) {
+    return this.ctx.runner.run(this.path, args, { env: this.env, ...options });
+  }
+  runChecked(args, what, options = {}) {
+    return runChecked(this.ctx.runner, this.path, args, what, { env: this.env, ...options });
+  }
+  /**
+   * The step's registry credentials for cosign, which reads them only from a docker config (DOCKER_CONFIG/
+   * config.json, else ~/.docker/config.json): it has no --authfile, and --registry-password would put the password
+   * in argv. The private auth file the registry package wrote from the username/password inputs (`{"auths": …}`,
+   * the same format) becomes the config.json of a private directory only this cosign is pointed at, deleted when fn
+   * ends, however it ends. Without an auth file cosign keeps the job's own docker login.
+   */
+  async withRegistryAuth(authFile, fn) {
+    if (!authFile) return fn(this);
+    const dir = mkdtempSync2(join10(this.ctx.tempDir, "golden-image-cosign-auth-"));
+    try {
+      copyFileSync(authFile, join10(dir, "config.json"));
+      return await fn(this.withEnv({ ...this.env, DOCKER_CONFIG: dir }));
+    } finally {
+      rmSync2(dir, { recursive: true, force: true });
+    }
+  }
+  /**
+   * When this cosign's verify looks only at attached bundles (bundlesHideLegacy) and the suite installs tools: the
+   * pinned cosign v3, with the same settings and environment, to check a legacy signature. Otherwise undefined.
+   */
+  async legacyVerifier() {
+    if (!this.fetchV3 || !(await this.abilities()).bundlesHideLegacy) return void 0;
+    return new _Cosign(this.ctx, await this.fetchV3(), this.setup, { env: this.env });
+  }
+  /** What every argv builder takes from this cosign: its version and the step's format, instance and registry flags. */
+  async argvSettings() {
+    return {
+      version: await this.version(),
+      bundleFormat: this.bundleFormat,
+      instance: this.setup.instance,
+      registryFlags: this.setup.registryFlags
+    };
+  }
+  /** `cosign sign` of one image reference in the step's format, instance and registry. */
+  async signArgs(imageRef, options) {
+    return signArgs({ imageRef, ...await this.argvSettings(), recursive: options.recursive, key: options.key });
+  }
+  /** `cosign verify` pinned to the signer, with the trust material verification needs (verifyInstance). */
+  async verifyArgs(imageRef, signer) {
+    return verifyArgs({
+      imageRef,
+      signer,
+      ...await this.argvSettings(),
+      instance: await this.verifyInstance(signer)
+    });
+  }
+  /** The verify command for people, runnable as printed. */
+  async verifyCommand(imageRef, signer) {
+    return shellCommand(["cosign", ...await this.verifyArgs(imageRef, signer)]);
+  }
+  /** Where cosign stores the signature of a digest in the step's format, for the `signature` output. */
+  signatureLocation(image, digest) {
+    return signatureLocation(image, digest, this.bundleFormat, this.env);
+  }
+  /**
+   * The instance a verification of this signer uses, made once per kind of signer: a keyless bundle is verified
+   * against a trusted root only (cosign refuses --certificate-chain with bundles), so a certificate chain is turned
+   * into one with `cosign trusted-root create`; a key-signed bundle on a cosign that insists on trusted material
+   * with the log off gets an empty trusted root.
+   */
+  verifyInstance(signer) {
+    const kind = signer.key === void 0 ? "keyless" : "key";
+    let made = this.shared.verifyInstances.get(kind);
+    if (!made) {
+      made = this.makeVerifyInstance(signer);
+      this.shared.verifyInstances.set(kind, made);
+    }
+    return made;
+  }
+  async makeVerifyInstance(signer) {
+    const instance = this.setup.instance;
+    if (this.bundleFormat !== "new" || !instance) return instance;
+    if (signer.key === void 0) {
+      if (!instance.certificateChain || instance.trustedRoot) return instance;
+      if (!instance.fulcioUrl) {
+        throw new UserError(
+          'Input "certificate-chain" with bundle-format new: a bundle is verified against a trusted root, which the suite makes from the chain with cosign trusted-root create; give "fulcio-url" too (it is recorded in the trusted root), or give "trusted-root" instead.'
+        );
+      }
+      mkdirSync(this.ctx.tempDir, { recursive: true });
+      const trustedRoot2 = join10(this.ctx.tempDir, "golden-image-trusted-root.json");
+      await this.runChecked(
+        [
+          "trusted-root",
+          "create",
+          "--fulcio",
+          `url=${instance.fulcioUrl},certificate-chain=${instance.certificateChain}`,
+          "--out",
+          trustedRoot2
+        ],
+        "Making a trusted root from the certificate chain",
+        { silent: true }
+      );
+      return { ...instance, trustedRoot: trustedRoot2 };
+    }
+    if (!(await this.abilities()).keyBundleNeedsTrustedRoot) return instance;
+    if (instance.transparencyLog || instance.trustedRoot) return instance;
+    mkdirSync(this.ctx.tempDir, { recursive: true });
+    const trustedRoot = join10(this.ctx.tempDir, "golden-image-empty-trusted-root.json");
+    writeFileSync5(
+      trustedRoot,
+      JSON.stringify({ mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1" })
+    );
+    return { ...instance, trustedRoot };
+  }
+};
+async function installCosign(ctx, request, setup) {
+  const path13 = await ensureTool(ctx, request);
+  const v3 = request.install ? pinnedCosignV3() : void 0;
+  const fetchV3 = v3 ? () => ensureTool(ctx, { tool: "cosign", version: v3, install: true, mirror: request.mirror }) : void 0;
+  return new Cosign(ctx, path13, setup, { fetchV3 });
 }
 
 // packages/signing/src/inputs.ts
@@ -85179,23 +85444,19 @@ function sigstoreInstanceOf(input) {
 }
 
 // packages/signing/src/key.ts
-init_src();
-import { mkdirSync, writeFileSync as writeFileSync5 } from "node:fs";
-import { join as join10 } from "node:path";
+import { mkdirSync as mkdirSync2, writeFileSync as writeFileSync6 } from "node:fs";
+import { join as join11 } from "node:path";
 var KMS_URI = /^(awskms|gcpkms|azurekms|hashivault):\/\/./;
 function isKmsUri(key) {
   return KMS_URI.test(key);
 }
 async function publicKeyOf(ctx, cosign, key) {
   if (isKmsUri(key)) return { verifyKey: key, kms: key };
-  const result = await runChecked(ctx.runner, cosign, ["public-key", "--key", key], "Exporting the public key", {
-    env: ctx.env,
-    silent: true
-  });
+  const result = await cosign.runChecked(["public-key", "--key", key], "Exporting the public key", { silent: true });
   const pem = result.stdout.toString("utf8").trim();
-  mkdirSync(ctx.tempDir, { recursive: true });
-  const file = join10(ctx.tempDir, "sign-digest-cosign.pub");
-  writeFileSync5(file, `${pem}
+  mkdirSync2(ctx.tempDir, { recursive: true });
+  const file = join11(ctx.tempDir, "sign-digest-cosign.pub");
+  writeFileSync6(file, `${pem}
 `);
   return { verifyKey: file, pem };
 }
@@ -85339,11 +85600,11 @@ var fetchGithubIdToken = async (env, audience) => {
   return value;
 };
 function decodeJwtClaims(token) {
-  const parts = token.split(".");
-  if (parts.length !== 3 || !parts[1])
+  const parts2 = token.split(".");
+  if (parts2.length !== 3 || !parts2[1])
     throw new UserError("The GitHub OIDC token is not a JWT (expected three dot-separated parts)");
   try {
-    const claims = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
+    const claims = JSON.parse(Buffer.from(parts2[1], "base64url").toString("utf8"));
     if (claims && typeof claims === "object" && !Array.isArray(claims)) return claims;
   } catch {
   }
@@ -85374,30 +85635,6 @@ function identityFromClaims(claims) {
   };
 }
 
-// packages/signing/src/registry-auth.ts
-import { copyFileSync, mkdtempSync as mkdtempSync2, rmSync as rmSync2 } from "node:fs";
-import { join as join11 } from "node:path";
-async function withCosignAuth(ctx, authFile, fn) {
-  if (!authFile) return fn(ctx.env);
-  const dir = mkdtempSync2(join11(ctx.tempDir, "golden-image-cosign-auth-"));
-  try {
-    copyFileSync(authFile, join11(dir, "config.json"));
-    return await fn({ ...ctx.env, DOCKER_CONFIG: dir });
-  } finally {
-    rmSync2(dir, { recursive: true, force: true });
-  }
-}
-
-// packages/signing/src/shell.ts
-var SAFE = /^[A-Za-z0-9_@%+:,./-][A-Za-z0-9_@%+=:,./-]*$/;
-function shellQuote(arg) {
-  if (arg !== "" && SAFE.test(arg)) return arg;
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-function shellCommand(argv) {
-  return argv.map(shellQuote).join(" ");
-}
-
 // packages/signing/src/sign.ts
 init_src();
 import { mkdirSync as mkdirSync3, readFileSync, writeFileSync as writeFileSync7 } from "node:fs";
@@ -85405,38 +85642,71 @@ import { dirname as dirname9 } from "node:path";
 
 // packages/signing/src/verify.ts
 init_src();
-import { mkdirSync as mkdirSync2, writeFileSync as writeFileSync6 } from "node:fs";
-import { join as join12 } from "node:path";
 
-// packages/signing/src/version.ts
+// packages/signing/src/signer.ts
 init_src();
-function parseCosignVersion(output) {
-  const match3 = /gitVersion"?:\s*"?(v?(\d+)\.(\d+)\.(\d+)[^\s"]*)/i.exec(output);
-  if (!match3) return void 0;
-  return { text: match3[1] ?? "", major: Number(match3[2]), minor: Number(match3[3]), patch: Number(match3[4]) };
-}
-async function detectCosignVersion(ctx, cosign) {
-  const result = await runChecked(ctx.runner, cosign, ["version"], "Reading the cosign version", {
-    env: ctx.env,
-    silent: true
-  });
-  const stdout = result.stdout.toString("utf8");
-  const version4 = parseCosignVersion(`${stdout}
-${result.stderr}`);
-  if (!version4) {
+var KEYLESS_ONLY = [
+  "certificate-identity",
+  "certificate-oidc-issuer",
+  "source-repository",
+  "source-ref",
+  "source-trigger",
+  "fulcio-url"
+];
+function checkKeyInputs(input, what) {
+  if (!input.key) return;
+  const misplaced = KEYLESS_ONLY.filter((name) => input[name]);
+  if (misplaced.length > 0) {
     throw new UserError(
-      `Could not read the cosign version from "${cosign} version"; its output has no GitVersion line.`
+      inputProblem(
+        "key",
+        `key-based ${what} ${what === "signing" ? "is" : "are"} verified with the key; leave ${misplaced.join(", ")} empty`
+      )
     );
   }
-  if (version4.major < 2 || version4.major === 2 && version4.minor < 4) {
-    throw new UserError(
-      `cosign ${version4.text} is too old: sign-digest needs cosign v2.4 or newer (v2.6.5 is the default).`
+}
+function prepareSigningCredentials(ctx, key, signs = true) {
+  if (!key) {
+    if (signs) requireGithubOidc(ctx.env);
+  } else if (ctx.env.COSIGN_PASSWORD) ctx.secret(ctx.env.COSIGN_PASSWORD);
+  else if (!isKmsUri(key)) ctx.info("COSIGN_PASSWORD is not set: cosign will use an empty key password.");
+}
+async function signerFromInputs(ctx, cosign, input, fetchIdToken = fetchGithubIdToken) {
+  if (input.key) {
+    const publicKey = await publicKeyOf(ctx, cosign, input.key);
+    return { signer: { key: publicKey.verifyKey }, publicKey, notes: [] };
+  }
+  let identity = input["certificate-identity"];
+  let issuer = input["certificate-oidc-issuer"];
+  let repository = input["source-repository"];
+  let caller;
+  if (!identity || !issuer || !repository) {
+    const token = await fetchIdToken(ctx.env, SIGSTORE_AUDIENCE);
+    ctx.secret(token);
+    const predicted = identityFromClaims(decodeJwtClaims(token));
+    identity ??= predicted.identity;
+    issuer ??= predicted.issuer;
+    caller = predicted.caller;
+    repository ??= predicted.repository;
+  }
+  const notes = [];
+  const source = bindSource({ ...input, "source-repository": repository }, ctx.env, notes);
+  return {
+    signer: { identity, issuer, ...source ? { source } : {} },
+    ...caller ? { caller } : {},
+    notes
+  };
+}
+function bindSource(input, env, notes) {
+  const repository = input["source-repository"] ?? env.GITHUB_REPOSITORY;
+  if (!repository) {
+    notes.push(
+      'No source repository is bound (the token has no repository claim and GITHUB_REPOSITORY is not set): any repository that runs the same workflow file can make a signature that passes. Set "source-repository".'
     );
   }
-  return version4;
+  const source = { repository, ref: input["source-ref"], trigger: input["source-trigger"] };
+  return Object.values(source).some(Boolean) ? Object.fromEntries(Object.entries(source).filter(([, v]) => v)) : void 0;
 }
-
-// packages/signing/src/verify.ts
 function signerOf(options) {
   if (options.key) {
     if (options.identity || options.issuer) {
@@ -85471,39 +85741,26 @@ function describeBinding(signer) {
   ];
   return `${bound2.join(", ")}${open3.length ? `; not bound: ${open3.join(", ")}` : ""}`;
 }
-async function verifySignature(ctx, cosignPath, options) {
+
+// packages/signing/src/verify.ts
+async function verifySignature(ctx, cosign, options) {
   if (!/@sha256:[a-f0-9]{64}$/.test(options.imageRef)) {
     throw new UserError(
       `Signature verification needs an image@sha256:<digest> reference, got ${JSON.stringify(options.imageRef)}`
     );
   }
   const signer = signerOf(options);
-  const env = options.env ?? ctx.env;
-  const version4 = options.version ?? await detectCosignVersion({ ...ctx, env }, cosignPath);
-  const instance = await withTrustedRootFromChain(
-    { ...ctx, env },
-    cosignPath,
-    signer,
-    options.bundleFormat ?? "legacy",
-    options.instance
-  );
-  const args = verifyArgs({
-    imageRef: options.imageRef,
-    signer,
-    bundleFormat: options.bundleFormat,
-    version: version4,
-    instance: withOfflineKeyRoot(ctx, signer, version4, options.bundleFormat ?? "legacy", instance),
-    registryFlags: options.registryFlags
-  });
-  const result = await ctx.runner.run(cosignPath, args, { env });
-  if (result.exitCode !== 0 && bundlesTookOver(version4, options.bundleFormat ?? "legacy", result.stderr)) {
+  const version4 = await cosign.version();
+  const args = await cosign.verifyArgs(options.imageRef, signer);
+  const result = await cosign.run(args);
+  if (result.exitCode !== 0 && bundlesTookOver(version4, cosign.bundleFormat, result.stderr)) {
     const what = `cosign ${version4.text} verified the Sigstore bundle(s) attached to ${options.imageRef} instead of its legacy signature`;
-    if (options.fallbackCosign) {
+    const v3 = await cosign.legacyVerifier();
+    if (v3) {
       ctx.info(
         `${what} (cosign 2.6.3 and later always do once a bundle is attached); checking the legacy signature with cosign v3 and --new-bundle-format=false.`
       );
-      const v3 = await options.fallbackCosign();
-      return verifySignature(ctx, v3, { ...options, version: void 0, fallbackCosign: void 0 });
+      return verifySignature(ctx, v3, options);
     }
     throw new UserError(
       `Signature check failed for ${options.imageRef}: ${what}: cosign 2.6.3 and later do that whenever any bundle is attached (a build attestation, another signer), and cannot be told otherwise. Verify with cosign v3 (cosign-version: 3.1.3, or install-tools: true so the suite fetches it for this check), which the suite runs with --new-bundle-format=false.
@@ -85519,47 +85776,8 @@ cosign said: ${lastLines(result.stderr, 3)}`
   }
   return { signatures: countSignatures(result.stdout.toString("utf8")), args };
 }
-async function withTrustedRootFromChain(ctx, cosign, signer, format, instance) {
-  if (signer.key !== void 0 || format !== "new" || !instance?.certificateChain || instance.trustedRoot) {
-    return instance;
-  }
-  if (!instance.fulcioUrl) {
-    throw new UserError(
-      'Input "certificate-chain" with bundle-format new: a bundle is verified against a trusted root, which the suite makes from the chain with cosign trusted-root create; give "fulcio-url" too (it is recorded in the trusted root), or give "trusted-root" instead.'
-    );
-  }
-  mkdirSync2(ctx.tempDir, { recursive: true });
-  const trustedRoot = join12(ctx.tempDir, "golden-image-trusted-root.json");
-  await runChecked(
-    ctx.runner,
-    cosign,
-    [
-      "trusted-root",
-      "create",
-      "--fulcio",
-      `url=${instance.fulcioUrl},certificate-chain=${instance.certificateChain}`,
-      "--out",
-      trustedRoot
-    ],
-    "Making a trusted root from the certificate chain",
-    { env: ctx.env, silent: true }
-  );
-  return { ...instance, trustedRoot };
-}
-function withOfflineKeyRoot(ctx, signer, version4, format, instance) {
-  if (signer.key === void 0 || version4.major !== 2 || format !== "new") return instance;
-  if (!instance || instance.transparencyLog || instance.trustedRoot) return instance;
-  mkdirSync2(ctx.tempDir, { recursive: true });
-  const trustedRoot = join12(ctx.tempDir, "golden-image-empty-trusted-root.json");
-  writeFileSync6(
-    trustedRoot,
-    JSON.stringify({ mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1" })
-  );
-  return { ...instance, trustedRoot };
-}
 function bundlesTookOver(version4, format, stderr) {
-  const switches = version4.major === 2 && (version4.minor > 6 || version4.minor === 6 && version4.patch >= 3);
-  return switches && format === "legacy" && /no matching attestations|trusted root is required when using new bundle format/.test(stderr);
+  return Boolean(abilitiesOf(version4)?.bundlesHideLegacy) && format === "legacy" && /no matching attestations|trusted root is required when using new bundle format/.test(stderr);
 }
 function reason(exitCode, stderr) {
   if (/expected GitHub Workflow (Repository|Ref|Trigger) not found|expected GithubWorkflow(Repository|Ref|Trigger) to be/.test(
@@ -85585,78 +85803,41 @@ function countSignatures(stdout) {
 // packages/signing/src/sign.ts
 async function signDigest(ctx, cosign, options) {
   const imageRef = `${options.image}@${options.digest}`;
-  const env = options.env ?? ctx.env;
-  const instance = options.instance ?? PUBLIC_GOOD;
-  const notes = [];
-  if (!options.key) requireGithubOidc(ctx.env);
-  const version4 = await detectCosignVersion({ ...ctx, env }, cosign);
+  const version4 = await cosign.version();
   ctx.info(`cosign ${version4.text}`);
-  if (options.bundleFormat === "new" && version4.major < 3) {
-    throw new UserError(
-      `Input "bundle-format": "new" needs cosign v3 to sign, but cosign ${version4.text} is in use (cosign 2.6 writes bundles Kyverno cannot find); set "cosign-version" to 3.1.3 or use bundle-format: legacy.`
-    );
-  }
-  let signer;
-  let policySigner;
-  let caller;
-  if (options.key) {
-    const publicKey = await publicKeyOf(ctx, cosign, options.key);
-    signer = { key: publicKey.verifyKey };
-    policySigner = { kind: "key", pem: publicKey.pem, kms: publicKey.kms };
-  } else {
-    let identity = options.identity;
-    let issuer = options.issuer;
-    let fromToken = {};
-    if (!identity || !issuer || !options.source?.repository) {
-      const token = await (options.fetchIdToken ?? fetchGithubIdToken)(ctx.env, SIGSTORE_AUDIENCE);
-      ctx.secret(token);
-      const predicted = identityFromClaims(decodeJwtClaims(token));
-      identity ??= predicted.identity;
-      issuer ??= predicted.issuer;
-      caller = predicted.caller;
-      fromToken = { repository: predicted.repository };
-    }
-    const source = bindSource(options.source, fromToken.repository ?? ctx.env.GITHUB_REPOSITORY, notes);
-    signer = { identity, issuer, ...source ? { source } : {} };
-    policySigner = { kind: "keyless", identity, issuer, match: options.identityMatch, source };
-  }
-  const args = signArgs({ imageRef, version: version4, ...options, instance, registryFlags: options.registryFlags });
-  await ctx.group(`Signing ${imageRef}`, () => runChecked(ctx.runner, cosign, args, `Signing ${imageRef}`, { env }));
-  const verifyInstance = withOfflineKeyRoot(
-    ctx,
-    signer,
-    version4,
-    options.bundleFormat,
-    await withTrustedRootFromChain({ ...ctx, env }, cosign, signer, options.bundleFormat, instance)
-  );
+  await cosign.requireSigningFormat();
+  const { signer, publicKey, caller } = options.signer;
+  const notes = [...options.signer.notes];
+  const args = await cosign.signArgs(imageRef, { recursive: options.recursive, key: options.key });
+  await ctx.group(`Signing ${imageRef}`, () => cosign.runChecked(args, `Signing ${imageRef}`));
+  await cosign.verifyInstance(signer);
   if (options.verify) {
     await ctx.group(
       `Verifying the signature of ${imageRef}`,
-      () => verifySignature(ctx, cosign, {
-        imageRef,
-        ...signerOptions(signer),
-        bundleFormat: options.bundleFormat,
-        version: version4,
-        instance: verifyInstance,
-        registryFlags: options.registryFlags,
-        env,
-        fallbackCosign: options.fallbackCosign
-      })
+      () => verifySignature(ctx, cosign, { imageRef, ...signerOptions(signer) })
     );
   } else {
     ctx.warning("verify: false, so the signature was not checked after signing.");
   }
   let policy = "";
-  if (policySigner.kind === "keyless" && options.bundleFormat === "new") {
+  const instance = cosign.setup.instance ?? PUBLIC_GOOD;
+  if (signer.key === void 0 && cosign.bundleFormat === "new") {
     notes.push(
       "No Kyverno policy was written: Kyverno verifies a keyless Sigstore bundle (type: SigstoreBundle) by subject and issuer only, ignoring additionalExtensions, so it cannot tell your signatures from those of any other repository that runs the same workflow file, and it ignores roots (public-good trust root only). Sign with bundle-format: legacy for Kyverno admission (type: Cosign binds the source repository)."
     );
   } else {
+    const policySigner = signer.key === void 0 ? {
+      kind: "keyless",
+      identity: signer.identity,
+      issuer: signer.issuer,
+      match: options.identityMatch,
+      source: signer.source
+    } : { kind: "key", pem: publicKey?.pem, kms: publicKey?.kms };
     policy = policyYaml(
       buildClusterPolicy({
         image: options.image,
         imageReferences: options.imageReferences,
-        bundleFormat: options.bundleFormat,
+        bundleFormat: cosign.bundleFormat,
         signer: policySigner,
         instance: policyInstance(instance)
       })
@@ -85667,38 +85848,18 @@ async function signDigest(ctx, cosign, options) {
   return {
     imageRef,
     version: version4,
-    signature: signatureLocation(options.image, options.digest, options.bundleFormat, env),
+    signature: cosign.signatureLocation(options.image, options.digest),
     identity: signer.identity,
     issuer: signer.issuer,
     source: signer.source,
     caller,
     verifyKey: signer.key,
     verified: options.verify,
-    verifyCommand: shellCommand([
-      "cosign",
-      ...verifyArgs({
-        imageRef,
-        signer,
-        bundleFormat: options.bundleFormat,
-        version: version4,
-        instance: verifyInstance,
-        registryFlags: options.registryFlags
-      })
-    ]),
+    verifyCommand: await cosign.verifyCommand(imageRef, signer),
     policyFile: policy ? options.policyFile : "",
     policy,
     notes
   };
-}
-function bindSource(requested, runRepository, notes) {
-  const repository = requested?.repository ?? runRepository;
-  if (!repository) {
-    notes.push(
-      'No source repository is bound (the token has no repository claim and GITHUB_REPOSITORY is not set): any repository that runs the same workflow file can make a signature that passes. Set "source-repository".'
-    );
-  }
-  const source = { repository, ref: requested?.ref, trigger: requested?.trigger };
-  return Object.values(source).some(Boolean) ? Object.fromEntries(Object.entries(source).filter(([, v]) => v)) : void 0;
 }
 function policyInstance(instance) {
   if (isPublicGood(instance)) return void 0;
@@ -85757,67 +85918,34 @@ var inputs = {
 async function main(ctx, deps = {}) {
   maskSecretInputs(ctx, "password");
   const input = parseInputs(inputs, ctx.input);
-  const key = input.key;
-  const keylessOnly = [
-    "certificate-identity",
-    "certificate-oidc-issuer",
-    "source-repository",
-    "source-ref",
-    "source-trigger",
-    "fulcio-url"
-  ];
-  const misplaced = keylessOnly.filter((name) => input[name]);
-  if (key && misplaced.length > 0) {
-    throw new UserError(
-      inputProblem("key", `key-based signing is verified with the key; leave ${misplaced.join(", ")} empty`)
-    );
-  }
+  checkKeyInputs(input, "signing");
   const request = toolRequest("cosign", input);
-  const major = Number((request.version ?? PINS.cosign.defaultVersion).split(".")[0]);
-  if (input["bundle-format"] === "new" && request.install && major < 3) {
-    throw new UserError(
-      inputProblem(
-        "bundle-format",
-        '"new" needs cosign v3 to sign (cosign 2.6 writes bundles Kyverno cannot find); set cosign-version to a v3 release (for example 3.1.3), or use legacy'
-      )
-    );
-  }
-  if (!key) requireGithubOidc(ctx.env);
-  else if (ctx.env.COSIGN_PASSWORD) ctx.secret(ctx.env.COSIGN_PASSWORD);
-  else if (!isKmsUri(key)) ctx.info("COSIGN_PASSWORD is not set: cosign will use an empty key password.");
-  const cosign = await ensureTool(ctx, request);
+  checkCosignRequest(request, input["bundle-format"]);
+  prepareSigningCredentials(ctx, input.key);
+  const cosign = await installCosign(ctx, request, {
+    bundleFormat: input["bundle-format"],
+    instance: sigstoreInstanceOf(input),
+    registryFlags: registryFlags({ tlsVerify: input["tls-verify"] })
+  });
   const references = input["policy-image-references"];
   const result = await withAuthFile(
     ctx,
     input.image,
     input,
-    (authFile) => withCosignAuth(
-      ctx,
-      authFile,
-      (env) => signDigest(ctx, cosign, {
+    (authFile) => cosign.withRegistryAuth(authFile, async (cosign2) => {
+      await cosign2.requireSigningFormat();
+      return signDigest(ctx, cosign2, {
         image: input.image,
         digest: input.digest,
-        bundleFormat: input["bundle-format"],
         recursive: input.recursive,
-        key,
+        key: input.key,
         verify: input.verify,
-        identity: input["certificate-identity"],
-        issuer: input["certificate-oidc-issuer"],
-        source: {
-          repository: input["source-repository"],
-          ref: input["source-ref"],
-          trigger: input["source-trigger"]
-        },
-        instance: sigstoreInstanceOf(input),
+        signer: await signerFromInputs(ctx, cosign2, input, deps.fetchIdToken),
         imageReferences: references.length > 0 ? references : defaultImageReferences(input.image),
         identityMatch: input["policy-identity-match"],
-        policyFile: input["kyverno-policy-file"] ?? join13(ctx.tempDir, "sign-digest", "kyverno-clusterpolicy.yaml"),
-        registryFlags: registryFlags({ tlsVerify: input["tls-verify"] }),
-        env,
-        fallbackCosign: cosignV3Fallback(ctx, request),
-        fetchIdToken: deps.fetchIdToken
-      })
-    )
+        policyFile: input["kyverno-policy-file"] ?? join12(ctx.tempDir, "sign-digest", "kyverno-clusterpolicy.yaml")
+      });
+    })
   );
   for (const note of result.notes) ctx.warning(note);
   ctx.output("digest", input.digest);

@@ -12,7 +12,8 @@ import * as pushLayout from '../../actions/push-layout/main.js';
 import * as scanLayout from '../../actions/scan-layout/main.js';
 import * as scanRepo from '../../actions/scan-repo/main.js';
 import * as signDigest from '../../actions/sign-digest/main.js';
-import { DOUBLES_BIN, THIRD_PARTY } from '../doubles/lib/harness.js';
+import { DOUBLES_BIN } from '../doubles/lib/harness.js';
+import { recording } from '../doubles/recordings.js';
 
 export type ActionName =
   | 'scan-repo'
@@ -71,9 +72,9 @@ export function doublesEnv(dir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.P
     DOCKER_DOUBLE_LOG: join(dir, 'docker.log'),
     COSIGN_DOUBLE_LOG: join(dir, 'cosign.log'),
     COSIGN_DOUBLE_STATE: join(dir, 'cosign-state'),
-    TRIVY_DOUBLE_FIXTURE: join(THIRD_PARTY, 'trivy/image-slmicro-clean-target-no-vulns.json'),
-    OSV_DOUBLE_FIXTURE: join(THIRD_PARTY, 'osv-scanner/empty-results.json'),
-    SYFT_DOUBLE_FIXTURE: join(THIRD_PARTY, 'syft/distroless-static-syft-0.58.0.cdx.json'),
+    TRIVY_DOUBLE_FIXTURE: recording('trivy', 'alpine-amd64-clean'),
+    OSV_DOUBLE_FIXTURE: recording('osv-scanner', 'npm-clean'),
+    SYFT_DOUBLE_FIXTURE: recording('syft', 'alpine-amd64'),
     ...extra,
   };
 }

@@ -3,9 +3,15 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanAlpineSampleLayout, realTools, startRegistry, type TestRegistry } from '@golden-image/testkit';
+import {
+  cleanAlpineSampleLayout,
+  realTools,
+  startReferrersRegistry,
+  startRegistry,
+  type TestRegistry,
+} from '@golden-image/testkit';
+import { PINS } from '@golden-image/tools';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { startReferrersRegistry } from '../../../packages/testkit/src/referrers-registry.js';
 import { cycloneDxErrors } from '../../../test/doubles/fidelity/cyclonedx.js';
 import { keyPair, type RealCosign, realCosigns } from '../../sign-digest/test/real-harness.js';
 import { attest, job, releaseUnattested, verifyByHand } from './real-harness.js';
@@ -69,7 +75,7 @@ maybe.each(cosigns.length > 0 ? cosigns : [{ name: 'v2', bin: '' } as RealCosign
         expect(statement.subject[0].digest.sha256).toBe(digest.slice('sha256:'.length));
         if (type === 'cyclonedx') expect(cycloneDxErrors(statement.predicate)).toEqual([]);
         else {
-          expect(statement.predicate.scanner.version).toBe('0.74.0');
+          expect(statement.predicate.scanner.version).toBe(PINS.trivy.defaultVersion);
           expect(statement.predicate.scanner.db.version).toBe('2026-01-01T00:00:00Z');
           expect(statement.predicate.invocation.parameters.findings).toEqual({
             CRITICAL: 0,

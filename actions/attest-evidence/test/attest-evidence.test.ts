@@ -2,6 +2,7 @@
 import { UserError } from '@golden-image/kit';
 import { createTestContext, RecordingRunner } from '@golden-image/testkit';
 import { describe, expect, test } from '@jest/globals';
+import { useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
 import { main } from '../main.js';
 
 const digest = `sha256:${'a'.repeat(64)}`;
@@ -66,5 +67,29 @@ describe('attest-evidence refuses bad inputs before running anything', () => {
   test('prepare needs no signer and no OIDC token, but the layout and the report', async () => {
     const { error } = await run({ ...base, key: '', mode: 'prepare' });
     expect(error?.message).toMatch(/Input "layout-path": is required in mode prepare/);
+  });
+});
+
+describe('bundle-format new needs cosign v3, as in sign-digest (cosign 2.6 bundles are invisible to Kyverno)', () => {
+  test('the default cosign (v2) to be installed: refused before anything runs', async () => {
+    const { error, calls } = await run({ ...base, mode: 'rescan', 'bundle-format': 'new', 'install-tools': 'true' });
+    expect(error).toBeInstanceOf(UserError);
+    expect(error?.message).toMatch(/^Input "bundle-format": "new" needs cosign v3 to sign/);
+    expect(calls).toBe(0);
+  });
+
+  test('a cosign v2.6 on PATH: refused once its version is read, before anything is attested', async () => {
+    const restore = useDoublesOnPath();
+    try {
+      const runner = new RecordingRunner();
+      const { ctx } = createTestContext(
+        { ...base, mode: 'rescan', 'bundle-format': 'new' },
+        { runner, env: { PATH: process.env.PATH, COSIGN_DOUBLE_VERSION: '2.6.5', COSIGN_PASSWORD: 'p' } },
+      );
+      await expect(main(ctx)).rejects.toThrow(/"new" needs cosign v3 to sign, but cosign v2\.6\.5 is in use/);
+      expect(runner.of('cosign').map((call) => call.args)).toEqual([['version']]);
+    } finally {
+      restore();
+    }
   });
 });

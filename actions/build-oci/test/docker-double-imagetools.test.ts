@@ -69,7 +69,7 @@ describe('docker double: buildx imagetools against a real registry', () => {
     expect(noTag.exitCode).toBe(1);
     expect(noTag.stderr).toContain("can't push with no tags specified");
     const unknown = await docker('create', '--tags', `${image}:x`, `${image}@${MULTI}`);
-    expect(unknown.exitCode).toBe(1);
+    expect(unknown.exitCode).toBe(125);
     expect(unknown.stderr).toContain('unknown flag: --tags');
   });
 });

@@ -11,10 +11,10 @@ import {
   startRegistry,
   type TestRegistry,
   tempDir,
-  thirdParty,
 } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readInvocations, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
+import { recording } from '../../../test/doubles/recordings.js';
 import { main } from '../main.js';
 import { plan, type Release } from '../plan.js';
 
@@ -29,10 +29,7 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-function chain(
-  inputs: Record<string, string>,
-  trivyFixture = thirdParty('trivy/image-slmicro-clean-target-no-vulns.json'),
-) {
+function chain(inputs: Record<string, string>, trivyFixture = recording('trivy', 'alpine-amd64-clean')) {
   const dir = tempDir('golden-image-chain-');
   const keyDir = mkdtempSync(join(dir, 'key-'));
   const env: NodeJS.ProcessEnv = {
@@ -43,8 +40,8 @@ function chain(
     COSIGN_DOUBLE_STATE: join(dir, 'cosign-state'),
     COSIGN_PASSWORD: 'chain-test',
     TRIVY_DOUBLE_FIXTURE: trivyFixture,
-    OSV_DOUBLE_FIXTURE: thirdParty('osv-scanner/empty-results.json'),
-    SYFT_DOUBLE_FIXTURE: thirdParty('syft/distroless-static-syft-0.58.0.cdx.json'),
+    OSV_DOUBLE_FIXTURE: recording('osv-scanner', 'npm-clean'),
+    SYFT_DOUBLE_FIXTURE: recording('syft', 'alpine-amd64'),
   };
   delete env.ACTIONS_ID_TOKEN_REQUEST_URL;
   delete env.ACTIONS_RUNTIME_TOKEN;
@@ -130,7 +127,7 @@ describe('the root action: the whole chain in one step', () => {
 
   test('a failing image gate stops the chain: nothing is pushed, signed or tagged', async () => {
     const image = `${registry.host}/chain/vulnerable`;
-    const { run, env } = chain({ image, 'scan-repo': 'false' }, thirdParty('trivy/image-alpine39-all-severities.json'));
+    const { run, env } = chain({ image, 'scan-repo': 'false' }, recording('trivy', 'alpine-all-severities'));
     await expect(run()).rejects.toThrow(
       /4 finding\(s\) at HIGH,CRITICAL in localhost:\d+\/chain\/vulnerable@sha256:[0-9a-f]+ \(linux\/amd64, linux\/arm64\)/,
     );

@@ -1,7 +1,7 @@
 // Layouts and registries made by other tools, through the bundled push-layout (dist/push-layout, as the runner runs
 // it) against a real registry with the real skopeo.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Digest } from '@golden-image/oci';
 import { Skopeo } from '@golden-image/oci-registry';
@@ -14,6 +14,7 @@ import {
   repoRoot,
   runBundledAction,
   type StepResult,
+  skipOffCi,
   startRegistry,
   type TestRegistry,
   tempDir,
@@ -138,10 +139,16 @@ describe('layouts written by other tools', () => {
   });
 });
 
-/** The bundled action as the `nobody` user (the runner user that did not write the layout). */
+/**
+ * The bundled action as the `nobody` user (the runner user that did not write the layout). The bundle is copied to a
+ * directory that user can enter: the checkout may sit under one it cannot (a clone in a 0700 home or temp dir).
+ */
 async function pushAsNobody(inputs: Record<string, string>): Promise<StepResult> {
   const dir = tempDir('golden-image-nobody-');
   chmodSync(dir, 0o777);
+  const bundle = join(dir, 'push-layout.mjs');
+  copyFileSync(join(repoRoot, 'dist', 'push-layout', 'index.js'), bundle);
+  chmodSync(bundle, 0o644);
   const home = join(dir, 'home');
   mkdirSync(home, { mode: 0o777 });
   chmodSync(home, 0o777);
@@ -151,8 +158,9 @@ async function pushAsNobody(inputs: Record<string, string>): Promise<StepResult>
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, RUNNER_TEMP: dir, GITHUB_OUTPUT: output };
   for (const [name, value] of Object.entries({ 'tls-verify': 'false', ...inputs }))
     env[`INPUT_${name.toUpperCase()}`] = value;
-  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'push-layout', 'index.js')], {
+  const child = spawn(process.execPath, [bundle], {
     env,
+    cwd: dir,
     uid: 65534,
     gid: 65534,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -170,6 +178,7 @@ async function pushAsNobody(inputs: Record<string, string>): Promise<StepResult>
 
 describe('layout files the runner user cannot read (umoci writes 0600)', () => {
   const root = process.getuid?.() === 0;
+  if (!root) skipOffCi('running the action as another user (uid 65534) needs root');
   if (!ready || !root) {
     test.skip('needs skopeo and root (to run the action as another user)', () => {});
     return;

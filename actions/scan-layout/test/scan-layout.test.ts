@@ -9,6 +9,7 @@ import { UserError } from '@golden-image/kit';
 import { createTestContext, untarBuildxLayout } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { DOUBLES_BIN, readInvocations, THIRD_PARTY, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
+import { recording } from '../../../test/doubles/recordings.js';
 import { main } from '../main.js';
 
 const root = mkdtempSync(join(tmpdir(), 'scan-layout-test-'));
@@ -25,9 +26,10 @@ const PLATFORMS = (nested.manifests as { digest: string; platform: { os: string;
   .filter((m) => m.platform.os !== 'unknown')
   .map((m) => ({ platform: `${m.platform.os}/${m.platform.architecture}`, digest: m.digest }));
 
-const ALPINE_ALL = `${THIRD_PARTY}trivy/image-alpine39-all-severities.json`;
-const CLEAN = `${THIRD_PARTY}trivy/image-slmicro-clean-target-no-vulns.json`;
-const NO_RESULTS = `${THIRD_PARTY}trivy/image-alpine39-skip-files-no-results.json`;
+// Recordings of the pinned Trivy (test/doubles/recordings.ts): every severity, and both clean shapes.
+const ALPINE_ALL = recording('trivy', 'alpine-all-severities');
+const CLEAN = recording('trivy', 'alpine-amd64-clean');
+const NO_RESULTS = recording('trivy', 'fs-empty');
 let restorePath: () => void;
 const savedEnv = { ...process.env };
 
@@ -90,7 +92,7 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
     expect(recorded.outputs.digest).toBe(DIGEST);
     expect(recorded.outputs.result).toBe('failed');
     const findings = JSON.parse(recorded.outputs.findings ?? '{}');
-    expect(findings['linux/amd64']).toEqual({ CRITICAL: 2, HIGH: 0, MEDIUM: 4, LOW: 0, UNKNOWN: 0 });
+    expect(findings['linux/amd64']).toEqual({ CRITICAL: 1, HIGH: 1, MEDIUM: 1, LOW: 1, UNKNOWN: 0 });
     expect(findings['linux/arm64']).toEqual({ CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 });
     const merged = JSON.parse(readFileSync(recorded.outputs.report ?? '', 'utf8'));
     expect(merged.platforms.map((p: { platform: string; digest: string }) => [p.platform, p.digest])).toEqual(
@@ -99,14 +101,16 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
     const sarif = JSON.parse(readFileSync(recorded.outputs.sarif ?? '', 'utf8'));
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.runs[0].results.map((r: { ruleId: string; level: string }) => [r.ruleId, r.level])).toEqual([
-      ['CVE-2019-14697', 'error'],
-      ['CVE-2019-14697', 'error'],
+      ['CVE-2099-1002', 'error'],
+      ['CVE-2099-1001', 'error'],
     ]);
-    expect(sarif.runs[0].tool.driver.rules[0].properties['security-severity']).toBe('9.5');
-    expect(recorded.summary).toContain('| linux/amd64 | 2 | 0 | 4 | 0 | 0 |');
+    const rule = (id: string) =>
+      sarif.runs[0].tool.driver.rules.find((r: { id: string }) => r.id === id).properties['security-severity'];
+    expect([rule('CVE-2099-1001'), rule('CVE-2099-1002')]).toEqual(['9.5', '8.0']);
+    expect(recorded.summary).toContain('| linux/amd64 | 1 | 1 | 1 | 1 | 0 |');
     expect(recorded.summary).toContain('| linux/arm64 | 0 | 0 | 0 | 0 | 0 |');
     expect(recorded.summary).toMatch(
-      /\| linux\/amd64 \| CRITICAL \| CVE-2019-14697 \| musl \| 1\.1\.20-r4 \| 1\.1\.20-r5 \|/,
+      /\| linux\/amd64 \| CRITICAL \| CVE-2099-1001 \| musl \| 1\.2\.5-r0 \| 1\.2\.5-r1 \|/,
     );
   });
 
@@ -122,7 +126,7 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
   });
 
   test('ignore files, ignore-unfixed and severity are applied by the suite, counted as suppressed', async () => {
-    const fixtures = JSON.stringify({ default: `${THIRD_PARTY}trivy/image-debian-buster-fixed-and-affected.json` });
+    const fixtures = JSON.stringify({ default: ALPINE_ALL });
     const { ctx, recorded, workspace } = run(
       { 'ignore-unfixed': 'true', severity: 'LOW,CRITICAL', trivyignores: 'policy/ignore.yaml' },
       { TRIVY_DOUBLE_FIXTURE: fixtures },
@@ -130,11 +134,11 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
     mkdirSync(join(workspace, 'policy'));
     writeFileSync(
       join(workspace, 'policy/ignore.yaml'),
-      'vulnerabilities:\n  - id: CVE-2019-18224\n    expired_at: 2999-01-01\n',
+      'vulnerabilities:\n  - id: CVE-2099-1001\n    expired_at: 2999-01-01\n  - id: CVE-2099-1004\n',
     );
     await main(ctx);
     expect(recorded.outputs.result).toBe('passed');
-    expect(recorded.summary).toContain('Suppressed: 2 by ignore files, 2 unfixed (ignore-unfixed).');
+    expect(recorded.summary).toContain('Suppressed: 4 by ignore files, 2 unfixed (ignore-unfixed).');
     const ignoreFileArgs = calls(ctx).map((argv) => argv[argv.indexOf('--ignorefile') + 1]);
     for (const file of ignoreFileArgs) expect(readFileSync(file as string, 'utf8')).toBe('');
   });

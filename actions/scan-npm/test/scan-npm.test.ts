@@ -1,22 +1,25 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '@golden-image/kit';
 import { type PackResult, packDirectory } from '@golden-image/npm';
 import {
   createTestContext,
+  doubleShims,
   RecordingRunner,
+  shellQuote,
   startVerdaccio,
   type TestNpmRegistry,
   tempDir,
 } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { DOUBLES_BIN, type Invocation, readInvocations, THIRD_PARTY } from '../../../test/doubles/lib/harness.js';
+import { type Invocation, readInvocations } from '../../../test/doubles/lib/harness.js';
+import { recording } from '../../../test/doubles/recordings.js';
 import { craftTarball, MANIFEST } from '../../../test/fixtures/npm/craft.js';
-import { fixturePackage, NPM_FIXTURES, type NpmFixture } from '../../../test/fixtures/npm/fixtures.js';
+import { fixturePackage, type NpmFixture } from '../../../test/fixtures/npm/fixtures.js';
 import { main } from '../main.js';
 
-const SECRET_REPORT = join(NPM_FIXTURES, 'trivy-0.74.0-fs-secret-github-pat-slack.json');
+// The doubles replay recordings of the pinned tools (test/doubles/recordings.ts).
+const SECRET_REPORT = recording('trivy', 'fs-secret-github-pat-slack');
 const savedEnv = { ...process.env };
 let registry: TestNpmRegistry;
 
@@ -49,26 +52,16 @@ afterAll(async () => {
  * `--scanners secret`.
  */
 function doubles(env: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'golden-image-npm-doubles-'));
-  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
-  const exports = Object.entries(env)
-    .map(([name, value]) => `export ${name}=${quote(value)}\n`)
-    .join('');
-  for (const tool of readdirSync(DOUBLES_BIN)) {
-    const secret =
-      tool === 'trivy'
-        ? `case " $* " in *" secret "*) export TRIVY_DOUBLE_FIXTURE=${quote(env.SECRET_FIXTURE ?? '')};; esac\n`
-        : '';
-    writeFileSync(join(dir, tool), `#!/bin/sh\n${exports}${secret}exec ${quote(join(DOUBLES_BIN, tool))} "$@"\n`);
-    chmodSync(join(dir, tool), 0o755);
-  }
-  return dir;
+  const { SECRET_FIXTURE, ...controls } = env;
+  return doubleShims(controls, {
+    trivy: `case " $* " in *" secret "*) export TRIVY_DOUBLE_FIXTURE=${shellQuote(SECRET_FIXTURE ?? '')};; esac\n`,
+  });
 }
 
 const CLEAN = {
-  OSV_DOUBLE_FIXTURE: `${THIRD_PARTY}osv-scanner/empty-results.json`,
-  TRIVY_DOUBLE_FIXTURE: `${THIRD_PARTY}trivy/image-slmicro-clean-target-no-vulns.json`,
-  SECRET_FIXTURE: `${THIRD_PARTY}trivy/image-slmicro-clean-target-no-vulns.json`,
+  OSV_DOUBLE_FIXTURE: recording('osv-scanner', 'npm-clean'),
+  TRIVY_DOUBLE_FIXTURE: recording('trivy', 'fs-npm-clean'),
+  SECRET_FIXTURE: recording('trivy', 'fs-empty'),
 };
 
 async function packed(fixture: NpmFixture, edit?: (dir: string) => void): Promise<PackResult> {
@@ -85,7 +78,7 @@ async function scan(
 ) {
   const temp = tempDir('golden-image-scan-npm-');
   const log = join(temp, 'doubles.log');
-  const path = `${doubles({ DOUBLE_LOG: log, OSV_DOUBLE_RELOCATE: '1', SYFT_DOUBLE_FIXTURE: `${THIRD_PARTY}syft/distroless-static-syft-0.58.0.cdx.json`, ...fixtures })}:${savedEnv.PATH}`;
+  const path = `${doubles({ DOUBLE_LOG: log, OSV_DOUBLE_RELOCATE: '1', SYFT_DOUBLE_FIXTURE: recording('syft', 'npm-vulnerable'), ...fixtures })}:${savedEnv.PATH}`;
   process.env.PATH = path;
   const runner = new RecordingRunner();
   const { ctx, recorded } = createTestContext(
@@ -142,8 +135,8 @@ describe('scan-npm (tool doubles; the real npm and Verdaccio)', () => {
     const tarball = await packed('shrinkwrap');
     const fixtures = {
       ...CLEAN,
-      OSV_DOUBLE_FIXTURE: `${THIRD_PARTY}osv-scanner/npm-package-lock-max-severity.json`,
-      TRIVY_DOUBLE_FIXTURE: `${THIRD_PARTY}trivy/repo-npm-lockfile-list-all-pkgs.json`,
+      OSV_DOUBLE_FIXTURE: recording('osv-scanner', 'npm-vulnerable'),
+      TRIVY_DOUBLE_FIXTURE: recording('trivy', 'fs-npm-vulnerable'),
     };
     const blocked = await scan(tarball, {}, fixtures);
     expect(blocked.error).toBeInstanceOf(UserError);

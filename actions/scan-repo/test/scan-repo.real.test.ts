@@ -118,6 +118,15 @@ maybe('scan-repo with the real OSV-Scanner, Trivy and Syft, offline', () => {
     });
   });
 
+  test("an osv-scanner.toml's IgnoredVulns suppress a finding by any alias (the real OSV-Scanner); an expired one does not", async () => {
+    const { error, annotations, findings } = await scanRepo(['npm-ignored']);
+    expect(error).toBeInstanceOf(UserError);
+    // lodash: OSV's GHSA-35jh-r3h4-6jhm is gone (ignored as CVE-2021-23337); Trivy's CVE-2099-2001 is not OSV's to drop
+    expect((error as Error).message).toMatch(/blocking finding\(s\) in app \(1 from OSV-Scanner, 1 from Trivy\)/);
+    expect(findings?.['osv-scanner']).toMatchObject({ CRITICAL: 1, HIGH: 0 });
+    expect(ids(annotations)).toEqual(['CVE-2099-2001', 'GHSA-xvch-5gv4-984h']);
+  });
+
   test('a malicious package blocks, even when only CRITICAL and scored findings would', async () => {
     const { error, annotations, recorded } = await scanRepo(['npm-malicious'], {
       severity: 'CRITICAL',

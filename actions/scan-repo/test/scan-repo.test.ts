@@ -5,14 +5,14 @@ import { UserError } from '@golden-image/kit';
 import { createTestContext, offlineOsvDb } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readInvocations, THIRD_PARTY, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
+import { recording } from '../../../test/doubles/recordings.js';
 import { main } from '../main.js';
 
 const root = mkdtempSync(join(tmpdir(), 'scan-repo-test-'));
-const OSV = (name: string) => `${THIRD_PARTY}osv-scanner/${name}`;
-const TRIVY = (name: string) => `${THIRD_PARTY}trivy/${name}`;
-const SBOM = `${THIRD_PARTY}syft/distroless-static-syft-0.58.0.cdx.json`;
-const RECORDED = (name: string) =>
-  join(THIRD_PARTY, '..', '..', 'doubles', 'fidelity', 'recorded', `osv-scanner-2.6.0-${name}.json`);
+// The doubles replay recordings of the pinned tools (test/doubles/recordings.ts).
+const OSV = (name: string) => recording('osv-scanner', name);
+const TRIVY = (name: string) => recording('trivy', name);
+const SBOM = recording('syft', 'npm-vulnerable');
 let restorePath: () => void;
 const savedEnv = { ...process.env };
 
@@ -53,7 +53,7 @@ function run(inputs: Record<string, string>, env: Record<string, string>) {
         DOUBLE_LOG: log,
         OSV_DOUBLE_RELOCATE: '1',
         SYFT_DOUBLE_FIXTURE: SBOM,
-        TRIVY_DOUBLE_FIXTURE: TRIVY('repo-npm-lockfile-list-all-pkgs.json'),
+        TRIVY_DOUBLE_FIXTURE: TRIVY('fs-npm-clean'),
         ...env,
       },
       tempDir,
@@ -66,10 +66,7 @@ function run(inputs: Record<string, string>, env: Record<string, string>) {
 
 describe('scan-repo', () => {
   test('OSV HIGH/CRITICAL findings block, annotated at the lockfile; Trivy fs and Syft run with the real argv', async () => {
-    const { ctx, recorded, workspace, annotations, calls } = run(
-      {},
-      { OSV_DOUBLE_FIXTURE: OSV('npm-package-lock-max-severity.json') },
-    );
+    const { ctx, recorded, workspace, annotations, calls } = run({}, { OSV_DOUBLE_FIXTURE: OSV('npm-vulnerable') });
     const error = await main(ctx).catch((e) => e);
     expect(error).toBeInstanceOf(UserError);
     expect(error.message).toMatch(/scan-repo: \d+ blocking finding\(s\) in app \(\d+ from OSV-Scanner, 0 from Trivy\)/);
@@ -101,12 +98,12 @@ describe('scan-repo', () => {
 
     expect(recorded.outputs.result).toBe('failed');
     const findings = JSON.parse(recorded.outputs.findings ?? '{}');
-    expect(findings.trivy).toEqual({ CRITICAL: 0, HIGH: 0, MEDIUM: 1, LOW: 0, UNKNOWN: 0 });
+    expect(findings.trivy).toEqual({ CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 });
     expect(findings['osv-scanner'].CRITICAL).toBeGreaterThan(0);
     expect(annotations.length).toBe(findings['osv-scanner'].CRITICAL + findings['osv-scanner'].HIGH);
     expect(new Set(annotations.map((a) => a.file))).toEqual(new Set(['app/package-lock.json']));
-    expect(annotations.find((a) => a.message.startsWith('GHSA-67hx-6x53-jw92'))?.message).toBe(
-      'GHSA-67hx-6x53-jw92 (CRITICAL) in babel-traverse 6.11.4: no fix available. [osv-scanner]',
+    expect(annotations.find((a) => a.message.startsWith('GHSA-xvch-5gv4-984h'))?.message).toBe(
+      'GHSA-xvch-5gv4-984h (CRITICAL) in minimist 1.2.5: fixed in 1.2.6. [osv-scanner]',
     );
     const sarif = JSON.parse(readFileSync(recorded.outputs.sarif ?? '', 'utf8'));
     expect(sarif.runs.map((r: { tool: { driver: { name: string } } }) => r.tool.driver.name)).toEqual([
@@ -119,14 +116,14 @@ describe('scan-repo', () => {
     expect(recorded.logs.join('\n')).toMatch(
       /Not on a GitHub runner \(no ACTIONS_RUNTIME_TOKEN\): artifact "sbom-gate-attempt1-[0-9a-f]{8}" was not uploaded/,
     );
-    expect(recorded.summary).toContain('SBOM (cyclonedx-json, 3 components)');
+    expect(recorded.summary).toContain('SBOM (cyclonedx-json, 5 components)');
     expect(recorded.summary).toMatch(
-      /\| CRITICAL \| GHSA-67hx-6x53-jw92 \| babel-traverse \| 6\.11\.4 \| \(no fix\) \| app\/package-lock\.json \|/,
+      /\| CRITICAL \| GHSA-xvch-5gv4-984h \| minimist \| 1\.2\.5 \| 1\.2\.6 \| app\/package-lock\.json \|/,
     );
   });
 
   test('unscored findings block by default and pass with block-unscored: false', async () => {
-    const blocked = run({ sbom: 'false' }, { OSV_DOUBLE_FIXTURE: OSV('gomod-stdlib-empty-max-severity.json') });
+    const blocked = run({ sbom: 'false' }, { OSV_DOUBLE_FIXTURE: OSV('go-called') });
     await expect(main(blocked.ctx)).rejects.toThrow(UserError);
     expect(blocked.annotations.some((a) => a.message.includes('(UNSCORED) in stdlib'))).toBe(true);
     expect(blocked.calls().some((c) => c.tool === 'syft')).toBe(false);
@@ -134,7 +131,7 @@ describe('scan-repo', () => {
 
     const passed = run(
       { sbom: 'false', 'block-unscored': 'false', severity: 'CRITICAL' },
-      { OSV_DOUBLE_FIXTURE: OSV('gomod-stdlib-empty-max-severity.json') },
+      { OSV_DOUBLE_FIXTURE: OSV('go-called') },
     );
     await main(passed.ctx);
     expect(passed.recorded.outputs.result).toBe('passed');
@@ -142,22 +139,19 @@ describe('scan-repo', () => {
   });
 
   test('a malicious package blocks even with block-unscored: false; only block-malicious: false lets it through', async () => {
-    const mal = run(
-      { 'block-unscored': 'false' },
-      { OSV_DOUBLE_FIXTURE: OSV('yarn-lock-malicious-package-no-severity.json') },
-    );
+    const mal = run({ 'block-unscored': 'false' }, { OSV_DOUBLE_FIXTURE: OSV('npm-malicious') });
     await expect(main(mal.ctx)).rejects.toThrow(/1 blocking finding/);
     expect(mal.annotations).toEqual([
       {
         message: 'MAL-2023-1035 (malicious package) in flot-axis 0.0.0: no fix available. [osv-scanner]',
-        file: 'app/yarn.lock',
+        file: 'app/package-lock.json',
       },
     ]);
     expect(mal.recorded.summary).toContain('Malicious-package advisories: 1.');
 
     const allowed = run(
       { 'block-unscored': 'false', 'block-malicious': 'false' },
-      { OSV_DOUBLE_FIXTURE: OSV('yarn-lock-malicious-package-no-severity.json') },
+      { OSV_DOUBLE_FIXTURE: OSV('npm-malicious') },
     );
     await main(allowed.ctx);
     expect(allowed.recorded.outputs.result).toBe('passed');
@@ -167,14 +161,14 @@ describe('scan-repo', () => {
     const { ctx, annotations, recorded } = run(
       {},
       {
-        OSV_DOUBLE_FIXTURE: OSV('empty-results.json'),
-        TRIVY_DOUBLE_FIXTURE: TRIVY('fs-package-lock-vex-show-suppressed.json'),
+        OSV_DOUBLE_FIXTURE: OSV('npm-clean'),
+        TRIVY_DOUBLE_FIXTURE: TRIVY('fs-npm-vulnerable'),
       },
     );
     await expect(main(ctx)).rejects.toThrow(/1 blocking finding\(s\) in app \(0 from OSV-Scanner, 1 from Trivy\)/);
     expect(annotations).toEqual([
       {
-        message: 'CVE-2017-20165 (HIGH) in debug 3.0.1: fixed in 3.1.0, 2.6.9. [trivy]',
+        message: 'CVE-2099-2001 (HIGH) in lodash 4.17.20: fixed in 4.17.21. [trivy]',
         file: 'app/package-lock.json',
       },
     ]);
@@ -193,9 +187,12 @@ describe('scan-repo', () => {
     const uploads: [string, string[]][] = [];
     const { ctx, recorded, workspace, calls } = run(
       { 'artifact-name': 'sbom-app' },
-      { OSV_DOUBLE_FIXTURE: OSV('empty-results.json'), ACTIONS_RUNTIME_TOKEN: 'token' },
+      { OSV_DOUBLE_FIXTURE: OSV('npm-clean'), ACTIONS_RUNTIME_TOKEN: 'token' },
     );
-    copyFileSync(OSV('ignore-config.osv-scanner.toml'), join(workspace, 'app', 'osv-scanner.toml'));
+    copyFileSync(
+      `${THIRD_PARTY}osv-scanner/ignore-config.osv-scanner.toml`,
+      join(workspace, 'app', 'osv-scanner.toml'),
+    );
     await main(ctx, {
       upload: async (name, files) => {
         uploads.push([name, files]);
@@ -219,7 +216,7 @@ describe('scan-repo', () => {
     const { ctx, recorded, calls, annotations } = run(
       { 'osv-offline-db': db, sbom: 'false' },
       {
-        OSV_DOUBLE_FIXTURE: RECORDED('npm-vulnerable'),
+        OSV_DOUBLE_FIXTURE: OSV('npm-vulnerable'),
         OSV_SCANNER_LOCAL_DB_CACHE_DIRECTORY: '/elsewhere',
         OSV_SCALIBR_LOCAL_DB_CACHE_DIRECTORY: '/elsewhere',
       },
@@ -233,11 +230,26 @@ describe('scan-repo', () => {
     expect(recorded.summary).toContain(`OSV-Scanner ran offline against the database in \`${db}\``);
   });
 
+  test('an osv-scanner.toml beside the lockfile: its IgnoredVulns drop a finding by any alias; an expired one does not', async () => {
+    const { ctx, recorded, calls, annotations, workspace } = run(
+      { sbom: 'false' },
+      { OSV_DOUBLE_FIXTURE: OSV('npm-vulnerable') },
+    );
+    const ignored = join(THIRD_PARTY, '..', 'repos', 'npm-ignored');
+    for (const file of ['package-lock.json', 'osv-scanner.toml'])
+      copyFileSync(join(ignored, file), join(workspace, 'app', file));
+    await expect(main(ctx)).rejects.toThrow(/1 blocking finding\(s\) in app \(1 from OSV-Scanner/);
+    expect(calls()[0]?.argv).toEqual(expect.arrayContaining(['--config', join(workspace, 'app', 'osv-scanner.toml')]));
+    // lodash's GHSA-35jh-r3h4-6jhm went by its alias CVE-2021-23337; minimist's entry expired in 2020
+    expect(annotations.map((a) => a.message.split(' ')[0])).toEqual(['GHSA-xvch-5gv4-984h']);
+    expect(JSON.parse(readFileSync(recorded.outputs['osv-report'] ?? '', 'utf8')).results[0].packages).toHaveLength(1);
+  });
+
   test('osv-offline-db without the zip of an ecosystem in the tree fails naming it, even when others have findings', async () => {
     const db = offlineOsvDb(mkdtempSync(join(root, 'osv-db-')), { records: [], ecosystems: ['npm'] }).dir;
     const { ctx } = run(
       { 'osv-offline-db': db, sbom: 'false' },
-      { OSV_DOUBLE_FIXTURE: `${RECORDED('npm-vulnerable')}:${RECORDED('go-called')}` },
+      { OSV_DOUBLE_FIXTURE: `${OSV('npm-vulnerable')}:${OSV('go-called')}` },
     );
     await expect(main(ctx)).rejects.toThrow(
       /OSV-Scanner has no offline database for Go in osv-offline-db .* those packages would go unchecked\. Add osv-scalibr\/Go\/all\.zip/,
@@ -247,7 +259,7 @@ describe('scan-repo', () => {
   test('block-uncalled: false runs Go call analysis and lets uncalled findings through, counted', async () => {
     const { ctx, recorded, calls } = run(
       { 'block-uncalled': 'false', sbom: 'false' },
-      { OSV_DOUBLE_FIXTURE: RECORDED('go-uncalled') },
+      { OSV_DOUBLE_FIXTURE: OSV('go-uncalled') },
     );
     await main(ctx);
     expect(calls()[0]?.argv).toContain('--call-analysis=go');
@@ -255,13 +267,13 @@ describe('scan-repo', () => {
     expect(JSON.parse(recorded.outputs.findings ?? '{}')['osv-scanner'].UNSCORED).toBe(1);
     expect(recorded.summary).toContain('Not called (OSV call analysis): 1.');
 
-    const called = run({ 'block-uncalled': 'false', sbom: 'false' }, { OSV_DOUBLE_FIXTURE: RECORDED('go-called') });
+    const called = run({ 'block-uncalled': 'false', sbom: 'false' }, { OSV_DOUBLE_FIXTURE: OSV('go-called') });
     await expect(main(called.ctx)).rejects.toThrow(/1 blocking finding/);
     expect(called.annotations[0]?.message).toMatch(/^GO-2023-1703 \(UNSCORED\) in stdlib 1\.20\.1/);
   });
 
   test('an osv-scanner.toml that does not parse is a config error naming the file', async () => {
-    const { ctx, workspace } = run({ sbom: 'false' }, { OSV_DOUBLE_FIXTURE: OSV('empty-results.json') });
+    const { ctx, workspace } = run({ sbom: 'false' }, { OSV_DOUBLE_FIXTURE: OSV('npm-clean') });
     writeFileSync(join(workspace, 'app', 'osv-scanner.toml'), '[[IgnoredVulns]\nid = "X"\n');
     await expect(main(ctx)).rejects.toThrow(
       `The OSV-Scanner config ${join(workspace, 'app', 'osv-scanner.toml')} is not valid (toml: line 2: expected end of table array name delimiter ']', but got '\\n' instead); OSV-Scanner stopped (exit code 127).`,
@@ -285,7 +297,7 @@ describe('scan-repo', () => {
     [{ 'sbom-format': 'spdx' }, /^Input "sbom-format": must be one of cyclonedx-json, spdx-json, syft-json/],
     [{ 'osv-scanner-version': 'latest' }, /^Input "osv-scanner-version": must be an exact release version/],
   ])('bad input %j is one clear UserError and runs nothing', async (inputs, message) => {
-    const { ctx, calls } = run(inputs, { OSV_DOUBLE_FIXTURE: OSV('empty-results.json') });
+    const { ctx, calls } = run(inputs, { OSV_DOUBLE_FIXTURE: OSV('npm-clean') });
     const error = await main(ctx).catch((e) => e);
     expect(error).toBeInstanceOf(UserError);
     expect(error.message).toMatch(message);

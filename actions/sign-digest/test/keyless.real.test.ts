@@ -4,7 +4,7 @@
 // performs or prints must still tell them apart by the source repository.
 import { spawnSync } from 'node:child_process';
 import { UserError } from '@golden-image/kit';
-import { verifySignature } from '@golden-image/signing';
+import { Cosign, verifySignature } from '@golden-image/signing';
 import {
   createTestContext,
   githubClaims,
@@ -177,7 +177,7 @@ each('$label', ({ cosign, format }) => {
     const env = job(A);
     const { ctx } = createTestContext({}, { env });
     await expect(
-      verifySignature(ctx, cosign.bin, {
+      verifySignature(ctx, new Cosign(ctx, cosign.bin), {
         imageRef: `${signed.image}:${signed.tag}`,
         identity: `https://github.com/${REUSABLE}`,
         issuer: issuer.url,

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '@golden-image/kit';
-import { verifySignature } from '@golden-image/signing';
+import { Cosign, verifySignature } from '@golden-image/signing';
 import { createTestContext, everythingPrinted } from '@golden-image/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
@@ -102,9 +102,9 @@ describe('keyless signing (GitHub OIDC)', () => {
     expect(recorded.summary).toContain('octo-org/app/.github/workflows/ci.yml@refs/heads/main');
     // a verifier that expects the caller's identity is refused: that is not who signed
     const caller = 'https://github.com/octo-org/app/.github/workflows/ci.yml@refs/heads/main';
-    await expect(verifySignature(ctx, 'cosign', { imageRef: ref, identity: caller, issuer: ISSUER })).rejects.toThrow(
-      /signed, but no signature matches/,
-    );
+    await expect(
+      verifySignature(ctx, new Cosign(ctx, 'cosign'), { imageRef: ref, identity: caller, issuer: ISSUER }),
+    ).rejects.toThrow(/signed, but no signature matches/);
   });
 
   test('no OIDC in the job: fails first, says to add permissions: id-token: write, cosign never runs', async () => {
@@ -290,12 +290,16 @@ describe('verifySignature (what promote-tags calls)', () => {
     expect((await runSignDigest({}, box)).error).toBeUndefined();
     const { ctx } = createTestContext({}, { env: box.env });
     await expect(
-      verifySignature(ctx, 'cosign', { imageRef: ref, identity: DIRECT, issuer: ISSUER }),
+      verifySignature(ctx, new Cosign(ctx, 'cosign'), { imageRef: ref, identity: DIRECT, issuer: ISSUER }),
     ).resolves.toMatchObject({
       signatures: 1,
     });
     const unsigned = `${image}@${otherDigest}`;
-    const failure = verifySignature(ctx, 'cosign', { imageRef: unsigned, identity: DIRECT, issuer: ISSUER });
+    const failure = verifySignature(ctx, new Cosign(ctx, 'cosign'), {
+      imageRef: unsigned,
+      identity: DIRECT,
+      issuer: ISSUER,
+    });
     await expect(failure).rejects.toThrow(UserError);
     await expect(failure).rejects.toThrow(`Signature check failed for ${unsigned}: it has no signature at all`);
   });
@@ -304,9 +308,13 @@ describe('verifySignature (what promote-tags calls)', () => {
     const box = sandbox();
     const { ctx } = createTestContext({}, { env: box.env });
     await expect(
-      verifySignature(ctx, 'cosign', { imageRef: `${image}:latest`, identity: DIRECT, issuer: ISSUER }),
+      verifySignature(ctx, new Cosign(ctx, 'cosign'), {
+        imageRef: `${image}:latest`,
+        identity: DIRECT,
+        issuer: ISSUER,
+      }),
     ).rejects.toThrow(/image@sha256/);
-    await expect(verifySignature(ctx, 'cosign', { imageRef: ref, identity: DIRECT })).rejects.toThrow(
+    await expect(verifySignature(ctx, new Cosign(ctx, 'cosign'), { imageRef: ref, identity: DIRECT })).rejects.toThrow(
       /certificate-oidc-issuer/,
     );
     expect(box.calls()).toEqual([]);

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ActionContext } from '@golden-image/kit';
-import type { BundleFormat, CosignVersion, Signer, SigstoreInstance } from '@golden-image/signing';
+import type { Cosign, Signer } from '@golden-image/signing';
 import { attachAttestation, verifiedStatements } from './cosign-attest.js';
 import { EVIDENCE, type EvidenceKind } from './kinds.js';
 
@@ -26,15 +26,10 @@ export interface AttachedEvidence {
 export interface AttachOptions {
   image: string;
   items: EvidenceItem[];
-  version: CosignVersion;
-  bundleFormat: BundleFormat;
   /** Signing key; keyless when absent. */
   key?: string;
   /** The signer each attestation is verified against after writing; no verification when absent. */
   verifyAs?: Signer;
-  instance?: SigstoreInstance;
-  registryFlags: readonly string[];
-  env: NodeJS.ProcessEnv;
   /** Where predicate files are written. */
   work: string;
 }
@@ -42,9 +37,10 @@ export interface AttachOptions {
 /** Writes each predicate to a file, attaches it with cosign attest by digest, then verifies it as its signer. */
 export async function attachEvidence(
   ctx: ActionContext,
-  cosign: string,
+  cosign: Cosign,
   options: AttachOptions,
 ): Promise<AttachedEvidence[]> {
+  await cosign.requireSigningFormat();
   await mkdir(options.work, { recursive: true });
   const attached: AttachedEvidence[] = [];
   for (const item of options.items) {
@@ -53,29 +49,8 @@ export async function attachEvidence(
     const predicateFile = join(options.work, `${item.digest.replace(':', '-')}.${item.kind}.json`);
     await writeFile(predicateFile, JSON.stringify(item.predicate));
     await ctx.group(`Attach the ${label} of ${item.platform} to ${imageRef}`, async () => {
-      await attachAttestation(ctx, cosign, {
-        imageRef,
-        kind: item.kind,
-        predicateFile,
-        version: options.version,
-        bundleFormat: options.bundleFormat,
-        key: options.key,
-        instance: options.instance,
-        registryFlags: options.registryFlags,
-        env: options.env,
-      });
-      if (options.verifyAs) {
-        await verifiedStatements(ctx, cosign, {
-          imageRef,
-          kind: item.kind,
-          signer: options.verifyAs,
-          version: options.version,
-          bundleFormat: options.bundleFormat,
-          instance: options.instance,
-          registryFlags: options.registryFlags,
-          env: options.env,
-        });
-      }
+      await attachAttestation(cosign, { imageRef, kind: item.kind, predicateFile, key: options.key });
+      if (options.verifyAs) await verifiedStatements(cosign, { imageRef, kind: item.kind, signer: options.verifyAs });
     });
     attached.push({
       digest: item.digest,

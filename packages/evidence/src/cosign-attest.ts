@@ -1,10 +1,12 @@
-import { type ActionContext, lastLines, runChecked, UserError } from '@golden-image/kit';
+import { lastLines, UserError } from '@golden-image/kit';
 import {
   type BundleFormat,
+  type Cosign,
   type CosignVersion,
   describeBinding,
   type Signer,
   type SigstoreInstance,
+  shellCommand,
   signArgs,
   verifyArgs,
 } from '@golden-image/signing';
@@ -81,17 +83,43 @@ export interface Statement {
   predicate: Record<string, unknown>;
 }
 
+/** What one attestation command names; the rest (format, instance, registry) is the cosign's step setup. */
+export interface AttestationTarget {
+  imageRef: string;
+  kind: EvidenceKind;
+}
+
+/** The argv of `cosign attest` for this cosign's version and step setup. */
+export async function cosignAttestArgs(
+  cosign: Cosign,
+  options: AttestationTarget & { predicateFile: string; key?: string },
+): Promise<string[]> {
+  return attestArgs({ ...options, ...(await cosign.argvSettings()) });
+}
+
+/** The argv of `cosign verify-attestation` for this cosign's version and step setup. */
+export async function cosignVerifyAttestationArgs(
+  cosign: Cosign,
+  options: AttestationTarget & { signer: Signer },
+): Promise<string[]> {
+  return verifyAttestationArgs({ ...options, ...(await cosign.argvSettings()) });
+}
+
+/** The verify-attestation command for people, runnable as printed. */
+export async function verifyAttestationCommand(
+  cosign: Cosign,
+  options: AttestationTarget & { signer: Signer },
+): Promise<string> {
+  return shellCommand(['cosign', ...(await cosignVerifyAttestationArgs(cosign, options))]);
+}
+
 export async function attachAttestation(
-  ctx: ActionContext,
-  cosign: string,
-  options: AttestArgsOptions & { env: NodeJS.ProcessEnv },
+  cosign: Cosign,
+  options: AttestationTarget & { predicateFile: string; key?: string },
 ): Promise<void> {
-  await runChecked(
-    ctx.runner,
-    cosign,
-    attestArgs(options),
+  await cosign.runChecked(
+    await cosignAttestArgs(cosign, options),
     `Attaching the ${EVIDENCE[options.kind].label} to ${options.imageRef}`,
-    { env: options.env },
   );
 }
 
@@ -100,12 +128,11 @@ export async function attachAttestation(
  * UserError naming the digest, the type and the signer when none verifies.
  */
 export async function verifiedStatements(
-  ctx: ActionContext,
-  cosign: string,
-  options: VerifyAttestationArgsOptions & { env: NodeJS.ProcessEnv },
+  cosign: Cosign,
+  options: AttestationTarget & { signer: Signer },
 ): Promise<Statement[]> {
   const { label, predicateType } = EVIDENCE[options.kind];
-  const result = await ctx.runner.run(cosign, verifyAttestationArgs(options), { env: options.env, silent: true });
+  const result = await cosign.run(await cosignVerifyAttestationArgs(cosign, options), { silent: true });
   const expected = describeBinding(options.signer);
   if (result.exitCode !== 0) {
     throw new UserError(

@@ -1,12 +1,33 @@
 export { type AttachedEvidence, type AttachOptions, attachEvidence, type EvidenceItem } from './attach.js';
 export { type Attachments, attachmentsOf, type Mechanism } from './attachments.js';
 export {
+  ATTEST_MODES,
+  type AttestMode,
+  attestationsOutput,
+  attestSummary,
+  type CollectOptions,
+  checkModeInputs,
+  checkRescan,
+  collectEvidence,
+  evidenceGate,
+  findingsOf,
+  jobTrivyDb,
+  readKyvernoPolicy,
+  runOf,
+  writeKyvernoPolicy,
+  writePrepared,
+} from './attest-step.js';
+export {
+  type AttestationTarget,
   attachAttestation,
   attestArgs,
+  cosignAttestArgs,
+  cosignVerifyAttestationArgs,
   parseStatements,
   type Statement,
   verifiedStatements,
   verifyAttestationArgs,
+  verifyAttestationCommand,
 } from './cosign-attest.js';
 export { checkEvidenceCovers, readEvidenceDir, writeEvidenceDir } from './evidence-dir.js';
 export { type AttestProvenance, githubProvenance, type ProvenanceMode } from './github-provenance.js';

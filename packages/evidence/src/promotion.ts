@@ -1,12 +1,5 @@
-import { type ActionContext, UserError } from '@golden-image/kit';
-import {
-  type BundleFormat,
-  type CosignVersion,
-  describeBinding,
-  detectCosignVersion,
-  type Signer,
-  type SigstoreInstance,
-} from '@golden-image/signing';
+import { UserError } from '@golden-image/kit';
+import { type Cosign, describeBinding, type Signer } from '@golden-image/signing';
 import { verifiedStatements } from './cosign-attest.js';
 import { EVIDENCE } from './kinds.js';
 import { type EvidenceRequirement, scanProblems } from './requirement.js';
@@ -16,11 +9,6 @@ export interface RequireEvidenceOptions {
   imageRef: string;
   requirement: EvidenceRequirement;
   signer: Signer;
-  bundleFormat: BundleFormat;
-  version?: CosignVersion;
-  instance?: SigstoreInstance;
-  registryFlags: readonly string[];
-  env: NodeJS.ProcessEnv;
   now?: Date;
 }
 
@@ -29,19 +17,14 @@ export interface RequireEvidenceOptions {
  * every verified scan result is fresh enough and has no finding at or above the blocking severity (the checks
  * the Kyverno policy makes). Returns one line per kind for the summary; throws one UserError listing every problem.
  */
-export async function requireEvidence(
-  ctx: ActionContext,
-  cosign: string,
-  options: RequireEvidenceOptions,
-): Promise<string[]> {
-  const version = options.version ?? (await detectCosignVersion({ ...ctx, env: options.env }, cosign));
+export async function requireEvidence(cosign: Cosign, options: RequireEvidenceOptions): Promise<string[]> {
   const now = options.now ?? new Date();
   const problems: string[] = [];
   const lines: string[] = [];
   for (const kind of options.requirement.kinds) {
     let statements: Awaited<ReturnType<typeof verifiedStatements>>;
     try {
-      statements = await verifiedStatements(ctx, cosign, { ...options, kind, version });
+      statements = await verifiedStatements(cosign, { imageRef: options.imageRef, kind, signer: options.signer });
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       problems.push(error.message);

@@ -1,5 +1,5 @@
 import { UserError } from '@golden-image/kit';
-import { backoffMs, type RetryPolicy } from '@golden-image/oci-registry';
+import { backoffMs, type RetryPolicy, scaledPolicy } from '@golden-image/oci-registry';
 import { NetworkError } from './registry-http.js';
 
 /**
@@ -7,15 +7,10 @@ import { NetworkError } from './registry-http.js';
  * answer 5xx or drop a connection. Delays scale with GOLDEN_IMAGE_RETRY_DELAY_SCALE like the image chain's.
  */
 export function readBackPolicy(env: NodeJS.ProcessEnv = {}): RetryPolicy {
-  const scale = Number(env.GOLDEN_IMAGE_RETRY_DELAY_SCALE ?? '1');
-  const factor = Number.isFinite(scale) && scale > 0 && scale <= 10 ? scale : 1;
-  return {
-    attempts: 10,
-    baseDelayMs: 500 * factor,
-    maxDelayMs: 8_000 * factor,
-    maxRetryAfterMs: 30_000,
-    maxTotalMs: 90_000 * factor,
-  };
+  return scaledPolicy(
+    { attempts: 10, baseDelayMs: 500, maxDelayMs: 8_000, maxRetryAfterMs: 30_000, maxTotalMs: 90_000 },
+    env,
+  );
 }
 
 export type Attempt<T> = { value: T } | { retry: string; retryAfterMs?: number };

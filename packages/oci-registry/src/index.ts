@@ -8,7 +8,9 @@ export {
   DEFAULT_RETRY_POLICY,
   type RetryEvent,
   type RetryPolicy,
+  retryDelayScale,
   retryPolicyFrom,
+  scaledPolicy,
   withRetries,
 } from './retry.js';
 export { MIN_SKOPEO, OCI11_SKOPEO, type RegistryOptions, Skopeo, SkopeoError } from './skopeo.js';

@@ -47,20 +47,28 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 /**
- * The policy for one Skopeo: the defaults, with delays scaled by GOLDEN_IMAGE_RETRY_DELAY_SCALE (a number in
- * (0, 10], for tests that take a registry down and for runners that want longer waits), then explicit overrides.
+ * GOLDEN_IMAGE_RETRY_DELAY_SCALE, read here only: a number in (0, 10] that scales every retry delay of the suite
+ * (tests that take a registry down use a small one, runners that want longer waits a large one); 1 otherwise.
  */
-export function retryPolicyFrom(env: NodeJS.ProcessEnv = {}, overrides: Partial<RetryPolicy> = {}): RetryPolicy {
+export function retryDelayScale(env: NodeJS.ProcessEnv = {}): number {
   const scale = Number(env.GOLDEN_IMAGE_RETRY_DELAY_SCALE ?? '1');
-  const factor = Number.isFinite(scale) && scale > 0 && scale <= 10 ? scale : 1;
-  const { baseDelayMs, maxDelayMs, maxTotalMs } = DEFAULT_RETRY_POLICY;
+  return Number.isFinite(scale) && scale > 0 && scale <= 10 ? scale : 1;
+}
+
+/** A policy with its delays and total time scaled by retryDelayScale. */
+export function scaledPolicy(policy: RetryPolicy, env: NodeJS.ProcessEnv = {}): RetryPolicy {
+  const factor = retryDelayScale(env);
   return {
-    ...DEFAULT_RETRY_POLICY,
-    baseDelayMs: baseDelayMs * factor,
-    maxDelayMs: maxDelayMs * factor,
-    maxTotalMs: maxTotalMs * factor,
-    ...overrides,
+    ...policy,
+    baseDelayMs: policy.baseDelayMs * factor,
+    maxDelayMs: policy.maxDelayMs * factor,
+    maxTotalMs: policy.maxTotalMs * factor,
   };
+}
+
+/** The policy for one Skopeo: the defaults, scaled (scaledPolicy), then explicit overrides. */
+export function retryPolicyFrom(env: NodeJS.ProcessEnv = {}, overrides: Partial<RetryPolicy> = {}): RetryPolicy {
+  return { ...scaledPolicy(DEFAULT_RETRY_POLICY, env), ...overrides };
 }
 
 /** Exponential backoff with "equal jitter": half the step fixed, half random; Retry-After is a lower bound. */

@@ -1,4 +1,5 @@
 export { defaultUpload, type UploadFn, uniqueArtifactName, uploadFileArtifact } from './artifact.js';
+export { type DirectoryScan, type DirectoryScanOptions, scanDirectory } from './dir-scan.js';
 export { type Finding, type FindingKind, splitFixedVersions } from './finding.js';
 export { resolveIgnoreFiles } from './ignore-input.js';
 export { imageLabel, layoutSummary, renamedTarget, withImageTargets } from './layout-report.js';
@@ -44,4 +45,5 @@ export {
   type TrivySessionOptions,
   trivyFs,
   trivyImage,
+  trivySecretScan,
 } from './trivy-run.js';

@@ -5,7 +5,6 @@ import { hostEnv } from '@golden-image/kit';
 // Trivy reads TRIVY_<FLAG> for every flag (TRIVY_SEVERITY, TRIVY_IGNORE_UNFIXED...), Syft SYFT_*, OSV-Scanner
 // OSV_*, and each reads config files from HOME and the working directory, any of which would change what the gate
 // sees: a scanner gets only the job's host settings (hostEnv).
-const DOUBLE_CONTROL = /^(DOUBLE_LOG|(TRIVY|OSV|SYFT|COSIGN)_DOUBLE_[A-Z0-9_]+)$/;
 
 /**
  * The whole environment of a scanner run: the job's host settings, a private HOME (no ~/.syft.yaml or
@@ -19,9 +18,6 @@ export function scannerEnv(
 ): NodeJS.ProcessEnv {
   mkdirSync(home, { recursive: true });
   const env = hostEnv(jobEnv);
-  // The controls of the tool doubles (test/doubles/bin): no real tool reads a flag or setting by these names.
-  for (const [name, value] of Object.entries(jobEnv))
-    if (DOUBLE_CONTROL.test(name) && value !== undefined) env[name] = value;
   const dockerConfig = jobEnv.DOCKER_CONFIG || (jobEnv.HOME ? join(jobEnv.HOME, '.docker') : undefined);
   if (dockerConfig) env.DOCKER_CONFIG = dockerConfig;
   env.HOME = home;

@@ -178,8 +178,9 @@ function offlineSafe(): string[] {
 }
 
 /**
- * Flags every scan shares: JSON to a file, vulnerabilities only, the job's DBs without update, no ignore file, an
- * in-memory scan cache (so scans of several platforms can run at once; only the DBs are shared, read-only).
+ * Flags every scan shares, spelled once: JSON to a file, one kind of scanner, the job's DBs without update, no
+ * ignore file (the suite applies ignore files itself), an in-memory scan cache (so scans of several platforms can
+ * run at once; only the DBs are shared, read-only), and no request of Trivy's own.
  */
 function commonArgs(session: TrivySession, output: string, scanners: readonly string[] = ['vuln']): string[] {
   return [
@@ -236,6 +237,25 @@ export async function trivyFs(
   if (skipDirs.length > 0) args.push('--skip-dirs', skipDirs.join(','));
   args.push(path);
   return runScan(ctx, session, args, output, path);
+}
+
+/**
+ * `trivy fs --scanners secret DIR` with Trivy's built-in rules, in the session's scratch directory and environment
+ * (no trivy.yaml or trivy-secret.yaml of the job applies). Returns the parsed report.
+ */
+export async function trivySecretScan(
+  ctx: ActionContext,
+  session: TrivySession,
+  dir: string,
+  output: string,
+): Promise<unknown> {
+  return runScan(
+    ctx,
+    session,
+    ['fs', ...commonArgs(session, output, ['secret']), dir],
+    output,
+    `the secrets in ${dir}`,
+  );
 }
 
 /**

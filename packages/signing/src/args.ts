@@ -1,4 +1,4 @@
-import type { CosignVersion } from './version.js';
+import { abilitiesOf, type CosignVersion } from './cosign-abilities.js';
 
 export type BundleFormat = 'legacy' | 'new';
 
@@ -67,12 +67,12 @@ export function signArgs(options: SignArgsOptions): string[] {
   const args = ['sign', '--yes'];
   if (options.recursive) args.push('--recursive');
   if (options.key) args.push('--key', options.key);
-  if (options.version.major >= 3) {
-    // v3 defaults to the new bundle and to the signing config fetched from the public TUF repository, which
-    // refuses custom service URLs and --tlog-upload=false: both off for a legacy signature or a private instance.
-    if (options.bundleFormat === 'legacy') args.push('--new-bundle-format=false', '--use-signing-config=false');
-    else if (!isPublicGood(instance)) args.push('--use-signing-config=false');
-  }
+  const can = abilitiesOf(options.version);
+  // v3 defaults to the new bundle and to the signing config fetched from the public TUF repository, which refuses
+  // custom service URLs and --tlog-upload=false: both off for a legacy signature, the config for a private instance.
+  if (can?.bundleByDefault && options.bundleFormat === 'legacy') args.push('--new-bundle-format=false');
+  if (can?.signingConfig && (options.bundleFormat === 'legacy' || !isPublicGood(instance)))
+    args.push('--use-signing-config=false');
   if (instance.fulcioUrl && !options.key) args.push('--fulcio-url', instance.fulcioUrl);
   if (!instance.transparencyLog) args.push('--tlog-upload=false');
   else if (instance.rekorUrl) args.push('--rekor-url', instance.rekorUrl);
@@ -107,12 +107,12 @@ export function verifyArgs(options: VerifyArgsOptions): string[] {
     if (source.trigger) args.push('--certificate-github-workflow-trigger', source.trigger);
   }
   const format = options.bundleFormat ?? 'legacy';
-  const major = options.version?.major ?? 2;
+  const bundleByDefault = options.version ? abilitiesOf(options.version)?.bundleByDefault : false;
   // cosign v3 verifies Sigstore bundles whenever one is attached and falls back to the legacy signature only when
   // none is: with a legacy signature, --new-bundle-format=false keeps an unrelated bundle (a build attestation)
   // from deciding the outcome.
-  if (major >= 3 && format === 'legacy') args.push('--new-bundle-format=false');
-  if (major < 3 && format === 'new') args.push('--new-bundle-format');
+  if (bundleByDefault && format === 'legacy') args.push('--new-bundle-format=false');
+  if (!bundleByDefault && format === 'new') args.push('--new-bundle-format');
   if (instance.trustedRoot) args.push('--trusted-root', instance.trustedRoot);
   else if (instance.certificateChain && keyless) args.push('--certificate-chain', instance.certificateChain);
   if (!instance.transparencyLog) args.push('--insecure-ignore-tlog');

@@ -10,7 +10,24 @@ export {
   signatureLocation,
   verifyArgs,
 } from './args.js';
-export { cosignV3Fallback } from './cosign-v3-fallback.js';
+export {
+  type ArgvSettings,
+  Cosign,
+  type CosignOptions,
+  type CosignSetup,
+  checkCosignRequest,
+  installCosign,
+} from './cosign.js';
+export {
+  abilitiesOf,
+  bundleFormatProblem,
+  COSIGN_ABILITIES,
+  type CosignAbilities,
+  type CosignVersion,
+  cosignVersionOf,
+  parseCosignVersion,
+  pinnedCosignV3,
+} from './cosign-abilities.js';
 export {
   identityInput,
   issuerInput,
@@ -46,22 +63,16 @@ export {
   requireGithubOidc,
   SIGSTORE_AUDIENCE,
 } from './oidc.js';
-export { withCosignAuth } from './registry-auth.js';
 export { shellCommand, shellQuote } from './shell.js';
+export { fulcioChainOf, type SignDigestOptions, type SignDigestResult, signDigest } from './sign.js';
 export {
-  fulcioChainOf,
-  type SignDigestOptions,
-  type SignDigestResult,
-  type SourceRequest,
-  signDigest,
-} from './sign.js';
-export {
-  bundlesTookOver,
+  checkKeyInputs,
   describeBinding,
+  prepareSigningCredentials,
+  type ResolvedSigner,
+  type SignerInputs,
+  signerFromInputs,
   signerOf,
-  type VerifiedSignature,
-  type VerifySignatureOptions,
-  verifySignature,
-  withTrustedRootFromChain,
-} from './verify.js';
-export { type CosignVersion, detectCosignVersion, parseCosignVersion } from './version.js';
+  verifierFromInputs,
+} from './signer.js';
+export { bundlesTookOver, type VerifiedSignature, type VerifySignatureOptions, verifySignature } from './verify.js';

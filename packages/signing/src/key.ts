@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ActionContext, runChecked } from '@golden-image/kit';
+import type { ActionContext } from '@golden-image/kit';
+import type { Cosign } from './cosign.js';
 
 const KMS_URI = /^(awskms|gcpkms|azurekms|hashivault):\/\/./;
 
@@ -18,12 +19,9 @@ export interface PublicKey {
 }
 
 /** Exports the public half of a signing key with `cosign public-key` (COSIGN_PASSWORD comes through the env). */
-export async function publicKeyOf(ctx: ActionContext, cosign: string, key: string): Promise<PublicKey> {
+export async function publicKeyOf(ctx: ActionContext, cosign: Cosign, key: string): Promise<PublicKey> {
   if (isKmsUri(key)) return { verifyKey: key, kms: key };
-  const result = await runChecked(ctx.runner, cosign, ['public-key', '--key', key], 'Exporting the public key', {
-    env: ctx.env,
-    silent: true,
-  });
+  const result = await cosign.runChecked(['public-key', '--key', key], 'Exporting the public key', { silent: true });
   const pem = result.stdout.toString('utf8').trim();
   mkdirSync(ctx.tempDir, { recursive: true });
   const file = join(ctx.tempDir, 'sign-digest-cosign.pub');

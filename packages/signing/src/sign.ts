@@ -1,18 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type ActionContext, runChecked, UserError } from '@golden-image/kit';
-import {
-  type BundleFormat,
-  isPublicGood,
-  PUBLIC_GOOD,
-  type Signer,
-  type SigstoreInstance,
-  type SourceBinding,
-  signArgs,
-  signatureLocation,
-  verifyArgs,
-} from './args.js';
-import { publicKeyOf } from './key.js';
+import { type ActionContext, UserError } from '@golden-image/kit';
+import { isPublicGood, PUBLIC_GOOD, type Signer, type SigstoreInstance, type SourceBinding } from './args.js';
+import type { Cosign } from './cosign.js';
+import type { CosignVersion } from './cosign-abilities.js';
 import {
   buildClusterPolicy,
   type IdentityMatch,
@@ -20,48 +11,21 @@ import {
   type PolicySigner,
   policyYaml,
 } from './kyverno.js';
-import {
-  decodeJwtClaims,
-  fetchGithubIdToken,
-  type IdTokenFetcher,
-  identityFromClaims,
-  requireGithubOidc,
-  SIGSTORE_AUDIENCE,
-} from './oidc.js';
-import { shellCommand } from './shell.js';
-import { verifySignature, withOfflineKeyRoot, withTrustedRootFromChain } from './verify.js';
-import { type CosignVersion, detectCosignVersion } from './version.js';
-
-/** What the caller asks to bind; `repository` undefined means "the run's own", as the token or GITHUB_REPOSITORY says. */
-export interface SourceRequest {
-  repository?: string;
-  ref?: string;
-  trigger?: string;
-}
+import type { ResolvedSigner } from './signer.js';
+import { verifySignature } from './verify.js';
 
 export interface SignDigestOptions {
   image: string;
   digest: string;
-  bundleFormat: BundleFormat;
   recursive: boolean;
   /** Key reference or KMS URI; keyless when absent. */
   key?: string;
   verify: boolean;
-  /** Keyless: override the identity / issuer predicted from the OIDC token. */
-  identity?: string;
-  issuer?: string;
-  /** Keyless: the source the verification, the verify command and the policy bind (default: the run's repository). */
-  source?: SourceRequest;
-  instance?: SigstoreInstance;
+  /** Who signs, as signerFromInputs worked it out. */
+  signer: ResolvedSigner;
   imageReferences: readonly string[];
   identityMatch: IdentityMatch;
   policyFile: string;
-  registryFlags: readonly string[];
-  /** The environment cosign runs with (registry credentials); ctx.env when absent. */
-  env?: NodeJS.ProcessEnv;
-  /** See VerifySignatureOptions.fallbackCosign. */
-  fallbackCosign?: () => Promise<string>;
-  fetchIdToken?: IdTokenFetcher;
 }
 
 export interface SignDigestResult {
@@ -84,82 +48,34 @@ export interface SignDigestResult {
   notes: string[];
 }
 
+/** Signs one digest in the cosign's format and instance, verifies it as its signer, and writes the Kyverno policy. */
 export async function signDigest(
   ctx: ActionContext,
-  cosign: string,
+  cosign: Cosign,
   options: SignDigestOptions,
 ): Promise<SignDigestResult> {
   const imageRef = `${options.image}@${options.digest}`;
-  const env = options.env ?? ctx.env;
-  const instance = options.instance ?? PUBLIC_GOOD;
-  const notes: string[] = [];
-  if (!options.key) requireGithubOidc(ctx.env);
-  const version = await detectCosignVersion({ ...ctx, env }, cosign);
+  const version = await cosign.version();
   ctx.info(`cosign ${version.text}`);
-  if (options.bundleFormat === 'new' && version.major < 3) {
-    // cosign 2.6 can write a bundle, but puts its artifactType in the config descriptor instead of the manifest, so
-    // the referrers index names it application/vnd.oci.empty.v1+json and Kyverno (which looks for
-    // application/vnd.dev.sigstore.bundle*) never finds it. It verifies bundles fine.
-    throw new UserError(
-      `Input "bundle-format": "new" needs cosign v3 to sign, but cosign ${version.text} is in use (cosign 2.6 writes bundles Kyverno cannot find); set "cosign-version" to 3.1.3 or use bundle-format: legacy.`,
-    );
-  }
+  await cosign.requireSigningFormat();
+  const { signer, publicKey, caller } = options.signer;
+  const notes = [...options.signer.notes];
 
-  let signer: Signer;
-  let policySigner: PolicySigner;
-  let caller: string | undefined;
-  if (options.key) {
-    // Exported before signing, so a wrong COSIGN_PASSWORD fails before anything is pushed.
-    const publicKey = await publicKeyOf(ctx, cosign, options.key);
-    signer = { key: publicKey.verifyKey };
-    policySigner = { kind: 'key', pem: publicKey.pem, kms: publicKey.kms };
-  } else {
-    let identity = options.identity;
-    let issuer = options.issuer;
-    let fromToken: SourceBinding = {};
-    if (!identity || !issuer || !options.source?.repository) {
-      const token = await (options.fetchIdToken ?? fetchGithubIdToken)(ctx.env, SIGSTORE_AUDIENCE);
-      ctx.secret(token);
-      const predicted = identityFromClaims(decodeJwtClaims(token));
-      identity ??= predicted.identity;
-      issuer ??= predicted.issuer;
-      caller = predicted.caller;
-      fromToken = { repository: predicted.repository };
-    }
-    const source = bindSource(options.source, fromToken.repository ?? ctx.env.GITHUB_REPOSITORY, notes);
-    signer = { identity, issuer, ...(source ? { source } : {}) };
-    policySigner = { kind: 'keyless', identity, issuer, match: options.identityMatch, source };
-  }
-
-  const args = signArgs({ imageRef, version, ...options, instance, registryFlags: options.registryFlags });
-  await ctx.group(`Signing ${imageRef}`, () => runChecked(ctx.runner, cosign, args, `Signing ${imageRef}`, { env }));
-  const verifyInstance = withOfflineKeyRoot(
-    ctx,
-    signer,
-    version,
-    options.bundleFormat,
-    await withTrustedRootFromChain({ ...ctx, env }, cosign, signer, options.bundleFormat, instance),
-  );
+  const args = await cosign.signArgs(imageRef, { recursive: options.recursive, key: options.key });
+  await ctx.group(`Signing ${imageRef}`, () => cosign.runChecked(args, `Signing ${imageRef}`));
+  await cosign.verifyInstance(signer);
 
   if (options.verify) {
     await ctx.group(`Verifying the signature of ${imageRef}`, () =>
-      verifySignature(ctx, cosign, {
-        imageRef,
-        ...signerOptions(signer),
-        bundleFormat: options.bundleFormat,
-        version,
-        instance: verifyInstance,
-        registryFlags: options.registryFlags,
-        env,
-        fallbackCosign: options.fallbackCosign,
-      }),
+      verifySignature(ctx, cosign, { imageRef, ...signerOptions(signer) }),
     );
   } else {
     ctx.warning('verify: false, so the signature was not checked after signing.');
   }
 
   let policy = '';
-  if (policySigner.kind === 'keyless' && options.bundleFormat === 'new') {
+  const instance = cosign.setup.instance ?? PUBLIC_GOOD;
+  if (signer.key === undefined && cosign.bundleFormat === 'new') {
     // Kyverno 1.19 verifies a keyless SigstoreBundle against subject and issuer only (additionalExtensions are not
     // read on that path) and only with the public-good TUF trust root (roots are not read either).
     notes.push(
@@ -169,11 +85,21 @@ export async function signDigest(
         'bundle-format: legacy for Kyverno admission (type: Cosign binds the source repository).',
     );
   } else {
+    const policySigner: PolicySigner =
+      signer.key === undefined
+        ? {
+            kind: 'keyless',
+            identity: signer.identity,
+            issuer: signer.issuer,
+            match: options.identityMatch,
+            source: signer.source,
+          }
+        : { kind: 'key', pem: publicKey?.pem, kms: publicKey?.kms };
     policy = policyYaml(
       buildClusterPolicy({
         image: options.image,
         imageReferences: options.imageReferences,
-        bundleFormat: options.bundleFormat,
+        bundleFormat: cosign.bundleFormat,
         signer: policySigner,
         instance: policyInstance(instance),
       }),
@@ -185,47 +111,18 @@ export async function signDigest(
   return {
     imageRef,
     version,
-    signature: signatureLocation(options.image, options.digest, options.bundleFormat, env),
+    signature: cosign.signatureLocation(options.image, options.digest),
     identity: signer.identity,
     issuer: signer.issuer,
     source: signer.source,
     caller,
     verifyKey: signer.key,
     verified: options.verify,
-    verifyCommand: shellCommand([
-      'cosign',
-      ...verifyArgs({
-        imageRef,
-        signer,
-        bundleFormat: options.bundleFormat,
-        version,
-        instance: verifyInstance,
-        registryFlags: options.registryFlags,
-      }),
-    ]),
+    verifyCommand: await cosign.verifyCommand(imageRef, signer),
     policyFile: policy ? options.policyFile : '',
     policy,
     notes,
   };
-}
-
-/** The run's repository unless the caller named one; ref and trigger only when asked for. */
-function bindSource(
-  requested: SourceRequest | undefined,
-  runRepository: string | undefined,
-  notes: string[],
-): SourceBinding | undefined {
-  const repository = requested?.repository ?? runRepository;
-  if (!repository) {
-    notes.push(
-      'No source repository is bound (the token has no repository claim and GITHUB_REPOSITORY is not set): any ' +
-        'repository that runs the same workflow file can make a signature that passes. Set "source-repository".',
-    );
-  }
-  const source = { repository, ref: requested?.ref, trigger: requested?.trigger };
-  return Object.values(source).some(Boolean)
-    ? (Object.fromEntries(Object.entries(source).filter(([, v]) => v)) as SourceBinding)
-    : undefined;
 }
 
 /** What the policy needs of the instance: the CA chain's PEM text (the file is read here), never a path. */

@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type ActionContext, lastLines, runChecked, UserError } from '@golden-image/kit';
-import { type BundleFormat, type Signer, type SigstoreInstance, type SourceBinding, verifyArgs } from './args.js';
-import { type CosignVersion, detectCosignVersion } from './version.js';
+import { type ActionContext, lastLines, UserError } from '@golden-image/kit';
+import type { BundleFormat, SourceBinding } from './args.js';
+import type { Cosign } from './cosign.js';
+import { abilitiesOf, type CosignVersion } from './cosign-abilities.js';
+import { describeBinding, signerOf } from './signer.js';
 
 export interface VerifySignatureOptions {
   /** `image@sha256:…`; a tag is refused, since what is verified must be what is promoted. */
@@ -14,17 +14,6 @@ export interface VerifySignatureOptions {
   source?: SourceBinding;
   /** Key-based: a public key file, KMS URI or other cosign key reference, instead of identity and issuer. */
   key?: string;
-  /** The format the signature was made in (default legacy). */
-  bundleFormat?: BundleFormat;
-  /** The cosign in use; read with `cosign version` when absent. */
-  version?: CosignVersion;
-  instance?: SigstoreInstance;
-  /** Extra registry flags, e.g. registryFlags({ tlsVerify: false }). */
-  registryFlags?: readonly string[];
-  /** The environment cosign runs with (registry credentials); ctx.env when absent. */
-  env?: NodeJS.ProcessEnv;
-  /** A cosign v3 to verify a legacy signature with when cosign v2.6.3+ verified attached bundles instead. */
-  fallbackCosign?: () => Promise<string>;
 }
 
 export interface VerifiedSignature {
@@ -34,56 +23,15 @@ export interface VerifiedSignature {
   args: string[];
 }
 
-/** The signer a verification is pinned to; throws a UserError unless exactly one of key / identity+issuer is given. */
-export function signerOf(options: {
-  identity?: string;
-  issuer?: string;
-  key?: string;
-  source?: SourceBinding;
-}): Signer {
-  if (options.key) {
-    if (options.identity || options.issuer) {
-      throw new UserError(
-        'Give either a key or a certificate identity and issuer for signature verification, not both.',
-      );
-    }
-    return { key: options.key };
-  }
-  if (!options.identity || !options.issuer) {
-    throw new UserError(
-      'Signature verification needs both "certificate-identity" and "certificate-oidc-issuer" (keyless), or "key".',
-    );
-  }
-  const source = options.source && Object.values(options.source).some(Boolean) ? options.source : undefined;
-  return { identity: options.identity, issuer: options.issuer, ...(source ? { source } : {}) };
-}
-
-/** One line for people: what a verification with this signer accepts, and what it leaves open. */
-export function describeBinding(signer: Signer): string {
-  if (signer.key !== undefined) return `any signature made with the key ${signer.key}`;
-  const source = signer.source ?? {};
-  const bound = [
-    `identity ${signer.identity}`,
-    `issuer ${signer.issuer}`,
-    ...(source.repository ? [`source repository ${source.repository}`] : []),
-    ...(source.ref ? [`ref ${source.ref}`] : []),
-    ...(source.trigger ? [`trigger ${source.trigger}`] : []),
-  ];
-  const open = [
-    ...(source.repository ? [] : ['source repository']),
-    ...(source.ref ? [] : ['ref']),
-    ...(source.trigger ? [] : ['trigger']),
-  ];
-  return `${bound.join(', ')}${open.length ? `; not bound: ${open.join(', ')}` : ''}`;
-}
-
 /**
- * Runs `cosign verify` for one digest and throws a UserError naming the digest and the expected signer when no
- * signature matches. promote-tags calls this before any tag moves.
+ * Runs `cosign verify` for one digest, in the format, instance and registry of the cosign's step, and throws a
+ * UserError naming the digest and the expected signer when no signature matches. promote-tags calls this before
+ * any tag moves; sign-digest after signing. When this cosign's verify looks only at attached bundles, a legacy
+ * signature is checked with the pinned cosign v3 (Cosign.legacyVerifier), or the refusal says how.
  */
 export async function verifySignature(
   ctx: ActionContext,
-  cosignPath: string,
+  cosign: Cosign,
   options: VerifySignatureOptions,
 ): Promise<VerifiedSignature> {
   if (!/@sha256:[a-f0-9]{64}$/.test(options.imageRef)) {
@@ -92,32 +40,17 @@ export async function verifySignature(
     );
   }
   const signer = signerOf(options);
-  const env = options.env ?? ctx.env;
-  const version = options.version ?? (await detectCosignVersion({ ...ctx, env }, cosignPath));
-  const instance = await withTrustedRootFromChain(
-    { ...ctx, env },
-    cosignPath,
-    signer,
-    options.bundleFormat ?? 'legacy',
-    options.instance,
-  );
-  const args = verifyArgs({
-    imageRef: options.imageRef,
-    signer,
-    bundleFormat: options.bundleFormat,
-    version,
-    instance: withOfflineKeyRoot(ctx, signer, version, options.bundleFormat ?? 'legacy', instance),
-    registryFlags: options.registryFlags,
-  });
-  const result = await ctx.runner.run(cosignPath, args, { env });
-  if (result.exitCode !== 0 && bundlesTookOver(version, options.bundleFormat ?? 'legacy', result.stderr)) {
+  const version = await cosign.version();
+  const args = await cosign.verifyArgs(options.imageRef, signer);
+  const result = await cosign.run(args);
+  if (result.exitCode !== 0 && bundlesTookOver(version, cosign.bundleFormat, result.stderr)) {
     const what = `cosign ${version.text} verified the Sigstore bundle(s) attached to ${options.imageRef} instead of its legacy signature`;
-    if (options.fallbackCosign) {
+    const v3 = await cosign.legacyVerifier();
+    if (v3) {
       ctx.info(
         `${what} (cosign 2.6.3 and later always do once a bundle is attached); checking the legacy signature with cosign v3 and --new-bundle-format=false.`,
       );
-      const v3 = await options.fallbackCosign();
-      return verifySignature(ctx, v3, { ...options, version: undefined, fallbackCosign: undefined });
+      return verifySignature(ctx, v3, options);
     }
     throw new UserError(
       `Signature check failed for ${options.imageRef}: ${what}: cosign 2.6.3 and later do that whenever any bundle is ` +
@@ -137,77 +70,12 @@ export async function verifySignature(
 }
 
 /**
- * A keyless bundle is verified against a trusted root only (cosign refuses --certificate-chain with bundles): when a
- * private instance was given as a certificate chain, `cosign trusted-root create` turns it into one (both cosign
- * 2.6 and 3 have the command; it wants the Fulcio URL beside the chain).
- */
-export async function withTrustedRootFromChain(
-  ctx: ActionContext,
-  cosign: string,
-  signer: Signer,
-  format: BundleFormat,
-  instance: SigstoreInstance | undefined,
-): Promise<SigstoreInstance | undefined> {
-  if (signer.key !== undefined || format !== 'new' || !instance?.certificateChain || instance.trustedRoot) {
-    return instance;
-  }
-  if (!instance.fulcioUrl) {
-    throw new UserError(
-      'Input "certificate-chain" with bundle-format new: a bundle is verified against a trusted root, which the suite ' +
-        'makes from the chain with cosign trusted-root create; give "fulcio-url" too (it is recorded in the trusted ' +
-        'root), or give "trusted-root" instead.',
-    );
-  }
-  mkdirSync(ctx.tempDir, { recursive: true });
-  const trustedRoot = join(ctx.tempDir, 'golden-image-trusted-root.json');
-  await runChecked(
-    ctx.runner,
-    cosign,
-    [
-      'trusted-root',
-      'create',
-      '--fulcio',
-      `url=${instance.fulcioUrl},certificate-chain=${instance.certificateChain}`,
-      '--out',
-      trustedRoot,
-    ],
-    'Making a trusted root from the certificate chain',
-    { env: ctx.env, silent: true },
-  );
-  return { ...instance, trustedRoot };
-}
-
-/**
- * cosign v2.6 refuses to verify a bundle without trusted material ("trusted root is required when using new bundle
- * format") even with a key and no transparency log, where none is needed (v3 knows it does not); it fetches the
- * public one online. With the log off and no trust root given, an empty trusted root satisfies it.
- */
-export function withOfflineKeyRoot(
-  ctx: ActionContext,
-  signer: Signer,
-  version: CosignVersion,
-  format: BundleFormat,
-  instance: SigstoreInstance | undefined,
-): SigstoreInstance | undefined {
-  if (signer.key === undefined || version.major !== 2 || format !== 'new') return instance;
-  if (!instance || instance.transparencyLog || instance.trustedRoot) return instance;
-  mkdirSync(ctx.tempDir, { recursive: true });
-  const trustedRoot = join(ctx.tempDir, 'golden-image-empty-trusted-root.json');
-  writeFileSync(
-    trustedRoot,
-    JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' }),
-  );
-  return { ...instance, trustedRoot };
-}
-
-/**
  * cosign 2.6.3+ switches `verify` to bundle verification whenever any Sigstore bundle is attached to the image, with
  * no flag to turn that off (cosign v3 has --new-bundle-format=false); these are its bundle-path failures.
  */
 export function bundlesTookOver(version: CosignVersion, format: BundleFormat, stderr: string): boolean {
-  const switches = version.major === 2 && (version.minor > 6 || (version.minor === 6 && version.patch >= 3));
   return (
-    switches &&
+    Boolean(abilitiesOf(version)?.bundlesHideLegacy) &&
     format === 'legacy' &&
     /no matching attestations|trusted root is required when using new bundle format/.test(stderr)
   );

@@ -1,8 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { accepts, stopChild, waitUntilUp } from './child.js';
 
 export interface TestBuildkit {
   /** `unix:///…/buildkitd.sock`, private to this daemon. */
@@ -65,11 +65,16 @@ export async function startBuildkit(options: BuildkitOptions): Promise<TestBuild
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const stop = async () => {
-    await stopChild(child);
+    await stopChild(child, 10_000);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForSocket(socket, child, () => output);
+    await waitUntilUp('buildkitd', () => accepts(socket), {
+      child,
+      up: `listen on ${socket}`,
+      timeoutMs: 60_000,
+      output: () => output.slice(-2000),
+    });
     const config = join(dir, 'docker');
     mkdirSync(join(config, 'cli-plugins'), { recursive: true });
     symlinkSync(options.buildx, join(config, 'cli-plugins', 'docker-buildx'));
@@ -92,35 +97,4 @@ function writeConfig(dir: string, config: string): string {
   const file = join(dir, 'buildkitd.toml');
   writeFileSync(file, config);
   return file;
-}
-
-async function waitForSocket(socket: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`buildkitd exited with ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const connection = connect(socket);
-      connection.once('connect', () => {
-        connection.destroy();
-        resolve(true);
-      });
-      connection.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`buildkitd did not listen on ${socket} within 60 s: ${output().slice(-2000)}`);
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

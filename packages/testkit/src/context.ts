@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ActionContext, ExecRunner, type ToolRunner } from '@golden-image/kit';
+import { DoubleControlsRunner } from './double-controls.js';
 
 /** What a test context recorded: every output, log line, annotation and summary an action wrote. */
 export interface Recorded {
@@ -15,7 +16,8 @@ export interface Recorded {
 
 /**
  * An ActionContext for tests: inputs from a plain object, a real ExecRunner unless another runner is given,
- * and everything the action writes recorded for assertions.
+ * and everything the action writes recorded for assertions. The runner hands the tool doubles' controls of the
+ * test's env (TRIVY_DOUBLE_FIXTURE, DOUBLE_LOG, …) to tools the suite gives a private environment (scanners).
  */
 export function createTestContext(
   inputs: Record<string, string>,
@@ -38,7 +40,7 @@ export function createTestContext(
       recorded.logs.push(`::group::${name}`);
       return fn();
     },
-    runner: options.runner ?? new ExecRunner(),
+    runner: new DoubleControlsRunner(options.runner ?? new ExecRunner(), () => ctx.env),
     env: options.env ?? process.env,
     tempDir: options.tempDir ?? mkdtempSync(join(tmpdir(), 'golden-image-test-')),
   };

@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stopChild, waitUntilUp } from './child.js';
 import { tempDir } from './fixtures.js';
 import { freePort } from './registry.js';
 
@@ -65,35 +66,16 @@ export async function startFulcio(fulcio: string, issuerUrl: string): Promise<Te
     stderr = (stderr + chunk.toString()).slice(-8000);
   });
   const url = `http://127.0.0.1:${port}`;
-  const chainPem = await waitForRootCert(url, child, () => stderr);
+  const chainPem = await waitUntilUp(
+    'fulcio',
+    async () => {
+      const response = await fetch(`${url}/api/v1/rootCert`);
+      const pem = response.ok ? await response.text() : '';
+      return pem.includes('BEGIN CERTIFICATE') ? pem : undefined;
+    },
+    { child, up: `serve ${url}/api/v1/rootCert`, timeoutMs: 30_000, output: () => stderr },
+  );
   const chainFile = join(dir, 'chain.pem');
   writeFileSync(chainFile, chainPem);
-  return { url, chainPem, chainFile, stop: () => stop(child) };
-}
-
-async function waitForRootCert(url: string, child: ChildProcess, stderr: () => string): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`fulcio exited with ${child.exitCode}:\n${stderr()}`);
-    try {
-      const response = await fetch(`${url}/api/v1/rootCert`);
-      if (response.ok) {
-        const pem = await response.text();
-        if (pem.includes('BEGIN CERTIFICATE')) return pem;
-      }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`fulcio did not serve ${url}/api/v1/rootCert within 30 s:\n${stderr()}`);
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
+  return { url, chainPem, chainFile, stop: () => stopChild(child) };
 }

@@ -23,7 +23,17 @@ export {
 } from './act/run.js';
 export type { StandInConfig } from './act/stand-in-config.js';
 export { type BuildkitOptions, startBuildkit, type TestBuildkit } from './buildkit.js';
+export { skipOffCi } from './ci.js';
 export { createTestContext, everythingPrinted, type Recorded } from './context.js';
+export {
+  DOUBLE_CONTROL,
+  DOUBLES_BIN,
+  DoubleControlsRunner,
+  doubleControls,
+  doubleShims,
+  shellQuote,
+  withDoubleShims,
+} from './double-controls.js';
 export {
   type AnswerEdit,
   type FaultKind,
@@ -61,6 +71,7 @@ export { peerEnvironment } from './peer-process.js';
 export { projectGoTool } from './project-go-tool.js';
 export { pathDirFor, realTool, realTools, realToolsBin, realToolsDir } from './real-tools.js';
 export { RecordingRunner } from './recording-runner.js';
+export { referrersRegistryTool, startReferrersRegistry } from './referrers-registry.js';
 export { freePort, type RegistryOptions, registryBinary, startRegistry, type TestRegistry } from './registry.js';
 export { toolAvailable } from './tool-available.js';
 export { type NpmRegistryOptions, startVerdaccio, type TestNpmRegistry } from './verdaccio.js';

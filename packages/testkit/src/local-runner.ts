@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withDoubleShims } from './double-controls.js';
 import { repoRoot } from './fixtures.js';
 
 export interface StepResult {
@@ -26,13 +27,14 @@ export async function runBundledAction(
   const summaryFile = join(dir, 'summary');
   writeFileSync(outputFile, '');
   writeFileSync(summaryFile, '');
-  const env: NodeJS.ProcessEnv = {
+  // The doubles' controls reach scanners (which the suite gives a private environment) through shims on PATH.
+  const env: NodeJS.ProcessEnv = withDoubleShims({
     ...process.env,
     RUNNER_TEMP: dir,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     ...options.env,
-  };
+  });
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   const entry =
     action === '.' ? join(repoRoot, 'dist', 'chain', 'index.js') : join(repoRoot, 'dist', action, 'index.js');

@@ -1,5 +1,6 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
+import { stopChild } from './child.js';
 import { projectGoTool } from './project-go-tool.js';
 import type { TestRegistry } from './registry.js';
 
@@ -40,14 +41,6 @@ export async function startReferrersRegistry(): Promise<TestRegistry> {
     port,
     storage: '',
     requests: (pattern) => log.filter((line) => pattern.test(line)),
-    stop: () => stop(child),
+    stop: () => stopChild(child),
   };
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
 }

@@ -1,8 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { accepts, stopChild, waitUntilUp } from './child.js';
 
 export interface TestRegistry {
   /** `localhost:PORT`, the registry part of image names. */
@@ -110,7 +111,13 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
   });
-  await waitForPort(address, port, child, () => stderr);
+  await waitUntilUp('registry', () => accepts(port, address), {
+    child,
+    up: `listen on ${port}`,
+    timeoutMs: 15_000,
+    intervalMs: 50,
+    output: () => stderr,
+  });
   return {
     host: `localhost:${port}`,
     port,
@@ -119,31 +126,4 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     requests: (pattern) => accessLog.filter((line) => pattern.test(line)),
     stop: () => stopChild(child),
   };
-}
-
-async function waitForPort(address: string, port: number, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}: ${stderr()}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, address);
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`registry did not listen on ${port} within 15 s: ${stderr()}`);
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
 }

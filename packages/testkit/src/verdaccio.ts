@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild, waitUntilUp } from './child.js';
 import { repoRoot } from './fixtures.js';
 import { freePort } from './registry.js';
 
@@ -78,28 +79,17 @@ export async function startVerdaccio(options: NpmRegistryOptions = {}): Promise<
   });
   const url = `http://127.0.0.1:${port}/`;
   try {
-    await waitForPing(url, child, () => output);
+    await waitUntilUp(
+      'verdaccio',
+      async () => (await fetch(new URL('-/ping', url), { signal: AbortSignal.timeout(2000) })).ok,
+      { child, up: `answer ${url}-/ping`, timeoutMs: 30_000, output: () => output, killOnTimeout: false },
+    );
     const token = await login(url, user, password);
     return { url, port, token, user, password, storage, log: () => output, stop: () => stopChild(child) };
   } catch (error) {
     await stopChild(child);
     throw error;
   }
-}
-
-async function waitForPing(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`verdaccio exited with ${child.exitCode}: ${output()}`);
-    try {
-      const answer = await fetch(new URL('-/ping', url), { signal: AbortSignal.timeout(2000) });
-      if (answer.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`verdaccio did not answer ${url}-/ping within 30 s: ${output()}`);
 }
 
 /** `npm login`'s legacy flow for an existing user: PUT /-/user/org.couchdb.user:NAME with basic auth answers 201 and a token. */
@@ -116,12 +106,4 @@ async function login(url: string, user: string, password: string): Promise<strin
   if (answer.status !== 201 || !body.token)
     throw new Error(`verdaccio login failed: ${answer.status} ${JSON.stringify(body)}`);
   return body.token;
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
 }

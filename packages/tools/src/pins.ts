@@ -46,7 +46,9 @@ const TRIVY_COMPROMISED = 'compromised release (CVE-2026-33634, GHSA-69fq-xp46-6
 export const PINS: PinTable = {
   trivy: {
     repository: 'aquasecurity/trivy',
-    defaultVersion: '0.75.0',
+    // The version the real tier builds and runs (the Go module proxy serves no 0.75.0): users run a Trivy a test ran.
+    // 0.75.0 stays pinned for callers who ask for it by trivy-version.
+    defaultVersion: '0.74.0',
     asset: (version, platform) => `trivy_${version}_${TRIVY_OS[platform]}.tar.gz`,
     kind: 'tar.gz',
     refusedVersions: { '0.69.4': TRIVY_COMPROMISED, '0.69.5': TRIVY_COMPROMISED, '0.69.6': TRIVY_COMPROMISED },

@@ -24,8 +24,8 @@ describe('pins', () => {
     }
   });
 
-  test('defaults: trivy 0.75.0, osv-scanner 2.6.0, syft 1.54.1, cosign v2 (2.6.5)', () => {
-    expect(TOOL_NAMES.map((t) => PINS[t].defaultVersion)).toEqual(['0.75.0', '2.6.0', '1.54.1', '2.6.5']);
+  test('defaults: trivy 0.74.0 (what the real tier runs), osv-scanner 2.6.0, syft 1.54.1, cosign v2 (2.6.5)', () => {
+    expect(TOOL_NAMES.map((t) => PINS[t].defaultVersion)).toEqual(['0.74.0', '2.6.0', '1.54.1', '2.6.5']);
   });
 
   test('the compromised trivy versions and archive hashes are refused', () => {

@@ -19,11 +19,10 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { DOUBLES_BIN } from '../lib/harness.js';
 
-type Compare = 'exit' | 'error' | 'output';
+/** Every step compares the exit code, cosign's error line and what it prints on stdout. */
 interface Step {
   name: string;
   args: string[];
-  compare: Compare;
   only?: 'v2' | 'v3';
   /** Needs the real Fulcio and the test OIDC issuer (both backends get the same GitHub job token). */
   keyless?: boolean;
@@ -35,34 +34,46 @@ interface Step {
  * root made from it, {ID} the reusable workflow's identity, {ISS} the issuer; the job is octo-org/app's.
  */
 const STEPS: Step[] = [
-  { name: 'version', args: ['version'], compare: 'output' },
-  { name: 'unknown flag refused', args: ['verify', '--nope', '{IMG}@{D}'], compare: 'error' },
+  { name: 'version', args: ['version'] },
+  { name: 'unknown flag refused', args: ['verify', '--nope', '{IMG}@{D}'] },
   {
-    name: 'a bool flag given as "--flag false" makes "false" an image',
+    name: 'v2: a bool flag given as "--flag false" makes "false" an image (looked up on Docker Hub)',
     args: ['sign', '--yes', '--key', '{KEY}', '--tlog-upload', 'false', '{IMG}@{D}'],
-    compare: 'exit',
+    only: 'v2',
+  },
+  {
+    // v3 would fetch its signing config from the public TUF repository first: told not to, it fails like v2.
+    name: 'v3: a bool flag given as "--flag false" makes "false" an image (looked up on Docker Hub)',
+    args: [
+      'sign',
+      '--yes',
+      '--key',
+      '{KEY}',
+      '--use-signing-config=false',
+      '--new-bundle-format=false',
+      '--tlog-upload',
+      'false',
+      '{IMG}@{D}',
+    ],
+    only: 'v3',
   },
   {
     name: 'verify of an unsigned digest: exit 10',
     args: ['verify', '--key', '{PUB}', '--insecure-ignore-tlog', '{IMG}@{D}'],
-    compare: 'error',
   },
   {
     name: 'v3: --tlog-upload=false with the default signing config is refused',
     args: ['sign', '--yes', '--key', '{KEY}', '--tlog-upload=false', '{IMG}@{D}'],
-    compare: 'error',
     only: 'v3',
   },
   {
     name: 'v3: a legacy signature with the default signing config is refused',
     args: ['sign', '--yes', '--key', '{KEY}', '--new-bundle-format=false', '{IMG}@{D}'],
-    compare: 'error',
     only: 'v3',
   },
   {
     name: 'v2: sign legacy, recursive',
     args: ['sign', '--yes', '--recursive', '--key', '{KEY}', '--tlog-upload=false', '{IMG}@{D}'],
-    compare: 'exit',
     only: 'v2',
   },
   {
@@ -78,35 +89,29 @@ const STEPS: Step[] = [
       '--use-signing-config=false',
       '{IMG}@{D}',
     ],
-    compare: 'exit',
     only: 'v3',
   },
   {
     name: 'verify the legacy signature with the key',
     args: ['verify', '--key', '{PUB}', '--insecure-ignore-tlog', '{IMG}@{D}'],
-    compare: 'output',
   },
   {
     name: 'verify with another key: exit 12',
     args: ['verify', '--key', '{PUB2}', '--insecure-ignore-tlog', '{IMG}@{D}'],
-    compare: 'error',
   },
   {
     name: 'v2: another signer attaches a Sigstore bundle',
     args: ['sign', '--yes', '--key', '{KEY2}', '--tlog-upload=false', '--new-bundle-format', '{IMG}@{D}'],
-    compare: 'exit',
     only: 'v2',
   },
   {
     name: 'v3: another signer attaches a Sigstore bundle',
     args: ['sign', '--yes', '--key', '{KEY2}', '--tlog-upload=false', '--use-signing-config=false', '{IMG}@{D}'],
-    compare: 'exit',
     only: 'v3',
   },
   {
     name: 'once a bundle is attached, the legacy signature is not looked at (v2.6.3+ always; v3 by default)',
     args: ['verify', '--key', '{PUB}', '--insecure-ignore-tlog', '--trusted-root', '{TR}', '{IMG}@{D}'],
-    compare: 'error',
   },
   {
     name: 'v2 has no way back to the legacy signature: --new-bundle-format=false still reads the bundle',
@@ -120,19 +125,16 @@ const STEPS: Step[] = [
       '--new-bundle-format=false',
       '{IMG}@{D}',
     ],
-    compare: 'error',
     only: 'v2',
   },
   {
     name: 'v3: --new-bundle-format=false verifies the legacy signature again',
     args: ['verify', '--key', '{PUB}', '--insecure-ignore-tlog', '--new-bundle-format=false', '{IMG}@{D}'],
-    compare: 'output',
     only: 'v3',
   },
   {
     name: 'the bundle verifies with its own key',
     args: ['verify', '--key', '{PUB2}', '--insecure-ignore-tlog', '--trusted-root', '{TR}', '{IMG}@{D}'],
-    compare: 'output',
   },
   {
     name: 'a certificate chain is refused on the bundle path',
@@ -149,12 +151,10 @@ const STEPS: Step[] = [
       '{TR}',
       '{IMG}@{D}',
     ],
-    compare: 'error',
   },
   {
     name: 'keyless v2: sign legacy with the private Fulcio',
     args: ['sign', '--yes', '--fulcio-url', '{FULCIO}', '--tlog-upload=false', '--insecure-skip-verify', '{IMG2}@{D2}'],
-    compare: 'exit',
     only: 'v2',
     keyless: true,
   },
@@ -171,7 +171,6 @@ const STEPS: Step[] = [
       '--new-bundle-format=false',
       '{IMG2}@{D2}',
     ],
-    compare: 'exit',
     only: 'v3',
     keyless: true,
   },
@@ -191,7 +190,6 @@ const STEPS: Step[] = [
       '--insecure-ignore-sct',
       '{IMG2}@{D2}',
     ],
-    compare: 'output',
     keyless: true,
   },
   {
@@ -210,7 +208,6 @@ const STEPS: Step[] = [
       '--insecure-ignore-sct',
       '{IMG2}@{D2}',
     ],
-    compare: 'error',
     keyless: true,
   },
   {
@@ -225,7 +222,6 @@ const STEPS: Step[] = [
       '--use-signing-config=false',
       '{IMG3}@{D3}',
     ],
-    compare: 'exit',
     only: 'v3',
     keyless: true,
   },
@@ -245,7 +241,6 @@ const STEPS: Step[] = [
       '--insecure-ignore-sct',
       '{IMG3}@{D3}',
     ],
-    compare: 'output',
     only: 'v3',
     keyless: true,
   },
@@ -265,7 +260,6 @@ const STEPS: Step[] = [
       '--insecure-ignore-sct',
       '{IMG3}@{D3}',
     ],
-    compare: 'error',
     only: 'v3',
     keyless: true,
   },
@@ -283,7 +277,6 @@ const STEPS: Step[] = [
       '--insecure-ignore-sct',
       '{IMG3}@{D3}',
     ],
-    compare: 'error',
     only: 'v3',
     keyless: true,
   },
@@ -446,13 +439,7 @@ describeReal('cosign $name: the double and the real tool agree', ({ name, bin, v
     (step.keyless && !fulcioBin ? test.skip : test)(step.name, async () => {
       const fromReal = await realBackend.run(step.args);
       const fromDouble = await doubleBackend.run(step.args);
-      const pick = (o: Outcome) =>
-        step.compare === 'exit'
-          ? { status: o.status }
-          : step.compare === 'error'
-            ? { status: o.status, error: o.error }
-            : { status: o.status, output: o.output };
-      expect(pick(fromDouble)).toEqual(pick(fromReal));
+      expect(fromDouble).toEqual(fromReal);
     });
   }
 });
@@ -468,7 +455,8 @@ function outcome(status: number | null, stdout: string, stderr: string, values: 
     for (const [key, value] of Object.entries(values).sort((a, b) => b[1].length - a[1].length)) {
       out = out.split(value).join(`{${key}}`);
     }
-    return out;
+    // The machine's DNS resolver is no part of what cosign says.
+    return out.replace(/(lookup \S+) on [^ ]+:53:/g, '$1:');
   };
   const errorLine =
     stderr

@@ -9,12 +9,12 @@ import { basename, join } from 'node:path';
 import { offlineOsvDb, readAdvisories, realTool, repoRoot } from '@golden-image/testkit';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { DOUBLES_BIN } from '../lib/harness.js';
+import { RECORDING_KEY, recording } from '../recordings.js';
 
 const osv = realTool('osv-scanner');
 const maybe = osv ? describe : describe.skip;
 const REPOS = join(repoRoot, 'test', 'fixtures', 'repos');
-const RECORDED = (name: string) =>
-  join(repoRoot, 'test', 'doubles', 'fidelity', 'recorded', `osv-scanner-2.6.0-${name}.json`);
+const RECORDED = (name: string) => recording('osv-scanner', name);
 
 interface Report {
   results: { source: { path: string }; packages: { groups: { ids: string[] }[] }[] }[];
@@ -48,6 +48,9 @@ const MARKERS = [
   /could not load db for \S+ ecosystem/,
   /No package sources found/,
   /flag provided but not defined: -\S+/,
+  /\S+ (and \d+ alias(es)? )?ha(s|ve) been filtered out because: .*/,
+  /Filtered \d+ vulnerabilit(y|ies) from output/,
+  /has unused ignores:\n - \S+/,
 ];
 const markers = (stderr: string) =>
   MARKERS.flatMap((re) => re.exec(stderr)?.[0].replace(/ at \S+ because/, ' because') ?? []);
@@ -61,6 +64,8 @@ interface Scenario {
   /** The recordings the double replays (the real tool's output on the same tree). */
   replay?: string[];
   npmOnly?: boolean;
+  /** The recording is of another checkout: its lockfile paths become the scanned directory's (configs beside them). */
+  relocate?: boolean;
 }
 
 function run(bin: string, scenario: Scenario) {
@@ -75,6 +80,7 @@ function run(bin: string, scenario: Scenario) {
       HOME: join(dir, 'home'),
       OSV_SCALIBR_LOCAL_DB_CACHE_DIRECTORY: scenario.npmOnly ? npmOnlyDb : db,
       OSV_DOUBLE_FIXTURE: (scenario.replay ?? ['npm-clean']).map(RECORDED).join(':'),
+      ...(scenario.relocate ? { OSV_DOUBLE_RELOCATE: '1' } : {}),
     },
   });
   return {
@@ -92,6 +98,26 @@ const repo = (name: string) => join(REPOS, name);
 const goConfig = (name: string) => ['--config', join(REPOS, name, 'osv-scanner.toml')];
 
 const SCENARIOS: [string, Scenario][] = [
+  [
+    'IgnoredVulns of the osv-scanner.toml beside the lockfile: a group goes by any alias, an expired entry does not apply',
+    {
+      args: scan('--no-call-analysis=all', repo('npm-ignored')),
+      replay: ['npm-vulnerable'],
+      relocate: true,
+    },
+  ],
+  [
+    'IgnoredVulns of a --config file: the same, and its unused entries said',
+    {
+      args: scan(
+        '--no-call-analysis=all',
+        '--config',
+        join(REPOS, 'npm-ignored', 'osv-scanner.toml'),
+        repo('npm-vulnerable'),
+      ),
+      replay: ['npm-vulnerable'],
+    },
+  ],
   [
     'npm findings: exit 1',
     { args: scan('--no-call-analysis=all', repo('npm-vulnerable')), replay: ['npm-vulnerable'] },
@@ -203,7 +229,8 @@ maybe('osv-scanner double against the real osv-scanner', () => {
       ['go-called', ['--call-analysis=go', ...goConfig('go-called')]],
     ] as const) {
       const real = run(osv as string, { args: scan(...config, repo(name)) });
-      expect({ name, report: real.report }).toEqual({ name, report: shape(readFileSync(RECORDED(name), 'utf8')) });
+      const { [RECORDING_KEY]: _info, ...recorded } = JSON.parse(readFileSync(RECORDED(name), 'utf8'));
+      expect({ name, report: real.report }).toEqual({ name, report: shape(JSON.stringify(recorded)) });
     }
   });
 });
