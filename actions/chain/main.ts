@@ -12,8 +12,8 @@ import {
   stepContext,
   UserError,
 } from '@golden-image/kit';
-import { imagesInput, releaseTags, singleRegistryProblem, TAG_RULE } from '@golden-image/oci';
-import { keyInput, requireGithubOidc } from '@golden-image/signing';
+import { imagesInput, isImmutableTag, releaseTags, singleRegistryProblem, TAG_RULE } from '@golden-image/oci';
+import { keyInput, POLICY_KIND_CHOICES, requireGithubOidc } from '@golden-image/signing';
 import { type Outputs, plan, type Release } from './plan.js';
 
 /** The root (Marketplace) action: the whole chain in one step, through the six actions' own code. */
@@ -57,6 +57,7 @@ export const inputs = {
   sign: booleanInput(true),
   attest: booleanInput(true),
   key: keyInput(),
+  'kyverno-policy-kind': enumInput(POLICY_KIND_CHOICES, 'auto'),
   // The private Sigstore instance, checked by sign-digest, attest-evidence and promote-tags.
   'fulcio-url': optionalString(),
   'rekor-url': optionalString(),
@@ -102,6 +103,14 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
     push || ctx.env.GITHUB_SHA
       ? releaseTags({ tags: input.tags, rollingTags: input['rolling-tags'] }, input.image, ctx.env, now)
       : { immutable: [], rolling: [] };
+  const immutableRolling = tags.rolling.filter(isImmutableTag);
+  if (push && immutableRolling.length > 0) {
+    ctx.warning(
+      `rolling-tags holds ${immutableRolling.join(', ')}, which the tag rule calls immutable (${TAG_RULE}): ` +
+        'it will be moved to every release like latest, because rolling-tags says so. To write it once and never ' +
+        'move it, give it in tags instead.',
+    );
+  }
   if ((input.username || input.password) && singleRegistryProblem(input.image))
     throw new UserError(inputProblem('username', singleRegistryProblem(input.image) as string));
 
@@ -175,6 +184,7 @@ function releaseOf(
     sign: input.sign,
     attest: input.attest,
     key: input.key,
+    policyKind: input['kyverno-policy-kind'],
     scanRepoPath: input['scan-repo-path'] ?? '.',
     build: {
       context: input.context,
@@ -270,6 +280,7 @@ async function report(
       Object.entries(outputs).find(([name]) => name.startsWith('attest-evidence'))?.[1]['kyverno-policy'] ||
         (signed[0]?.[1]['kyverno-policy'] ?? ''),
     ],
+    ['kyverno-policy-kind', signed[0]?.[1]['kyverno-policy-kind'] ?? ''],
   ];
   for (const [name, value] of results) ctx.output(name, value);
   const names = took.map(([name]) => name).filter((name) => !name.endsWith('(read-back)'));

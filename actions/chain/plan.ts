@@ -1,4 +1,5 @@
 import type { ActionContext, InputSpec } from '@golden-image/kit';
+import { isImmutableTag } from '@golden-image/oci';
 import * as attestEvidence from '../attest-evidence/main.js';
 import * as buildOci from '../build-oci/main.js';
 import * as promoteTags from '../promote-tags/main.js';
@@ -36,6 +37,8 @@ export interface Release {
   scanRepoPath?: string;
   sign: boolean;
   key?: string;
+  /** sign-digest's kyverno-policy-kind (auto when unset). */
+  policyKind?: string;
   /** Attach the SBOM and scan result, and require them before promotion; default: whenever signing is on. */
   attest?: boolean;
   build: Record<string, string | undefined>;
@@ -137,7 +140,10 @@ export function plan(release: Release): Step[] {
           given({
             image,
             digest: pushed(previous),
+            // the platform manifests by name: signed beside the index, without BuildKit's attestation manifests
+            platforms: previous['push-layout']?.platforms || undefined,
             key: release.key,
+            'kyverno-policy-kind': release.policyKind,
             ...release.sigstore,
             ...release.registry,
             ...release.tools,
@@ -161,6 +167,8 @@ export function plan(release: Release): Step[] {
             'layout-path': layoutOf(previous),
             report: previous['scan-layout']?.report,
             key: release.key,
+            // derived once, by sign-digest
+            'public-key': (release.key && signed?.['public-key']) || undefined,
             'certificate-identity': signed?.['certificate-identity'] || undefined,
             'certificate-oidc-issuer': signed?.['certificate-oidc-issuer'] || undefined,
             'source-repository': signed?.['source-repository'] || undefined,
@@ -186,6 +194,8 @@ export function plan(release: Release): Step[] {
           image,
           digest: signed?.digest ?? pushed(previous),
           tags: release.rolling.join('\n'),
+          // rolling-tags are rolling whatever they look like (the root action said so when it planned)
+          'allow-immutable-tags': release.rolling.some(isImmutableTag) ? 'true' : undefined,
           engine: 'skopeo',
           'require-signature': String(release.sign),
           'certificate-identity': signed?.['certificate-identity'] || undefined,
