@@ -69,7 +69,7 @@ const today = new Date().toISOString().slice(0, 10).replaceAll('-', '');
 describe('the root action: the whole chain in one step', () => {
   test('gates, builds two platforms with buildah, scans each, pushes, signs, promotes; every tag reads back', async () => {
     const image = `${registry.host}/chain/sample`;
-    const { run, recorded, runner, calls } = chain({ image });
+    const { run, recorded, runner, calls, env } = chain({ image });
     await run();
     const digest = recorded.outputs.digest ?? '';
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -123,6 +123,29 @@ describe('the root action: the whole chain in one step', () => {
     expect(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8')).toContain(
       'type: https://cosign.sigstore.dev/attestation/vuln/v1',
     );
+    // a key and a legacy signature: the policy is an ImageValidatingPolicy
+    expect(recorded.outputs['kyverno-policy-kind']).toBe('ImageValidatingPolicy');
+    // signed: the index and its two platform manifests by name, in one call (not the attestation manifests)
+    const cosign = readFileSync(env.COSIGN_DOUBLE_LOG as string, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { argv: string[] }).argv);
+    const sign = cosign.filter((argv) => argv[0] === 'sign');
+    expect(sign).toHaveLength(1);
+    expect(sign[0]).not.toContain('--recursive');
+    const platforms = Object.values(JSON.parse(recorded.outputs.platforms ?? '{}')) as string[];
+    expect(sign[0]?.slice(-3)).toEqual([digest, ...platforms].map((d) => `${image}@${d}`));
+    // the public key derived once, by sign-digest; attest-evidence was handed it
+    expect(cosign.filter((argv) => argv[0] === 'public-key')).toHaveLength(1);
+  });
+
+  test('rolling-tags that look immutable are moved as rolling tags, as rolling-tags says, with a warning', async () => {
+    const image = `${registry.host}/chain/rolling-immutable`;
+    const { run, recorded } = chain({ image, 'rolling-tags': 'v9.9.9', 'scan-repo': 'false', attest: 'false' });
+    await run();
+    expect(recorded.warnings.join('\n')).toMatch(/rolling-tags holds v9\.9\.9, which the tag rule calls immutable/);
+    const skopeo = new Skopeo(new RecordingRunner(), { tlsVerify: false });
+    expect(await skopeo.digestOf(`${image}:v9.9.9`)).toBe(recorded.outputs.digest);
   });
 
   test('a failing image gate stops the chain: nothing is pushed, signed or tagged', async () => {
@@ -238,6 +261,8 @@ describe('the root action: the whole chain in one step', () => {
     [{ severity: 'HIGHEST' }, 'scan-layout: Input "severity"'],
     [{ platforms: 'linux' }, 'build-oci: Input "platforms"'],
     [{ key: '' }, 'permissions: id-token: write'],
+    [{ key: '/nonexistent/cosign.key' }, 'Input "key": the private key file "/nonexistent/cosign.key" does not exist'],
+    [{ 'kyverno-policy-kind': 'Policy' }, 'Input "kyverno-policy-kind": must be one of auto, ImageValidatingPolicy'],
   ])('bad input %j is refused before anything runs', async (bad, message) => {
     const { run, runner, calls } = chain({ image: `${registry.host}/chain/never`, ...bad });
     await expect(run()).rejects.toThrow(message);
