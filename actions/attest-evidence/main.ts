@@ -14,6 +14,7 @@ import {
   collectEvidence,
   type EvidenceKind,
   evidenceGate,
+  evidencePolicyProblem,
   evidenceRequirementInputs,
   githubProvenance,
   isEvidenceKind,
@@ -128,6 +129,8 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
     now: deps.now,
   });
   const policyIn = input['kyverno-policy'] ? await readKyvernoPolicy(input['kyverno-policy']) : undefined;
+  const policyProblem = policyIn === undefined ? undefined : evidencePolicyProblem(policyIn, input['bundle-format']);
+  if (policyProblem) throw new UserError(policyProblem);
   // A scheduled rescan may name the release by tag: it is read once, here, and everything after goes by digest.
   if (input.tag) input.digest = await digestOfTag(ctx, input, input.tag);
   const work = join(ctx.tempDir, 'golden-image-attest-evidence', input.mode);

@@ -13,7 +13,13 @@ import {
   UserError,
 } from '@golden-image/kit';
 import { imagesInput, isImmutableTag, releaseTags, singleRegistryProblem, TAG_RULE } from '@golden-image/oci';
-import { keyInput, POLICY_KIND_CHOICES, requireGithubOidc } from '@golden-image/signing';
+import {
+  choosePolicyKind,
+  keyInput,
+  POLICY_KIND_CHOICES,
+  policyKindProblem,
+  requireGithubOidc,
+} from '@golden-image/signing';
 import { type Outputs, plan, type Release } from './plan.js';
 
 /** The root (Marketplace) action: the whole chain in one step, through the six actions' own code. */
@@ -169,6 +175,22 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
   }
 }
 
+/**
+ * The form of the Kyverno policy, decided here where it is known whether attest-evidence will require the evidence
+ * (sign-digest alone assumes not); refused before anything runs when the form asked for cannot hold what is signed.
+ */
+function policyKindOf(input: Input): string | undefined {
+  if (!input.sign) return undefined;
+  const { kind, refused } = choosePolicyKind(input['kyverno-policy-kind'], {
+    signer: input.key ? 'key' : 'keyless',
+    bundleFormat: 'legacy',
+    transparencyLog: !['false', 'False', 'FALSE'].includes(input['transparency-log'] ?? ''),
+    evidence: input.attest,
+  });
+  if (refused) throw new UserError(policyKindProblem(refused));
+  return kind;
+}
+
 function releaseOf(
   input: Input,
   push: boolean,
@@ -184,7 +206,7 @@ function releaseOf(
     sign: input.sign,
     attest: input.attest,
     key: input.key,
-    policyKind: input['kyverno-policy-kind'],
+    policyKind: policyKindOf(input),
     scanRepoPath: input['scan-repo-path'] ?? '.',
     build: {
       context: input.context,

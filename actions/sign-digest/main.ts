@@ -121,15 +121,16 @@ export async function main(ctx: ActionContext, deps: { fetchIdToken?: IdTokenFet
 function checkPolicyInputs(input: {
   key?: string;
   'bundle-format': 'legacy' | 'new';
+  'transparency-log': boolean;
   'kyverno-policy-kind': (typeof POLICY_KIND_CHOICES)[number];
   'certificate-identity-regexp'?: string;
   'policy-identity-match': 'exact' | 'any-ref';
 }): void {
-  const { refused } = choosePolicyKind(
-    input['kyverno-policy-kind'],
-    input.key ? 'key' : 'keyless',
-    input['bundle-format'],
-  );
+  const { refused } = choosePolicyKind(input['kyverno-policy-kind'], {
+    signer: input.key ? 'key' : 'keyless',
+    bundleFormat: input['bundle-format'],
+    transparencyLog: input['transparency-log'],
+  });
   if (refused) throw new UserError(`${policyKindProblem(refused)} Nothing was signed.`);
   if (input['certificate-identity-regexp'] && input['policy-identity-match'] === 'any-ref') {
     throw new UserError(

@@ -123,8 +123,8 @@ describe('the root action: the whole chain in one step', () => {
     expect(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8')).toContain(
       'type: https://cosign.sigstore.dev/attestation/vuln/v1',
     );
-    // a key and a legacy signature: the policy is an ImageValidatingPolicy
-    expect(recorded.outputs['kyverno-policy-kind']).toBe('ImageValidatingPolicy');
+    // a key with the transparency log (the default): a ClusterPolicy (an ImageValidatingPolicy cannot be checked offline)
+    expect(recorded.outputs['kyverno-policy-kind']).toBe('ClusterPolicy');
     // signed: the index and its two platform manifests by name, in one call (not the attestation manifests)
     const cosign = readFileSync(env.COSIGN_DOUBLE_LOG as string, 'utf8')
       .trim()
@@ -139,10 +139,17 @@ describe('the root action: the whole chain in one step', () => {
     expect(cosign.filter((argv) => argv[0] === 'public-key')).toHaveLength(1);
   });
 
-  test('rolling-tags that look immutable are moved as rolling tags, as rolling-tags says, with a warning', async () => {
+  test('rolling-tags that look immutable are moved as rolling tags, as rolling-tags says, with a warning; a key without a log and without attestations: an ImageValidatingPolicy', async () => {
     const image = `${registry.host}/chain/rolling-immutable`;
-    const { run, recorded } = chain({ image, 'rolling-tags': 'v9.9.9', 'scan-repo': 'false', attest: 'false' });
+    const { run, recorded } = chain({
+      image,
+      'rolling-tags': 'v9.9.9',
+      'scan-repo': 'false',
+      attest: 'false',
+      'transparency-log': 'false',
+    });
     await run();
+    expect(recorded.outputs['kyverno-policy-kind']).toBe('ImageValidatingPolicy');
     expect(recorded.warnings.join('\n')).toMatch(/rolling-tags holds v9\.9\.9, which the tag rule calls immutable/);
     const skopeo = new Skopeo(new RecordingRunner(), { tlsVerify: false });
     expect(await skopeo.digestOf(`${image}:v9.9.9`)).toBe(recorded.outputs.digest);
@@ -213,6 +220,9 @@ describe('the root action: the whole chain in one step', () => {
     expect(recorded.outputs.tags?.split('\n')).toEqual(
       expect.arrayContaining([`${images[0]}:sha-c4a1b2c`, `${images[1]}:sha-c4a1b2c`, `${images[1]}:latest`]),
     );
+    // no transparency log and the evidence required, legacy signatures: the ClusterPolicy (Kyverno's
+    // ImageValidatingPolicy refuses every unlogged legacy attestation)
+    expect(recorded.outputs['kyverno-policy-kind']).toBe('ClusterPolicy');
   });
 
   test('attest: false signs and promotes without attestations (no attest-evidence step, nothing required)', () => {
@@ -263,6 +273,10 @@ describe('the root action: the whole chain in one step', () => {
     [{ key: '' }, 'permissions: id-token: write'],
     [{ key: '/nonexistent/cosign.key' }, 'Input "key": the private key file "/nonexistent/cosign.key" does not exist'],
     [{ 'kyverno-policy-kind': 'Policy' }, 'Input "kyverno-policy-kind": must be one of auto, ImageValidatingPolicy'],
+    [
+      { 'kyverno-policy-kind': 'ImageValidatingPolicy', 'transparency-log': 'false' },
+      'Input "kyverno-policy-kind": ImageValidatingPolicy cannot be written here. Kyverno 1.19\'s ImageValidatingPolicy refuses every legacy attestation',
+    ],
   ])('bad input %j is refused before anything runs', async (bad, message) => {
     const { run, runner, calls } = chain({ image: `${registry.host}/chain/never`, ...bad });
     await expect(run()).rejects.toThrow(message);

@@ -326,7 +326,7 @@ describe('key-based signing', () => {
     return join(box.dir, 'cosign.key');
   }
 
-  test('signs with the key while its public key is exported, verifies with it; the policy is an ImageValidatingPolicy holding the key; no OIDC needed', async () => {
+  test('signs with the key while its public key is exported, verifies with it; the policy holds the key; no OIDC needed', async () => {
     const box = sandbox();
     const key = keyPair(box, 'hunter2');
     box.env.COSIGN_PASSWORD = 'hunter2';
@@ -346,22 +346,34 @@ describe('key-based signing', () => {
     expect(readFileSync(pub, 'utf8')).toBe(readFileSync(join(box.dir, 'cosign.pub'), 'utf8'));
     expect(recorded.outputs['certificate-identity']).toBe('');
     expect(recorded.outputs['verify-command']).toBe(`cosign verify --key ${pub} ${ref}`);
-    expect(recorded.outputs['kyverno-policy-kind']).toBe('ImageValidatingPolicy');
-    expect(recorded.outputs['kyverno-policy']).toMatch(/kyverno-imagevalidatingpolicy\.yaml$/);
-    const policy = parse(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8'));
-    expect(policy.kind).toBe('ImageValidatingPolicy');
-    expect(policy.spec.attestors[0].cosign.key.data).toBe(readFileSync(join(box.dir, 'cosign.pub'), 'utf8'));
+    // with the transparency log (the default), a ClusterPolicy: an ImageValidatingPolicy cannot be checked offline then
+    expect(recorded.outputs['kyverno-policy-kind']).toBe('ClusterPolicy');
+    expect(recorded.outputs['kyverno-policy']).toMatch(/kyverno-clusterpolicy\.yaml$/);
+    const entry = keylessEntry(parse(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8')));
+    expect(entry.keys.publicKeys).toBe(readFileSync(join(box.dir, 'cosign.pub'), 'utf8'));
     expect(recorded.secrets).toContain('hunter2');
     expect(everythingPrinted(recorded)).not.toContain('hunter2');
   });
 
-  test('kyverno-policy-kind: ClusterPolicy writes the ClusterPolicy (keys.publicKeys)', async () => {
+  test('a key without a transparency log: an ImageValidatingPolicy (auto), or the ClusterPolicy when asked', async () => {
     const box = sandbox({ COSIGN_PASSWORD: 'hunter2' });
     const key = keyPair(box, 'hunter2');
-    const { error, recorded } = await runSignDigest({ key, 'kyverno-policy-kind': 'ClusterPolicy' }, box);
-    expect(error).toBeUndefined();
-    expect(recorded.outputs['kyverno-policy-kind']).toBe('ClusterPolicy');
-    const entry = keylessEntry(parse(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8')));
+    const auto = await runSignDigest({ key, 'transparency-log': 'false' }, box);
+    expect(auto.error).toBeUndefined();
+    expect(auto.recorded.outputs['kyverno-policy-kind']).toBe('ImageValidatingPolicy');
+    expect(auto.recorded.outputs['kyverno-policy']).toMatch(/kyverno-imagevalidatingpolicy\.yaml$/);
+    const policy = parse(readFileSync(auto.recorded.outputs['kyverno-policy'] ?? '', 'utf8'));
+    expect(policy.spec.attestors[0].cosign).toEqual({
+      key: { data: readFileSync(join(box.dir, 'cosign.pub'), 'utf8') },
+      ctlog: { insecureIgnoreTlog: true },
+    });
+    expect(auto.recorded.summary).toContain('Kyverno ImageValidatingPolicy');
+    const asked = await runSignDigest(
+      { key, 'transparency-log': 'false', 'kyverno-policy-kind': 'ClusterPolicy' },
+      box,
+    );
+    expect(asked.recorded.outputs['kyverno-policy-kind']).toBe('ClusterPolicy');
+    const entry = keylessEntry(parse(readFileSync(asked.recorded.outputs['kyverno-policy'] ?? '', 'utf8')));
     expect(entry.keys.publicKeys).toBe(readFileSync(join(box.dir, 'cosign.pub'), 'utf8'));
   });
 

@@ -35,6 +35,7 @@ export { EVIDENCE, EVIDENCE_KINDS, type EvidenceKind, type EvidenceType, isEvide
 export {
   attestationsBlock,
   evidenceConditions,
+  evidencePolicyProblem,
   evidenceValidations,
   policyKindOf,
   requireEvidenceInPolicy,

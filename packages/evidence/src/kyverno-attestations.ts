@@ -1,5 +1,5 @@
 import { UserError } from '@golden-image/kit';
-import { everyImage } from '@golden-image/signing';
+import { everyImage, UNLOGGED_ATTESTATIONS_IMAGE_VALIDATING_POLICY } from '@golden-image/signing';
 import { parseAllDocuments, stringify } from 'yaml';
 import { EVIDENCE, EVIDENCE_KINDS, type EvidenceKind } from './kinds.js';
 import { type EvidenceRequirement, severitiesFrom } from './requirement.js';
@@ -115,6 +115,28 @@ function requireEvidenceInSpec(spec: Record<string, unknown>, requirement: Evide
     ...requirement.kinds.flatMap((kind) => evidenceValidations(kind, requirement, attestors)),
   ];
   return true;
+}
+
+/**
+ * Why the evidence cannot be required in this policy, or undefined: an ImageValidatingPolicy whose attestor ignores the
+ * transparency log cannot verify legacy attestations in Kyverno 1.19 (it would refuse every image).
+ */
+export function evidencePolicyProblem(policyYaml: string, bundleFormat: 'legacy' | 'new'): string | undefined {
+  if (bundleFormat !== 'legacy') return undefined;
+  for (const doc of parseAllDocuments(policyYaml).map((d) => d.toJS() as Record<string, unknown> | null)) {
+    if (doc?.kind !== 'ImageValidatingPolicy') continue;
+    const attestors = ((doc.spec as { attestors?: unknown } | undefined)?.attestors ?? []) as {
+      cosign?: { ctlog?: { insecureIgnoreTlog?: boolean } };
+    }[];
+    if (attestors.some((a) => a.cosign?.ctlog?.insecureIgnoreTlog)) {
+      return (
+        `Input "kyverno-policy": ${UNLOGGED_ATTESTATIONS_IMAGE_VALIDATING_POLICY}. Give attest-evidence a ClusterPolicy ` +
+        "(sign-digest's kyverno-policy-kind: ClusterPolicy; the root action picks it by itself), or sign and attest " +
+        'with a transparency log or as Sigstore bundles (bundle-format: new). Nothing was attested'
+      );
+    }
+  }
+  return undefined;
 }
 
 /** The form of each document of a policy file, for file names and summaries. */

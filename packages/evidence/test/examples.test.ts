@@ -5,12 +5,18 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@jest/globals';
-import { DEFAULT_MAX_SCAN_AGE, requireEvidenceInPolicy } from '../src/index.js';
+import { DEFAULT_MAX_SCAN_AGE, evidencePolicyProblem, requireEvidenceInPolicy } from '../src/index.js';
 
 const DIR = fileURLToPath(new URL('../../../examples/kyverno/', import.meta.url));
-/** The policy each copy is made from: the default form for a key, and the keyless one. */
+/**
+ * The policy each copy is made from: both forms for a key, and the keyless ClusterPolicy. Not key-no-log.yaml:
+ * attest-evidence refuses to add legacy attestations to an ImageValidatingPolicy without a log (Kyverno 1.19 would
+ * refuse every image); with bundles it can (key-sigstore-bundle-no-log).
+ */
 export const ATTESTED: Record<string, string> = {
   'key-attestations.yaml': 'key.yaml',
+  'key-imagevalidatingpolicy-attestations.yaml': 'key-imagevalidatingpolicy.yaml',
+  'key-sigstore-bundle-no-log-attestations.yaml': 'key-sigstore-bundle-no-log.yaml',
   'keyless-attestations.yaml': 'keyless.yaml',
 };
 
@@ -22,6 +28,15 @@ test.each(Object.entries(ATTESTED))('examples/kyverno/%s is what attest-evidence
   });
   if (process.env.UPDATE_EXAMPLES === '1' || !existsSync(`${DIR}${file}`)) writeFileSync(`${DIR}${file}`, generated);
   expect(readFileSync(`${DIR}${file}`, 'utf8')).toBe(generated);
+});
+
+test('an unlogged legacy ImageValidatingPolicy is refused, naming the fix', () => {
+  expect(evidencePolicyProblem(readFileSync(`${DIR}key-no-log.yaml`, 'utf8'), 'legacy')).toMatch(
+    /^Input "kyverno-policy": Kyverno 1.19's ImageValidatingPolicy refuses every legacy attestation .* Give attest-evidence a ClusterPolicy/,
+  );
+  expect(evidencePolicyProblem(readFileSync(`${DIR}key-sigstore-bundle-no-log.yaml`, 'utf8'), 'new')).toBeUndefined();
+  expect(evidencePolicyProblem(readFileSync(`${DIR}key-imagevalidatingpolicy.yaml`, 'utf8'), 'legacy')).toBeUndefined();
+  expect(evidencePolicyProblem(readFileSync(`${DIR}key.yaml`, 'utf8'), 'legacy')).toBeUndefined();
 });
 
 test('every -attestations copy in examples/kyverno is one of these', () => {

@@ -53,6 +53,7 @@ export {
   IVP_ATTESTOR,
   KEYLESS_IMAGE_VALIDATING_POLICY,
   POLICY_KIND_CHOICES,
+  type PolicyContext,
   type PolicyInstance,
   type PolicyKind,
   type PolicyKindChoice,
@@ -62,6 +63,7 @@ export {
   policyYaml,
   REKOR_URL,
   sourceExtensions,
+  UNLOGGED_ATTESTATIONS_IMAGE_VALIDATING_POLICY,
 } from './kyverno.js';
 export {
   decodeJwtClaims,

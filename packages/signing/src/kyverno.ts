@@ -28,21 +28,50 @@ export const KEYLESS_IMAGE_VALIDATING_POLICY =
   'signature made by any repository that runs the same workflow file (every caller of a reusable workflow) would pass';
 
 /**
- * The form to write, or none (with why). auto: an ImageValidatingPolicy for a key and a legacy signature (it binds
- * everything the ClusterPolicy binds); a ClusterPolicy for keyless signatures (only it binds the source repository)
- * and for key-signed bundles (bundles of a digest accumulate, one per rescan, and an ImageValidatingPolicy reads the
- * predicate of one of them where a ClusterPolicy checks every one); none for keyless bundles (neither form can bind
- * the source repository).
+ * Why Kyverno 1.19.1's ImageValidatingPolicy refuses every attestation verified without a transparency log, read from
+ * its source and seen with its CLI: its cosign attestor (pkg/image/verifiers/ivpol/cosign/verifier.go) accepts an
+ * unlogged image signature when the attestor says insecureIgnoreTlog, but fails VerifyAttestationSignature with
+ * "cosign bundle verification failed" whenever cosign reports the log unverified, which for legacy attestations it
+ * always does when the log is ignored (a Sigstore bundle counts as verified once the bundle itself verifies).
+ */
+export const UNLOGGED_ATTESTATIONS_IMAGE_VALIDATING_POLICY =
+  "Kyverno 1.19's ImageValidatingPolicy refuses every legacy attestation it verifies without a transparency log (its " +
+  "cosign attestor fails the attestation with 'cosign bundle verification failed' whenever the log is ignored; only the " +
+  'image signature has that exception), so with transparency-log: false and the evidence required it would refuse ' +
+  'every image, the clean ones too';
+
+/** What decides the form: the signer, the format, the log, and whether attest-evidence will require the evidence. */
+export interface PolicyContext {
+  signer: 'key' | 'keyless';
+  bundleFormat: BundleFormat;
+  transparencyLog: boolean;
+  /** attest-evidence will add the SBOM and scan-result conditions (the root action knows; sign-digest assumes not). */
+  evidence?: boolean;
+}
+
+/**
+ * The form to write, or none, or why the one asked for cannot be. auto writes an ImageValidatingPolicy only where the
+ * real Kyverno 1.19 CLI has been seen, offline, to admit and refuse what the ClusterPolicy admits and refuses: a key
+ * with no transparency log (legacy signatures, Sigstore bundles), except legacy signatures whose evidence is required
+ * (UNLOGGED_ATTESTATIONS_IMAGE_VALIDATING_POLICY). Elsewhere a ClusterPolicy: keyless (only it binds the source
+ * repository), and a key with the log on (the CLI fetches Sigstore's TUF root for either form then, so neither could be
+ * evaluated here; by Kyverno's source both bind the key and the log alike). None for keyless bundles (neither form can
+ * bind the source repository).
  */
 export function choosePolicyKind(
   choice: PolicyKindChoice,
-  signer: 'key' | 'keyless',
-  bundleFormat: BundleFormat,
+  context: PolicyContext,
 ): { kind?: PolicyKind; refused?: string } {
-  if (signer === 'keyless' && choice === 'ImageValidatingPolicy') return { refused: KEYLESS_IMAGE_VALIDATING_POLICY };
+  const { signer, bundleFormat, transparencyLog, evidence } = context;
+  const unloggedEvidence = signer === 'key' && bundleFormat === 'legacy' && !transparencyLog && Boolean(evidence);
+  if (choice === 'ImageValidatingPolicy') {
+    if (signer === 'keyless') return { refused: KEYLESS_IMAGE_VALIDATING_POLICY };
+    if (unloggedEvidence) return { refused: UNLOGGED_ATTESTATIONS_IMAGE_VALIDATING_POLICY };
+  }
   if (signer === 'keyless' && bundleFormat === 'new') return {};
   if (choice !== 'auto') return { kind: choice };
-  return { kind: signer === 'key' && bundleFormat === 'legacy' ? 'ImageValidatingPolicy' : 'ClusterPolicy' };
+  const imageValidating = signer === 'key' && !transparencyLog && !unloggedEvidence;
+  return { kind: imageValidating ? 'ImageValidatingPolicy' : 'ClusterPolicy' };
 }
 
 export type PolicySigner =

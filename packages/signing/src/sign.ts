@@ -8,6 +8,7 @@ import {
   buildPolicy,
   choosePolicyKind,
   type IdentityMatch,
+  KEYLESS_IMAGE_VALIDATING_POLICY,
   type PolicyInstance,
   type PolicyKind,
   type PolicyKindChoice,
@@ -80,11 +81,11 @@ export async function signDigest(
   const version = await cosign.version();
   ctx.info(`cosign ${version.text}`);
   await cosign.requireSigningFormat();
-  const { kind, refused } = choosePolicyKind(
-    options.policyKind ?? 'auto',
-    options.key ? 'key' : 'keyless',
-    cosign.bundleFormat,
-  );
+  const { kind, refused } = choosePolicyKind(options.policyKind ?? 'auto', {
+    signer: options.key ? 'key' : 'keyless',
+    bundleFormat: cosign.bundleFormat,
+    transparencyLog: (cosign.setup.instance ?? PUBLIC_GOOD).transparencyLog,
+  });
   if (refused) throw new UserError(`${policyKindProblem(refused)} Nothing was signed.`);
 
   const targets = signTargets(options);
@@ -186,9 +187,12 @@ export function signTargets(options: Pick<SignDigestOptions, 'image' | 'digest' 
 
 /** The refusal of kyverno-policy-kind: ImageValidatingPolicy for a keyless signer, naming the input and the fix. */
 export function policyKindProblem(refused: string): string {
+  const keyless = refused === KEYLESS_IMAGE_VALIDATING_POLICY;
   return (
-    `Input "kyverno-policy-kind": ImageValidatingPolicy cannot be written for a keyless signature. ${refused}. ` +
-    'Use kyverno-policy-kind: auto or ClusterPolicy (its keyless attestor checks additionalExtensions), or sign with a key.'
+    `Input "kyverno-policy-kind": ImageValidatingPolicy cannot be written ${keyless ? 'for a keyless signature' : 'here'}. ${refused}. ` +
+    (keyless
+      ? 'Use kyverno-policy-kind: auto or ClusterPolicy (its keyless attestor checks additionalExtensions), or sign with a key.'
+      : 'Use kyverno-policy-kind: auto or ClusterPolicy, or sign with a transparency log, or as Sigstore bundles (bundle-format: new).')
   );
 }
 

@@ -64,12 +64,22 @@ export const EXAMPLES: Record<string, Example> = {
       instance: { ...offline, rootsPem: EXAMPLE.roots },
     },
   },
-  'key.yaml': { kind: 'ImageValidatingPolicy', options: { ...base, bundleFormat: 'legacy', signer: key } },
-  'key-clusterpolicy.yaml': { kind: 'ClusterPolicy', options: { ...base, bundleFormat: 'legacy', signer: key } },
+  // a key with the public transparency log: auto keeps the ClusterPolicy (neither form can be checked offline)
+  'key.yaml': { kind: 'ClusterPolicy', options: { ...base, bundleFormat: 'legacy', signer: key } },
   'key-sigstore-bundle.yaml': { kind: 'ClusterPolicy', options: { ...base, bundleFormat: 'new', signer: key } },
-  'key-sigstore-bundle-imagevalidatingpolicy.yaml': {
+  // the same, kyverno-policy-kind: ImageValidatingPolicy
+  'key-imagevalidatingpolicy.yaml': {
     kind: 'ImageValidatingPolicy',
-    options: { ...base, bundleFormat: 'new', signer: key },
+    options: { ...base, bundleFormat: 'legacy', signer: key },
+  },
+  // a key without a transparency log: auto writes the ImageValidatingPolicy
+  'key-no-log.yaml': {
+    kind: 'ImageValidatingPolicy',
+    options: { ...base, bundleFormat: 'legacy', signer: key, instance: { transparencyLog: false, ctLog: true } },
+  },
+  'key-sigstore-bundle-no-log.yaml': {
+    kind: 'ImageValidatingPolicy',
+    options: { ...base, bundleFormat: 'new', signer: key, instance: { transparencyLog: false, ctLog: true } },
   },
 };
 

@@ -289,15 +289,36 @@ describe('Kyverno ImageValidatingPolicy', () => {
     );
   });
 
-  test('auto: ImageValidatingPolicy for a key and a legacy signature; ClusterPolicy for keyless and for key-signed bundles; none for keyless bundles', () => {
-    expect(choosePolicyKind('auto', 'key', 'legacy')).toEqual({ kind: 'ImageValidatingPolicy' });
-    expect(choosePolicyKind('auto', 'key', 'new')).toEqual({ kind: 'ClusterPolicy' });
-    expect(choosePolicyKind('auto', 'keyless', 'legacy')).toEqual({ kind: 'ClusterPolicy' });
-    expect(choosePolicyKind('auto', 'keyless', 'new')).toEqual({});
-    expect(choosePolicyKind('ClusterPolicy', 'key', 'legacy')).toEqual({ kind: 'ClusterPolicy' });
-    expect(choosePolicyKind('ImageValidatingPolicy', 'key', 'new')).toEqual({ kind: 'ImageValidatingPolicy' });
-    expect(choosePolicyKind('ImageValidatingPolicy', 'keyless', 'legacy').refused).toMatch(/additionalExtensions/);
-    expect(choosePolicyKind('ClusterPolicy', 'keyless', 'new')).toEqual({});
+  test('auto: an ImageValidatingPolicy where the real Kyverno CLI verified it offline as the ClusterPolicy; a ClusterPolicy elsewhere; none for keyless bundles', () => {
+    const key = { signer: 'key', transparencyLog: false } as const;
+    const choose = (
+      choice: 'auto' | 'ImageValidatingPolicy' | 'ClusterPolicy',
+      context: Parameters<typeof choosePolicyKind>[1],
+    ) => choosePolicyKind(choice, context);
+    // a key, no log: legacy signatures and bundles; not legacy attestations (Kyverno refuses them unlogged)
+    expect(choose('auto', { ...key, bundleFormat: 'legacy' })).toEqual({ kind: 'ImageValidatingPolicy' });
+    expect(choose('auto', { ...key, bundleFormat: 'new' })).toEqual({ kind: 'ImageValidatingPolicy' });
+    expect(choose('auto', { ...key, bundleFormat: 'new', evidence: true })).toEqual({ kind: 'ImageValidatingPolicy' });
+    expect(choose('auto', { ...key, bundleFormat: 'legacy', evidence: true })).toEqual({ kind: 'ClusterPolicy' });
+    expect(choose('ImageValidatingPolicy', { ...key, bundleFormat: 'legacy', evidence: true }).refused).toMatch(
+      /refuses every legacy attestation it verifies without a transparency log/,
+    );
+    // a key with the log on: neither form can be evaluated offline (TUF), so the ClusterPolicy stays
+    expect(choose('auto', { signer: 'key', transparencyLog: true, bundleFormat: 'legacy' })).toEqual({
+      kind: 'ClusterPolicy',
+    });
+    expect(choose('ImageValidatingPolicy', { signer: 'key', transparencyLog: true, bundleFormat: 'legacy' })).toEqual({
+      kind: 'ImageValidatingPolicy',
+    });
+    // keyless: only the ClusterPolicy binds the source repository; nothing binds it for keyless bundles
+    const keyless = { signer: 'keyless', transparencyLog: true } as const;
+    expect(choose('auto', { ...keyless, bundleFormat: 'legacy' })).toEqual({ kind: 'ClusterPolicy' });
+    expect(choose('auto', { ...keyless, bundleFormat: 'new' })).toEqual({});
+    expect(choose('ClusterPolicy', { ...keyless, bundleFormat: 'new' })).toEqual({});
+    expect(choose('ImageValidatingPolicy', { ...keyless, bundleFormat: 'legacy' }).refused).toMatch(
+      /additionalExtensions/,
+    );
+    expect(choose('ClusterPolicy', { ...key, bundleFormat: 'legacy' })).toEqual({ kind: 'ClusterPolicy' });
   });
 
   test("has the shape of Kyverno's own conformance ImageValidatingPolicy (cosign attestor, in-toto attestation, extractPayload)", () => {
