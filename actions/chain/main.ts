@@ -131,9 +131,12 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
     const steps = plan(release);
     const outputs: Record<string, Outputs> = {};
     const took: [string, number][] = [];
-    // push-layout's read-back of the tags waits out the race guard's window: it runs after signing (which needs
-    // no tag, only the digest), so the window passes meanwhile, and before anything trusts a tag.
+    // push-layout's read-back of the tags waits out the race guard's window. Nothing before the rolling tags move
+    // trusts a tag: sign-digest and attest-evidence work by digest, and promote-tags checks the signature and the
+    // evidence by digest too. So the read-back runs as late as it can, inside promote-tags just before its first tag
+    // moves (beforeMove), and the window passes while the digest is signed, attested and verified.
     let readBack: (() => Promise<void>) | undefined;
+    let readBackMs = 0;
     const settle = async () => {
       if (!readBack) return;
       const run = readBack;
@@ -143,23 +146,28 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
       try {
         await run();
       } finally {
-        took.push(['push-layout (read-back)', performance.now() - started]);
+        readBackMs = performance.now() - started;
+        took.push(['push-layout (read-back)', readBackMs]);
       }
     };
     const hooks = {
       deferReadBack: (later: () => Promise<void>) => {
         readBack = later;
       },
+      beforeMove: settle,
     };
+    const byDigest = /^(sign-digest|attest-evidence|promote-tags)/;
     for (const step of steps) {
-      if (!step.name.startsWith('sign-digest')) await settle();
+      if (!byDigest.test(step.name)) await settle();
       ctx.info(`\n━━ ${step.name} ━━`);
       const { ctx: stepCtx, outputs: stepOutputs } = stepContext(ctx, step.inputs(outputs));
       const started = performance.now();
+      const readBackBefore = readBackMs;
       try {
         await step.run(stepCtx, hooks);
       } finally {
-        took.push([step.name, performance.now() - started]);
+        // a read-back run inside the step (beforeMove) is its own row, not the step's
+        took.push([step.name, performance.now() - started - (readBackMs - readBackBefore)]);
         outputs[step.name] = stepOutputs;
         // A scan's SARIF and JSON reports are handed on even when its gate fails: that is when they are needed most.
         for (const [output, as] of REPORTS[step.name] ?? []) {

@@ -14,6 +14,8 @@ export type Outputs = Record<string, string>;
 export interface StepHooks {
   /** push-layout: run the read-back of the tags later, after the race guard's window (see PushLayoutDeps). */
   deferReadBack?: (readBack: () => Promise<void>) => void;
+  /** promote-tags: run just before the first tag moves (the root action's deferred read-back). */
+  beforeMove?: () => Promise<void>;
 }
 
 export interface Step {
@@ -187,7 +189,7 @@ export function plan(release: Release): Step[] {
     steps.push({
       name: release.images.length > 1 ? `promote-tags ${image}` : 'promote-tags',
       spec: promoteTags.inputs,
-      run: (ctx) => promoteTags.main(ctx),
+      run: (ctx, hooks) => promoteTags.main(ctx, new Date(), { beforeMove: hooks?.beforeMove }),
       inputs: (previous) => {
         const signed = previous[signName(image)];
         return given({

@@ -56,8 +56,16 @@ export const inputs = {
   ...toolInputSpec('cosign'),
 };
 
+export interface PromoteTagsDeps {
+  /**
+   * The root action: its deferred read-back of push-layout's immutable tags, run after every check of the digest and
+   * just before the first tag moves, so the race guard's window passes while the checks run.
+   */
+  beforeMove?: () => Promise<void>;
+}
+
 /** Moves rolling tags to a digest that is already in the registry, then proves every tag resolves to it. */
-export async function main(ctx: ActionContext, now: Date = new Date()): Promise<void> {
+export async function main(ctx: ActionContext, now: Date = new Date(), deps: PromoteTagsDeps = {}): Promise<void> {
   maskSecretInputs(ctx, 'password');
   const input = parseInputs(inputs, ctx.input);
   const expanded = input.tags.map((template) => {
@@ -110,6 +118,7 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
       });
     }
 
+    await deps.beforeMove?.();
     await ctx.group(`Move ${tags.length} tags with ${engine.name}`, async () => {
       const moved: string[] = [];
       for (const [i, tag] of tags.entries()) {

@@ -54,8 +54,6 @@ export function isPublicGood(instance: SigstoreInstance): boolean {
 
 export interface SignArgsOptions {
   imageRef: string;
-  /** More references signed by the same call (one process, one key load per reference as cosign does). */
-  alsoSign?: readonly string[];
   version: CosignVersion;
   bundleFormat: BundleFormat;
   recursive: boolean;
@@ -84,7 +82,7 @@ export function signArgs(options: SignArgsOptions): string[] {
   else if (instance.rekorUrl) args.push('--rekor-url', instance.rekorUrl);
   // Without a CT log the certificate has no SCT, which cosign sign otherwise insists on checking.
   if (!instance.ctLog && !options.key) args.push('--insecure-skip-verify');
-  args.push(...(options.registryFlags ?? []), options.imageRef, ...(options.alsoSign ?? []));
+  args.push(...(options.registryFlags ?? []), options.imageRef);
   return args;
 }
 

@@ -182,17 +182,8 @@ export class Cosign {
   }
 
   /** `cosign sign` of one image reference in the step's format, instance and registry. */
-  async signArgs(
-    imageRef: string,
-    options: { recursive: boolean; key?: string; alsoSign?: readonly string[] },
-  ): Promise<string[]> {
-    return signArgs({
-      imageRef,
-      ...(await this.argvSettings()),
-      recursive: options.recursive,
-      key: options.key,
-      alsoSign: options.alsoSign,
-    });
+  async signArgs(imageRef: string, options: { recursive: boolean; key?: string }): Promise<string[]> {
+    return signArgs({ imageRef, ...(await this.argvSettings()), recursive: options.recursive, key: options.key });
   }
 
   /** `cosign verify` pinned to the signer, with the trust material verification needs (verifyInstance). */

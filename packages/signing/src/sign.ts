@@ -89,12 +89,20 @@ export async function signDigest(
   if (refused) throw new UserError(`${policyKindProblem(refused)} Nothing was signed.`);
 
   const targets = signTargets(options);
-  const args = await cosign.signArgs(imageRef, targets);
   const what =
     targets.alsoSign.length > 0 ? `${imageRef} and ${targets.alsoSign.length} platform manifest(s)` : imageRef;
+  // One cosign per reference, at once: cosign decrypts the key (scrypt) for every reference it signs, in one process
+  // or not, so separate processes spread that over the cores (beside cosign public-key, which decrypts it too).
+  const calls = await Promise.all(
+    [imageRef, ...targets.alsoSign].map((ref) =>
+      cosign.signArgs(ref, { recursive: targets.recursive, key: targets.key }),
+    ),
+  );
   const [resolved, signed] = await Promise.allSettled([
     resolving,
-    ctx.group(`Signing ${what}`, () => cosign.runChecked(args, `Signing ${what}`)),
+    ctx.group(`Signing ${what}`, () =>
+      Promise.all(calls.map((args) => cosign.runChecked(args, `Signing ${args.at(-1)}`))),
+    ),
   ]);
   // The key's own problem (a wrong COSIGN_PASSWORD: cosign public-key says so plainly) before cosign sign's.
   if (resolved.status === 'rejected') throw resolved.reason;
@@ -169,8 +177,8 @@ export async function signDigest(
 }
 
 /**
- * What one cosign sign call signs. recursive with the platforms known: the digest and each platform manifest, named
- * (one process; cosign loads the key once per reference either way). recursive without them: --recursive, which walks
+ * What sign-digest signs. recursive with the platforms known: the digest and each platform manifest, named (each by
+ * its own cosign, at once; cosign loads the key once per reference either way). recursive without them: --recursive, which walks
  * the index and also signs BuildKit's attestation manifests (platform unknown/unknown): nothing runs them, nothing
  * checks their signatures (the admission policies and promote-tags verify the digest a Pod or a tag names), and the
  * index's signature already covers their digests, so signing them only costs a key load and an upload each.
