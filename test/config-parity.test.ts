@@ -21,6 +21,8 @@ const call = workflow.on.workflow_call;
 const ROOT_ONLY: Record<string, string> = {
   sign: 'the workflow always signs keylessly (its identity is the reusable workflow)',
   key: 'the workflow signs keylessly; a key would be a secret of the caller',
+  'tag-race-window-ms':
+    "the workflow serialises each image's pushes with a concurrency group, so its push-layout runs with the window off (0)",
   'kyverno-policy-kind':
     'the workflow signs keylessly, and only a ClusterPolicy binds a keyless signature to the source repository (an ImageValidatingPolicy is refused for keyless): the workflow writes that, as auto does',
   'tls-verify': 'for local test registries; the workflow publishes to real ones',

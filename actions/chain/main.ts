@@ -49,6 +49,8 @@ export const inputs = {
   'rolling-tags': listInput({}),
   push: enumInput(['auto', 'true', 'false'], 'auto'),
   'allow-overwrite': booleanInput(false),
+  // Checked by push-layout (0 to 60000).
+  'tag-race-window-ms': optionalString(),
   severity: optionalString(),
   'ignore-unfixed': booleanInput(false),
   trivyignores: listInput({}),
@@ -256,6 +258,7 @@ function releaseOf(
     registry: { 'tls-verify': String(input['tls-verify']), username: input.username, password: input.password },
     tools,
     allowOverwrite: input['allow-overwrite'],
+    tagRaceWindowMs: input['tag-race-window-ms'],
   };
 }
 

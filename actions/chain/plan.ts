@@ -59,6 +59,8 @@ export interface Release {
   registry: Record<string, string | undefined>;
   tools: Record<string, string | undefined>;
   allowOverwrite: boolean;
+  /** push-layout's race guard window (its default when unset). */
+  tagRaceWindowMs?: string;
 }
 
 export const given = (values: Record<string, string | undefined>): Record<string, string> =>
@@ -126,6 +128,7 @@ export function plan(release: Release): Step[] {
         image: release.images.join('\n'),
         tags: release.immutable.join('\n'),
         'allow-overwrite': String(release.allowOverwrite),
+        'tag-race-window-ms': release.tagRaceWindowMs,
         ...release.registry,
       }),
   });

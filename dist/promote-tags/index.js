@@ -85046,7 +85046,7 @@ function signArgs(options) {
   if (!instance.transparencyLog) args.push("--tlog-upload=false");
   else if (instance.rekorUrl) args.push("--rekor-url", instance.rekorUrl);
   if (!instance.ctLog && !options.key) args.push("--insecure-skip-verify");
-  args.push(...options.registryFlags ?? [], options.imageRef, ...options.alsoSign ?? []);
+  args.push(...options.registryFlags ?? [], options.imageRef);
   return args;
 }
 function verifyArgs(options) {
@@ -85206,13 +85206,7 @@ ${result.stderr}`);
   }
   /** `cosign sign` of one image reference in the step's format, instance and registry. */
   async signArgs(imageRef, options) {
-    return signArgs({
-      imageRef,
-      ...await this.argvSettings(),
-      recursive: options.recursive,
-      key: options.key,
-      alsoSign: options.alsoSign
-    });
+    return signArgs({ imageRef, ...await this.argvSettings(), recursive: options.recursive, key: options.key });
   }
   /** `cosign verify` pinned to the signer, with the trust material verification needs (verifyInstance). */
   async verifyArgs(imageRef, signer) {
@@ -86409,7 +86403,7 @@ var inputs = {
   ...registryInputSpec(),
   ...toolInputSpec("cosign")
 };
-async function main(ctx, now = /* @__PURE__ */ new Date()) {
+async function main(ctx, now = /* @__PURE__ */ new Date(), deps = {}) {
   maskSecretInputs(ctx, "password");
   const input = parseInputs(inputs, ctx.input);
   const expanded = input.tags.map((template) => {
@@ -86455,6 +86449,7 @@ async function main(ctx, now = /* @__PURE__ */ new Date()) {
         ctx.info(found.join("; "));
       });
     }
+    await deps.beforeMove?.();
     await ctx.group(`Move ${tags2.length} tags with ${engine.name}`, async () => {
       const moved = [];
       for (const [i, tag] of tags2.entries()) {

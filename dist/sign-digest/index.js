@@ -85184,7 +85184,7 @@ function signArgs(options) {
   if (!instance.transparencyLog) args.push("--tlog-upload=false");
   else if (instance.rekorUrl) args.push("--rekor-url", instance.rekorUrl);
   if (!instance.ctLog && !options.key) args.push("--insecure-skip-verify");
-  args.push(...options.registryFlags ?? [], options.imageRef, ...options.alsoSign ?? []);
+  args.push(...options.registryFlags ?? [], options.imageRef);
   return args;
 }
 function verifyArgs(options) {
@@ -85349,13 +85349,7 @@ ${result.stderr}`);
   }
   /** `cosign sign` of one image reference in the step's format, instance and registry. */
   async signArgs(imageRef, options) {
-    return signArgs({
-      imageRef,
-      ...await this.argvSettings(),
-      recursive: options.recursive,
-      key: options.key,
-      alsoSign: options.alsoSign
-    });
+    return signArgs({ imageRef, ...await this.argvSettings(), recursive: options.recursive, key: options.key });
   }
   /** `cosign verify` pinned to the signer, with the trust material verification needs (verifyInstance). */
   async verifyArgs(imageRef, signer) {
@@ -85992,11 +85986,18 @@ async function signDigest(ctx, cosign, options) {
   });
   if (refused) throw new UserError(`${policyKindProblem(refused)} Nothing was signed.`);
   const targets = signTargets(options);
-  const args = await cosign.signArgs(imageRef, targets);
   const what = targets.alsoSign.length > 0 ? `${imageRef} and ${targets.alsoSign.length} platform manifest(s)` : imageRef;
+  const calls = await Promise.all(
+    [imageRef, ...targets.alsoSign].map(
+      (ref) => cosign.signArgs(ref, { recursive: targets.recursive, key: targets.key })
+    )
+  );
   const [resolved, signed] = await Promise.allSettled([
     resolving,
-    ctx.group(`Signing ${what}`, () => cosign.runChecked(args, `Signing ${what}`))
+    ctx.group(
+      `Signing ${what}`,
+      () => Promise.all(calls.map((args) => cosign.runChecked(args, `Signing ${args.at(-1)}`)))
+    )
   ]);
   if (resolved.status === "rejected") throw resolved.reason;
   if (signed.status === "rejected") throw signed.reason;

@@ -253,6 +253,10 @@ describe('the root action: the whole chain in one step', () => {
     const promote = plan(release).find((step) => step.name === 'promote-tags');
     expect(promote?.inputs({})['require-attestations']).toBeUndefined();
     expect(plan({ ...release, attest: true }).map((step) => step.name)).toContain('attest-evidence');
+    // the race guard's window reaches push-layout when given (a concurrency group serialises releases)
+    const push = plan({ ...release, tagRaceWindowMs: '0' }).find((step) => step.name === 'push-layout');
+    expect(push?.inputs({})['tag-race-window-ms']).toBe('0');
+    expect(plan(release).find((step) => step.name === 'push-layout')?.inputs({})['tag-race-window-ms']).toBeUndefined();
   });
 
   test('builder set to a setup-buildx-action builder name: what builder means here, before anything runs', async () => {
