@@ -31,8 +31,8 @@ export interface SignDigestOptions {
    */
   signer: ResolvedSigner | Promise<ResolvedSigner>;
   /**
-   * With recursive: the platform manifests to sign beside the digest (push-layout's platforms output), in one cosign
-   * call instead of --recursive, which also signs every attestation manifest of the index (see signTargets).
+   * With recursive: the platform manifests to sign beside the digest (push-layout's platforms output), by name instead
+   * of --recursive, which also signs every attestation manifest of the index (see signTargets).
    */
   platforms?: Record<string, string>;
   imageReferences: readonly string[];
