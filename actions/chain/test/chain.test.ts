@@ -256,7 +256,11 @@ describe('the root action: the whole chain in one step', () => {
     // the race guard's window reaches push-layout when given (a concurrency group serialises releases)
     const push = plan({ ...release, tagRaceWindowMs: '0' }).find((step) => step.name === 'push-layout');
     expect(push?.inputs({})['tag-race-window-ms']).toBe('0');
-    expect(plan(release).find((step) => step.name === 'push-layout')?.inputs({})['tag-race-window-ms']).toBeUndefined();
+    expect(
+      plan(release)
+        .find((step) => step.name === 'push-layout')
+        ?.inputs({})['tag-race-window-ms'],
+    ).toBeUndefined();
   });
 
   test('builder set to a setup-buildx-action builder name: what builder means here, before anything runs', async () => {

@@ -323,15 +323,16 @@ describe('what promotion and admission demand', () => {
     expect(scanProblems({ ...statement('x', clean), predicate: {} }, requirement, now)).toHaveLength(2);
   });
 
+  /** What sign-digest was given, for a key. */
+  const signedBy = {
+    image,
+    imageReferences: [image, `${image}:*`, `${image}@*`],
+    bundleFormat: 'legacy',
+    signer: { kind: 'key', pem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' },
+  } as const;
+
   test("sign-digest's policy gains both attestations, checked by the same attestors", () => {
-    const signed = policyYaml(
-      buildClusterPolicy({
-        image,
-        imageReferences: [image, `${image}:*`, `${image}@*`],
-        bundleFormat: 'legacy',
-        signer: { kind: 'key', pem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' },
-      }),
-    );
+    const signed = policyYaml(buildClusterPolicy(signedBy));
     const policy = parse(requireEvidenceInPolicy(signed, requirement));
     const verify = policy.spec.rules[0].verifyImages[0];
     expect(verify.attestations.map((a: { type: string }) => a.type)).toEqual([
@@ -349,14 +350,7 @@ describe('what promotion and admission demand', () => {
   });
 
   test("sign-digest's ImageValidatingPolicy gains both attestations and their conditions as CEL, checked by its own attestor", () => {
-    const signed = policyYaml(
-      buildImageValidatingPolicy({
-        image,
-        imageReferences: [image, `${image}:*`, `${image}@*`],
-        bundleFormat: 'legacy',
-        signer: { kind: 'key', pem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' },
-      }),
-    );
+    const signed = policyYaml(buildImageValidatingPolicy(signedBy));
     const once = requireEvidenceInPolicy(signed, requirement);
     const policy = parse(once);
     expect(policyKindOf(once)).toBe('ImageValidatingPolicy');
