@@ -3,12 +3,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  alpineFiles,
   type CallerRepository,
   callerRepository,
   type JobRun,
   runWorkflow,
-  SAMPLE_MUSL,
+  sampleImageFiles,
   type WorkflowEnvironment,
   type WorkflowRun,
   type WorkflowRunOptions,
@@ -16,28 +15,7 @@ import {
 import { parse } from 'yaml';
 
 export const OWNER_REPO = 'acme/app';
-
-/**
- * A FROM-scratch Alpine-like image, one root file system per architecture, so no platform needs emulation and
- * only the `vulnerable` ones carry musl with CVE-2099-1001 (CRITICAL, fixed) in the project's offline Trivy DB.
- */
-export function sampleImageFiles(
-  options: { vulnerable?: string[]; platforms?: string[] } = {},
-): Record<string, string> {
-  const platforms = options.platforms ?? ['linux/amd64', 'linux/arm64'];
-  const files: Record<string, string> = {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile build argument
-    Dockerfile: 'FROM scratch\nARG TARGETARCH\nCOPY rootfs-${TARGETARCH}/ /\nCOPY hello.txt /hello.txt\n',
-    'hello.txt': 'hello from acme/app\n',
-  };
-  for (const platform of platforms) {
-    const arch = platform.split('/')[1] as string;
-    const musl = options.vulnerable?.includes(platform) ? SAMPLE_MUSL.vulnerable : SAMPLE_MUSL.fixed;
-    for (const [path, content] of Object.entries(alpineFiles(platform, { musl })))
-      files[`rootfs-${arch}/${path}`] = content;
-  }
-  return files;
-}
+export { sampleImageFiles };
 
 /** A caller job that shows the reusable workflow's outputs in its summary, where the scenarios read them. */
 export const REPORT_JOB = (needs: string) => `

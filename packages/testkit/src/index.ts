@@ -55,6 +55,7 @@ export {
   javaSampleLayout,
   SAMPLE_MUSL,
   type SampleLayoutOptions,
+  sampleImageFiles,
   sampleJar,
 } from './offline/sample-images.js';
 export {
