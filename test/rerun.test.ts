@@ -16,7 +16,6 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-const uploads = (repository: string) => registry.requests(new RegExp(`"POST /v2/${repository}/blobs/uploads/`)).length;
 
 describe('the same commit built again (the root action, bundled)', () => {
   if (!ready) {

@@ -25,7 +25,7 @@ import {
   verifierFromInputs,
   verifySignature,
 } from '@golden-image/signing';
-import { toolInputSpec, toolRequest } from '@golden-image/tools';
+import { ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
 
 export const inputs = {
   image: imageInput(),
@@ -45,7 +45,11 @@ export const inputs = {
 };
 
 /** Moves rolling tags to a digest that is already in the registry, then proves every tag resolves to it. */
-export async function main(ctx: ActionContext, now: Date = new Date()): Promise<void> {
+export async function main(
+  ctx: ActionContext,
+  now: Date = new Date(),
+  installTool: typeof ensureTool = ensureTool,
+): Promise<void> {
   maskSecretInputs(ctx, 'password');
   const input = parseInputs(inputs, ctx.input);
   const expanded = input.tags.map((template) => {
@@ -71,11 +75,16 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
     });
 
     const cosign = signer
-      ? await installCosign(ctx, toolRequest('cosign', input), {
-          bundleFormat: input['bundle-format'],
-          instance: sigstoreInstanceOf(input),
-          registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
-        })
+      ? await installCosign(
+          ctx,
+          toolRequest('cosign', input),
+          {
+            bundleFormat: input['bundle-format'],
+            instance: sigstoreInstanceOf(input),
+            registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
+          },
+          installTool,
+        )
       : undefined;
     if (cosign && signer) {
       await ctx.group(`Verify the signature of ${imageRef}`, async () => {

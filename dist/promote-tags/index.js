@@ -85272,10 +85272,10 @@ ${result.stderr}`);
     return { ...instance, trustedRoot };
   }
 };
-async function installCosign(ctx, request, setup) {
-  const path13 = await ensureTool(ctx, request);
+async function installCosign(ctx, request, setup, install = ensureTool) {
+  const path13 = await install(ctx, request);
   const v3 = request.install ? pinnedCosignV3() : void 0;
-  const fetchV3 = v3 ? () => ensureTool(ctx, { tool: "cosign", version: v3, install: true, mirror: request.mirror }) : void 0;
+  const fetchV3 = v3 ? () => install(ctx, { tool: "cosign", version: v3, install: true, mirror: request.mirror }) : void 0;
   return new Cosign(ctx, path13, setup, { fetchV3 });
 }
 
@@ -86322,7 +86322,7 @@ var inputs = {
   ...registryInputSpec(),
   ...toolInputSpec("cosign")
 };
-async function main(ctx, now = /* @__PURE__ */ new Date()) {
+async function main(ctx, now = /* @__PURE__ */ new Date(), installTool = ensureTool) {
   maskSecretInputs(ctx, "password");
   const input = parseInputs(inputs, ctx.input);
   const expanded = input.tags.map((template) => {
@@ -86342,11 +86342,16 @@ async function main(ctx, now = /* @__PURE__ */ new Date()) {
         throw new UserError(`${imageRef} is not in the registry: push it first (push-layout). No tag was moved.`);
       }
     });
-    const cosign = signer ? await installCosign(ctx, toolRequest("cosign", input), {
-      bundleFormat: input["bundle-format"],
-      instance: sigstoreInstanceOf(input),
-      registryFlags: registryFlags({ tlsVerify: input["tls-verify"] })
-    }) : void 0;
+    const cosign = signer ? await installCosign(
+      ctx,
+      toolRequest("cosign", input),
+      {
+        bundleFormat: input["bundle-format"],
+        instance: sigstoreInstanceOf(input),
+        registryFlags: registryFlags({ tlsVerify: input["tls-verify"] })
+      },
+      installTool
+    ) : void 0;
     if (cosign && signer) {
       await ctx.group(`Verify the signature of ${imageRef}`, async () => {
         const verified = await cosign.withRegistryAuth(
