@@ -16,7 +16,6 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-
 describe('the same commit built again (the root action, bundled)', () => {
   if (!ready) {
     test.skip('buildah or skopeo is not installed here', () => {});
