@@ -97,7 +97,9 @@ describe('the root action: the whole chain in one step', () => {
     // by digest once (scan-layout resolved the tag again and took the copy scan-repo kept, after hashing it).
     const trivy = calls().filter((call) => call.tool === 'trivy');
     expect(trivy.map((call) => call.mode)).toEqual(['scan', 'scan', 'scan']);
-    expect(runner.of('skopeo', 'copy').filter((call) => call.args.some((a) => a.includes('/mirror/trivy-db@')))).toHaveLength(1);
+    expect(
+      runner.of('skopeo', 'copy').filter((call) => call.args.some((a) => a.includes('/mirror/trivy-db@'))),
+    ).toHaveLength(1);
     expect(recorded.outputs['db-digest']).toBe(db.digest);
     expect(
       trivy

@@ -183,9 +183,7 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
       /Trivy failed to scan the image layout .* \(exit code 1\): panic: runtime error/,
     );
     expect(crash.recorded.outputs.result).toBeUndefined();
-    expect(crash.recorded.logs.join('\n')).toMatch(
-      /Trivy's DB: the actions cache is not available here .* not saving/,
-    );
+    expect(crash.recorded.logs.join('\n')).toMatch(/Trivy's DB: the actions cache is not available here .* not saving/);
     const truncated = run({}, { TRIVY_DOUBLE_FIXTURE: perPlatform, TRIVY_DOUBLE_TRUNCATE: '1' });
     await expect(main(truncated.ctx)).rejects.toThrow(
       /The Trivy report .*platform-0\.json cannot be read: it is not valid JSON/,
