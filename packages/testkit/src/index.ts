@@ -59,10 +59,13 @@ export {
   sampleJar,
 } from './offline/sample-images.js';
 export {
+  advisoriesWithout,
   doubleTrivyDbFiles,
   type OfflineDbOptions,
   offlineTrivyCache,
+  projectTrivyDbFiles,
   type PushedTrivyDb,
+  pushProjectTrivyDb,
   pushTrivyDbArtifact,
   pushTrivyDbFiles,
   TRIVY_ADVISORIES,

@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
+import { parse, stringify } from 'yaml';
 import { repoRoot } from '../fixtures.js';
 import { projectGoTool } from '../project-go-tool.js';
 import type { TestRegistry } from '../registry.js';
@@ -63,6 +64,23 @@ export async function pushTrivyDbArtifact(
   repo: string,
   options: OfflineDbOptions & { java?: boolean } = {},
 ): Promise<string> {
+  return (await pushProjectTrivyDb(registry, repo, options)).ref;
+}
+
+/** pushTrivyDbArtifact, with the manifest digest, the layer and the manifest's bytes. */
+export async function pushProjectTrivyDb(
+  registry: TestRegistry,
+  repo: string,
+  options: OfflineDbOptions & { java?: boolean } = {},
+): Promise<PushedTrivyDb> {
+  const java = options.java ?? false;
+  return pushTrivyDbFiles(registry, repo, await projectTrivyDbFiles({ ...options, java }), { java });
+}
+
+/** The files of the project's DB (trivy.db and metadata.json; with java, the Java DB's), as its layer holds them. */
+export async function projectTrivyDbFiles(
+  options: OfflineDbOptions & { java?: boolean } = {},
+): Promise<Record<string, Buffer>> {
   const java = options.java ?? false;
   const cache = await offlineTrivyCache(undefined, { ...options, javaDb: java });
   const dbDir = join(cache, java ? 'java-db' : 'db');
@@ -72,7 +90,29 @@ export async function pushTrivyDbArtifact(
     if (!readdirSync(dbDir).includes(name)) throw new Error(`${dbDir} has no ${name}`);
     files[name] = await readFile(join(dbDir, name));
   }
-  return (await pushTrivyDbFiles(registry, repo, files, { java })).ref;
+  return files;
+}
+
+/**
+ * A copy of the project's advisories without the given IDs (in every bucket): the advisories of a DB that misses
+ * them, as a planted cache entry would. Returns the directory, for OfflineDbOptions.advisories.
+ */
+export function advisoriesWithout(ids: readonly string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'golden-image-advisories-'));
+  const drop = (pairs: unknown): unknown =>
+    Array.isArray(pairs)
+      ? pairs
+          .filter((pair) => !ids.includes((pair as { key?: string }).key ?? ''))
+          .map((pair) => {
+            const entry = pair as { pairs?: unknown };
+            return entry.pairs ? { ...entry, pairs: drop(entry.pairs) } : entry;
+          })
+      : pairs;
+  for (const name of readdirSync(TRIVY_ADVISORIES)) {
+    const text = readFileSync(join(TRIVY_ADVISORIES, name), 'utf8');
+    writeFileSync(join(dir, name), name.endsWith('.yaml') ? stringify(drop(parse(text))) : text);
+  }
+  return dir;
 }
 
 /** What the trivy double takes for a DB (test/doubles/bin/trivy: both files there, any content). */
