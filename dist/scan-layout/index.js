@@ -88101,7 +88101,7 @@ async function acquireTrivyDb(ctx, options) {
       if (options.cache) {
         const hit = await options.cache.restore([options.store], key);
         if (hit) {
-          const problem = await storeProblem(options.store, spec, resolved.digest);
+          const problem = hit === key ? await storeProblem(options.store, spec, resolved.digest) : `it is the entry ${hit}`;
           if (problem) {
             ctx.warning(
               `${spec.label}: the actions cache entry ${key} is not that DB (${problem}); it is ignored and the DB is downloaded. Whoever can save cache entries in this repository made it: delete it (gh cache delete ${key}).`
@@ -88147,7 +88147,7 @@ async function fallback(ctx, options, failures) {
   let kept = await storeProblem(options.store, spec);
   if (kept && options.cache) {
     await rm3(options.store, { recursive: true, force: true });
-    const hit = await options.cache.restore([options.store], `${spec.cachePrefix}none`, [`${spec.cachePrefix}sha256:`]);
+    const hit = await options.cache.restore([options.store], `${spec.cachePrefix}sha256:`);
     if (hit?.startsWith(`${spec.cachePrefix}sha256:`)) {
       kept = await storeProblem(options.store, spec, hit.slice(spec.cachePrefix.length));
       if (kept) ctx.warning(`${spec.label}: the actions cache entry ${hit} is refused: ${kept}.`);

@@ -197,7 +197,9 @@ export async function acquireTrivyDb(ctx: ActionContext, options: AcquireOptions
       if (options.cache) {
         const hit = await options.cache.restore([options.store], key);
         if (hit) {
-          const problem = await storeProblem(options.store, spec, resolved.digest);
+          // GitHub's cache service (and act's) also match the key as a prefix: only the exact key is taken.
+          const problem =
+            hit === key ? await storeProblem(options.store, spec, resolved.digest) : `it is the entry ${hit}`;
           if (problem) {
             ctx.warning(
               `${spec.label}: the actions cache entry ${key} is not that DB (${problem}); it is ignored and the DB is downloaded. Whoever can save cache entries in this repository made it: delete it (gh cache delete ${key}).`,
@@ -245,8 +247,9 @@ async function fallback(ctx: ActionContext, options: AcquireOptions, failures: s
   let kept = await storeProblem(options.store, spec);
   if (kept && options.cache) {
     await rm(options.store, { recursive: true, force: true });
-    // The one prefix restore: only when no registry answered, and the copy must still hash to its own key.
-    const hit = await options.cache.restore([options.store], `${spec.cachePrefix}none`, [`${spec.cachePrefix}sha256:`]);
+    // The one prefix restore (the service matches the key as a prefix): only when no registry answered, and the
+    // copy must still hash to the digest in its own key.
+    const hit = await options.cache.restore([options.store], `${spec.cachePrefix}sha256:`);
     if (hit?.startsWith(`${spec.cachePrefix}sha256:`)) {
       kept = await storeProblem(options.store, spec, hit.slice(spec.cachePrefix.length));
       if (kept) ctx.warning(`${spec.label}: the actions cache entry ${hit} is refused: ${kept}.`);

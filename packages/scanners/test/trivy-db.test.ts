@@ -231,6 +231,22 @@ describe('the actions cache: exact key only, re-hashed after restore', () => {
     expect(cache.restores).toEqual([{ key: `golden-image-trivy-db-${first.digest}`, restoreKeys: [] }]);
   });
 
+  test('an entry whose key only starts with the exact key (the service matches prefixes too) is not taken', async () => {
+    const cache = new DirCache();
+    const temp = tempDir('golden-image-db-step-');
+    const planted = tempDir('golden-image-planted-');
+    writeFileSync(join(planted, 'manifest.json'), first.manifest);
+    writeFileSync(join(planted, 'layer.tar.gz'), await trivyDbLayer({ 'trivy.db': 'x', 'metadata.json': '{}' }));
+    cache.plant(`golden-image-trivy-db-${first.digest}-newer`, [store(temp)], () => planted);
+    const { use, recorded } = await step({ repositories: [first.ref], cache, temp });
+    expect(cache.restores[0]?.hit).toBe(`golden-image-trivy-db-${first.digest}-newer`);
+    expect(use.source).toBe('registry');
+    expect(recorded.warnings[0]).toMatch(
+      /is not that DB \(it is the entry golden-image-trivy-db-sha256:[0-9a-f]{64}-newer\)/,
+    );
+    expect(extracted(temp, 'trivy.db')).toBe('bolt double');
+  });
+
   test('a copy kept for one digest is not used when the tag names another now (the DB moved on)', async () => {
     const cache = new DirCache();
     const temp = tempDir('golden-image-db-step-');
@@ -259,8 +275,8 @@ describe('fallback: no repository can be reached', () => {
     });
     expect(use.resolvedFrom).toBeUndefined();
     expect(cache.restores.at(-1)).toEqual({
-      key: 'golden-image-trivy-db-none',
-      restoreKeys: ['golden-image-trivy-db-sha256:'],
+      key: 'golden-image-trivy-db-sha256:',
+      restoreKeys: [],
       hit: `golden-image-trivy-db-${first.digest}`,
     });
     expect(recorded.warnings).toEqual([

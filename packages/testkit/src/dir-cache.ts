@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { tempDir } from './fixtures.js';
 
 /**
- * A stand-in for the actions cache in the fast tier, with its rules: entries are immutable (a second save of a key
- * fails), a restore takes the exact key first, then the newest entry whose key starts with a restore key, and an
- * entry is found only under the same paths (@actions/cache's version). Anyone holding it can plant an entry, as any
+ * A stand-in for the actions cache in the fast tier, with its rules (GitHub's, and act's artifactcache): entries are
+ * immutable (a second save of a key fails), a restore takes an entry under exactly the key first, then the newest
+ * whose key starts with the key or a restore key, and an entry is found only under the same paths (@actions/cache's
+ * version). Anyone holding it can plant an entry, as any
  * job with ACTIONS_RUNTIME_TOKEN can on GitHub.
  */
 export class DirCache {
