@@ -9,6 +9,7 @@ import { benchLayoutVerification } from './bench/layout.ts';
 import { benchMerge } from './bench/merge.ts';
 import { benchPush } from './bench/push.ts';
 import { benchScanLayout } from './bench/scan-layout.ts';
+import { benchWorkflow } from './bench/workflow.ts';
 
 console.log(`golden-image benchmark, ${new Date().toISOString()}`);
 console.log(
@@ -19,6 +20,14 @@ console.log(
 if (process.argv.includes('chain')) {
   console.log('## the root action beside the usual stack (docker buildx build --push, trivy image, cosign sign)');
   for (const line of await benchChain()) console.log(line);
+  process.exit(0);
+}
+
+// `npm run bench -- workflow [runs]`: the reusable workflow beside the root action, both run by act (minutes); alone.
+if (process.argv.includes('workflow')) {
+  console.log('## the reusable workflow (Quick start) beside the root action, both through act');
+  const runs = Number(process.argv[process.argv.indexOf('workflow') + 1]) || 2;
+  for (const line of await benchWorkflow(runs)) console.log(line);
   process.exit(0);
 }
 

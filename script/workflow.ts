@@ -14,6 +14,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import {
   callerRepository,
   describeRun,
+  REGISTRY_USER,
   runWorkflow,
   startWorkflowEnvironment,
   type TestRegistry,
@@ -54,6 +55,8 @@ console.log(
   `Running ${relative(process.cwd(), path)} (${event}) as ${repository} on ${branch}: starting the local services...`,
 );
 const env = await startWorkflowEnvironment();
+// What the local registries hold before the run (the Trivy DB, BuildKit's SBOM generator) is not the run's.
+const before = new Set([env.registry, env.privateRegistry].flatMap((registry) => catalog(registry)));
 let status = 1;
 try {
   const files = execFileSync('git', ['-C', root, 'ls-files', '-co', '--exclude-standard', '-z'], { encoding: 'utf8' })
@@ -100,30 +103,33 @@ try {
 }
 process.exit(status);
 
-function printImages(registry: TestRegistry): void {
-  const auth = registry === env.privateRegistry ? ['--creds', 'publisher:registry-password-for-tests'] : [];
-  let catalog: string[] = [];
+function credentials(registry: TestRegistry): string[] {
+  return registry === env.privateRegistry ? ['--creds', `${REGISTRY_USER.username}:${REGISTRY_USER.password}`] : [];
+}
+
+/** The registry's repositories, as `host/name`. */
+function catalog(registry: TestRegistry): string[] {
+  const auth = credentials(registry);
   try {
     const response = execFileSync(
       'curl',
       ['-sf', ...(auth.length ? ['-u', auth[1] as string] : []), `http://127.0.0.1:${registry.port}/v2/_catalog`],
-      {
-        encoding: 'utf8',
-      },
+      { encoding: 'utf8' },
     );
-    catalog = (JSON.parse(response) as { repositories: string[] }).repositories ?? [];
+    const names = (JSON.parse(response) as { repositories?: string[] }).repositories ?? [];
+    return names.map((name) => `${registry.host}/${name}`);
   } catch {
-    return;
+    return [];
   }
-  for (const name of catalog.filter((repo) => !repo.startsWith('aquasecurity/'))) {
-    const ref = `${registry.host}/${name}`;
-    const tags = (
-      JSON.parse(
-        execFileSync('skopeo', ['list-tags', '--tls-verify=false', ...auth, `docker://${ref}`], { encoding: 'utf8' }),
-      ) as {
-        Tags: string[];
-      }
-    ).Tags.filter((tag) => !/^sha256-/.test(tag));
+}
+
+function printImages(registry: TestRegistry): void {
+  const auth = credentials(registry);
+  for (const ref of catalog(registry).filter((name) => !before.has(name))) {
+    const listed = execFileSync('skopeo', ['list-tags', '--tls-verify=false', ...auth, `docker://${ref}`], {
+      encoding: 'utf8',
+    });
+    const tags = (JSON.parse(listed) as { Tags: string[] }).Tags.filter((tag) => !/^sha256-/.test(tag));
     const byDigest = new Map<string, string[]>();
     for (const tag of tags) {
       const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', ...auth, `docker://${ref}:${tag}`]);

@@ -3,7 +3,16 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Skopeo } from '@golden-image/oci-registry';
-import { RecordingRunner, repoRoot, runBundledAction, type StepResult, tempDir } from '@golden-image/testkit';
+import {
+  doubleTrivyDbFiles,
+  pushTrivyDbFiles,
+  RecordingRunner,
+  repoRoot,
+  runBundledAction,
+  type StepResult,
+  type TestRegistry,
+  tempDir,
+} from '@golden-image/testkit';
 import { DOUBLES_BIN } from './doubles/lib/harness.js';
 import { recording } from './doubles/recordings.js';
 
@@ -12,6 +21,14 @@ export const SAMPLE = 'test/fixtures/sample-image';
 /** A commit of `my-org/app`: `seed` (hex) repeated to 40 characters. */
 export function commit(seed: string): string {
   return seed.repeat(40).slice(0, 40);
+}
+
+/** The Trivy DB every run scans with (the double's, pulled by digest): set by serveDoubleDb in a test's beforeAll. */
+let dbRepository = '';
+
+/** Pushes the trivy double's DB to `registry`; every rootAction after this pulls it from there (db-repository). */
+export async function serveDoubleDb(registry: TestRegistry): Promise<void> {
+  dbRepository = (await pushTrivyDbFiles(registry, 'mirror/trivy-db', doubleTrivyDbFiles())).ref;
 }
 
 export interface Key {
@@ -59,6 +76,7 @@ export async function rootAction(inputs: Record<string, string>, key: Key, optio
       key: key.key,
       'tls-verify': 'false',
       'install-tools': 'false',
+      ...(dbRepository ? { 'db-repository': dbRepository } : {}),
       ...inputs,
     },
     {

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistry, type TestRegistry, tempDir, toolAvailable } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { annotationsOf, commit, digestOf, type Key, keyPair, rootAction } from './rerun-harness.js';
+import { annotationsOf, commit, digestOf, type Key, keyPair, rootAction, serveDoubleDb } from './rerun-harness.js';
 
 const ready = toolAvailable('buildah') && toolAvailable('skopeo');
 let open: TestRegistry;
@@ -13,6 +13,7 @@ let key: Key;
 let authFile: string;
 beforeAll(async () => {
   [open, locked] = await Promise.all([startRegistry(), startRegistry({ auth: { username: 'ci', password: 'pw-2' } })]);
+  await serveDoubleDb(open);
   key = keyPair();
   // What docker/login-action leaves for the second registry; skopeo reads it through REGISTRY_AUTH_FILE.
   authFile = join(tempDir('golden-image-auth-'), 'auth.json');

@@ -3,20 +3,28 @@
 // SOURCE_DATE_EPOCH, as a nightly gets new base images or BuildKit a new provenance id).
 import { startRegistry, type TestRegistry, tempDir, toolAvailable } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { annotationsOf, commit, digestOf, type Key, keyPair, rootAction, today } from './rerun-harness.js';
+import {
+  annotationsOf,
+  commit,
+  digestOf,
+  type Key,
+  keyPair,
+  rootAction,
+  serveDoubleDb,
+  today,
+} from './rerun-harness.js';
 
 const ready = toolAvailable('buildah') && toolAvailable('skopeo');
 let registry: TestRegistry;
 let key: Key;
 beforeAll(async () => {
   registry = await startRegistry();
+  await serveDoubleDb(registry);
   key = keyPair();
 });
 afterAll(async () => {
   await registry?.stop();
 });
-
-const uploads = (repository: string) => registry.requests(new RegExp(`"POST /v2/${repository}/blobs/uploads/`)).length;
 
 describe('the same commit built again (the root action, bundled)', () => {
   if (!ready) {

@@ -20,6 +20,7 @@ import {
   isEvidenceKind,
   pushedPlatforms,
   readKyvernoPolicy,
+  recordedTrivyDb,
   requirementOf,
   runOf,
   verifyAttestationCommand,
@@ -40,7 +41,7 @@ import {
 } from '@golden-image/kit';
 import { digestProblem, imageInput, tagProblem, tagRef } from '@golden-image/oci';
 import { registryInputSpec, Skopeo, withAuthFile } from '@golden-image/oci-registry';
-import { type Severity, severityInput } from '@golden-image/scanners';
+import { type DbCache, type Severity, severityInput } from '@golden-image/scanners';
 import {
   checkCosignRequest,
   checkKeyInputs,
@@ -101,6 +102,8 @@ export interface AttestEvidenceDeps {
   fetchIdToken?: IdTokenFetcher;
   attestProvenance?: AttestProvenance;
   now?: Date;
+  /** rescan: the actions cache the Trivy DB is kept in (default: the runner's). */
+  cache?: DbCache;
 }
 
 /**
@@ -139,7 +142,6 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
     image: input.image,
     digest: input.digest,
     gate: settings,
-    dbRepositories: input['db-repository'],
     mode: input.mode === 'rescan' ? ('rescan' as const) : ('release' as const),
     run: runOf(ctx.env),
   };
@@ -163,8 +165,11 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
   if (input.mode === 'prepare') {
     const { items } = await collect();
     const dir = await writePrepared(ctx, input.digest, items);
+    const db = recordedTrivyDb(items);
     ctx.output('digest', input.digest);
     ctx.output('evidence-dir', dir);
+    ctx.output('db-digest', db?.digest ?? '');
+    ctx.output('db-ref', db ? `${db.repository}@${db.digest}` : '');
     ctx.info(`${items.length} predicates of ${input.digest} written to ${dir}; attach them with mode: attach.`);
     return;
   }
@@ -198,7 +203,7 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
               dbRepository: input['db-repository'],
               javaDbRepository: input['java-db-repository'],
               cacheDb: input['cache-db'],
-              now: deps.now,
+              cache: deps.cache,
             },
       );
       checkEvidenceCovers(items, input.digest, registryPlatforms);
@@ -230,6 +235,7 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
         ? await verifyAttestationCommand(cosign, { imageRef, kind: 'vuln', signer: verifyAs.signer })
         : '';
       const blocking = severity.reduce((sum, s) => sum + findings[s], 0);
+      const db = recordedTrivyDb(items);
 
       ctx.output('digest', input.digest);
       ctx.output('attestations', attestationsOutput(attached));
@@ -240,6 +246,8 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
       ctx.output('verify-command', verifyCommand);
       ctx.output('kyverno-policy', policyFile ?? '');
       ctx.output('github-provenance', provenance?.written ? 'written' : 'none');
+      ctx.output('db-digest', db?.digest ?? '');
+      ctx.output('db-ref', db ? `${db.repository}@${db.digest}` : '');
       await ctx.summary(
         attestSummary({
           mode: input.mode,
@@ -252,6 +260,7 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
           verifyCommand,
           provenance: provenance?.note,
           findings,
+          ...(db ? { db } : {}),
           ...(input.tag ? { resolvedFrom: `${input.image}:${input.tag}` } : {}),
           ...(input['kyverno-policy'] ? { requirement } : {}),
         }),

@@ -97,6 +97,8 @@ const REPORTS: Record<string, [string, string][]> = {
   'scan-layout': [
     ['sarif', 'scan-layout-sarif'],
     ['report', 'scan-layout-report'],
+    ['db-digest', 'db-digest'],
+    ['db-ref', 'db-ref'],
   ],
 };
 

@@ -35,7 +35,7 @@ import {
   verifierFromInputs,
   verifySignature,
 } from '@golden-image/signing';
-import { toolInputSpec, toolRequest } from '@golden-image/tools';
+import { ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
 
 export const inputs = {
   image: imageInput(),
@@ -62,6 +62,8 @@ export interface PromoteTagsDeps {
    * just before the first tag moves, so the race guard's window passes while the checks run.
    */
   beforeMove?: () => Promise<void>;
+  /** The tool installer (the real tier stands the machine's builds in for the pinned downloads). */
+  installTool?: typeof ensureTool;
 }
 
 /** Moves rolling tags to a digest that is already in the registry, then proves every tag resolves to it. */
@@ -92,11 +94,16 @@ export async function main(ctx: ActionContext, now: Date = new Date(), deps: Pro
     });
 
     const cosign = signer
-      ? await installCosign(ctx, toolRequest('cosign', input), {
-          bundleFormat: input['bundle-format'],
-          instance: sigstoreInstanceOf(input),
-          registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
-        })
+      ? await installCosign(
+          ctx,
+          toolRequest('cosign', input),
+          {
+            bundleFormat: input['bundle-format'],
+            instance: sigstoreInstanceOf(input),
+            registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
+          },
+          deps.installTool ?? ensureTool,
+        )
       : undefined;
     if (cosign && signer) {
       await ctx.group(`Verify the signature of ${imageRef}`, async () => {

@@ -17,6 +17,7 @@ import { describeVerification, digestProblem, imageProblem, isRunnable, verifyLa
 import {
   buildSarif,
   closeTrivySession,
+  type DbCache,
   type Finding,
   gateTrivyReport,
   IgnoreRules,
@@ -31,6 +32,8 @@ import {
   type SeverityCounts,
   severityInput,
   singlePlatformLayout,
+  trivyDbSummary,
+  trivyDbsUsed,
   trivyImage,
   withImageTargets,
   withoutUnscored,
@@ -74,6 +77,8 @@ export const inputs = {
 export interface ScanLayoutDeps {
   tools?: EnsureOptions;
   now?: Date;
+  /** The actions cache the Trivy DB is kept in (default: the runner's). */
+  cache?: DbCache;
 }
 
 /**
@@ -123,7 +128,7 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
       dbRepository: input['db-repository'],
       javaDbRepository: input['java-db-repository'],
       cacheDb: input['cache-db'],
-      now: deps.now,
+      cache: deps.cache,
     }),
   );
   let reports: { report: unknown; dir: string }[];
@@ -165,6 +170,8 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
     );
   }
 
+  // The report names the DBs by digest: attest-evidence records them from here, bound to this scan.
+  const trivyDbs = trivyDbsUsed(session);
   const reportPath = join(work, 'trivy-report.json');
   await writeFile(
     reportPath,
@@ -173,6 +180,7 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
       ...(input.image ? { image: input.image } : {}),
       scanners: input.scanners,
       layout: layout.path,
+      trivyDbs,
       platforms: perPlatform.map(({ platform, digest, report }) => ({ platform, digest, report })),
     }),
   );
@@ -196,6 +204,8 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
   ctx.output('findings', JSON.stringify(findings));
   ctx.output('report', reportPath);
   ctx.output('sarif', sarifPath);
+  ctx.output('db-digest', trivyDbs[0]?.digest ?? '');
+  ctx.output('db-ref', trivyDbs[0]?.ref ?? '');
   await ctx.summary(
     layoutSummary(
       layout.digest,
@@ -207,7 +217,7 @@ export async function main(ctx: ActionContext, deps: ScanLayoutDeps = {}): Promi
       [...severities],
       failed,
       input.scanners,
-    ),
+    ) + trivyDbSummary(trivyDbs),
   );
 
   if (failed) {

@@ -30,12 +30,14 @@ import {
   verifyTarball,
 } from '@golden-image/npm';
 import {
+  type DbCache,
   IgnoreRules,
   resolveOsvOfflineDb,
   SBOM_FORMATS,
   type Severity,
   scanDirectory,
   severityInput,
+  trivyDbSummary,
   type UploadFn,
   uniqueArtifactName,
   withoutUnscored,
@@ -73,6 +75,8 @@ export interface ScanNpmDeps {
   upload?: UploadFn;
   now?: Date;
   npm?: string;
+  /** The actions cache the Trivy DB is kept in (default: the runner's). */
+  cache?: DbCache;
 }
 
 /**
@@ -119,7 +123,7 @@ export async function main(ctx: ActionContext, deps: ScanNpmDeps = {}): Promise<
 
   const secretReport = join(work, 'trivy-secrets.json');
   let secrets: SecretFinding[] = [];
-  const { osvGate, osvReport, trivyGate, trivyReport, sbom } = await scanDirectory(ctx, {
+  const { osvGate, osvReport, trivyGate, trivyReport, trivyDbs, sbom } = await scanDirectory(ctx, {
     path: tree.dir,
     work,
     tools: { trivy: trivyRequest, osv: osvRequest, syft: syftRequest, ensure: deps.tools },
@@ -136,7 +140,7 @@ export async function main(ctx: ActionContext, deps: ScanNpmDeps = {}): Promise<
       skipDirs: [],
       dbRepository: input['db-repository'],
       cacheDb: input['cache-db'],
-      now: deps.now,
+      cache: deps.cache,
       group: 'Trivy: the dependencies',
       inSession: async (session) => {
         secrets = await ctx.group('Trivy: secrets in the tarball', async () =>
@@ -192,6 +196,8 @@ export async function main(ctx: ActionContext, deps: ScanNpmDeps = {}): Promise<
   ctx.output('trivy-report', trivyReport);
   ctx.output('secret-report', secretReport);
   ctx.output('dependencies', tree.source);
+  ctx.output('db-digest', trivyDbs[0]?.digest ?? '');
+  ctx.output('db-ref', trivyDbs[0]?.ref ?? '');
   await ctx.summary(
     npmScanSummary({
       id,
@@ -209,7 +215,7 @@ export async function main(ctx: ActionContext, deps: ScanNpmDeps = {}): Promise<
       severities: [...severities],
       failed,
       ...(sbom ? { sbom } : {}),
-    }),
+    }) + trivyDbSummary(trivyDbs),
   );
   if (failed && input['fail-on-findings']) {
     throw new UserError(

@@ -14,6 +14,7 @@ import {
 import {
   annotateFindings,
   buildSarif,
+  type DbCache,
   type Finding,
   IgnoreRules,
   loadIgnoreFiles,
@@ -25,6 +26,7 @@ import {
   sarifUri,
   scanDirectory,
   severityInput,
+  trivyDbSummary,
   type UploadFn,
   uniqueArtifactName,
   withoutUnscored,
@@ -59,6 +61,8 @@ export interface ScanRepoDeps {
   tools?: EnsureOptions;
   upload?: UploadFn;
   now?: Date;
+  /** The actions cache the Trivy DB is kept in (default: the runner's). */
+  cache?: DbCache;
 }
 
 /**
@@ -84,7 +88,7 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
 
-  const { osvGate, osvReport, trivyGate, trivyReport, sbom } = await scanDirectory(ctx, {
+  const { osvGate, osvReport, trivyGate, trivyReport, trivyDbs, sbom } = await scanDirectory(ctx, {
     path,
     work,
     tools: { trivy: trivyRequest, osv: osvRequest, syft: syftRequest, ensure: deps.tools },
@@ -103,7 +107,7 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
       dbRepository: input['db-repository'],
       javaDbRepository: input['java-db-repository'],
       cacheDb: input['cache-db'],
-      now: deps.now,
+      cache: deps.cache,
       group: 'Trivy filesystem scan',
     },
     sbom: input.sbom
@@ -155,6 +159,8 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
   ctx.output('osv-report', osvReport);
   ctx.output('trivy-report', trivyReport);
   ctx.output('sarif', sarifPath);
+  ctx.output('db-digest', trivyDbs[0]?.digest ?? '');
+  ctx.output('db-ref', trivyDbs[0]?.ref ?? '');
   await ctx.summary(
     repoSummary({
       path: relative(workspace, path) || '.',
@@ -168,7 +174,7 @@ export async function main(ctx: ActionContext, deps: ScanRepoDeps = {}): Promise
       repoPath,
       osvOfflineDb,
       blockUncalled: input['block-uncalled'],
-    }),
+    }) + trivyDbSummary(trivyDbs),
   );
 
   if (failed) {

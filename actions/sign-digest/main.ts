@@ -37,7 +37,7 @@ import {
   sigstoreInstanceOf,
   sourceInputSpec,
 } from '@golden-image/signing';
-import { toolInputSpec, toolRequest } from '@golden-image/tools';
+import { type ensureTool, toolInputSpec, toolRequest } from '@golden-image/tools';
 
 export const inputs = {
   image: imageInput(),
@@ -61,7 +61,10 @@ export const inputs = {
 };
 
 /** `fetchIdToken` is for tests; the action fetches the token from the runner as @actions/core does. */
-export async function main(ctx: ActionContext, deps: { fetchIdToken?: IdTokenFetcher } = {}): Promise<void> {
+export async function main(
+  ctx: ActionContext,
+  deps: { fetchIdToken?: IdTokenFetcher; installTool?: typeof ensureTool } = {},
+): Promise<void> {
   maskSecretInputs(ctx, 'password');
   const input = parseInputs(inputs, ctx.input);
   checkKeyInputs(input, 'signing');
@@ -70,11 +73,16 @@ export async function main(ctx: ActionContext, deps: { fetchIdToken?: IdTokenFet
   checkCosignRequest(request, input['bundle-format']);
   prepareSigningCredentials(ctx, input.key);
 
-  const cosign = await installCosign(ctx, request, {
-    bundleFormat: input['bundle-format'],
-    instance: sigstoreInstanceOf(input),
-    registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
-  });
+  const cosign = await installCosign(
+    ctx,
+    request,
+    {
+      bundleFormat: input['bundle-format'],
+      instance: sigstoreInstanceOf(input),
+      registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
+    },
+    deps.installTool,
+  );
   const references = input['policy-image-references'];
   const result = await withAuthFile(ctx, input.image, input, (authFile) =>
     cosign.withRegistryAuth(authFile, async (cosign) => {

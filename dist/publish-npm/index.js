@@ -39170,6 +39170,10 @@ init_src();
 // packages/scanners/src/trivy-run.ts
 init_src();
 
+// packages/scanners/src/trivy-db.ts
+init_src();
+var import_tar_stream2 = __toESM(require_tar_stream(), 1);
+
 // packages/scanners/src/ignore-input.ts
 init_src();
 

@@ -85420,10 +85420,10 @@ ${result.stderr}`);
     return { ...instance, trustedRoot };
   }
 };
-async function installCosign(ctx, request, setup) {
-  const path13 = await ensureTool(ctx, request);
+async function installCosign(ctx, request, setup, install = ensureTool) {
+  const path13 = await install(ctx, request);
   const v3 = request.install ? pinnedCosignV3() : void 0;
-  const fetchV3 = v3 ? () => ensureTool(ctx, { tool: "cosign", version: v3, install: true, mirror: request.mirror }) : void 0;
+  const fetchV3 = v3 ? () => install(ctx, { tool: "cosign", version: v3, install: true, mirror: request.mirror }) : void 0;
   return new Cosign(ctx, path13, setup, { fetchV3 });
 }
 
@@ -86138,11 +86138,16 @@ async function main(ctx, deps = {}) {
   const request = toolRequest("cosign", input);
   checkCosignRequest(request, input["bundle-format"]);
   prepareSigningCredentials(ctx, input.key);
-  const cosign = await installCosign(ctx, request, {
-    bundleFormat: input["bundle-format"],
-    instance: sigstoreInstanceOf(input),
-    registryFlags: registryFlags({ tlsVerify: input["tls-verify"] })
-  });
+  const cosign = await installCosign(
+    ctx,
+    request,
+    {
+      bundleFormat: input["bundle-format"],
+      instance: sigstoreInstanceOf(input),
+      registryFlags: registryFlags({ tlsVerify: input["tls-verify"] })
+    },
+    deps.installTool
+  );
   const references = input["policy-image-references"];
   const result = await withAuthFile(
     ctx,

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import {
   alpineFiles,
   offlineTrivyCache,
+  pushTrivyDbArtifact,
   realTool,
   runBundledAction,
   SAMPLE_MUSL,
@@ -159,6 +160,7 @@ export async function benchChain(
 
     // (a): the trivy-action way, with the same offline DB (Trivy's own cache dir, as trivy-action caches it).
     const usualCache = await offlineTrivyCache(join(tempDir('golden-image-bench-trivy-'), 'cache'));
+    const goldenDb = await pushTrivyDbArtifact(registry, 'bench/trivy-db');
     const usual = async (run: number) => {
       writeFileSync(join(ctxDir, 'stamp.txt'), `usual ${run} ${Date.now()}\n`);
       const work = tempDir('golden-image-bench-usual-');
@@ -207,14 +209,13 @@ export async function benchChain(
       return { wall, calls: readCalls(wrappers.log), scanned };
     };
 
-    // (b): the root action's bundle, its scans reading the same offline DB from the job's RUNNER_TEMP.
+    // (b): the root action's bundle, its scans pulling the same offline DB by digest from the local registry.
     // BENCH_BASELINE=FILE: another build of dist/chain/index.js (git show REV:dist/chain/index.js > FILE), run as
     // (b) attest: false beside the current one, alternating, for a before/after on the same machine and minute.
     const baseline = process.env.BENCH_BASELINE;
     const golden = async (run: number, attest: boolean, entry?: string, extra: Record<string, string> = {}) => {
       writeFileSync(join(ctxDir, 'stamp.txt'), `golden ${attest} ${run} ${Date.now()}\n`);
       const runnerTemp = tempDir('golden-image-bench-runner-');
-      await offlineTrivyCache(join(runnerTemp, 'golden-image-trivy', 'cache'));
       writeFileSync(wrappers.log, '');
       const started = performance.now();
       const result = await runBundledAction(
@@ -237,6 +238,8 @@ export async function benchChain(
           ...(attest ? {} : { attest: 'false' }),
           'tls-verify': 'false',
           'install-tools': 'false',
+          // the same offline DB, pulled by digest from the local registry (the step's own DB work is timed)
+          'db-repository': goldenDb,
           ...extra,
         },
         { env: { ...baseEnv, RUNNER_TEMP: runnerTemp, GITHUB_SHA: '0'.repeat(40) }, ...(entry ? { entry } : {}) },

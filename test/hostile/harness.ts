@@ -4,7 +4,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ActionContext } from '@golden-image/kit';
-import { createTestContext, type Recorded, RecordingRunner, repoRoot, tempDir } from '@golden-image/testkit';
+import {
+  createTestContext,
+  doubleTrivyDbFiles,
+  pushTrivyDbFiles,
+  type Recorded,
+  RecordingRunner,
+  repoRoot,
+  type TestRegistry,
+  tempDir,
+} from '@golden-image/testkit';
 import * as buildOci from '../../actions/build-oci/main.js';
 import * as chain from '../../actions/chain/main.js';
 import * as promoteTags from '../../actions/promote-tags/main.js';
@@ -77,6 +86,11 @@ export function doublesEnv(dir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.P
     SYFT_DOUBLE_FIXTURE: recording('syft', 'alpine-amd64'),
     ...extra,
   };
+}
+
+/** The trivy double's DB pushed to `registry` as Trivy's artifact: the db-repository the scans pull by digest. */
+export async function doubleDbRepository(registry: TestRegistry): Promise<string> {
+  return (await pushTrivyDbFiles(registry, 'mirror/trivy-db', doubleTrivyDbFiles())).ref;
 }
 
 /** A cosign (double) key pair encrypted with `password`, in a fresh directory. */

@@ -11,7 +11,15 @@ import { buildLayout, startRegistry, type TestRegistry, tempDir } from '@golden-
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
 import { useDoublesOnPath } from '../doubles/lib/harness.js';
-import { type ActionName, cosignKeyPair, doublesEnv, markerDir, runInProcess, SAMPLE_IMAGE } from './harness.js';
+import {
+  type ActionName,
+  cosignKeyPair,
+  doubleDbRepository,
+  doublesEnv,
+  markerDir,
+  runInProcess,
+  SAMPLE_IMAGE,
+} from './harness.js';
 import { type HostileLayouts, hostileLayouts } from './layouts.js';
 
 interface Fixture {
@@ -24,6 +32,8 @@ interface Fixture {
   env: NodeJS.ProcessEnv;
   logs: string;
   layouts: HostileLayouts;
+  /** The Trivy DB the scans pull (doubleDbRepository). */
+  db: string;
 }
 
 let f: Fixture;
@@ -51,6 +61,7 @@ beforeAll(async () => {
     env,
     logs,
     layouts: await hostileLayouts(),
+    db: await doubleDbRepository(registry),
   };
 });
 afterAll(async () => {
@@ -64,11 +75,11 @@ function base(action: ActionName): Record<string, string> {
   const tools = { 'install-tools': 'false' };
   switch (action) {
     case 'scan-repo':
-      return { path: '.', ...tools };
+      return { path: '.', 'db-repository': f.db, ...tools };
     case 'build-oci':
       return { context: SAMPLE_IMAGE, builder: 'buildx' };
     case 'scan-layout':
-      return { 'layout-path': f.layout, digest: f.digest, ...tools };
+      return { 'layout-path': f.layout, digest: f.digest, 'db-repository': f.db, ...tools };
     case 'push-layout':
       return { 'layout-path': f.layout, digest: f.digest, image, tags: 'sha-1a2b3c4', 'tls-verify': 'false' };
     case 'sign-digest':
@@ -84,6 +95,7 @@ function base(action: ActionName): Record<string, string> {
         builder: 'buildah',
         'scan-repo': 'false',
         'tls-verify': 'false',
+        'db-repository': f.db,
         ...tools,
       };
   }

@@ -20,6 +20,7 @@ import { craftToken, directClaims, startTokenServer, type TokenServer } from '..
 import {
   type ActionName,
   cosignKeyPair,
+  doubleDbRepository,
   doublesEnv,
   type Run,
   runInProcess,
@@ -39,6 +40,8 @@ let layout: { path: string; digest: string };
 let restorePath: () => void;
 let env: NodeJS.ProcessEnv;
 let keyPair: { key: string; pub: string };
+/** The Trivy DB the chain's scan pulls (doubleDbRepository). */
+let db: string;
 
 beforeAll(async () => {
   restorePath = useDoublesOnPath();
@@ -51,6 +54,7 @@ beforeAll(async () => {
   layout = { path: dir, digest: (await buildLayout(dir, { platforms: ['linux/amd64'], attestations: false })).digest };
   env = doublesEnv(tempDir('golden-image-secrets-logs-'));
   keyPair = cosignKeyPair(env, KEY_PASSWORD);
+  db = await doubleDbRepository(registry);
 });
 afterAll(async () => {
   restorePath?.();
@@ -74,6 +78,9 @@ function registeredBeforeUse(run: Run, secret: string, use: RegExp = /^run:/): v
   const firstUse = run.timeline.findIndex((entry) => use.test(entry));
   if (firstUse !== -1) expect(registered).toBeLessThan(firstUse);
 }
+
+/** skopeo runs against the image's registry (not the scans' pulls of the Trivy DB, which use no auth file). */
+const REGISTRY_SKOPEO = /^run:skopeo (?!.*\/mirror\/trivy-db)/;
 
 const pushInputs = (host: string, password = PASSWORD) => ({
   'layout-path': layout.path,
@@ -137,6 +144,7 @@ describe('registry passwords (in-process: everything printed, outputs, summary a
         'scan-repo': 'false',
         builder: 'buildah',
         'install-tools': 'false',
+        'db-repository': db,
       }),
       /Input "rolling-tags": tag "bad tag!" is not valid/,
     ],
@@ -151,6 +159,7 @@ describe('registry passwords (in-process: everything printed, outputs, summary a
         'scan-repo': 'false',
         builder: 'buildah',
         'install-tools': 'false',
+        'db-repository': db,
       }),
       /401|unauthorized|authentication required/i,
     ],
@@ -171,7 +180,7 @@ describe('registry passwords (in-process: everything printed, outputs, summary a
     registeredBeforeUse(run, password);
     // The auth file's base64 `user:password` is a secret too (once made): it is what a registry error could echo.
     if (run.runner.calls.length > 0)
-      registeredBeforeUse(run, Buffer.from(`${USER}:${password}`).toString('base64'), /^run:skopeo/);
+      registeredBeforeUse(run, Buffer.from(`${USER}:${password}`).toString('base64'), REGISTRY_SKOPEO);
     expect(leaks(exposed(run), password, USER)).toEqual([]);
     // Nor did any tool get it on its command line (where `ps` and a verbose log would show it).
     for (const call of run.runner.calls) expect(leaks(call.args.join(' '), password, USER)).toEqual([]);
@@ -253,13 +262,14 @@ describe('the whole chain with a registry password and a cosign key password', (
         'scan-repo': 'false',
         builder: 'buildah',
         'install-tools': 'false',
+        'db-repository': db,
       },
       { ...env, COSIGN_PASSWORD: KEY_PASSWORD },
     );
     expect(run.error).toBeUndefined();
     expect(run.recorded.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
     registeredBeforeUse(run, PASSWORD);
-    registeredBeforeUse(run, Buffer.from(`${USER}:${PASSWORD}`).toString('base64'), /^run:skopeo/);
+    registeredBeforeUse(run, Buffer.from(`${USER}:${PASSWORD}`).toString('base64'), REGISTRY_SKOPEO);
     registeredBeforeUse(run, KEY_PASSWORD, /^run:cosign/);
     expect(run.runner.calls.some((call) => call.args[0] === 'sign')).toBe(true);
     expect(leaks(exposed(run), PASSWORD, USER)).toEqual([]);
@@ -408,6 +418,7 @@ describe('bundled, as the runner runs them: the full log, GITHUB_OUTPUT and GITH
         'scan-repo': 'false',
         builder: 'buildah',
         'install-tools': 'false',
+        'db-repository': db,
       }),
     ],
   ] as const)('%s, %s: fails, and the password is only ever in ::add-mask::', async (action, _why, inputs) => {
@@ -418,11 +429,10 @@ describe('bundled, as the runner runs them: the full log, GITHUB_OUTPUT and GITH
     maskedFirst(step, given.password);
     maskedFirst(step, Buffer.from(`${USER}:${given.password}`).toString('base64'), /^::group::(Check|Push|Move)/);
     expect(leaks(everythingTheRunnerSaw(step, files), given.password, USER)).toEqual([]);
-    // Nothing was released: the only outputs are the scans' SARIF and report paths, which the root action writes
-    // even when a later step fails (so a code-scanning upload can still run).
-    expect(Object.keys(step.outputs).filter((name) => !name.endsWith('-sarif') && !name.endsWith('-report'))).toEqual(
-      [],
-    );
+    // Nothing was released: the only outputs are the scans' SARIF and report paths and the DB the image was scanned
+    // with, which the root action writes even when a later step fails (so a code-scanning upload can still run).
+    const scanOutputs = /-sarif$|-report$|^db-(digest|ref)$/;
+    expect(Object.keys(step.outputs).filter((name) => !scanOutputs.test(name))).toEqual([]);
   });
 
   test('push-layout with the right password: succeeds; outputs and summary carry no secret', async () => {

@@ -13,14 +13,24 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import {
   caller,
+  callerOf,
   expectSucceeded,
-  REPORT_JOB,
   RegistryView,
   reportedOutputs,
   results,
   run,
   sampleImageFiles,
+  waitForArtifactStep,
 } from './scenario.js';
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the workflow expression, as a caller writes it
+const REGISTRY = '${{ vars.REGISTRY }}';
+
+const indented = (text: string, by: string) =>
+  text
+    .split('\n')
+    .map((line) => `${by}${line}`)
+    .join('\n');
 
 let env: WorkflowEnvironment;
 const view = new RegistryView();
@@ -56,20 +66,18 @@ describe('1. the caller cannot choose the code that signs', () => {
     git('add', '-A');
     git('-c', 'user.name=evil', '-c', 'user.email=evil@example.invalid', 'commit', '-q', '-m', 'sign anything');
 
-    const repo = caller(`
-name: publish
-on: [push]
-jobs:
-  publish:
-    permissions: { contents: read, packages: write, id-token: write }
-    uses: golden-image/golden-image/.github/workflows/docker-publish.yml@v1
-    with:
-      image: \${{ vars.REGISTRY }}/acme/fork-attack
-      platforms: linux/amd64
-      scan-repo: false
-      golden-image-repository: evil/golden-image
-      golden-image-ref: main
-${REPORT_JOB('publish')}`);
+    const repo = caller(
+      callerOf({
+        on: '[push]',
+        with: [
+          `image: ${REGISTRY}/acme/fork-attack`,
+          'platforms: linux/amd64',
+          'scan-repo: false',
+          'golden-image-repository: evil/golden-image',
+          'golden-image-ref: main',
+        ].join('\n'),
+      }),
+    );
     const result = await run(env, repo, 'push', {
       standIns: { ...env.standIns, repositories: { 'evil/golden-image': fork } },
     });
@@ -92,51 +100,37 @@ describe('3. artifacts cannot carry their own digest', () => {
       'evil/payload': 'not what was scanned\n',
     };
     const repo = caller(
-      `
-name: publish
-on: [push]
-jobs:
-  publish:
-    permissions: { contents: read, packages: write, id-token: write }
-    uses: golden-image/golden-image/.github/workflows/docker-publish.yml@v1
-    with:
-      image: \${{ vars.REGISTRY }}/acme/artifact-attack
-${REPORT_JOB('publish')}
-  attacker:
-    runs-on: ubuntu-24.04
-    permissions: {}
-    steps:
-      - uses: ${PINNED.checkout}
-      - name: Wait for the amd64 layout
-        id: wait
-        run: |
-          for i in $(seq 1 600); do
-            list="$(curl -sf -H "Authorization: Bearer $ACTIONS_RUNTIME_TOKEN" "\${ACTIONS_RUNTIME_URL}_apis/pipelines/workflows/\${GITHUB_RUN_ID}/artifacts?api-version=6.0-preview" || true)"
-            name="$(jq -r '.value[]?.name | select(test("-layout-linux-amd64"))' <<< "$list" 2>/dev/null | head -n 1)"
-            if [ -n "$name" ]; then echo "name=$name" >> "$GITHUB_OUTPUT"; exit 0; fi
-            sleep 1
-          done
-          exit 1
-      - uses: docker/setup-buildx-action@e468171a9de216ec08956ac3ada2f0791b6bd435
-      - name: Build an image of its own
-        id: evil
-        uses: golden-image/golden-image/actions/build-oci@v1
-        with:
-          context: evil
-          platforms: linux/amd64
-          layout-path: \${{ runner.temp }}/forged
-          cache-from: none
-          cache-to: none
-      - name: With a digest file that matches it
-        env:
-          DIGEST: \${{ steps.evil.outputs.digest }}
-        run: printf '%s\\n' "$DIGEST" > "$RUNNER_TEMP/forged/digest"
-      - uses: ${PINNED.upload}
-        with:
-          name: \${{ steps.wait.outputs.name }}
-          path: \${{ runner.temp }}/forged
-          overwrite: true
+      callerOf({
+        on: '[push]',
+        with: `image: ${REGISTRY}/acme/artifact-attack`,
+        jobs: `
+attacker:
+  runs-on: ubuntu-24.04
+  permissions: {}
+  steps:
+    - uses: ${PINNED.checkout}
+${indented(waitForArtifactStep('test("-layout-linux-amd64")'), '    ')}
+    - uses: docker/setup-buildx-action@e468171a9de216ec08956ac3ada2f0791b6bd435
+    - name: Build an image of its own
+      id: evil
+      uses: golden-image/golden-image/actions/build-oci@v1
+      with:
+        context: evil
+        platforms: linux/amd64
+        layout-path: \${{ runner.temp }}/forged
+        cache-from: none
+        cache-to: none
+    - name: With a digest file that matches it
+      env:
+        DIGEST: \${{ steps.evil.outputs.digest }}
+      run: printf '%s\\n' "$DIGEST" > "$RUNNER_TEMP/forged/digest"
+    - uses: ${PINNED.upload}
+      with:
+        name: \${{ steps.wait.outputs.name }}
+        path: \${{ runner.temp }}/forged
+        overwrite: true
 `,
+      }),
       { ...sampleImageFiles(), ...evil },
     );
     const result = await run(env, repo, 'push');
@@ -149,48 +143,34 @@ ${REPORT_JOB('publish')}
   });
 
   test('the evidence replaced between the image job and the sign job: nothing is attached or signed from it', async () => {
-    const repo = caller(`
-name: publish
-on: [push]
-jobs:
-  publish:
-    permissions: { contents: read, packages: write, id-token: write }
-    uses: golden-image/golden-image/.github/workflows/docker-publish.yml@v1
-    with:
-      image: \${{ vars.REGISTRY }}/acme/evidence-attack
-      platforms: linux/amd64
-      scan-repo: false
-${REPORT_JOB('publish')}
-  attacker:
-    runs-on: ubuntu-24.04
-    permissions: {}
-    steps:
-      - name: Wait for the evidence
-        id: wait
-        run: |
-          for i in $(seq 1 600); do
-            list="$(curl -sf -H "Authorization: Bearer $ACTIONS_RUNTIME_TOKEN" "\${ACTIONS_RUNTIME_URL}_apis/pipelines/workflows/\${GITHUB_RUN_ID}/artifacts?api-version=6.0-preview" || true)"
-            name="$(jq -r '.value[]?.name | select(endswith("-evidence"))' <<< "$list" 2>/dev/null | head -n 1)"
-            if [ -n "$name" ]; then echo "name=$name" >> "$GITHUB_OUTPUT"; exit 0; fi
-            sleep 0.2
-          done
-          exit 1
-      - uses: ${PINNED.download}
-        with:
-          name: \${{ steps.wait.outputs.name }}
-          path: evidence
-      - name: Zero findings
-        run: |
-          for file in $(grep -rl '"CRITICAL"' evidence); do
-            jq '(.. | objects | select(has("CRITICAL")) | .CRITICAL) = 0' "$file" > "$file.tmp" && mv "$file.tmp" "$file"
-          done
-          echo forged >> "$(find evidence -type f | head -n 1)"
-      - uses: ${PINNED.upload}
-        with:
-          name: \${{ steps.wait.outputs.name }}
-          path: evidence
-          overwrite: true
-`);
+    const repo = caller(
+      callerOf({
+        on: '[push]',
+        with: `image: ${REGISTRY}/acme/evidence-attack\nplatforms: linux/amd64\nscan-repo: false`,
+        jobs: `
+attacker:
+  runs-on: ubuntu-24.04
+  permissions: {}
+  steps:
+${indented(waitForArtifactStep('endswith("-evidence")', 0.2), '    ')}
+    - uses: ${PINNED.download}
+      with:
+        name: \${{ steps.wait.outputs.name }}
+        path: evidence
+    - name: Zero findings
+      run: |
+        for file in $(grep -rl '"CRITICAL"' evidence); do
+          jq '(.. | objects | select(has("CRITICAL")) | .CRITICAL) = 0' "$file" > "$file.tmp" && mv "$file.tmp" "$file"
+        done
+        echo forged >> "$(find evidence -type f | head -n 1)"
+    - uses: ${PINNED.upload}
+      with:
+        name: \${{ steps.wait.outputs.name }}
+        path: evidence
+        overwrite: true
+`,
+      }),
+    );
     const result = await run(env, repo, 'push');
     expect(result.job('attacker').result).toBe('success');
     const sign = result.job(/\/sign /);
@@ -204,19 +184,10 @@ ${REPORT_JOB('publish')}
 describe('4. signatures are made only for release refs, and say which ref', () => {
   test('a pull request with push: true is refused before anything is built; a feature branch publishes nothing', async () => {
     const withPush = caller(
-      `
-name: publish
-on: [push, pull_request]
-jobs:
-  publish:
-    permissions: { contents: read, packages: write, id-token: write }
-    uses: golden-image/golden-image/.github/workflows/docker-publish.yml@v1
-    with:
-      image: \${{ vars.REGISTRY }}/acme/ref-attack
-      platforms: linux/amd64
-      scan-repo: false
-      push: 'true'
-${REPORT_JOB('publish')}`,
+      callerOf({
+        on: '[push, pull_request]',
+        with: `image: ${REGISTRY}/acme/ref-attack\nplatforms: linux/amd64\nscan-repo: false\npush: 'true'`,
+      }),
       sampleImageFiles(),
       'feature/login',
     );
@@ -234,18 +205,12 @@ ${REPORT_JOB('publish')}`,
 
 describe("7. no job that runs the caller's Dockerfile can mint the signing identity", () => {
   test('the build job holds no id-token: only plan and sign were given a token, and the build ran in the build job alone', async () => {
-    const repo = caller(`
-name: publish
-on: [push]
-jobs:
-  publish:
-    permissions: { contents: read, packages: write, id-token: write }
-    uses: golden-image/golden-image/.github/workflows/docker-publish.yml@v1
-    with:
-      image: \${{ vars.REGISTRY }}/acme/build-boundary
-      platforms: linux/amd64
-      scan-repo: false
-${REPORT_JOB('publish')}`);
+    const repo = caller(
+      callerOf({
+        on: '[push]',
+        with: `image: ${REGISTRY}/acme/build-boundary\nplatforms: linux/amd64\nscan-repo: false`,
+      }),
+    );
     const before = env.issuer.tokenLog.length;
     const result = await run(env, repo, 'push');
     expectSucceeded(result);

@@ -14,6 +14,7 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import {
   caller,
+  callerOf,
   expectSucceeded,
   platformsOf,
   REPORT_JOB,
@@ -41,39 +42,9 @@ jobs:
     uses: golden-image/golden-image/.github/workflows/docker-publish.yml@v1
 ${REPORT_JOB('publish')}`;
 
-/** A caller of the reusable workflow with these `with:` lines (and `secrets:` lines). */
-const callerWith = (
-  withLines: string,
-  secretsLines = '',
-  permissions = 'contents: read, packages: write, id-token: write',
-) => `
-name: publish
-on:
-  push:
-  pull_request:
-  schedule:
-    - cron: '0 3 * * *'
-  workflow_dispatch:
-jobs:
-  publish:
-    permissions: { ${permissions} }
-    uses: golden-image/golden-image/.github/workflows/docker-publish.yml@v1
-    with:
-${withLines
-  .trim()
-  .split('\n')
-  .map((line) => `      ${line}`)
-  .join('\n')}
-${
-  secretsLines
-    ? `    secrets:\n${secretsLines
-        .trim()
-        .split('\n')
-        .map((line) => `      ${line}`)
-        .join('\n')}`
-    : ''
-}
-${REPORT_JOB('publish')}`;
+/** A caller with these `with:` lines (and `secrets:` lines, and the calling job's permissions). */
+const callerWith = (withLines: string, secrets = '', permissions?: string) =>
+  callerOf({ with: withLines, secrets, ...(permissions ? { permissions } : {}) });
 
 let env: WorkflowEnvironment;
 const view = new RegistryView();

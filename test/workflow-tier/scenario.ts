@@ -3,12 +3,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  alpineFiles,
   type CallerRepository,
   callerRepository,
   type JobRun,
   runWorkflow,
-  SAMPLE_MUSL,
+  sampleImageFiles,
   type WorkflowEnvironment,
   type WorkflowRun,
   type WorkflowRunOptions,
@@ -16,28 +15,7 @@ import {
 import { parse } from 'yaml';
 
 export const OWNER_REPO = 'acme/app';
-
-/**
- * A FROM-scratch Alpine-like image, one root file system per architecture, so no platform needs emulation and
- * only the `vulnerable` ones carry musl with CVE-2099-1001 (CRITICAL, fixed) in the project's offline Trivy DB.
- */
-export function sampleImageFiles(
-  options: { vulnerable?: string[]; platforms?: string[] } = {},
-): Record<string, string> {
-  const platforms = options.platforms ?? ['linux/amd64', 'linux/arm64'];
-  const files: Record<string, string> = {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile build argument
-    Dockerfile: 'FROM scratch\nARG TARGETARCH\nCOPY rootfs-${TARGETARCH}/ /\nCOPY hello.txt /hello.txt\n',
-    'hello.txt': 'hello from acme/app\n',
-  };
-  for (const platform of platforms) {
-    const arch = platform.split('/')[1] as string;
-    const musl = options.vulnerable?.includes(platform) ? SAMPLE_MUSL.vulnerable : SAMPLE_MUSL.fixed;
-    for (const [path, content] of Object.entries(alpineFiles(platform, { musl })))
-      files[`rootfs-${arch}/${path}`] = content;
-  }
-  return files;
-}
+export { sampleImageFiles };
 
 /** A caller job that shows the reusable workflow's outputs in its summary, where the scenarios read them. */
 export const REPORT_JOB = (needs: string) => `
@@ -52,6 +30,50 @@ export const REPORT_JOB = (needs: string) => `
           OUTPUTS: \${{ toJSON(needs.${needs}.outputs) }}
         run: printf '<outputs>%s</outputs>\\n' "$OUTPUTS" >> "$GITHUB_STEP_SUMMARY"
 `;
+
+const indent = (text: string, by: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((line) => `${by}${line}`)
+    .join('\n');
+
+/**
+ * A caller of docker-publish.yml as the README writes one, with these `with:` and `secrets:` lines, the report job,
+ * and any jobs of its own (`jobs`, YAML at the level of a job).
+ */
+export function callerOf(
+  options: { with?: string; secrets?: string; permissions?: string; on?: string; jobs?: string } = {},
+): string {
+  const permissions = options.permissions ?? 'contents: read, packages: write, id-token: write';
+  return [
+    'name: publish',
+    `on: ${options.on ?? "\n  push:\n  pull_request:\n  schedule:\n    - cron: '0 3 * * *'\n  workflow_dispatch:"}`,
+    'jobs:',
+    '  publish:',
+    `    permissions: { ${permissions} }`,
+    '    uses: golden-image/golden-image/.github/workflows/docker-publish.yml@v1',
+    ...(options.with ? ['    with:', indent(options.with, '      ')] : []),
+    ...(options.secrets ? ['    secrets:', indent(options.secrets, '      ')] : []),
+    REPORT_JOB('publish'),
+    ...(options.jobs ? [indent(options.jobs, '  ')] : []),
+    '',
+  ].join('\n');
+}
+
+/** A `run:` step (YAML at step level) that waits for the run's first artifact whose name matches a jq test. */
+export function waitForArtifactStep(test: string, interval = 1): string {
+  return `- name: Wait for an artifact of the run
+  id: wait
+  run: |
+    for i in $(seq 1 600); do
+      list="$(curl -sf -H "Authorization: Bearer $ACTIONS_RUNTIME_TOKEN" "\${ACTIONS_RUNTIME_URL}_apis/pipelines/workflows/\${GITHUB_RUN_ID}/artifacts?api-version=6.0-preview" || true)"
+      name="$(jq -r '.value[]?.name | select(${test})' <<< "$list" 2>/dev/null | head -n 1)"
+      if [ -n "$name" ]; then echo "name=$name" >> "$GITHUB_OUTPUT"; exit 0; fi
+      sleep ${interval}
+    done
+    exit 1`;
+}
 
 /** The workflow outputs the report job wrote. */
 export function reportedOutputs(run: WorkflowRun): Record<string, string> {

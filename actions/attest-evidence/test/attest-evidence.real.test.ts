@@ -56,6 +56,8 @@ maybe.each(cosigns.length > 0 ? cosigns : [{ name: 'v2', bin: '' } as RealCosign
     expect(run.recorded.outputs.mechanism).toBe('legacy .att tag');
     expect(run.recorded.outputs.location).toBe(`${released.image}:${released.digest.replace(':', '-')}.att`);
     expect(run.recorded.outputs['scan-result']).toBe('passed');
+    expect(run.recorded.outputs['db-digest']).toBe(released.db.digest);
+    expect(run.recorded.summary).toContain(`\`${released.db.ref}\` (registry, updated 2026-01-01T00:00:00Z)`);
 
     const v3 = cosign.name === 'v3' ? ['--new-bundle-format=false'] : [];
     const other = keyPair(cosign, 'other');
@@ -77,6 +79,14 @@ maybe.each(cosigns.length > 0 ? cosigns : [{ name: 'v2', bin: '' } as RealCosign
         else {
           expect(statement.predicate.scanner.version).toBe(PINS.trivy.defaultVersion);
           expect(statement.predicate.scanner.db.version).toBe('2026-01-01T00:00:00Z');
+          // The DB scan-layout used, by digest, as its report named it.
+          expect(released.db.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+          expect(statement.predicate.scanner.db.uri).toBe(released.db.ref);
+          expect(statement.predicate.invocation.parameters.db).toMatchObject({
+            digest: released.db.digest,
+            source: 'registry',
+            UpdatedAt: '2026-01-01T00:00:00Z',
+          });
           expect(statement.predicate.invocation.parameters.findings).toEqual({
             CRITICAL: 0,
             HIGH: 0,
@@ -218,6 +228,7 @@ maybe.each(cosigns.length > 0 ? cosigns : [{ name: 'v2', bin: '' } as RealCosign
       report: released.report,
     });
     expect(prepared.error).toBeUndefined();
+    expect(prepared.recorded.outputs['db-digest']).toBe(released.db.digest);
     const evidence = prepared.recorded.outputs['evidence-dir'] as string;
 
     const signing = job(cosign, tools as { syft: string; trivy: string }, { COSIGN_PASSWORD: PASSWORD });
@@ -237,6 +248,8 @@ maybe.each(cosigns.length > 0 ? cosigns : [{ name: 'v2', bin: '' } as RealCosign
       signing.env,
     ).statements;
     expect(scan.predicate.scanner.db.version).toBe('2026-01-01T00:00:00Z');
+    expect(scan.predicate.invocation.parameters.db.digest).toBe(released.db.digest);
+    expect(attached.recorded.outputs['db-digest']).toBe(released.db.digest);
 
     // the same evidence handed to another image's digest is refused before anything is attached
     const other = await releaseUnattested(

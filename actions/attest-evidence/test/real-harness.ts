@@ -1,15 +1,14 @@
 // The real tier of attest-evidence: the chain's own actions (scan-layout with the real Trivy and the project's
-// offline DB, push-layout with skopeo, sign-digest with the real cosign), then attest-evidence with the real Syft
+// offline DB pulled by digest from the test registry, push-layout with skopeo, sign-digest with the real cosign), then attest-evidence with the real Syft
 // and cosign, all in one runner temp directory as in one job.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   type BuiltLayout,
   createTestContext,
-  offlineTrivyCache,
   pathDirFor,
+  pushTrivyDbArtifact,
   RecordingRunner,
   type TestRegistry,
   tempDir,
@@ -67,6 +66,19 @@ export interface Released {
   report: string;
   layout: BuiltLayout;
   policy: string;
+  /** The Trivy DB scan-layout used: its db-digest and db-ref outputs. */
+  db: { digest: string; ref: string };
+}
+
+/** The project's Trivy DB in `registry` (pushed once per registry): the db-repository scan-layout pulls. */
+const mirrors = new WeakMap<TestRegistry, Promise<string>>();
+export function projectDbMirror(registry: TestRegistry): Promise<string> {
+  let mirror = mirrors.get(registry);
+  if (!mirror) {
+    mirror = pushTrivyDbArtifact(registry, 'mirror/trivy-db');
+    mirrors.set(registry, mirror);
+  }
+  return mirror;
 }
 
 /**
@@ -80,11 +92,11 @@ export async function releaseUnattested(
   repository: string,
   signing: Record<string, string>,
 ): Promise<Released> {
-  await offlineTrivyCache(join(j.runnerTemp, 'golden-image-trivy', 'cache'));
   const scan = await runIn(j, scanLayout, {
     'layout-path': layout.path,
     digest: layout.digest,
     'install-tools': 'false',
+    'db-repository': await projectDbMirror(registry),
     'cache-db': 'false',
     'fail-on-findings': 'false',
   });
@@ -115,6 +127,7 @@ export async function releaseUnattested(
     report: scan.recorded.outputs.report as string,
     layout,
     policy: signed.recorded.outputs['kyverno-policy'] as string,
+    db: { digest: scan.recorded.outputs['db-digest'] as string, ref: scan.recorded.outputs['db-ref'] as string },
   };
 }
 

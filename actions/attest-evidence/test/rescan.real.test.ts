@@ -118,6 +118,14 @@ maybe('rescan of a released digest', () => {
     expect(scanResult(released.digest)).toHaveLength(1);
     expect(index.predicate.invocation.parameters.findings.HIGH).toBe(2);
     expect(index.predicate.invocation.parameters.passed).toBe(false);
+    // the rescan's own DB, by digest: the later one it was pointed at, resolved in that step
+    expect(loud.recorded.outputs['db-ref']).toMatch(/\/mirror\/trivy-db-later@sha256:[0-9a-f]{64}$/);
+    expect(index.predicate.scanner.db.uri).toBe(loud.recorded.outputs['db-ref']);
+    expect(index.predicate.invocation.parameters.db).toMatchObject({
+      digest: loud.recorded.outputs['db-digest'],
+      resolvedFrom: laterDb,
+      source: 'registry',
+    });
     expect(
       index.predicate.scanner.result.Results.flatMap((r: { Vulnerabilities?: { VulnerabilityID: string }[] }) =>
         (r.Vulnerabilities ?? []).map((v) => v.VulnerabilityID),

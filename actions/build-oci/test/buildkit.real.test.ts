@@ -11,8 +11,8 @@ import { Skopeo } from '@golden-image/oci-registry';
 import {
   alpineFiles,
   createTestContext,
-  offlineTrivyCache,
   pathDirFor,
+  pushTrivyDbArtifact,
   RecordingRunner,
   realTool,
   SAMPLE_MUSL,
@@ -114,9 +114,10 @@ maybe('build-oci with the real BuildKit (remote driver, no network)', () => {
 
   async function scan(layoutPath: string, digest: string) {
     const tempDir = mkdtempSync(join(tmpdir(), 'buildkit-scan-'));
-    await offlineTrivyCache(join(tempDir, 'golden-image-trivy', 'cache'));
+    // The project's DB, pulled by digest from the test registry.
+    const mirror = await pushTrivyDbArtifact(registry, 'mirror/trivy-db');
     const { ctx, recorded } = createTestContext(
-      { 'layout-path': layoutPath, digest, 'install-tools': 'false' },
+      { 'layout-path': layoutPath, digest, 'install-tools': 'false', 'db-repository': mirror },
       { env: { ...process.env, GITHUB_WORKSPACE: tempDir }, tempDir, runner: quiet },
     );
     const error = await scanLayout(ctx).then(

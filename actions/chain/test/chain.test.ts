@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { Skopeo } from '@golden-image/oci-registry';
 import {
   createTestContext,
+  doubleTrivyDbFiles,
+  type PushedTrivyDb,
+  pushTrivyDbFiles,
   RecordingRunner,
   repoRoot,
   startRegistry,
@@ -20,8 +23,11 @@ import { plan, type Release } from '../plan.js';
 
 let registry: TestRegistry;
 let restorePath: () => void;
+// The DB the doubles take, served as Trivy's artifact: scan-repo and scan-layout pull it by digest.
+let db: PushedTrivyDb;
 beforeAll(async () => {
   registry = await startRegistry();
+  db = await pushTrivyDbFiles(registry, 'mirror/trivy-db', doubleTrivyDbFiles());
   restorePath = useDoublesOnPath();
 });
 afterAll(async () => {
@@ -57,6 +63,7 @@ function chain(inputs: Record<string, string>, trivyFixture = recording('trivy',
       key: join(keyDir, 'cosign.key'),
       'tls-verify': 'false',
       'install-tools': 'false',
+      'db-repository': db.ref,
       ...inputs,
     },
     { runner, env, tempDir: dir },
@@ -86,10 +93,14 @@ describe('the root action: the whole chain in one step', () => {
     const skopeo = new Skopeo(new RecordingRunner(), { tlsVerify: false });
     for (const ref of recorded.outputs.tags?.split('\n') ?? []) expect(await skopeo.digestOf(ref)).toBe(digest);
 
-    // Trivy scanned each platform of the layout that was pushed, once each, after one DB download (scan-layout finds
-    // the DB scan-repo fetched current, so it starts no second download; its platforms are scanned at once).
+    // Trivy scanned each platform of the layout that was pushed, once each, and downloaded nothing: the DB was pulled
+    // by digest once (scan-layout resolved the tag again and took the copy scan-repo kept, after hashing it).
     const trivy = calls().filter((call) => call.tool === 'trivy');
-    expect(trivy.map((call) => call.mode)).toEqual(['download-db', 'scan', 'scan', 'scan'].slice(-trivy.length));
+    expect(trivy.map((call) => call.mode)).toEqual(['scan', 'scan', 'scan']);
+    expect(
+      runner.of('skopeo', 'copy').filter((call) => call.args.some((a) => a.includes('/mirror/trivy-db@'))),
+    ).toHaveLength(1);
+    expect(recorded.outputs['db-digest']).toBe(db.digest);
     expect(
       trivy
         .filter((call) => call.mode === 'scan' && call.platform)
@@ -97,9 +108,9 @@ describe('the root action: the whole chain in one step', () => {
         .sort(),
     ).toEqual(['linux/amd64', 'linux/arm64']);
     // The order of the chain: build, then push, then tag.
-    const order = runner.calls.map(
-      (call) => `${call.tool.split('/').pop()} ${call.args.find((a) => ['build', 'copy'].includes(a)) ?? ''}`,
-    );
+    const order = runner.calls
+      .filter((call) => !call.args.some((a) => a.includes('/mirror/trivy-db')))
+      .map((call) => `${call.tool.split('/').pop()} ${call.args.find((a) => ['build', 'copy'].includes(a)) ?? ''}`);
     expect(order.indexOf('buildah build')).toBeLessThan(order.indexOf('skopeo copy'));
     expect(recorded.summary).toContain(
       'scan-repo → build-oci → scan-layout → push-layout → sign-digest → attest-evidence → promote-tags',

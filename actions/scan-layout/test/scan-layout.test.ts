@@ -1,12 +1,21 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '@golden-image/kit';
-import { createTestContext, untarBuildxLayout } from '@golden-image/testkit';
+import {
+  createTestContext,
+  DirCache,
+  doubleTrivyDbFiles,
+  type PushedTrivyDb,
+  pushTrivyDbFiles,
+  startRegistry,
+  type TestRegistry,
+  untarBuildxLayout,
+} from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { DOUBLES_BIN, readInvocations, THIRD_PARTY, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
 import { recording } from '../../../test/doubles/recordings.js';
@@ -32,26 +41,37 @@ const CLEAN = recording('trivy', 'alpine-amd64-clean');
 const NO_RESULTS = recording('trivy', 'fs-empty');
 let restorePath: () => void;
 const savedEnv = { ...process.env };
+// The DB the doubles take, served as Trivy's artifact by a real registry: the suite pulls it by digest.
+let registry: TestRegistry;
+let db: PushedTrivyDb;
 
-beforeAll(() => {
+beforeAll(async () => {
+  registry = await startRegistry();
+  db = await pushTrivyDbFiles(registry, 'mirror/trivy-db', doubleTrivyDbFiles());
   layout = untarBuildxLayout().path;
   restorePath = useDoublesOnPath();
   delete process.env.ACTIONS_CACHE_URL;
   delete process.env.ACTIONS_RESULTS_URL;
 });
 
-afterAll(() => {
+afterAll(async () => {
   restorePath();
   process.env = { ...savedEnv };
+  await registry?.stop();
 });
 
-function run(inputs: Record<string, string>, env: Record<string, string> = {}, prepare?: (tempDir: string) => void) {
+function run(
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+  prepare?: (tempDir: string) => void,
+  at?: string,
+) {
   const workspace = mkdtempSync(join(root, 'ws-'));
-  const tempDir = mkdtempSync(join(root, 'tmp-'));
+  const tempDir = at ?? mkdtempSync(join(root, 'tmp-'));
   prepare?.(tempDir);
   const log = join(tempDir, 'doubles.log');
   const { ctx, recorded } = createTestContext(
-    { 'layout-path': layout, digest: DIGEST, 'install-tools': 'false', ...inputs },
+    { 'layout-path': layout, digest: DIGEST, 'install-tools': 'false', 'db-repository': db.ref, ...inputs },
     { env: { ...process.env, GITHUB_WORKSPACE: workspace, DOUBLE_LOG: log, ...env }, tempDir },
   );
   return { ctx, recorded, workspace, tempDir, calls: () => readInvocations(log) };
@@ -65,14 +85,15 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
     expect(nested.manifests).toHaveLength(4);
   });
 
-  test('runs Trivy once per platform, each on a layout naming exactly that one manifest; DB downloaded once', async () => {
+  test('runs Trivy once per platform, each on a layout naming exactly that one manifest; the DB pulled once, by digest', async () => {
     const { ctx, recorded, calls } = run({}, { TRIVY_DOUBLE_FIXTURE: perPlatform });
     const error = await main(ctx).catch((e) => e);
     expect(error).toBeInstanceOf(UserError);
     expect(error.message).toMatch(/scan-layout: 2 finding\(s\) at HIGH,CRITICAL in sha256:5ac2d3ac.* \(linux\/amd64\)/);
 
     const invocations = calls();
-    expect(invocations.map((c) => c.mode)).toEqual(['download-db', 'scan', 'scan']);
+    // Trivy downloads nothing: the suite pulled the DB by digest, and every scan skips the update.
+    expect(invocations.map((c) => c.mode)).toEqual(['scan', 'scan']);
     // The platforms are scanned at once: the log's order is the order they finished in.
     const scans = invocations
       .filter((c) => c.mode === 'scan')
@@ -86,15 +107,21 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
       expect(scan.argv.slice(0, 2)).toEqual(['image', '--input']);
       expect(scan.argv[scan.argv.indexOf('--format') + 1]).toBe('json');
     }
-    expect(invocations[0]?.argv).toContain('--download-db-only');
-    expect(invocations[0]?.argv).not.toContain('--skip-db-update');
-
     expect(recorded.outputs.digest).toBe(DIGEST);
+    expect(recorded.outputs['db-digest']).toBe(db.digest);
+    expect(recorded.outputs['db-ref']).toBe(`${registry.host}/mirror/trivy-db@${db.digest}`);
+    expect(recorded.summary).toContain(
+      `Trivy's vulnerability DB: \`${registry.host}/mirror/trivy-db@${db.digest}\`, resolved from \`${db.ref}\`; downloaded in this step`,
+    );
     expect(recorded.outputs.result).toBe('failed');
     const findings = JSON.parse(recorded.outputs.findings ?? '{}');
     expect(findings['linux/amd64']).toEqual({ CRITICAL: 1, HIGH: 1, MEDIUM: 1, LOW: 1, UNKNOWN: 0 });
     expect(findings['linux/arm64']).toEqual({ CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 });
     const merged = JSON.parse(readFileSync(recorded.outputs.report ?? '', 'utf8'));
+    // The report names the DB by digest: attest-evidence records it from there.
+    expect(merged.trivyDbs).toEqual([
+      expect.objectContaining({ kind: 'vuln', digest: db.digest, source: 'registry', resolvedFrom: db.ref }),
+    ]);
     expect(merged.platforms.map((p: { platform: string; digest: string }) => [p.platform, p.digest])).toEqual(
       PLATFORMS.map((p) => [p.platform, p.digest]),
     );
@@ -156,58 +183,53 @@ describe('scan-layout on the real buildx multi-platform layout', () => {
       /Trivy failed to scan the image layout .* \(exit code 1\): panic: runtime error/,
     );
     expect(crash.recorded.outputs.result).toBeUndefined();
-    expect(crash.recorded.logs.join('\n')).toMatch(
-      /Trivy's vulnerability DB: the actions cache is not available here .* not saving/,
-    );
+    expect(crash.recorded.logs.join('\n')).toMatch(/Trivy's DB: the actions cache is not available here .* not saving/);
     const truncated = run({}, { TRIVY_DOUBLE_FIXTURE: perPlatform, TRIVY_DOUBLE_TRUNCATE: '1' });
     await expect(main(truncated.ctx)).rejects.toThrow(
       /The Trivy report .*platform-0\.json cannot be read: it is not valid JSON/,
     );
   });
 
-  test('a cached DB that Trivy would not update starts no download (NextUpdate ahead)', async () => {
-    const { ctx, recorded, calls } = run(
-      {},
-      { TRIVY_DOUBLE_FIXTURE: JSON.stringify({ default: CLEAN }), TRIVY_DOUBLE_DB_FAIL: '1' },
-      (tempDir) => {
-        const db = join(tempDir, 'golden-image-trivy', 'cache', 'db');
-        mkdirSync(db, { recursive: true });
-        writeFileSync(join(db, 'trivy.db'), 'bolt');
-        const meta = { Version: 2, NextUpdate: '2999-01-01T00:00:00Z', DownloadedAt: '2026-11-24T00:00:00Z' };
-        writeFileSync(join(db, 'metadata.json'), JSON.stringify(meta));
-      },
-    );
+  test("a DB already in the job's cache directory is never trusted for what its metadata says (NextUpdate ahead)", async () => {
+    const { ctx, recorded, tempDir } = run({}, { TRIVY_DOUBLE_FIXTURE: JSON.stringify({ default: CLEAN }) }, (temp) => {
+      const dir = join(temp, 'golden-image-trivy', 'cache', 'db');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'trivy.db'), 'planted, without advisories');
+      const meta = { Version: 2, NextUpdate: '2999-01-01T00:00:00Z', DownloadedAt: new Date().toISOString() };
+      writeFileSync(join(dir, 'metadata.json'), JSON.stringify(meta));
+    });
     await main(ctx);
-    expect(recorded.outputs.result).toBe('passed');
-    expect(calls().map((c) => c.mode)).toEqual(['scan', 'scan']);
-    expect(recorded.logs.join('\n')).toContain("Trivy's vulnerability DB: the cached copy is current until 2999-01-01");
+    expect(recorded.outputs['db-digest']).toBe(db.digest);
+    expect(readFileSync(join(tempDir, 'golden-image-trivy', 'cache', 'db', 'trivy.db'), 'utf8')).toBe('bolt double');
   });
 
-  test('a failed DB download falls back to a cached DB with a warning, and fails without one', async () => {
+  test('the mirror unreachable: the last cached copy by its digest, with a warning, said in the summary; none: an error', async () => {
+    const cache = new DirCache();
+    const first = run({}, { TRIVY_DOUBLE_FIXTURE: JSON.stringify({ default: CLEAN }) });
+    await main(first.ctx, { cache });
+    expect(cache.keys()).toEqual([`golden-image-trivy-db-${db.digest}`]);
+    // The next job on the same runner (the same RUNNER_TEMP path, emptied), with the mirror gone.
+    rmSync(first.tempDir, { recursive: true, force: true });
+    mkdirSync(first.tempDir);
+    const unreachable = '127.0.0.1:9/mirror/trivy-db:2';
     const cached = run(
-      {},
-      { TRIVY_DOUBLE_FIXTURE: JSON.stringify({ default: CLEAN }), TRIVY_DOUBLE_DB_FAIL: '1' },
-      (tempDir) => {
-        const db = join(tempDir, 'golden-image-trivy', 'cache', 'db');
-        mkdirSync(db, { recursive: true });
-        writeFileSync(join(db, 'trivy.db'), 'old');
-        writeFileSync(join(db, 'metadata.json'), JSON.stringify({ Version: 2, UpdatedAt: '2026-11-24T00:00:00Z' }));
-      },
+      { 'db-repository': unreachable },
+      { TRIVY_DOUBLE_FIXTURE: JSON.stringify({ default: CLEAN }) },
+      undefined,
+      first.tempDir,
     );
-    await main(cached.ctx);
+    await main(cached.ctx, { cache });
     expect(cached.recorded.outputs.result).toBe('passed');
+    expect(cached.recorded.outputs['db-digest']).toBe(db.digest);
     expect(cached.recorded.warnings.join('\n')).toMatch(
-      /Trivy's vulnerability DB: could not update it from .*TOOMANYREQUESTS.*scanning with the cached copy \(updated 2026-11-24T00:00:00Z\)/,
+      /Trivy's vulnerability DB: could not reach 127\.0\.0\.1:9\/mirror\/trivy-db:2 \(.*connection refused.*\); scanning with the last cached copy .*@sha256:[0-9a-f]{64} \(updated 2026-01-01T00:00:00Z\)/,
     );
+    expect(cached.recorded.summary).toContain('no registry confirmed this digest in this step');
 
-    const none = run(
-      { 'db-repository': 'registry.example.com/trivy-db' },
-      { TRIVY_DOUBLE_FIXTURE: perPlatform, TRIVY_DOUBLE_DB_FAIL: '1' },
+    const none = run({ 'db-repository': unreachable }, { TRIVY_DOUBLE_FIXTURE: perPlatform });
+    await expect(main(none.ctx, { cache: new DirCache() })).rejects.toThrow(
+      /Trivy's vulnerability DB: could not download it from 127\.0\.0\.1:9\/mirror\/trivy-db:2 and no cached copy exists/,
     );
-    await expect(main(none.ctx)).rejects.toThrow(
-      /Trivy's vulnerability DB: could not download it from registry.example.com\/trivy-db and no cached copy exists/,
-    );
-    expect(none.calls()[0]?.argv).toEqual(expect.arrayContaining(['--db-repository', 'registry.example.com/trivy-db']));
     expect(none.calls().filter((c) => c.mode === 'scan')).toHaveLength(0);
   });
 

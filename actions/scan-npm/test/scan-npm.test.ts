@@ -5,10 +5,15 @@ import { type PackResult, packDirectory } from '@golden-image/npm';
 import {
   createTestContext,
   doubleShims,
+  doubleTrivyDbFiles,
+  type PushedTrivyDb,
+  pushTrivyDbFiles,
   RecordingRunner,
   shellQuote,
+  startRegistry,
   startVerdaccio,
   type TestNpmRegistry,
+  type TestRegistry,
   tempDir,
 } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -22,10 +27,15 @@ import { main } from '../main.js';
 const SECRET_REPORT = recording('trivy', 'fs-secret-github-pat-slack');
 const savedEnv = { ...process.env };
 let registry: TestNpmRegistry;
+// The DB the doubles take, served as Trivy's artifact: the suite pulls it by digest.
+let oci: TestRegistry;
+let db: PushedTrivyDb;
 
 beforeAll(async () => {
   delete process.env.ACTIONS_CACHE_URL;
   delete process.env.ACTIONS_RESULTS_URL;
+  oci = await startRegistry();
+  db = await pushTrivyDbFiles(oci, 'mirror/trivy-db', doubleTrivyDbFiles());
   registry = await startVerdaccio();
   // The scoped fixture depends on golden-fixture-simple: a consumer resolves it from the registry.
   const { ctx } = createTestContext({}, { runner: new RecordingRunner() });
@@ -43,6 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await registry?.stop();
+  await oci?.stop();
   process.env = { ...savedEnv };
 });
 
@@ -87,6 +98,7 @@ async function scan(
       integrity: tarball.integrity,
       registry: registry.url,
       'install-tools': 'false',
+      'db-repository': db.ref,
       ...inputs,
     },
     { runner, env: { ...savedEnv, PATH: path, GITHUB_JOB: 'scan', GITHUB_RUN_ATTEMPT: '1' }, tempDir: temp },
@@ -116,6 +128,10 @@ describe('scan-npm (tool doubles; the real npm and Verdaccio)', () => {
     const { error, outputs, calls, work, recorded } = await scan(tarball);
     expect(error).toBeUndefined();
     expect(outputs).toMatchObject({ integrity: tarball.integrity, result: 'passed', dependencies: 'resolved' });
+    // The Trivy DB both scans used: pulled by digest, named in the outputs and the summary.
+    expect(outputs['db-digest']).toBe(db.digest);
+    expect(outputs['db-ref']).toBe(`${oci.host}/mirror/trivy-db@${db.digest}`);
+    expect(recorded.summary).toContain(`Trivy's vulnerability DB: \`${oci.host}/mirror/trivy-db@${db.digest}\``);
     expect(JSON.parse(outputs.findings ?? '')).toMatchObject({ secrets: 0, contents: 0, manifest: 0 });
     const lock = JSON.parse(readFileSync(join(work, 'dependencies', 'package-lock.json'), 'utf8'));
     expect(Object.keys(lock.packages)).toEqual(['', 'node_modules/golden-fixture-simple']);

@@ -1,5 +1,5 @@
 // scan-repo with the real OSV-Scanner (offline, the project's OSV database), the real Trivy (the project's offline
-// DB in the job's cache) and the real Syft, on the fixture repositories of test/fixtures/repos.
+// DB, pulled by digest from a local mirror) and the real Syft, on the fixture repositories of test/fixtures/repos.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,13 +8,13 @@ import { UserError } from '@golden-image/kit';
 import {
   createTestContext,
   offlineOsvDb,
-  offlineTrivyCache,
   pathDirFor,
   pushTrivyDbArtifact,
   readAdvisories,
   realTools,
   repoRoot,
   startRegistry,
+  type TestRegistry,
 } from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { cycloneDxErrors } from '../../../test/doubles/fidelity/cyclonedx.js';
@@ -32,22 +32,28 @@ interface Annotation {
 maybe('scan-repo with the real OSV-Scanner, Trivy and Syft, offline', () => {
   let savedPath: string | undefined;
   let osvDb: string;
+  // The project's Trivy DB, pulled by digest from a local mirror (every run starts with no DB).
+  let dbRegistry: TestRegistry;
+  let dbMirror: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     savedPath = process.env.PATH;
     process.env.PATH = `${pathDirFor(tools as Record<string, string>)}:${savedPath}`;
     osvDb = offlineOsvDb(mkdtempSync(join(tmpdir(), 'scan-repo-real-osv-db-'))).dir;
+    dbRegistry = await startRegistry();
+    dbMirror = await pushTrivyDbArtifact(dbRegistry, 'mirror/trivy-db');
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     process.env.PATH = savedPath;
+    await dbRegistry?.stop();
   });
 
   /** Copies the fixture repositories into app/ of a fresh workspace and runs scan-repo on it. */
   async function scanRepo(
     repos: string[],
     inputs: Record<string, string> = {},
-    options: { env?: Record<string, string>; workspace?: (dir: string) => void; emptyTrivyCache?: boolean } = {},
+    options: { env?: Record<string, string>; workspace?: (dir: string) => void } = {},
   ) {
     const workspace = mkdtempSync(join(tmpdir(), 'scan-repo-real-ws-'));
     const app = join(workspace, 'app');
@@ -55,9 +61,8 @@ maybe('scan-repo with the real OSV-Scanner, Trivy and Syft, offline', () => {
       cpSync(join(REPOS, repo), repos.length === 1 ? app : join(app, repo), { recursive: true });
     options.workspace?.(workspace);
     const tempDir = mkdtempSync(join(tmpdir(), 'scan-repo-real-tmp-'));
-    if (!options.emptyTrivyCache) await offlineTrivyCache(join(tempDir, 'golden-image-trivy', 'cache'));
     const { ctx, recorded } = createTestContext(
-      { path: 'app', 'install-tools': 'false', 'osv-offline-db': osvDb, ...inputs },
+      { path: 'app', 'install-tools': 'false', 'osv-offline-db': osvDb, 'db-repository': dbMirror, ...inputs },
       { env: { ...process.env, GITHUB_WORKSPACE: workspace, ...options.env }, tempDir },
     );
     const annotations: Annotation[] = [];
@@ -92,11 +97,10 @@ maybe('scan-repo with the real OSV-Scanner, Trivy and Syft, offline', () => {
     const registry = await startRegistry();
     try {
       const mirror = await pushTrivyDbArtifact(registry, 'mirror/trivy-db');
-      const { error, annotations, recorded } = await scanRepo(
-        ['npm-vulnerable'],
-        { 'db-repository': mirror, sbom: 'false' },
-        { emptyTrivyCache: true },
-      );
+      const { error, annotations, recorded } = await scanRepo(['npm-vulnerable'], {
+        'db-repository': mirror,
+        sbom: 'false',
+      });
       expect(error).toBeInstanceOf(UserError);
       expect(ids(annotations)).toEqual(['CVE-2099-2001', 'GHSA-35jh-r3h4-6jhm', 'GHSA-xvch-5gv4-984h']);
       expect(registry.requests(/GET \/v2\/mirror\/trivy-db\/blobs\//).length).toBeGreaterThan(0);

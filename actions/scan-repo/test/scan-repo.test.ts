@@ -2,7 +2,15 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '@golden-image/kit';
-import { createTestContext, offlineOsvDb } from '@golden-image/testkit';
+import {
+  createTestContext,
+  doubleTrivyDbFiles,
+  offlineOsvDb,
+  type PushedTrivyDb,
+  pushTrivyDbFiles,
+  startRegistry,
+  type TestRegistry,
+} from '@golden-image/testkit';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readInvocations, THIRD_PARTY, useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
 import { recording } from '../../../test/doubles/recordings.js';
@@ -15,16 +23,22 @@ const TRIVY = (name: string) => recording('trivy', name);
 const SBOM = recording('syft', 'npm-vulnerable');
 let restorePath: () => void;
 const savedEnv = { ...process.env };
+// The DB the doubles take, served as Trivy's artifact: the suite pulls it by digest.
+let registry: TestRegistry;
+let db: PushedTrivyDb;
 
-beforeAll(() => {
+beforeAll(async () => {
+  registry = await startRegistry();
+  db = await pushTrivyDbFiles(registry, 'mirror/trivy-db', doubleTrivyDbFiles());
   restorePath = useDoublesOnPath();
   delete process.env.ACTIONS_CACHE_URL;
   delete process.env.ACTIONS_RESULTS_URL;
 });
 
-afterAll(() => {
+afterAll(async () => {
   restorePath();
   process.env = { ...savedEnv };
+  await registry?.stop();
 });
 
 interface Annotation {
@@ -43,7 +57,7 @@ function run(inputs: Record<string, string>, env: Record<string, string>) {
   const tempDir = mkdtempSync(join(root, 'tmp-'));
   const log = join(tempDir, 'doubles.log');
   const { ctx, recorded } = createTestContext(
-    { path: 'app', 'install-tools': 'false', ...inputs },
+    { path: 'app', 'install-tools': 'false', 'db-repository': db.ref, ...inputs },
     {
       env: {
         ...process.env,
@@ -70,12 +84,15 @@ describe('scan-repo', () => {
     const error = await main(ctx).catch((e) => e);
     expect(error).toBeInstanceOf(UserError);
     expect(error.message).toMatch(/scan-repo: \d+ blocking finding\(s\) in app \(\d+ from OSV-Scanner, 0 from Trivy\)/);
+    // The DB was pulled by digest (no Trivy download), named in the outputs and the summary.
+    expect(recorded.outputs['db-digest']).toBe(db.digest);
+    expect(recorded.outputs['db-ref']).toBe(`${registry.host}/mirror/trivy-db@${db.digest}`);
+    expect(recorded.summary).toContain(`Trivy's vulnerability DB: \`${registry.host}/mirror/trivy-db@${db.digest}\``);
 
     const app = join(workspace, 'app');
     const invocations = calls();
     expect(invocations.map((c) => [c.tool, c.mode ?? ''])).toEqual([
       ['osv-scanner', ''],
-      ['trivy', 'download-db'],
       ['trivy', 'scan'],
       ['syft', ''],
     ]);
@@ -90,11 +107,11 @@ describe('scan-repo', () => {
       '--no-call-analysis=all',
       app,
     ]);
-    const fs = invocations[2]?.argv ?? [];
+    const fs = invocations[1]?.argv ?? [];
     expect(fs[0]).toBe('fs');
     expect(fs.at(-1)).toBe(app);
     expect(fs).toEqual(expect.arrayContaining(['--skip-db-update', '--scanners', 'vuln', '--format', 'json']));
-    expect(invocations[3]?.argv).toEqual(['scan', `dir:${app}`, '-o', `cyclonedx-json=${recorded.outputs.sbom}`]);
+    expect(invocations[2]?.argv).toEqual(['scan', `dir:${app}`, '-o', `cyclonedx-json=${recorded.outputs.sbom}`]);
 
     expect(recorded.outputs.result).toBe('failed');
     const findings = JSON.parse(recorded.outputs.findings ?? '{}');

@@ -12,6 +12,7 @@ import {
   type TestRegistry,
   tempDir,
 } from '@golden-image/testkit';
+import { type ensureTool, PINS } from '@golden-image/tools';
 import { main as promoteTags } from '../../promote-tags/main.js';
 import { main as pushLayout } from '../../push-layout/main.js';
 import { main as signDigest } from '../main.js';
@@ -126,11 +127,32 @@ async function run(
   return { recorded, error, runnerTemp };
 }
 
-export const runSignDigest = (inputs: Record<string, string>, env: NodeJS.ProcessEnv) =>
-  run((ctx) => signDigest(ctx), { 'install-tools': 'false', 'tls-verify': 'false', ...inputs }, env);
+/**
+ * Stands for the suite's installer on a networked runner: cosign <version> is the build of this machine (the
+ * official releases cannot be downloaded here, and no cache may stand in for them).
+ */
+export type Installer = typeof ensureTool;
+export function installerOf(byVersion: Record<string, string>): Installer {
+  return async (_ctx, request) => {
+    const path = byVersion[request.version ?? PINS.cosign.defaultVersion];
+    if (!path) throw new Error(`no cosign ${request.version} here`);
+    return path;
+  };
+}
 
-export const runPromoteTags = (inputs: Record<string, string>, env: NodeJS.ProcessEnv) =>
-  run((ctx) => promoteTags(ctx), { 'install-tools': 'false', 'tls-verify': 'false', engine: 'skopeo', ...inputs }, env);
+export const runSignDigest = (inputs: Record<string, string>, env: NodeJS.ProcessEnv, installTool?: Installer) =>
+  run(
+    (ctx) => signDigest(ctx, installTool ? { installTool } : {}),
+    { 'install-tools': 'false', 'tls-verify': 'false', ...inputs },
+    env,
+  );
+
+export const runPromoteTags = (inputs: Record<string, string>, env: NodeJS.ProcessEnv, installTool?: Installer) =>
+  run(
+    (ctx) => promoteTags(ctx, new Date(), installTool ? { installTool } : {}),
+    { 'install-tools': 'false', 'tls-verify': 'false', engine: 'skopeo', ...inputs },
+    env,
+  );
 
 /** The digest a tag resolves to, read with skopeo (undefined when the tag does not exist). */
 export function tagDigest(ref: string, auth?: Credentials): string | undefined {

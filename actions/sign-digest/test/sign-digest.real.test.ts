@@ -1,15 +1,15 @@
 // sign-digest and promote-tags with the real cosign v2.6 and v3.1, key-based, against a real registry (plain and
 // basic auth). The registry credentials are given only as the actions' inputs: there is no docker login anywhere.
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { everythingPrinted, startRegistry, type TestRegistry, tempDir } from '@golden-image/testkit';
-import { PINS } from '@golden-image/tools';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
 import {
   type Credentials,
   cleanEnv,
   dockerConfigEnv,
+  installerOf,
   keyPair,
   pushImage,
   type RealCosign,
@@ -259,28 +259,17 @@ describe('a foreign Sigstore bundle attached before signing', () => {
   both(
     'cosign v2.6.5 installed by the suite: its legacy signature is checked with the pinned cosign v3, and promotion passes',
     async () => {
-      // A runner whose tool cache already holds both pinned cosigns (the builds of this machine stand in for the
-      // downloads, which this network cannot reach): ensureTool takes them from the cache as on a warm runner.
-      const cache = tempDir('golden-image-real-tool-cache-');
-      for (const [cosign, version] of [
-        [v2 as RealCosign, '2.6.5'],
-        [v3 as RealCosign, '3.1.3'],
-      ] as const) {
-        const dir = join(cache, 'cosign', version, 'x64');
-        mkdirSync(dir, { recursive: true });
-        copyFileSync(cosign.bin, join(dir, 'cosign'));
-        writeFileSync(join(dir, '.golden-image-sha256'), `${PINS.cosign.sha256[version]?.['linux-x64']}\n`);
-        writeFileSync(`${dir}.complete`, '');
-      }
-      const saved = process.env.RUNNER_TOOL_CACHE;
-      process.env.RUNNER_TOOL_CACHE = cache;
-      try {
+      // The suite's installer on a networked runner fetches the pinned cosign and, for the legacy check, the pinned
+      // cosign v3; the builds of this machine stand in for those downloads (no tool cache may: it is never trusted).
+      const installTool = installerOf({ '2.6.5': (v2 as RealCosign).bin, '3.1.3': (v3 as RealCosign).bin });
+      {
         const signed = await withForeignBundle('foreign-v2-installed');
         const { key, pub } = keyPair(v2 as RealCosign, KEY_PASSWORD);
         const env = cleanEnv(v2 as RealCosign, { COSIGN_PASSWORD: KEY_PASSWORD });
         const signing = await runSignDigest(
           { image: signed.image, digest: signed.digest, key, 'transparency-log': 'false', 'install-tools': 'true' },
           env,
+          installTool,
         );
         expect(signing.error).toBeUndefined();
         expect(signing.recorded.logs.join('\n')).toContain('checking the legacy signature with cosign v3');
@@ -294,12 +283,10 @@ describe('a foreign Sigstore bundle attached before signing', () => {
             'install-tools': 'true',
           },
           cleanEnv(v2 as RealCosign),
+          installTool,
         );
         expect(promoted.error).toBeUndefined();
         expect(tagDigest(`${signed.image}:latest`)).toBe(signed.digest);
-      } finally {
-        if (saved === undefined) delete process.env.RUNNER_TOOL_CACHE;
-        else process.env.RUNNER_TOOL_CACHE = saved;
       }
     },
   );

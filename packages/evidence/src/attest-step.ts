@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { type ActionContext, inputProblem, md, UserError } from '@golden-image/kit';
 import { sha256File } from '@golden-image/oci';
 import type { Skopeo } from '@golden-image/oci-registry';
-import { IgnoreRules, loadIgnoreFiles, resolveIgnoreFiles, type Severity } from '@golden-image/scanners';
+import { type DbCache, IgnoreRules, loadIgnoreFiles, resolveIgnoreFiles, type Severity } from '@golden-image/scanners';
 import type { AttachedEvidence, EvidenceItem } from './attach.js';
 import type { Attachments } from './attachments.js';
 import { readEvidenceDir, writeEvidenceDir } from './evidence-dir.js';
@@ -16,7 +16,7 @@ import { evidenceItems, type PredicateContext, prepareEvidence } from './prepare
 import type { EvidenceRequirement } from './requirement.js';
 import { rescanDigest } from './rescan.js';
 import type { GateOptions } from './scan-report.js';
-import { jobTrivyCacheDir, trivyDbMetadata } from './trivy-db.js';
+import { dbRecords, scanReportDbs, type TrivyDbRecord } from './trivy-db.js';
 import { type FindingCounts, type GateSettings, sumCounts } from './vuln-predicate.js';
 
 export const ATTEST_MODES = ['release', 'prepare', 'attach', 'rescan'] as const;
@@ -73,15 +73,18 @@ export function runOf(env: NodeJS.ProcessEnv): PredicateContext['run'] {
   };
 }
 
-/** The DB time of scan-layout's Trivy in this job, recorded in the scan result; a warning when there is none. */
-export async function jobTrivyDb(ctx: ActionContext) {
-  const db = await trivyDbMetadata(jobTrivyCacheDir(ctx.tempDir));
-  if (!db) {
+/**
+ * The DBs scan-layout's report names (by digest), recorded in the scan result; a warning when it names none (a
+ * report of an older scan-layout).
+ */
+export async function reportedTrivyDbs(ctx: ActionContext, report: string) {
+  const dbs = await scanReportDbs(report);
+  if (!dbs) {
     ctx.warning(
-      "The Trivy DB of scan-layout was not found in this job's RUNNER_TEMP: the scan result records no DB time. Run attest-evidence (release or prepare) in the job that ran scan-layout.",
+      `The report ${report} names no Trivy DB (a scan-layout older than this attest-evidence): the scan result records no DB digest.`,
     );
   }
-  return db;
+  return dbs ?? {};
 }
 
 /** What prepared scan results counted (the index's, or the sum of the platforms' when there is no index). */
@@ -114,7 +117,7 @@ export interface CollectOptions {
     dbRepository: string[];
     javaDbRepository: string[];
     cacheDb: boolean;
-    now?: Date;
+    cache?: DbCache;
   };
 }
 
@@ -140,9 +143,9 @@ export async function collectEvidence(
       dbRepository: r.dbRepository,
       javaDbRepository: r.javaDbRepository,
       cacheDb: r.cacheDb,
-      now: r.now,
+      cache: r.cache,
     });
-    context.db = rescan.db;
+    Object.assign(context, dbRecords(rescan.dbs));
     context.times = { startedOn: rescan.startedOn, finishedOn: rescan.finishedOn };
     return {
       items: evidenceItems(options.kinds, rescan.platforms, rescan.scans, new Map(), context),
@@ -153,7 +156,7 @@ export async function collectEvidence(
     const items = await readEvidenceDir(options.evidenceDir as string, context.digest);
     return { items, findings: findingsOf(items) };
   }
-  context.db = await jobTrivyDb(ctx);
+  Object.assign(context, await reportedTrivyDbs(ctx, options.report as string));
   const prepared = await prepareEvidence(ctx, {
     layoutPath: options.layoutPath as string,
     report: options.report as string,
@@ -164,6 +167,20 @@ export async function collectEvidence(
     context,
   });
   return { items: prepared.items, findings: sumCounts(prepared.scans.map((scan) => scan.counts)) };
+}
+
+/**
+ * The vulnerability DB the scan results record (invocation.parameters.db of the index's, else the first), as
+ * attached: what attest-evidence reports as db-digest in every mode, attach included.
+ */
+export function recordedTrivyDb(items: EvidenceItem[]): TrivyDbRecord | undefined {
+  const scans = items.filter((item) => item.kind === 'vuln');
+  const item = scans.find((i) => i.platform === 'index') ?? scans[0];
+  const db = (item?.predicate as { invocation?: { parameters?: { db?: unknown } } } | undefined)?.invocation?.parameters
+    ?.db;
+  if (!db || typeof db !== 'object') return undefined;
+  const { repository, digest } = db as Partial<TrivyDbRecord>;
+  return typeof repository === 'string' && typeof digest === 'string' ? (db as TrivyDbRecord) : undefined;
 }
 
 /** The attestations output: what was attached, by digest and platform. */
@@ -236,6 +253,8 @@ export interface AttestSummary {
   verifyCommand: string;
   provenance?: string;
   findings: FindingCounts;
+  /** The vulnerability DB the scan result records. */
+  db?: TrivyDbRecord;
   /** The requirement added to a Kyverno policy, when one was given. */
   requirement?: EvidenceRequirement;
 }
@@ -262,6 +281,12 @@ export function attestSummary(s: AttestSummary): string {
         .join(', '),
     ],
   ];
+  if (s.db) {
+    facts.push([
+      'Trivy DB',
+      `${md.code(`${s.db.repository}@${s.db.digest}`)} (${s.db.source === 'fallback' ? '**the last cached copy: no registry confirmed this digest when it was scanned**' : s.db.source}${s.db.UpdatedAt ? `, updated ${s.db.UpdatedAt}` : ''})`,
+    ]);
+  }
   if (s.provenance) facts.push(['GitHub build provenance', s.provenance]);
   if (s.requirement) {
     facts.push([

@@ -11,8 +11,9 @@ export {
   collectEvidence,
   evidenceGate,
   findingsOf,
-  jobTrivyDb,
   readKyvernoPolicy,
+  recordedTrivyDb,
+  reportedTrivyDbs,
   runOf,
   writeKyvernoPolicy,
   writePrepared,
@@ -57,13 +58,12 @@ export {
 export { type Rescan, type RescanOptions, rescanDigest } from './rescan.js';
 export { indexSbom, syftLayout } from './sbom.js';
 export { type GateOptions, readScanReport } from './scan-report.js';
-export { jobTrivyCacheDir, trivyDbMetadata } from './trivy-db.js';
+export { dbRecords, scanReportDbs, type TrivyDbRecord, type TrivyDbRecords } from './trivy-db.js';
 export {
   type FindingCounts,
   type GateSettings,
   type PlatformScan,
   sumCounts,
-  type TrivyDbMetadata,
   type VulnPredicateOptions,
   vulnPredicate,
 } from './vuln-predicate.js';

@@ -8,14 +8,15 @@ import type { EvidenceItem } from './attach.js';
 import type { EvidenceKind } from './kinds.js';
 import { indexSbom, syftLayout } from './sbom.js';
 import { type GateOptions, readScanReport } from './scan-report.js';
-import { type GateSettings, type PlatformScan, type TrivyDbMetadata, vulnPredicate } from './vuln-predicate.js';
+import type { TrivyDbRecord } from './trivy-db.js';
+import { type GateSettings, type PlatformScan, vulnPredicate } from './vuln-predicate.js';
 
 export interface PredicateContext {
   image: string;
   digest: string;
   gate: GateSettings;
-  db?: TrivyDbMetadata;
-  dbRepositories?: string[];
+  db?: TrivyDbRecord;
+  javaDb?: TrivyDbRecord;
   mode: 'release' | 'rescan';
   times?: { startedOn?: string; finishedOn?: string };
   run?: { uri: string; eventId: string };
@@ -39,7 +40,7 @@ export function evidenceItems(
       scans: of,
       gate: context.gate,
       db: context.db,
-      dbRepositories: context.dbRepositories,
+      javaDb: context.javaDb,
       mode: context.mode,
       scanStartedOn: context.times?.startedOn,
       scanFinishedOn: context.times?.finishedOn,

@@ -5,14 +5,16 @@ import { isRunnable, type PlatformManifest, verifyLayout } from '@golden-image/o
 import type { Skopeo } from '@golden-image/oci-registry';
 import {
   closeTrivySession,
+  type DbCache,
   gateTrivyReport,
   openTrivySession,
   singlePlatformLayout,
+  type TrivyDbUse,
+  trivyDbsUsed,
   trivyImage,
 } from '@golden-image/scanners';
 import type { GateOptions } from './scan-report.js';
-import { trivyDbMetadata } from './trivy-db.js';
-import type { PlatformScan, TrivyDbMetadata } from './vuln-predicate.js';
+import type { PlatformScan } from './vuln-predicate.js';
 
 export interface RescanOptions {
   image: string;
@@ -24,7 +26,8 @@ export interface RescanOptions {
   dbRepository: string[];
   javaDbRepository: string[];
   cacheDb: boolean;
-  now?: Date;
+  /** The actions cache the DB is kept in (default: the runner's). */
+  cache?: DbCache;
 }
 
 export interface Rescan {
@@ -32,7 +35,8 @@ export interface Rescan {
   scans: PlatformScan[];
   startedOn: string;
   finishedOn: string;
-  db?: TrivyDbMetadata;
+  /** The DBs the scans used, by digest. */
+  dbs: TrivyDbUse[];
 }
 
 /**
@@ -55,7 +59,7 @@ export async function rescanDigest(ctx: ActionContext, options: RescanOptions): 
       dbRepository: options.dbRepository,
       javaDbRepository: options.javaDbRepository,
       cacheDb: options.cacheDb,
-      now: options.now,
+      cache: options.cache,
     }),
   );
   const startedOn = new Date().toISOString();
@@ -82,5 +86,5 @@ export async function rescanDigest(ctx: ActionContext, options: RescanOptions): 
     });
     return { platform: manifest.platform, digest: manifest.digest, report, counts: verdict.counts };
   });
-  return { platforms, scans, startedOn, finishedOn, db: await trivyDbMetadata(session.cacheDir) };
+  return { platforms, scans, startedOn, finishedOn, dbs: trivyDbsUsed(session) };
 }

@@ -1,5 +1,6 @@
 import { UserError } from '@golden-image/kit';
 import { type Severity, type SeverityCounts, withoutUnscored } from '@golden-image/scanners';
+import type { TrivyDbRecord } from './trivy-db.js';
 
 /** One platform's Trivy report, and what the gate counted in it (after ignore files and ignore-unfixed). */
 export interface PlatformScan {
@@ -17,23 +18,16 @@ export interface GateSettings {
   ignoreFiles: { path: string; sha256: string }[];
 }
 
-/** Trivy's DB metadata.json (db/metadata.json in its cache directory). */
-export interface TrivyDbMetadata {
-  Version?: number;
-  UpdatedAt?: string;
-  NextUpdate?: string;
-  DownloadedAt?: string;
-}
-
 export interface VulnPredicateOptions {
   image: string;
   /** The digest the attestation is for: the index (every platform's scan) or one platform manifest (its scan). */
   subject: string;
   scans: PlatformScan[];
   gate: GateSettings;
-  db?: TrivyDbMetadata;
-  /** Where the DB came from, when known (db-repository). */
-  dbRepositories?: string[];
+  /** The vulnerability DB the scans used, by digest (scan-layout's report, or the rescan's own). */
+  db?: TrivyDbRecord;
+  /** The Java DB, when a scan met a JAR. */
+  javaDb?: TrivyDbRecord;
   mode: 'release' | 'rescan';
   /** When the scan ran; default: the reports' CreatedAt (Trivy writes it as the scan ends). */
   scanStartedOn?: string;
@@ -49,7 +43,7 @@ export type FindingCounts = Record<Severity, number>;
  * cosign's `vuln` predicate (cosign pkg/cosign/attestation CosignVulnPredicate): scanner name, version and DB,
  * the result (for a platform manifest Trivy's report as written; for an index every platform's results, each
  * marked with its Platform), scan times, and in invocation.parameters the gate: its settings, the counts it saw,
- * and the DB metadata.
+ * and the DBs by repository and digest (scanner.db.uri is the vulnerability DB's REPOSITORY@DIGEST).
  */
 export function vulnPredicate(options: VulnPredicateOptions): Record<string, unknown> {
   if (options.scans.length === 0) throw new Error('vulnPredicate needs at least one platform scan');
@@ -73,6 +67,7 @@ export function vulnPredicate(options: VulnPredicateOptions): Record<string, unk
         blocking,
         passed: blocking === 0,
         db: options.db ?? null,
+        ...(options.javaDb ? { javaDb: options.javaDb } : {}),
       },
       uri: options.run?.uri ?? '',
       event_id: options.run?.eventId ?? '',
@@ -81,7 +76,10 @@ export function vulnPredicate(options: VulnPredicateOptions): Record<string, unk
     scanner: {
       uri: `pkg:github/aquasecurity/trivy@v${version}`,
       version,
-      db: { uri: (options.dbRepositories ?? []).join(','), version: options.db?.UpdatedAt ?? '' },
+      db: {
+        uri: options.db ? `${options.db.repository}@${options.db.digest}` : '',
+        version: options.db?.UpdatedAt ?? '',
+      },
       result: single ? options.scans[0]?.report : indexResult(options, version),
     },
     metadata: { scanStartedOn: started, scanFinishedOn: finished },

@@ -26,6 +26,7 @@ const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const INDEX = digest('a');
 const AMD = digest('b');
 const ARM = digest('c');
+const DB_DIGEST = digest('d');
 const image = 'ghcr.io/octo-org/app';
 const v2: CosignVersion = { major: 2, minor: 6, patch: 5, text: 'v2.6.5' };
 const v3: CosignVersion = { major: 3, minor: 1, patch: 3, text: 'v3.1.3' };
@@ -69,21 +70,28 @@ describe('the scan result predicate (cosign vuln)', () => {
     },
   ];
 
-  test('a platform manifest carries its Trivy report unchanged, its gate, counts, DB time and scan time', () => {
+  test('a platform manifest carries its Trivy report unchanged, its gate, counts, DB (by digest) and scan time', () => {
     const predicate = json(
       vulnPredicate({
         image,
         subject: ARM,
         scans: [scans[1] as (typeof scans)[number]],
         gate: { ...gate, severity: [...gate.severity] },
-        db: { Version: 2, UpdatedAt: '2026-11-29T00:00:00Z' },
+        db: {
+          repository: 'mirror.gcr.io/aquasec/trivy-db',
+          digest: DB_DIGEST,
+          source: 'registry',
+          resolvedFrom: 'mirror.gcr.io/aquasec/trivy-db:2',
+          Version: 2,
+          UpdatedAt: '2026-11-29T00:00:00Z',
+        },
         mode: 'release',
       }),
     );
     expect(predicate.scanner).toEqual({
       uri: 'pkg:github/aquasecurity/trivy@v0.74.0',
       version: '0.74.0',
-      db: { uri: '', version: '2026-11-29T00:00:00Z' },
+      db: { uri: `mirror.gcr.io/aquasec/trivy-db@${DB_DIGEST}`, version: '2026-11-29T00:00:00Z' },
       result: scans[1]?.report,
     });
     expect(predicate.metadata).toEqual({
@@ -96,7 +104,9 @@ describe('the scan result predicate (cosign vuln)', () => {
       blocking: 1,
       passed: false,
       gate: { severity: ['HIGH', 'CRITICAL'], ignoreUnfixed: false },
+      db: { repository: 'mirror.gcr.io/aquasec/trivy-db', digest: DB_DIGEST, source: 'registry', Version: 2 },
     });
+    expect(predicate.invocation.parameters.javaDb).toBeUndefined();
   });
 
   test('the index carries every platform: results marked with their platform, counts summed, the scan span', () => {

@@ -7,9 +7,10 @@ import { gateOsvReport, type OsvGate } from './osv-report.js';
 import { osvScan } from './osv-run.js';
 import type { Severity } from './severity.js';
 import { type SbomFormat, type SbomInfo, syftDir } from './syft.js';
+import type { DbCache, TrivyDbUse } from './trivy-db.js';
 import type { IgnoreRules } from './trivy-ignore.js';
 import { gateTrivyReport, type TrivyGate } from './trivy-report.js';
-import { closeTrivySession, openTrivySession, type TrivySession, trivyFs } from './trivy-run.js';
+import { closeTrivySession, openTrivySession, type TrivySession, trivyDbsUsed, trivyFs } from './trivy-run.js';
 
 export interface DirectoryScanOptions {
   /** The directory every scanner reads (a checkout, or the dependency tree a consumer installs). */
@@ -33,7 +34,8 @@ export interface DirectoryScanOptions {
     dbRepository: string[];
     javaDbRepository?: string[];
     cacheDb: boolean;
-    now?: Date;
+    /** The actions cache the DBs are kept in (default: the runner's). */
+    cache?: DbCache;
     /** The log group of the filesystem scan. */
     group: string;
     /** More scans in the same Trivy session (its DBs, environment, scratch directory), before it closes. */
@@ -48,6 +50,8 @@ export interface DirectoryScan {
   osvGate?: OsvGate;
   trivyReport: string;
   trivyGate: TrivyGate;
+  /** The Trivy DBs the scans used, by digest. */
+  trivyDbs: TrivyDbUse[];
   sbom?: { file: string; info: SbomInfo; artifact: string; uploaded: boolean };
 }
 
@@ -100,7 +104,7 @@ export async function scanDirectory(ctx: ActionContext, options: DirectoryScanOp
       dbRepository: options.trivy.dbRepository,
       javaDbRepository: options.trivy.javaDbRepository,
       cacheDb: options.trivy.cacheDb,
-      now: options.trivy.now,
+      cache: options.trivy.cache,
     }),
   );
   let trivyGate: TrivyGate;
@@ -133,5 +137,12 @@ export async function scanDirectory(ctx: ActionContext, options: DirectoryScanOp
       return { file, info, artifact: wanted.artifact, uploaded };
     });
   }
-  return { osvReport, ...(osvGate ? { osvGate } : {}), trivyReport, trivyGate, ...(sbom ? { sbom } : {}) };
+  return {
+    osvReport,
+    ...(osvGate ? { osvGate } : {}),
+    trivyReport,
+    trivyGate,
+    trivyDbs: trivyDbsUsed(session),
+    ...(sbom ? { sbom } : {}),
+  };
 }

@@ -26,6 +26,18 @@ export {
 } from './severity.js';
 export { countsTable, findingsTable, ignoreSection, SUMMARY_ROW_LIMIT } from './summary.js';
 export { readSbom, SBOM_FORMATS, type SbomFormat, type SbomInfo, syftDir } from './syft.js';
+export {
+  actionsDbCache,
+  type DbCache,
+  isLoopbackRegistry,
+  parseDbReference,
+  TRIVY_DBS,
+  type TrivyDbKind,
+  type TrivyDbSource,
+  type TrivyDbSpec,
+  type TrivyDbUse,
+  trivyDbSummary,
+} from './trivy-db.js';
 export { trivyGlobMatch, validTrivyGlob } from './trivy-glob.js';
 export {
   IGNORE_SECTIONS,
@@ -43,6 +55,7 @@ export {
   openTrivySession,
   type TrivySession,
   type TrivySessionOptions,
+  trivyDbsUsed,
   trivyFs,
   trivyImage,
   trivySecretScan,

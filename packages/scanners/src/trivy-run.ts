@@ -1,24 +1,25 @@
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ActionContext, lastLines, UserError } from '@golden-image/kit';
-import { restoreCacheBestEffort, saveCacheBestEffort } from '@golden-image/tools';
 import { scannerEnv } from './scanner-env.js';
+import {
+  acquireTrivyDb,
+  actionsDbCache,
+  type DbCache,
+  saveTrivyDb,
+  TRIVY_DBS,
+  type TrivyDbSpec,
+  type TrivyDbUse,
+} from './trivy-db.js';
 import { parseTrivyJson } from './trivy-report.js';
 
-/** One of Trivy's two databases: the vulnerability DB (db/) and the Java index DB (java-db/, for JARs). */
-interface TrivyDb {
-  label: string;
-  dir: string;
-  files: [string, string];
-  /** The flag that downloads only this DB, and the one naming its repositories. */
-  downloadFlag: string;
-  repositoryFlag: string;
-  /** The action input that names its repositories. */
-  input: string;
+/** One of Trivy's two databases in a session: where its verified bytes are kept, and what the session uses. */
+interface SessionDb {
+  spec: TrivyDbSpec;
   repositories: string[];
-  cacheKey: string;
-  restoredKey?: string;
+  /** The verified manifest and layer (what the actions cache holds under the exact key). */
+  store: string;
+  use?: TrivyDbUse;
 }
 
 export interface TrivySession {
@@ -28,12 +29,13 @@ export interface TrivySession {
   workDir: string;
   /** An empty ignore file: the suite applies ignore files itself. */
   emptyIgnore: string;
-  cacheDb: boolean;
+  /** undefined: cache-db is false. */
+  cache?: DbCache;
   /** The scanner's whole environment (scannerEnv): no TRIVY_* variable of the job reaches Trivy. */
   env: NodeJS.ProcessEnv;
-  db: TrivyDb;
-  javaDb: TrivyDb;
-  /** The Java DB download of this job, once (scans run in parallel). */
+  db: SessionDb;
+  javaDb: SessionDb;
+  /** The Java DB of this job, fetched once, when a scan first meets a JAR (scans run in parallel). */
   javaDbReady?: Promise<void>;
 }
 
@@ -41,12 +43,14 @@ export interface TrivySessionOptions {
   dbRepository: string[];
   javaDbRepository?: string[];
   cacheDb: boolean;
-  now?: Date;
+  /** The actions cache (default: the runner's, best effort). */
+  cache?: DbCache;
 }
 
 /**
- * The databases of one job: restored from the actions cache, the vulnerability DB downloaded (or refreshed) once,
- * then every scan skips both updates. The Java DB is fetched only when a scan meets a JAR.
+ * The databases of one step: the vulnerability DB resolved to a digest once and taken by that digest (this job's
+ * verified copy, the actions cache under the exact key, or a download; trivy-db.ts), then every scan skips both
+ * updates. The Java DB is taken the same way when a scan first meets a JAR.
  */
 export async function openTrivySession(
   ctx: ActionContext,
@@ -55,120 +59,49 @@ export async function openTrivySession(
 ): Promise<TrivySession> {
   const root = join(ctx.tempDir, 'golden-image-trivy');
   const cacheDir = join(root, 'cache');
-  const day = (options.now ?? new Date()).toISOString().slice(0, 10);
   const session: TrivySession = {
     trivy,
     cacheDir,
     workDir: join(root, 'work'),
     emptyIgnore: join(root, 'work', 'empty.trivyignore'),
-    cacheDb: options.cacheDb,
+    ...(options.cacheDb ? { cache: options.cache ?? actionsDbCache(ctx, "Trivy's DB") } : {}),
     env: scannerEnv(ctx.env, join(root, 'home')),
-    db: {
-      label: "Trivy's vulnerability DB",
-      dir: join(cacheDir, 'db'),
-      files: ['trivy.db', 'metadata.json'],
-      downloadFlag: '--download-db-only',
-      repositoryFlag: '--db-repository',
-      input: 'db-repository',
-      repositories: options.dbRepository,
-      cacheKey: `golden-image-trivy-db-v2-${day}`,
-    },
+    db: { spec: TRIVY_DBS.vuln, repositories: options.dbRepository, store: join(root, 'store', 'db') },
     javaDb: {
-      label: "Trivy's Java DB",
-      dir: join(cacheDir, 'java-db'),
-      files: ['trivy-java.db', 'metadata.json'],
-      downloadFlag: '--download-java-db-only',
-      repositoryFlag: '--java-db-repository',
-      input: 'java-db-repository',
+      spec: TRIVY_DBS.java,
       repositories: options.javaDbRepository ?? [],
-      cacheKey: `golden-image-trivy-java-db-v1-${day}`,
+      store: join(root, 'store', 'java-db'),
     },
   };
   await mkdir(session.cacheDir, { recursive: true });
   await mkdir(session.workDir, { recursive: true });
   await writeFile(session.emptyIgnore, '');
-  if (session.cacheDb) {
-    for (const db of [session.db, session.javaDb]) {
-      db.restoredKey = await restoreCacheBestEffort(ctx, db.label, [db.dir], db.cacheKey, [
-        db.cacheKey.slice(0, -day.length),
-      ]);
-    }
-  }
-  await updateDb(ctx, session, session.db);
-  // A Java DB restored from the cache is refreshed now; without one, the first scan that meets a JAR fetches it.
-  if (hasDb(session.javaDb)) session.javaDbReady = updateDb(ctx, session, session.javaDb);
+  await acquire(ctx, session, session.db);
   return session;
 }
 
-/** Downloads or refreshes one DB; when that fails, a cached copy is used with a warning, and no copy is an error. */
-async function updateDb(ctx: ActionContext, session: TrivySession, db: TrivyDb): Promise<void> {
-  const current = await currentUntil(db);
-  if (current) {
-    ctx.info(`${db.label}: the cached copy is current until ${current} (Trivy's own rule); not asking for an update.`);
-    return;
-  }
-  const args = ['image', db.downloadFlag, '--cache-dir', session.cacheDir, ...offlineSafe(), '--no-progress'];
-  if (db.repositories.length > 0) args.push(db.repositoryFlag, db.repositories.join(','));
-  const result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
-  if (result.exitCode === 0) return;
-  const why = trivyError(result.stderr);
-  const from = db.repositories.length > 0 ? db.repositories.join(', ') : "Trivy's default repositories";
-  if (hasDb(db)) {
-    ctx.warning(
-      `${db.label}: could not update it from ${from} (${why}); scanning with the cached copy (${await age(db)}).`,
-    );
-    return;
-  }
-  throw new UserError(
-    `${db.label}: could not download it from ${from} and no cached copy exists: ${why}. Set ${db.input} to a reachable mirror, or retry later (the download is rate-limited).`,
-  );
+async function acquire(ctx: ActionContext, session: TrivySession, db: SessionDb): Promise<void> {
+  db.use = await acquireTrivyDb(ctx, {
+    spec: db.spec,
+    repositories: db.repositories,
+    cacheDir: session.cacheDir,
+    store: db.store,
+    work: join(session.workDir, 'db-download'),
+    cache: session.cache,
+  });
 }
 
-/** Saves both DBs to the actions cache; call it in a finally so they are saved even when the gate fails. */
+/** The databases this session scanned with: the vulnerability DB, and the Java DB when a JAR needed it. */
+export function trivyDbsUsed(session: TrivySession): TrivyDbUse[] {
+  return [session.db.use, session.javaDb.use].filter((use): use is TrivyDbUse => use !== undefined);
+}
+
+/** Saves the DBs' verified bytes under their exact keys; call it in a finally so they are saved when a gate fails. */
 export async function closeTrivySession(ctx: ActionContext, session: TrivySession): Promise<void> {
-  if (!session.cacheDb) return;
+  if (!session.cache) return;
+  await session.javaDbReady?.catch(() => undefined);
   for (const db of [session.db, session.javaDb]) {
-    if (!hasDb(db)) continue;
-    if (db.restoredKey === db.cacheKey) {
-      ctx.info(`${db.label}: the actions cache already holds ${db.cacheKey}.`);
-      continue;
-    }
-    await saveCacheBestEffort(ctx, db.label, [db.dir], db.cacheKey);
-  }
-}
-
-function hasDb(db: TrivyDb): boolean {
-  return db.files.every((file) => existsSync(join(db.dir, file)));
-}
-
-/**
- * When Trivy itself would not download (pkg/db NeedsUpdate, pkg/javadb Update): both files there, the schema
- * version it reads, and NextUpdate ahead or the last download recent (an hour for the vulnerability DB, a day for
- * the Java DB). Returns until when, or undefined; saves starting Trivy for nothing.
- */
-async function currentUntil(db: TrivyDb): Promise<string | undefined> {
-  if (!hasDb(db)) return undefined;
-  let meta: { Version?: number; NextUpdate?: string; DownloadedAt?: string };
-  try {
-    meta = JSON.parse(await readFile(join(db.dir, 'metadata.json'), 'utf8'));
-  } catch {
-    return undefined;
-  }
-  const java = db.downloadFlag === '--download-java-db-only';
-  if (meta.Version !== (java ? 1 : 2)) return undefined;
-  const downloaded = Date.parse(meta.DownloadedAt ?? '');
-  // A DB that Trivy never stamped (DownloadedAt zero) is re-downloaded by Trivy.
-  if (!java && !(downloaded > 0)) return undefined;
-  const until = Math.max(Date.parse(meta.NextUpdate ?? '') || 0, (downloaded || 0) + (java ? 86_400_000 : 3_600_000));
-  return Date.now() < until ? new Date(until).toISOString() : undefined;
-}
-
-async function age(db: TrivyDb): Promise<string> {
-  try {
-    const meta = JSON.parse(await readFile(join(db.dir, 'metadata.json'), 'utf8')) as { UpdatedAt?: string };
-    return meta.UpdatedAt ? `updated ${meta.UpdatedAt}` : 'age unknown';
-  } catch {
-    return 'age unknown';
+    if (db.use) await saveTrivyDb(ctx, db.use, db.store, session.cache);
   }
 }
 
@@ -287,7 +220,7 @@ async function runScan(
   let result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
   if (result.exitCode !== 0 && result.stderr.includes(NO_JAVA_DB)) {
     ctx.info(`${what} holds a JAR: fetching Trivy's Java DB once for this job.`);
-    session.javaDbReady ??= updateDb(ctx, session, session.javaDb);
+    session.javaDbReady ??= acquire(ctx, session, session.javaDb);
     await session.javaDbReady;
     result = await ctx.runner.run(session.trivy, args, { env: session.env, cwd: session.workDir });
   }

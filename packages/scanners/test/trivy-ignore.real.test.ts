@@ -3,8 +3,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecRunner, type ToolRunner } from '@golden-image/kit';
-import { alpineFiles, buildLayout, createTestContext, offlineTrivyCache, realTool } from '@golden-image/testkit';
-import { beforeAll, describe, expect, test } from '@jest/globals';
+import {
+  alpineFiles,
+  buildLayout,
+  createTestContext,
+  pushTrivyDbArtifact,
+  realTool,
+  startRegistry,
+  type TestRegistry,
+} from '@golden-image/testkit';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import {
   closeTrivySession,
   gateTrivyReport,
@@ -162,6 +170,11 @@ maybe("the suite's gate against Trivy's own filtering, on the same image", () =>
   let layout: string;
   let cache: string;
   let report: unknown;
+  let registry: TestRegistry;
+
+  afterAll(async () => {
+    await registry?.stop();
+  });
 
   beforeAll(async () => {
     const platform = 'linux/arm64';
@@ -178,8 +191,11 @@ maybe("the suite's gate against Trivy's own filtering, on the same image", () =>
     });
     layout = built.path;
     const { ctx } = createTestContext({}, { env: { PATH: process.env.PATH }, runner: quiet });
-    cache = await offlineTrivyCache(join(ctx.tempDir, 'golden-image-trivy', 'cache'));
-    const session = await openTrivySession(ctx, trivy as string, { dbRepository: [], cacheDb: false });
+    // The project's DB, pulled by digest from a local mirror into the session's cache directory.
+    registry = await startRegistry();
+    const mirror = await pushTrivyDbArtifact(registry, 'mirror/trivy-db');
+    const session = await openTrivySession(ctx, trivy as string, { dbRepository: [mirror], cacheDb: false });
+    cache = session.cacheDir;
     report = await trivyImage(ctx, session, layout, join(ctx.tempDir, 'report.json'));
     await closeTrivySession(ctx, session);
   });

@@ -3,7 +3,9 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  advisoriesWithout,
   offlineTrivyCache,
+  pushProjectTrivyDb,
   pushTrivyDbArtifact,
   realTool,
   startRegistry,
@@ -93,5 +95,24 @@ maybe("the project's offline Trivy DB, with the real trivy", () => {
     const result = scan(alpineRootfs('1.2.5-r0'), ['--cache-dir', cache, '--skip-db-update']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--skip-db-update cannot be specified on the first run');
+  });
+
+  // Why the suite pulls the DB itself (src/trivy-db.ts) rather than handing Trivy a digest: Trivy 0.74 takes
+  // --db-repository REPO@DIGEST, but a cache whose metadata.json says the DB is current is used whatever it holds.
+  test('Trivy takes --db-repository REPO@DIGEST, yet trusts a cached metadata.json over the digest it was asked for', async () => {
+    const db = await pushProjectTrivyDb(registry, 'golden-image/trivy-db-by-digest');
+    const byDigest = `${registry.host}/golden-image/trivy-db-by-digest@${db.digest}`;
+    const empty = mkdtempSync(join(tmpdir(), 'golden-image-trivy-empty-cache-'));
+    expect(scan(alpineRootfs('1.2.5-r0'), ['--cache-dir', empty, '--db-repository', byDigest]).ids).toEqual([
+      'CVE-2099-1001',
+    ]);
+    // A planted cache: a DB without the advisory, metadata saying it is current (NextUpdate 2099, as the
+    // project's DB writer stamps it). Asked for the digest above, Trivy downloads nothing and misses the finding.
+    const planted = await offlineTrivyCache(undefined, { advisories: advisoriesWithout(['CVE-2099-1001']) });
+    expect(scan(alpineRootfs('1.2.5-r0'), ['--cache-dir', planted, '--db-repository', byDigest])).toEqual({
+      code: 0,
+      ids: [],
+      stderr: '',
+    });
   });
 });

@@ -266,11 +266,16 @@ export class Cosign {
  * The step's cosign as its inputs ask: installed and checked against the pinned SHA-256 (or taken from PATH with
  * install-tools: false), with the pinned v3 at hand for legacy checks when the suite installs tools.
  */
-export async function installCosign(ctx: ActionContext, request: ToolRequest, setup: CosignSetup): Promise<Cosign> {
-  const path = await ensureTool(ctx, request);
+export async function installCosign(
+  ctx: ActionContext,
+  request: ToolRequest,
+  setup: CosignSetup,
+  install: typeof ensureTool = ensureTool,
+): Promise<Cosign> {
+  const path = await install(ctx, request);
   const v3 = request.install ? pinnedCosignV3() : undefined;
   const fetchV3 = v3
-    ? () => ensureTool(ctx, { tool: 'cosign', version: v3, install: true, mirror: request.mirror })
+    ? () => install(ctx, { tool: 'cosign', version: v3, install: true, mirror: request.mirror })
     : undefined;
   return new Cosign(ctx, path, setup, { fetchV3 });
 }

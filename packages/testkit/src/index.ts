@@ -25,6 +25,7 @@ export type { StandInConfig } from './act/stand-in-config.js';
 export { type BuildkitOptions, startBuildkit, type TestBuildkit } from './buildkit.js';
 export { skipOffCi } from './ci.js';
 export { createTestContext, everythingPrinted, type Recorded } from './context.js';
+export { DirCache } from './dir-cache.js';
 export {
   DOUBLE_CONTROL,
   DOUBLES_BIN,
@@ -55,15 +56,23 @@ export {
   javaSampleLayout,
   SAMPLE_MUSL,
   type SampleLayoutOptions,
+  sampleImageFiles,
   sampleJar,
 } from './offline/sample-images.js';
 export {
+  advisoriesWithout,
+  doubleTrivyDbFiles,
   type OfflineDbOptions,
   offlineTrivyCache,
+  type PushedTrivyDb,
+  projectTrivyDbFiles,
+  pushProjectTrivyDb,
   pushTrivyDbArtifact,
+  pushTrivyDbFiles,
   TRIVY_ADVISORIES,
   TRIVY_DB_MEDIA_TYPE,
   TRIVY_JAVA_DB_MEDIA_TYPE,
+  trivyDbLayer,
   trivyDbTool,
 } from './offline/trivy-db.js';
 export { type GithubJob, githubClaims, type OidcIssuer, startOidcIssuer } from './oidc-issuer.js';

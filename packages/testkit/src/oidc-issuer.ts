@@ -148,26 +148,18 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  /** The token endpoint's variables for a fresh bearer, registered by `register`. */
+  const endpointFor = (register: (bearer: string) => void) => {
+    const bearer = randomBytes(16).toString('hex');
+    register(bearer);
+    return { ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/idtoken?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: bearer };
+  };
 
   return {
     url,
     mint,
-    actionsEnv: (claims) => {
-      const bearer = randomBytes(16).toString('hex');
-      jobs.set(bearer, claims);
-      return {
-        ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/idtoken?api-version=2.0`,
-        ACTIONS_ID_TOKEN_REQUEST_TOKEN: bearer,
-      };
-    },
-    actionsEnvByJob: (claimsFor) => {
-      const bearer = randomBytes(16).toString('hex');
-      resolvers.set(bearer, claimsFor);
-      return {
-        ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/idtoken?api-version=2.0`,
-        ACTIONS_ID_TOKEN_REQUEST_TOKEN: bearer,
-      };
-    },
+    actionsEnv: (claims) => endpointFor((bearer) => jobs.set(bearer, claims)),
+    actionsEnvByJob: (claimsFor) => endpointFor((bearer) => resolvers.set(bearer, claimsFor)),
     tokenRequests,
     tokenLog,
     close: () =>

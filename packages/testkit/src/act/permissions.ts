@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { githubClaims } from '../oidc-issuer.js';
 
 type Permissions = string | Record<string, string> | undefined;
 interface Job {
@@ -96,36 +97,28 @@ export function resolveJob(caller: CallerContext, workflowName: string, jobId: s
   return undefined;
 }
 
-/** The claims GitHub puts in a job's token (fulcio's github-workflow issuer requires every one of these). */
+/** The claims GitHub puts in a job's token: those of githubClaims, with this run's commits, run and workflow. */
 export function jobClaims(
   caller: CallerContext,
   job: ResolvedJob,
   env: Record<string, string>,
 ): Record<string, string> {
-  const [owner = ''] = caller.repository.split('/');
-  const id = (text: string) => String(Number.parseInt(Buffer.from(text).toString('hex').slice(0, 10), 16));
   const ref = env.GITHUB_REF || caller.ref;
   return {
-    sub: `repo:${caller.repository}:ref:${ref}`,
-    repository: caller.repository,
-    repository_id: id(caller.repository),
-    repository_owner: owner,
-    repository_owner_id: id(owner),
-    repository_visibility: 'public',
+    ...githubClaims({
+      repository: caller.repository,
+      workflowFile: `.github/workflows/${caller.workflowFile}`,
+      reusableWorkflow: job.jobWorkflowRef,
+      ref,
+      eventName: env.GITHUB_EVENT_NAME || 'push',
+    }),
     actor: env.GITHUB_ACTOR || 'octocat',
-    actor_id: '583231',
-    ref,
-    ref_type: ref.startsWith('refs/tags/') ? 'tag' : 'branch',
     sha: env.GITHUB_SHA || caller.sha,
-    event_name: env.GITHUB_EVENT_NAME || 'push',
     workflow: env.GITHUB_WORKFLOW || '',
-    workflow_ref: `${caller.repository}/.github/workflows/${caller.workflowFile}@${ref}`,
     workflow_sha: caller.sha,
-    job_workflow_ref: job.jobWorkflowRef,
     job_workflow_sha: job.jobWorkflowSha,
     run_id: env.GITHUB_RUN_ID || '1',
     run_number: env.GITHUB_RUN_NUMBER || '1',
     run_attempt: env.GITHUB_RUN_ATTEMPT || '1',
-    runner_environment: 'github-hosted',
   };
 }

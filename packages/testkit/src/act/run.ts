@@ -51,6 +51,8 @@ export interface StepRun {
   name: string;
   stage: string;
   result: string;
+  /** How long it ran, as act measured it. */
+  ms: number;
 }
 
 export interface JobRun {
@@ -64,6 +66,9 @@ export interface JobRun {
   outputs: Record<string, string>;
   summary: string;
   log: string[];
+  /** The first and the last line act logged for the job (epoch ms). */
+  startedAt: number;
+  endedAt: number;
 }
 
 export interface WorkflowRun {
@@ -92,6 +97,9 @@ interface LogLine {
   arg?: string;
   content?: string;
   raw_output?: boolean;
+  time?: string;
+  /** nanoseconds */
+  executionTime?: number;
 }
 
 /** `uses:` references to golden-image in the caller's workflows (workflows and actions), by ref. */
@@ -294,12 +302,24 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
         outputs: {},
         summary: '',
         log: [],
+        startedAt: Number.POSITIVE_INFINITY,
+        endedAt: 0,
       };
       jobs.set(line.job, job);
     }
+    const at = line.time ? Date.parse(line.time) : Number.NaN;
+    if (!Number.isNaN(at)) {
+      job.startedAt = Math.min(job.startedAt, at);
+      job.endedAt = Math.max(job.endedAt, at);
+    }
     if (line.jobResult) job.result = line.jobResult;
     if (line.stepResult && line.step)
-      job.steps.push({ name: line.step, stage: line.stage ?? '', result: line.stepResult });
+      job.steps.push({
+        name: line.step,
+        stage: line.stage ?? '',
+        result: line.stepResult,
+        ms: (line.executionTime ?? 0) / 1e6,
+      });
     if (line.command === 'set-output' && line.name) job.outputs[line.name] = line.arg ?? '';
     if (line.command === 'summary' && line.content) job.summary += line.content;
     if (line.msg) job.log.push(line.msg.trimEnd());

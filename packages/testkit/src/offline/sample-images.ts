@@ -92,3 +92,25 @@ export async function javaSampleLayout(dir?: string, version = '1.0.0'): Promise
     attestations: false,
   });
 }
+
+/**
+ * The same image as a repository to build: a FROM-scratch Dockerfile with one root file system per architecture,
+ * so no platform needs emulation, and only the `vulnerable` platforms carry the vulnerable musl.
+ */
+export function sampleImageFiles(
+  options: { vulnerable?: string[]; platforms?: string[] } = {},
+): Record<string, string> {
+  const platforms = options.platforms ?? ['linux/amd64', 'linux/arm64'];
+  const files: Record<string, string> = {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile build argument
+    Dockerfile: 'FROM scratch\nARG TARGETARCH\nCOPY rootfs-${TARGETARCH}/ /\nCOPY hello.txt /hello.txt\n',
+    'hello.txt': 'hello from acme/app\n',
+  };
+  for (const platform of platforms) {
+    const arch = platform.split('/')[1] as string;
+    const musl = options.vulnerable?.includes(platform) ? SAMPLE_MUSL.vulnerable : SAMPLE_MUSL.fixed;
+    for (const [path, content] of Object.entries(alpineFiles(platform, { musl })))
+      files[`rootfs-${arch}/${path}`] = content;
+  }
+  return files;
+}

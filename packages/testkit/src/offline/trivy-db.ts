@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
+import { parse, stringify } from 'yaml';
 import { repoRoot } from '../fixtures.js';
 import { projectGoTool } from '../project-go-tool.js';
 import type { TestRegistry } from '../registry.js';
@@ -63,11 +64,95 @@ export async function pushTrivyDbArtifact(
   repo: string,
   options: OfflineDbOptions & { java?: boolean } = {},
 ): Promise<string> {
+  return (await pushProjectTrivyDb(registry, repo, options)).ref;
+}
+
+/** pushTrivyDbArtifact, with the manifest digest, the layer and the manifest's bytes. */
+export async function pushProjectTrivyDb(
+  registry: TestRegistry,
+  repo: string,
+  options: OfflineDbOptions & { java?: boolean } = {},
+): Promise<PushedTrivyDb> {
+  const java = options.java ?? false;
+  return pushTrivyDbFiles(registry, repo, await projectTrivyDbFiles({ ...options, java }), { java });
+}
+
+/** The files of the project's DB (trivy.db and metadata.json; with java, the Java DB's), as its layer holds them. */
+export async function projectTrivyDbFiles(
+  options: OfflineDbOptions & { java?: boolean } = {},
+): Promise<Record<string, Buffer>> {
   const java = options.java ?? false;
   const cache = await offlineTrivyCache(undefined, { ...options, javaDb: java });
   const dbDir = join(cache, java ? 'java-db' : 'db');
-  const files = java ? ['trivy-java.db', 'metadata.json'] : ['trivy.db', 'metadata.json'];
-  const layer = gzipSync(await tarOf(dbDir, files));
+  const names = java ? ['trivy-java.db', 'metadata.json'] : ['trivy.db', 'metadata.json'];
+  const files: Record<string, Buffer> = {};
+  for (const name of names) {
+    if (!readdirSync(dbDir).includes(name)) throw new Error(`${dbDir} has no ${name}`);
+    files[name] = await readFile(join(dbDir, name));
+  }
+  return files;
+}
+
+/**
+ * A copy of the project's advisories without the given IDs (in every bucket): the advisories of a DB that misses
+ * them, as a planted cache entry would. Returns the directory, for OfflineDbOptions.advisories.
+ */
+export function advisoriesWithout(ids: readonly string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'golden-image-advisories-'));
+  const drop = (pairs: unknown): unknown =>
+    Array.isArray(pairs)
+      ? pairs
+          .filter((pair) => !ids.includes((pair as { key?: string }).key ?? ''))
+          .map((pair) => {
+            const entry = pair as { pairs?: unknown };
+            return entry.pairs ? { ...entry, pairs: drop(entry.pairs) } : entry;
+          })
+      : pairs;
+  for (const name of readdirSync(TRIVY_ADVISORIES)) {
+    const text = readFileSync(join(TRIVY_ADVISORIES, name), 'utf8');
+    writeFileSync(join(dir, name), name.endsWith('.yaml') ? stringify(drop(parse(text))) : text);
+  }
+  return dir;
+}
+
+/** What the trivy double takes for a DB (test/doubles/bin/trivy: both files there, any content). */
+export function doubleTrivyDbFiles(updatedAt = '2026-01-01T00:00:00Z'): Record<string, Buffer> {
+  return {
+    'trivy.db': Buffer.from('bolt double'),
+    'metadata.json': Buffer.from(
+      JSON.stringify({ Version: 2, NextUpdate: '2099-01-01T00:00:00Z', UpdatedAt: updatedAt }),
+    ),
+  };
+}
+
+/** The DB layer as Trivy's artifact carries it: a gzip tar of `files` at its root. */
+export async function trivyDbLayer(files: Record<string, Buffer | string>): Promise<Buffer> {
+  return gzipSync(await tarOf(files));
+}
+
+export interface PushedTrivyDb {
+  /** `HOST/REPO:TAG`, for db-repository. */
+  ref: string;
+  /** The manifest digest the tag names. */
+  digest: string;
+  /** The layer's digest and its bytes. */
+  layer: { digest: string; bytes: Buffer };
+  /** The manifest's exact bytes. */
+  manifest: Buffer;
+}
+
+/**
+ * Pushes `files` as a Trivy DB artifact (trivyDbLayer as its one layer, the media types and title Trivy's own
+ * artifact has) under `tag` (default 2, or 1 with java).
+ */
+export async function pushTrivyDbFiles(
+  registry: TestRegistry,
+  repo: string,
+  files: Record<string, Buffer | string>,
+  options: { java?: boolean; tag?: string } = {},
+): Promise<PushedTrivyDb> {
+  const java = options.java ?? false;
+  const layer = await trivyDbLayer(files);
   const layout = await mkdtemp(join(tmpdir(), 'golden-image-trivy-db-artifact-'));
   const blobs = join(layout, 'blobs', 'sha256');
   await mkdir(blobs, { recursive: true });
@@ -77,6 +162,7 @@ export async function pushTrivyDbArtifact(
     return { digest: `sha256:${hex}`, size: bytes.length };
   };
   const config = await put(Buffer.from('{}'));
+  const layerDescriptor = await put(layer);
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -85,19 +171,20 @@ export async function pushTrivyDbArtifact(
       layers: [
         {
           mediaType: java ? TRIVY_JAVA_DB_MEDIA_TYPE : TRIVY_DB_MEDIA_TYPE,
-          ...(await put(layer)),
+          ...layerDescriptor,
           annotations: { 'org.opencontainers.image.title': java ? 'javadb.tar.gz' : 'db.tar.gz' },
         },
       ],
     }),
   );
-  const tag = java ? '1' : '2';
+  const tag = options.tag ?? (java ? '1' : '2');
+  const described = await put(manifest);
   const index = {
     schemaVersion: 2,
     manifests: [
       {
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        ...(await put(manifest)),
+        ...described,
         annotations: { 'org.opencontainers.image.ref.name': tag },
       },
     ],
@@ -106,11 +193,11 @@ export async function pushTrivyDbArtifact(
   await writeFile(join(layout, 'index.json'), JSON.stringify(index));
   const ref = `${registry.host}/${repo}:${tag}`;
   const tls = registry.caCert ? [] : ['--dest-tls-verify=false'];
-  await run('skopeo', ['copy', '--quiet', ...tls, `oci:${layout}:${tag}`, `docker://${ref}`]);
-  return ref;
+  await run('skopeo', ['copy', '--quiet', '--preserve-digests', ...tls, `oci:${layout}:${tag}`, `docker://${ref}`]);
+  return { ref, digest: described.digest, layer: { digest: layerDescriptor.digest, bytes: layer }, manifest };
 }
 
-async function tarOf(dir: string, names: string[]): Promise<Buffer> {
+async function tarOf(files: Record<string, Buffer | string>): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
@@ -118,9 +205,8 @@ async function tarOf(dir: string, names: string[]): Promise<Buffer> {
     pack.on('end', () => resolve());
     pack.on('error', reject);
   });
-  for (const name of names) {
-    if (!readdirSync(dir).includes(name)) throw new Error(`${dir} has no ${name}`);
-    pack.entry({ name, mtime: new Date(0), mode: 0o644 }, await readFile(join(dir, name)));
+  for (const [name, bytes] of Object.entries(files)) {
+    pack.entry({ name, mtime: new Date(0), mode: 0o644 }, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
   }
   pack.finalize();
   await done;
