@@ -620,7 +620,7 @@ describe('hostile values that are data, not commands', () => {
     const payloads = marker.payloads('policy').filter((payload) => !/\s/.test(payload));
     const run = await runInProcess(
       'sign-digest',
-      { ...base('sign-digest'), image, 'policy-image-references': payloads.join('\n') },
+      { ...base('sign-digest'), image, 'transparency-log': 'false', 'policy-image-references': payloads.join('\n') },
       f.env,
     );
     expect(run.error).toBeUndefined();
@@ -628,7 +628,7 @@ describe('hostile values that are data, not commands', () => {
       kind: string;
       spec: { matchImageReferences: { glob: string }[] };
     };
-    // a key and a legacy signature: an ImageValidatingPolicy, whose globs are matchImageReferences
+    // a key, a legacy signature and no log: an ImageValidatingPolicy, whose globs are matchImageReferences
     expect(policy.kind).toBe('ImageValidatingPolicy');
     expect(policy.spec.matchImageReferences.map((reference) => reference.glob)).toEqual(payloads);
     expect(marker.touched()).toEqual([]);

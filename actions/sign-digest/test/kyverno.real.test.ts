@@ -204,7 +204,9 @@ describeKyverno('Kyverno, cosign $name', (cosign) => {
     },
   );
 
-  (cosign.name === 'v2' ? test : test.skip)(
+  // cosign v2 only: defined for that cosign rather than skipped for the other (no skip to read past on CI)
+  const v2Only = cosign.name === 'v2' ? test : () => undefined;
+  v2Only(
     'a bundle signed by cosign 2.6.5 is invisible to Kyverno (why sign-digest signs bundles with v3 only)',
     async () => {
       const set = await images('kyverno/key-v2-bundle');
@@ -234,7 +236,7 @@ describeKyverno('Kyverno, cosign $name', (cosign) => {
     },
   );
 
-  (fulcioBin && cosign.name === 'v2' ? test : test.skip)(
+  (fulcioBin ? v2Only : test.skip)(
     'a keyless ImageValidatingPolicy cannot be evaluated offline: Kyverno fetches the Sigstore TUF root for every keyless attestor, roots given or not (why none is written for keyless, besides additionalExtensions)',
     async () => {
       const set = await images('kyverno/keyless-ivp');
