@@ -44,6 +44,8 @@ const WORKFLOW_ONLY: Record<string, string> = {
   'aws-region': 'as aws-role-to-assume',
   'gcp-workload-identity-provider': 'as aws-role-to-assume',
   'gcp-service-account': 'as aws-role-to-assume',
+  environment:
+    "a job's environment is a key of the caller's own job, where the root action runs: the caller writes environment: there",
   'release-refs':
     "the workflow signs as golden-image's own workflow for the caller, so it decides which refs may sign; the root action signs as the caller's own workflow",
 };
