@@ -21,6 +21,10 @@ const call = workflow.on.workflow_call;
 const ROOT_ONLY: Record<string, string> = {
   sign: 'the workflow always signs keylessly (its identity is the reusable workflow)',
   key: 'the workflow signs keylessly; a key would be a secret of the caller',
+  'tag-race-window-ms':
+    "the workflow serialises each image's pushes with a concurrency group, so its push-layout runs with the window off (0)",
+  'kyverno-policy-kind':
+    'the workflow signs keylessly, and only a ClusterPolicy binds a keyless signature to the source repository (an ImageValidatingPolicy is refused for keyless): the workflow writes that, as auto does',
   'tls-verify': 'for local test registries; the workflow publishes to real ones',
   username: 'a secret in the workflow: registry-username',
   password: 'a secret in the workflow: registry-password',
@@ -40,6 +44,8 @@ const WORKFLOW_ONLY: Record<string, string> = {
   'aws-region': 'as aws-role-to-assume',
   'gcp-workload-identity-provider': 'as aws-role-to-assume',
   'gcp-service-account': 'as aws-role-to-assume',
+  environment:
+    "a job's environment is a key of the caller's own job, where the root action runs: the caller writes environment: there",
   'release-refs':
     "the workflow signs as golden-image's own workflow for the caller, so it decides which refs may sign; the root action signs as the caller's own workflow",
 };

@@ -124,6 +124,15 @@ const UNREACHABLE: Record<string, Record<string, string>> = {
     'github-provenance': 'attest-evidence input the chain never sets (auto)',
     'source-repository': 'sign-digest input the chain never sets',
     'osv-config': 'scan-repo input the chain never sets',
+    'allow-immutable-tags':
+      'promote-tags input the chain sets itself, for rolling-tags that look immutable (rolling whatever they look like)',
+    'certificate-identity-regexp': 'sign-digest, attest-evidence and promote-tags input the chain never sets',
+    'policy-identity-match': 'sign-digest input the chain never sets (exact)',
+    'public-key': "set by the chain from sign-digest's output (attest-evidence)",
+  },
+  'sign-digest': {
+    'public-key':
+      "checkKeyInputs' refusal of a public-key without a key, for attest-evidence: sign-digest has no public-key input",
   },
   'build-oci': { digest: "verifyLayout's expected-digest message; build-oci never passes an expected digest" },
   'merge-layouts': {

@@ -14,6 +14,7 @@ import {
   collectEvidence,
   type EvidenceKind,
   evidenceGate,
+  evidencePolicyProblem,
   evidenceRequirementInputs,
   githubProvenance,
   isEvidenceKind,
@@ -46,6 +47,7 @@ import {
   checkKeyInputs,
   type IdTokenFetcher,
   identityInput,
+  identityRegExpInput,
   installCosign,
   issuerInput,
   keyInput,
@@ -78,8 +80,10 @@ export const inputs = {
   'cache-db': booleanInput(true),
   'bundle-format': enumInput(['legacy', 'new'] as const, 'legacy'),
   key: keyInput(),
+  'public-key': keyInput('public'),
   verify: booleanInput(true),
   'certificate-identity': identityInput(),
+  'certificate-identity-regexp': identityRegExpInput(),
   'certificate-oidc-issuer': issuerInput(),
   ...sourceInputSpec(),
   ...sigstoreInputSpec(),
@@ -128,6 +132,8 @@ export async function main(ctx: ActionContext, deps: AttestEvidenceDeps = {}): P
     now: deps.now,
   });
   const policyIn = input['kyverno-policy'] ? await readKyvernoPolicy(input['kyverno-policy']) : undefined;
+  const policyProblem = policyIn === undefined ? undefined : evidencePolicyProblem(policyIn, input['bundle-format']);
+  if (policyProblem) throw new UserError(policyProblem);
   // A scheduled rescan may name the release by tag: it is read once, here, and everything after goes by digest.
   if (input.tag) input.digest = await digestOfTag(ctx, input, input.tag);
   const work = join(ctx.tempDir, 'golden-image-attest-evidence', input.mode);

@@ -12,8 +12,14 @@ import {
   stepContext,
   UserError,
 } from '@golden-image/kit';
-import { imagesInput, releaseTags, singleRegistryProblem, TAG_RULE } from '@golden-image/oci';
-import { keyInput, requireGithubOidc } from '@golden-image/signing';
+import { imagesInput, isImmutableTag, releaseTags, singleRegistryProblem, TAG_RULE } from '@golden-image/oci';
+import {
+  choosePolicyKind,
+  keyInput,
+  POLICY_KIND_CHOICES,
+  policyKindProblem,
+  requireGithubOidc,
+} from '@golden-image/signing';
 import { type Outputs, plan, type Release } from './plan.js';
 
 /** The root (Marketplace) action: the whole chain in one step, through the six actions' own code. */
@@ -43,6 +49,8 @@ export const inputs = {
   'rolling-tags': listInput({}),
   push: enumInput(['auto', 'true', 'false'], 'auto'),
   'allow-overwrite': booleanInput(false),
+  // Checked by push-layout (0 to 60000).
+  'tag-race-window-ms': optionalString(),
   severity: optionalString(),
   'ignore-unfixed': booleanInput(false),
   trivyignores: listInput({}),
@@ -57,6 +65,7 @@ export const inputs = {
   sign: booleanInput(true),
   attest: booleanInput(true),
   key: keyInput(),
+  'kyverno-policy-kind': enumInput(POLICY_KIND_CHOICES, 'auto'),
   // The private Sigstore instance, checked by sign-digest, attest-evidence and promote-tags.
   'fulcio-url': optionalString(),
   'rekor-url': optionalString(),
@@ -104,6 +113,14 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
     push || ctx.env.GITHUB_SHA
       ? releaseTags({ tags: input.tags, rollingTags: input['rolling-tags'] }, input.image, ctx.env, now)
       : { immutable: [], rolling: [] };
+  const immutableRolling = tags.rolling.filter(isImmutableTag);
+  if (push && immutableRolling.length > 0) {
+    ctx.warning(
+      `rolling-tags holds ${immutableRolling.join(', ')}, which the tag rule calls immutable (${TAG_RULE}): ` +
+        'it will be moved to every release like latest, because rolling-tags says so. To write it once and never ' +
+        'move it, give it in tags instead.',
+    );
+  }
   if ((input.username || input.password) && singleRegistryProblem(input.image))
     throw new UserError(inputProblem('username', singleRegistryProblem(input.image) as string));
 
@@ -118,9 +135,12 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
     const steps = plan(release);
     const outputs: Record<string, Outputs> = {};
     const took: [string, number][] = [];
-    // push-layout's read-back of the tags waits out the race guard's window: it runs after signing (which needs
-    // no tag, only the digest), so the window passes meanwhile, and before anything trusts a tag.
+    // push-layout's read-back of the tags waits out the race guard's window. Nothing before the rolling tags move
+    // trusts a tag: sign-digest and attest-evidence work by digest, and promote-tags checks the signature and the
+    // evidence by digest too. So the read-back runs as late as it can, inside promote-tags just before its first tag
+    // moves (beforeMove), and the window passes while the digest is signed, attested and verified.
     let readBack: (() => Promise<void>) | undefined;
+    let readBackMs = 0;
     const settle = async () => {
       if (!readBack) return;
       const run = readBack;
@@ -130,23 +150,28 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
       try {
         await run();
       } finally {
-        took.push(['push-layout (read-back)', performance.now() - started]);
+        readBackMs = performance.now() - started;
+        took.push(['push-layout (read-back)', readBackMs]);
       }
     };
     const hooks = {
       deferReadBack: (later: () => Promise<void>) => {
         readBack = later;
       },
+      beforeMove: settle,
     };
+    const byDigest = /^(sign-digest|attest-evidence|promote-tags)/;
     for (const step of steps) {
-      if (!step.name.startsWith('sign-digest')) await settle();
+      if (!byDigest.test(step.name)) await settle();
       ctx.info(`\n━━ ${step.name} ━━`);
       const { ctx: stepCtx, outputs: stepOutputs } = stepContext(ctx, step.inputs(outputs));
       const started = performance.now();
+      const readBackBefore = readBackMs;
       try {
         await step.run(stepCtx, hooks);
       } finally {
-        took.push([step.name, performance.now() - started]);
+        // a read-back run inside the step (beforeMove) is its own row, not the step's
+        took.push([step.name, performance.now() - started - (readBackMs - readBackBefore)]);
         outputs[step.name] = stepOutputs;
         // A scan's SARIF and JSON reports are handed on even when its gate fails: that is when they are needed most.
         for (const [output, as] of REPORTS[step.name] ?? []) {
@@ -160,6 +185,22 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
   } finally {
     await secrets.remove();
   }
+}
+
+/**
+ * The form of the Kyverno policy, decided here where it is known whether attest-evidence will require the evidence
+ * (sign-digest alone assumes not); refused before anything runs when the form asked for cannot hold what is signed.
+ */
+function policyKindOf(input: Input): string | undefined {
+  if (!input.sign) return undefined;
+  const { kind, refused } = choosePolicyKind(input['kyverno-policy-kind'], {
+    signer: input.key ? 'key' : 'keyless',
+    bundleFormat: 'legacy',
+    transparencyLog: !['false', 'False', 'FALSE'].includes(input['transparency-log'] ?? ''),
+    evidence: input.attest,
+  });
+  if (refused) throw new UserError(policyKindProblem(refused));
+  return kind;
 }
 
 function releaseOf(
@@ -177,6 +218,7 @@ function releaseOf(
     sign: input.sign,
     attest: input.attest,
     key: input.key,
+    policyKind: policyKindOf(input),
     scanRepoPath: input['scan-repo-path'] ?? '.',
     build: {
       context: input.context,
@@ -218,6 +260,7 @@ function releaseOf(
     registry: { 'tls-verify': String(input['tls-verify']), username: input.username, password: input.password },
     tools,
     allowOverwrite: input['allow-overwrite'],
+    tagRaceWindowMs: input['tag-race-window-ms'],
   };
 }
 
@@ -272,6 +315,7 @@ async function report(
       Object.entries(outputs).find(([name]) => name.startsWith('attest-evidence'))?.[1]['kyverno-policy'] ||
         (signed[0]?.[1]['kyverno-policy'] ?? ''),
     ],
+    ['kyverno-policy-kind', signed[0]?.[1]['kyverno-policy-kind'] ?? ''],
   ];
   for (const [name, value] of results) ctx.output(name, value);
   const names = took.map(([name]) => name).filter((name) => !name.endsWith('(read-back)'));

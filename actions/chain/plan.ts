@@ -1,4 +1,5 @@
 import type { ActionContext, InputSpec } from '@golden-image/kit';
+import { isImmutableTag } from '@golden-image/oci';
 import * as attestEvidence from '../attest-evidence/main.js';
 import * as buildOci from '../build-oci/main.js';
 import * as promoteTags from '../promote-tags/main.js';
@@ -13,6 +14,8 @@ export type Outputs = Record<string, string>;
 export interface StepHooks {
   /** push-layout: run the read-back of the tags later, after the race guard's window (see PushLayoutDeps). */
   deferReadBack?: (readBack: () => Promise<void>) => void;
+  /** promote-tags: run just before the first tag moves (the root action's deferred read-back). */
+  beforeMove?: () => Promise<void>;
 }
 
 export interface Step {
@@ -36,6 +39,8 @@ export interface Release {
   scanRepoPath?: string;
   sign: boolean;
   key?: string;
+  /** sign-digest's kyverno-policy-kind (auto when unset). */
+  policyKind?: string;
   /** Attach the SBOM and scan result, and require them before promotion; default: whenever signing is on. */
   attest?: boolean;
   build: Record<string, string | undefined>;
@@ -54,6 +59,8 @@ export interface Release {
   registry: Record<string, string | undefined>;
   tools: Record<string, string | undefined>;
   allowOverwrite: boolean;
+  /** push-layout's race guard window (its default when unset). */
+  tagRaceWindowMs?: string;
 }
 
 export const given = (values: Record<string, string | undefined>): Record<string, string> =>
@@ -121,6 +128,7 @@ export function plan(release: Release): Step[] {
         image: release.images.join('\n'),
         tags: release.immutable.join('\n'),
         'allow-overwrite': String(release.allowOverwrite),
+        'tag-race-window-ms': release.tagRaceWindowMs,
         ...release.registry,
       }),
   });
@@ -137,7 +145,10 @@ export function plan(release: Release): Step[] {
           given({
             image,
             digest: pushed(previous),
+            // the platform manifests by name: signed beside the index, without BuildKit's attestation manifests
+            platforms: previous['push-layout']?.platforms || undefined,
             key: release.key,
+            'kyverno-policy-kind': release.policyKind,
             ...release.sigstore,
             ...release.registry,
             ...release.tools,
@@ -161,6 +172,8 @@ export function plan(release: Release): Step[] {
             'layout-path': layoutOf(previous),
             report: previous['scan-layout']?.report,
             key: release.key,
+            // derived once, by sign-digest
+            'public-key': (release.key && signed?.['public-key']) || undefined,
             'certificate-identity': signed?.['certificate-identity'] || undefined,
             'certificate-oidc-issuer': signed?.['certificate-oidc-issuer'] || undefined,
             'source-repository': signed?.['source-repository'] || undefined,
@@ -179,13 +192,15 @@ export function plan(release: Release): Step[] {
     steps.push({
       name: release.images.length > 1 ? `promote-tags ${image}` : 'promote-tags',
       spec: promoteTags.inputs,
-      run: (ctx) => promoteTags.main(ctx),
+      run: (ctx, hooks) => promoteTags.main(ctx, new Date(), { beforeMove: hooks?.beforeMove }),
       inputs: (previous) => {
         const signed = previous[signName(image)];
         return given({
           image,
           digest: signed?.digest ?? pushed(previous),
           tags: release.rolling.join('\n'),
+          // rolling-tags are rolling whatever they look like (the root action said so when it planned)
+          'allow-immutable-tags': release.rolling.some(isImmutableTag) ? 'true' : undefined,
           engine: 'skopeo',
           'require-signature': String(release.sign),
           'certificate-identity': signed?.['certificate-identity'] || undefined,

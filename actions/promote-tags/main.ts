@@ -10,11 +10,21 @@ import {
   parseInputs,
   UserError,
 } from '@golden-image/kit';
-import { digestInput, digestRef, expandTagTemplate, imageInput, resolveTags, tagRef } from '@golden-image/oci';
+import {
+  digestInput,
+  digestRef,
+  expandTagTemplate,
+  imageInput,
+  isImmutableTag,
+  resolveTags,
+  TAG_RULE,
+  tagRef,
+} from '@golden-image/oci';
 import { Imagetools, registryInputSpec, Skopeo, type TagEngine, withAuthFile } from '@golden-image/oci-registry';
 import {
   describeBinding,
   identityInput,
+  identityRegExpInput,
   installCosign,
   issuerInput,
   keyInput,
@@ -31,25 +41,33 @@ export const inputs = {
   image: imageInput(),
   digest: digestInput(),
   tags: listInput({ required: 'the rolling tags to move, for example latest, nightly, nightly-{date}' }),
+  'allow-immutable-tags': booleanInput(false),
   engine: enumInput(['auto', 'skopeo', 'imagetools'], 'auto'),
   'require-signature': booleanInput(true),
   ...evidenceRequirementInputs([]),
   'certificate-identity': identityInput(),
+  'certificate-identity-regexp': identityRegExpInput(),
   'certificate-oidc-issuer': issuerInput(),
   ...sourceInputSpec(),
-  key: keyInput(),
+  key: keyInput('public'),
   'bundle-format': enumInput(['legacy', 'new'] as const, 'legacy'),
   ...sigstoreInputSpec(),
   ...registryInputSpec(),
   ...toolInputSpec('cosign'),
 };
 
+export interface PromoteTagsDeps {
+  /**
+   * The root action: its deferred read-back of push-layout's immutable tags, run after every check of the digest and
+   * just before the first tag moves, so the race guard's window passes while the checks run.
+   */
+  beforeMove?: () => Promise<void>;
+  /** The tool installer (the real tier stands the machine's builds in for the pinned downloads). */
+  installTool?: typeof ensureTool;
+}
+
 /** Moves rolling tags to a digest that is already in the registry, then proves every tag resolves to it. */
-export async function main(
-  ctx: ActionContext,
-  now: Date = new Date(),
-  installTool: typeof ensureTool = ensureTool,
-): Promise<void> {
+export async function main(ctx: ActionContext, now: Date = new Date(), deps: PromoteTagsDeps = {}): Promise<void> {
   maskSecretInputs(ctx, 'password');
   const input = parseInputs(inputs, ctx.input);
   const expanded = input.tags.map((template) => {
@@ -58,6 +76,7 @@ export async function main(
     return tag as string;
   });
   const tags = resolveTags(expanded, input.image);
+  checkRollingTags(ctx, tags, input['allow-immutable-tags']);
   const evidence = requirementOf(input);
   const signer =
     input['require-signature'] || evidence.kinds.length > 0
@@ -83,7 +102,7 @@ export async function main(
             instance: sigstoreInstanceOf(input),
             registryFlags: registryFlags({ tlsVerify: input['tls-verify'] }),
           },
-          installTool,
+          deps.installTool ?? ensureTool,
         )
       : undefined;
     if (cosign && signer) {
@@ -106,6 +125,7 @@ export async function main(
       });
     }
 
+    await deps.beforeMove?.();
     await ctx.group(`Move ${tags.length} tags with ${engine.name}`, async () => {
       const moved: string[] = [];
       for (const [i, tag] of tags.entries()) {
@@ -164,6 +184,31 @@ export async function main(
       ].join('\n'),
     );
   });
+}
+
+/**
+ * promote-tags moves tags; the tag rule's immutable tags (sha-<hex>, full versions) are push-layout's, written once
+ * with a check that nobody else holds them, and never moved. Refused before anything runs unless allow-immutable-tags.
+ */
+function checkRollingTags(ctx: ActionContext, tags: readonly string[], allowImmutable: boolean): void {
+  const immutable = tags.filter(isImmutableTag);
+  if (immutable.length === 0) return;
+  const which = `${immutable.join(', ')} ${immutable.length > 1 ? 'are immutable tags' : 'is an immutable tag'} by the tag rule (${TAG_RULE})`;
+  if (!allowImmutable) {
+    throw new UserError(
+      inputProblem(
+        'tags',
+        `${which}. Immutable tags are push-layout's to write, once, refusing a tag another build already holds; ` +
+          'promote-tags moves tags, and moving one of these would repoint a name people pin to another build. Give it to ' +
+          'push-layout (its tags input; the root action and the reusable workflow do so with their tags input), give ' +
+          'promote-tags only rolling tags (latest, nightly, 1.2, branch names), or set allow-immutable-tags: true to move ' +
+          'it anyway. No tag was moved',
+      ),
+    );
+  }
+  ctx.warning(
+    `${which}; allow-immutable-tags is true, so ${immutable.length > 1 ? 'they move' : 'it moves'} like a rolling tag.`,
+  );
 }
 
 async function chooseEngine(

@@ -1,28 +1,33 @@
-import { join } from 'node:path';
 import {
   type ActionContext,
   booleanInput,
   enumInput,
+  inputProblem,
   listInput,
   maskSecretInputs,
   md,
   optionalString,
   parseInputs,
+  UserError,
 } from '@golden-image/kit';
-import { digestInput, imageInput } from '@golden-image/oci';
+import { digestInput, imageInput, platformsInput } from '@golden-image/oci';
 import { registryInputSpec, withAuthFile } from '@golden-image/oci-registry';
 import {
   checkCosignRequest,
   checkKeyInputs,
+  choosePolicyKind,
   defaultImageReferences,
   describeBinding,
   type IdTokenFetcher,
   identityInput,
+  identityRegExpInput,
   installCosign,
   isPublicGood,
   issuerInput,
   keyInput,
   noWhitespace,
+  POLICY_KIND_CHOICES,
+  policyKindProblem,
   prepareSigningCredentials,
   registryFlags,
   type SignDigestResult,
@@ -39,14 +44,17 @@ export const inputs = {
   digest: digestInput(),
   'bundle-format': enumInput(['legacy', 'new'] as const, 'legacy'),
   recursive: booleanInput(true),
+  platforms: platformsInput(),
   key: keyInput(),
   verify: booleanInput(true),
   'certificate-identity': identityInput(),
+  'certificate-identity-regexp': identityRegExpInput(),
   'certificate-oidc-issuer': issuerInput(),
   ...sourceInputSpec(),
   ...sigstoreInputSpec(),
   'policy-image-references': listInput({ check: noWhitespace('an image reference pattern') }),
   'policy-identity-match': enumInput(['exact', 'any-ref'] as const, 'exact'),
+  'kyverno-policy-kind': enumInput(POLICY_KIND_CHOICES, 'auto'),
   'kyverno-policy-file': optionalString(),
   ...registryInputSpec(),
   ...toolInputSpec('cosign'),
@@ -60,6 +68,7 @@ export async function main(
   maskSecretInputs(ctx, 'password');
   const input = parseInputs(inputs, ctx.input);
   checkKeyInputs(input, 'signing');
+  checkPolicyInputs(input);
   const request = toolRequest('cosign', input);
   checkCosignRequest(request, input['bundle-format']);
   prepareSigningCredentials(ctx, input.key);
@@ -79,16 +88,21 @@ export async function main(
     cosign.withRegistryAuth(authFile, async (cosign) => {
       // The version first: a cosign that cannot sign this format is refused before a key or token is touched.
       await cosign.requireSigningFormat();
+      // Keyless: the identity is worked out (and checked) before signing. A key: its public half is derived while
+      // cosign signs (signDigest awaits it).
+      const signer = signerFromInputs(ctx, cosign, input, deps.fetchIdToken);
       return signDigest(ctx, cosign, {
         image: input.image,
         digest: input.digest,
         recursive: input.recursive,
+        platforms: input.platforms,
         key: input.key,
         verify: input.verify,
-        signer: await signerFromInputs(ctx, cosign, input, deps.fetchIdToken),
+        signer: input.key ? signer : await signer,
         imageReferences: references.length > 0 ? references : defaultImageReferences(input.image),
         identityMatch: input['policy-identity-match'],
-        policyFile: input['kyverno-policy-file'] ?? join(ctx.tempDir, 'sign-digest', 'kyverno-clusterpolicy.yaml'),
+        policyKind: input['kyverno-policy-kind'],
+        policyFile: input['kyverno-policy-file'],
       });
     }),
   );
@@ -97,7 +111,8 @@ export async function main(
   ctx.output('digest', input.digest);
   ctx.output('signature', result.signature);
   ctx.output('bundle-format', input['bundle-format']);
-  ctx.output('certificate-identity', result.identity ?? '');
+  ctx.output('certificate-identity', result.identityRegExp ? '' : (result.identity ?? ''));
+  ctx.output('certificate-identity-regexp', result.identityRegExp ? (result.identity ?? '') : '');
   ctx.output('certificate-oidc-issuer', result.issuer ?? '');
   ctx.output('source-repository', result.source?.repository ?? '');
   ctx.output('source-ref', result.source?.ref ?? '');
@@ -105,18 +120,51 @@ export async function main(
   ctx.output('public-key', result.verifyKey ?? '');
   ctx.output('verify-command', result.verifyCommand);
   ctx.output('kyverno-policy', result.policyFile);
+  ctx.output('kyverno-policy-kind', result.policyKind ?? '');
   ctx.info(`Signed ${result.imageRef}; verify with: ${result.verifyCommand}`);
   await ctx.summary(summary(result, input['bundle-format'], isPublicGood(sigstoreInstanceOf(input))));
+}
+
+/** Before anything runs: the policy inputs that cannot go together. */
+function checkPolicyInputs(input: {
+  key?: string;
+  'bundle-format': 'legacy' | 'new';
+  'transparency-log': boolean;
+  'kyverno-policy-kind': (typeof POLICY_KIND_CHOICES)[number];
+  'certificate-identity-regexp'?: string;
+  'policy-identity-match': 'exact' | 'any-ref';
+}): void {
+  const { refused } = choosePolicyKind(input['kyverno-policy-kind'], {
+    signer: input.key ? 'key' : 'keyless',
+    bundleFormat: input['bundle-format'],
+    transparencyLog: input['transparency-log'],
+  });
+  if (refused) throw new UserError(`${policyKindProblem(refused)} Nothing was signed.`);
+  if (input['certificate-identity-regexp'] && input['policy-identity-match'] === 'any-ref') {
+    throw new UserError(
+      inputProblem(
+        'policy-identity-match',
+        'any-ref widens an exact certificate-identity to any git ref; with certificate-identity-regexp the policy uses your pattern as given (subjectRegExp), so leave policy-identity-match at exact',
+      ),
+    );
+  }
 }
 
 function summary(result: SignDigestResult, bundleFormat: string, publicGood: boolean): string {
   const signer: [string, string][] = result.identity
     ? [
-        ['Certificate identity', md.code(result.identity)],
+        [result.identityRegExp ? 'Certificate identity (pattern)' : 'Certificate identity', md.code(result.identity)],
         ['OIDC issuer', md.code(result.issuer ?? '')],
         [
           'Verification binds',
-          md.code(describeBinding({ identity: result.identity, issuer: result.issuer ?? '', source: result.source })),
+          md.code(
+            describeBinding({
+              identity: result.identity,
+              identityRegExp: result.identityRegExp,
+              issuer: result.issuer ?? '',
+              source: result.source,
+            }),
+          ),
         ],
       ]
     : [['Key', md.code(result.verifyKey ?? '')]];
@@ -128,6 +176,14 @@ function summary(result: SignDigestResult, bundleFormat: string, publicGood: boo
     md.heading('sign-digest'),
     md.facts([
       ['Signed', md.code(result.imageRef)],
+      ...(result.alsoSigned.length > 0
+        ? ([
+            [
+              'Also signed',
+              `${result.alsoSigned.map((ref) => md.code(ref)).join(', ')} (the platform manifests; attestation manifests are covered by the index's signature)`,
+            ],
+          ] as [string, string][])
+        : []),
       ...signer,
       ['Signature', md.code(result.signature)],
       ['Format', `${bundleFormat} (cosign ${result.version.text})`],
@@ -138,7 +194,7 @@ function summary(result: SignDigestResult, bundleFormat: string, publicGood: boo
     md.heading('Verify it yourself', 3),
     md.codeBlock(result.verifyCommand, 'sh'),
     ...(result.policy
-      ? [md.heading(`Kyverno ClusterPolicy (${result.policyFile})`, 3), md.codeBlock(result.policy, 'yaml')]
+      ? [md.heading(`Kyverno ${result.policyKind} (${result.policyFile})`, 3), md.codeBlock(result.policy, 'yaml')]
       : []),
   ].join('\n');
 }

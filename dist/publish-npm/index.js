@@ -38688,6 +38688,9 @@ var OLDEST = COSIGN_ABILITIES.at(-1)?.from ?? "2.4.0";
 // packages/signing/src/inputs.ts
 init_src();
 
+// packages/signing/src/key.ts
+init_src();
+
 // packages/signing/src/kyverno.ts
 var import_yaml = __toESM(require_dist(), 1);
 

@@ -2365,9 +2365,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve4, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve3(data);
+              return err ? reject(err) : resolve4(data);
             });
           });
         }
@@ -2405,12 +2405,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve4, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve3(data);
+              ) : resolve4(data);
             });
           });
         }
@@ -4677,8 +4677,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve3, reject) => {
-        res = resolve3;
+      const promise = new Promise((resolve4, reject) => {
+        res = resolve4;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -5990,7 +5990,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util6.addListener;
@@ -6065,7 +6065,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert5(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -6160,11 +6160,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body2 = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body2);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body2);
             } else {
@@ -6187,10 +6187,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6207,7 +6207,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message2 = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message2, constants4.ERROR[ret], data);
+        return new HTTPParserError(message2, constants5.ERROR[ret], data);
       }
       destroy() {
         assert5(this.ptr != null);
@@ -6387,7 +6387,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6409,7 +6409,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6445,13 +6445,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert5(client[kRunning] === 0);
           util6.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util6.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util6.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6929,12 +6929,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve4, reject) => {
         assert5(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve4;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7604,12 +7604,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve4, reject) => {
         assert5(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve4;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -8088,16 +8088,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve3) => {
+        return new Promise((resolve4) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve3;
+            this[kClosedResolve] = resolve4;
           } else {
-            resolve3(null);
+            resolve4(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve3) => {
+        return new Promise((resolve4) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -8108,7 +8108,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve3(null);
+            resolve4(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -8159,7 +8159,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve3, reject) => {
+        const socket = await new Promise((resolve4, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -8171,7 +8171,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve3(socket2);
+              resolve4(socket2);
             }
           });
         });
@@ -8507,8 +8507,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve3) => {
-            this[kClosedResolve] = resolve3;
+          await new Promise((resolve4) => {
+            this[kClosedResolve] = resolve4;
           });
         }
       }
@@ -9777,7 +9777,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve3, reject) => {
+        return await new Promise((resolve4, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError3());
           }
@@ -9790,7 +9790,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError3());
             } else {
-              resolve3(null);
+              resolve4(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9809,7 +9809,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream3, type) {
       assert5(!stream3[kConsume]);
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve4, reject) => {
         if (isUnusable(stream3)) {
           const rState = stream3._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9826,7 +9826,7 @@ var require_readable = __commonJS({
             stream3[kConsume] = {
               type,
               stream: stream3,
-              resolve: resolve3,
+              resolve: resolve4,
               reject,
               length: 0,
               body: []
@@ -9896,18 +9896,18 @@ var require_readable = __commonJS({
       return buffer3;
     }
     function consumeEnd(consume2) {
-      const { type, body: body2, resolve: resolve3, stream: stream3, length } = consume2;
+      const { type, body: body2, resolve: resolve4, stream: stream3, length } = consume2;
       try {
         if (type === "text") {
-          resolve3(chunksDecode(body2, length));
+          resolve4(chunksDecode(body2, length));
         } else if (type === "json") {
-          resolve3(JSON.parse(chunksDecode(body2, length)));
+          resolve4(JSON.parse(chunksDecode(body2, length)));
         } else if (type === "arrayBuffer") {
-          resolve3(chunksConcat(body2, length).buffer);
+          resolve4(chunksConcat(body2, length).buffer);
         } else if (type === "blob") {
-          resolve3(new Blob(body2, { type: stream3[kContentType] }));
+          resolve4(new Blob(body2, { type: stream3[kContentType] }));
         } else if (type === "bytes") {
-          resolve3(chunksConcat(body2, length));
+          resolve4(chunksConcat(body2, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -10164,9 +10164,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -10389,9 +10389,9 @@ var require_api_stream = __commonJS({
     };
     function stream3(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           stream3.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -10676,9 +10676,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -10770,9 +10770,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve4(data);
           });
         });
       }
@@ -14635,7 +14635,7 @@ var require_fetch = __commonJS({
       function dispatch({ body: body2 }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve3, reject) => agent.dispatch(
+        return new Promise((resolve4, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14711,7 +14711,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable5({ read: resume });
               const onError = this.onError.bind(this);
-              resolve3({
+              resolve4({
                 status,
                 statusText,
                 headersList,
@@ -14754,7 +14754,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve3({
+              resolve4({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18495,8 +18495,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay4(ms) {
-      return new Promise((resolve3) => {
-        setTimeout(resolve3, ms).unref();
+      return new Promise((resolve4) => {
+        setTimeout(resolve4, ms).unref();
       });
     }
     module.exports = {
@@ -19365,11 +19365,11 @@ var init_lib = __esm({
     import_undici = __toESM(require_undici());
     __awaiter = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19385,7 +19385,7 @@ var init_lib = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19455,26 +19455,26 @@ var init_lib = __esm({
       }
       readBody() {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve3) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve4) => __awaiter(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve3(output.toString());
+              resolve4(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve3) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve4) => __awaiter(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve3(Buffer.concat(chunks));
+              resolve4(Buffer.concat(chunks));
             });
           }));
         });
@@ -19677,14 +19677,14 @@ var init_lib = __esm({
        */
       requestRaw(info2, data) {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve4, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve3(res);
+                resolve4(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -19928,12 +19928,12 @@ var init_lib = __esm({
         return __awaiter(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve3) => setTimeout(() => resolve3(), ms));
+          return new Promise((resolve4) => setTimeout(() => resolve4(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve3, reject) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve4, reject) => __awaiter(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -19941,7 +19941,7 @@ var init_lib = __esm({
               headers: {}
             };
             if (statusCode === HttpCodes.NotFound) {
-              resolve3(response);
+              resolve4(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -19980,7 +19980,7 @@ var init_lib = __esm({
               err.result = response.result;
               reject(err);
             } else {
-              resolve3(response);
+              resolve4(response);
             }
           }));
         });
@@ -19996,11 +19996,11 @@ var init_auth = __esm({
   "node_modules/@actions/http-client/lib/auth.js"() {
     __awaiter2 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -20016,7 +20016,7 @@ var init_auth = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20054,11 +20054,11 @@ var init_summary = __esm({
   "node_modules/@actions/core/lib/summary.js"() {
     __awaiter3 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -20074,7 +20074,7 @@ var init_summary = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20442,11 +20442,11 @@ var init_io_util = __esm({
   "node_modules/@actions/io/lib/io-util.js"() {
     __awaiter4 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -20462,7 +20462,7 @@ var init_io_util = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20571,11 +20571,11 @@ var init_io = __esm({
     init_io_util();
     __awaiter5 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -20591,7 +20591,7 @@ var init_io = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20656,11 +20656,11 @@ var init_toolrunner = __esm({
     init_io_util();
     __awaiter6 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -20676,7 +20676,7 @@ var init_toolrunner = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20895,7 +20895,7 @@ var init_toolrunner = __esm({
             this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
           }
           this.toolPath = yield which(this.toolPath, true);
-          return new Promise((resolve3, reject) => __awaiter6(this, void 0, void 0, function* () {
+          return new Promise((resolve4, reject) => __awaiter6(this, void 0, void 0, function* () {
             this._debug(`exec tool: ${this.toolPath}`);
             this._debug("arguments:");
             for (const arg of this.args) {
@@ -20978,7 +20978,7 @@ var init_toolrunner = __esm({
               if (error3) {
                 reject(error3);
               } else {
-                resolve3(exitCode);
+                resolve4(exitCode);
               }
             });
             if (this.options.input) {
@@ -21075,11 +21075,11 @@ var init_exec = __esm({
     init_toolrunner();
     __awaiter7 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -21095,7 +21095,7 @@ var init_exec = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -21186,11 +21186,11 @@ var init_core = __esm({
     init_platform();
     __awaiter8 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -21206,7 +21206,7 @@ var init_core = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -21276,9 +21276,9 @@ var init_runner = __esm({
           stderr.push(chunk);
           if (echo) process.stderr.write(chunk);
         });
-        const exitCode = await new Promise((resolve3, reject) => {
+        const exitCode = await new Promise((resolve4, reject) => {
           child2.on("error", reject);
-          child2.on("close", (code2, signal) => resolve3(code2 ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
+          child2.on("close", (code2, signal) => resolve4(code2 ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
         });
         return { exitCode, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString("utf8") };
       }
@@ -23906,7 +23906,7 @@ function isRef(value) {
 function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
 }
-function isRecursive(inst, stack, resolve3) {
+function isRecursive(inst, stack, resolve4) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -23916,7 +23916,7 @@ function isRecursive(inst, stack, resolve3) {
   let result = NONE;
   const check = (child2) => {
     if (result !== PROVEN && child2?._zod) {
-      const answer = isRecursive(child2, stack, resolve3);
+      const answer = isRecursive(child2, stack, resolve4);
       if (answer > result)
         result = answer;
     }
@@ -23927,7 +23927,7 @@ function isRecursive(inst, stack, resolve3) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child2 = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve3) : NONE;
+      const child2 = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE;
       if (child2 > answer)
         answer = child2;
     }
@@ -23991,7 +23991,7 @@ function isRecursive(inst, stack, resolve3) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -27500,10 +27500,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module) {
     "use strict";
     var parse3 = require_parse2();
-    var constants4 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version4, truncation, options) => {
-      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+      if (!constants5.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version4, options);
@@ -28743,7 +28743,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module) {
     "use strict";
     var internalRe = require_re();
-    var constants4 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse2();
@@ -28827,8 +28827,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants5.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -31320,11 +31320,11 @@ var init_internal_globber = __esm({
     init_internal_search_state();
     __awaiter9 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -31340,7 +31340,7 @@ var init_internal_globber = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -31353,14 +31353,14 @@ var init_internal_globber = __esm({
       }, i);
       function verb(n) {
         i[n] = o[n] && function(v) {
-          return new Promise(function(resolve3, reject) {
-            v = o[n](v), settle2(resolve3, reject, v.done, v.value);
+          return new Promise(function(resolve4, reject) {
+            v = o[n](v), settle2(resolve4, reject, v.done, v.value);
           });
         };
       }
-      function settle2(resolve3, reject, d, v) {
+      function settle2(resolve4, reject, d, v) {
         Promise.resolve(v).then(function(v2) {
-          resolve3({ value: v2, done: d });
+          resolve4({ value: v2, done: d });
         }, reject);
       }
     };
@@ -31576,11 +31576,11 @@ var init_glob = __esm({
     init_internal_hash_files();
     __awaiter10 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -31596,7 +31596,7 @@ var init_glob = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -31783,11 +31783,11 @@ var init_cacheUtils = __esm({
     init_constants();
     __awaiter11 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -31803,7 +31803,7 @@ var init_cacheUtils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -31816,14 +31816,14 @@ var init_cacheUtils = __esm({
       }, i);
       function verb(n) {
         i[n] = o[n] && function(v) {
-          return new Promise(function(resolve3, reject) {
-            v = o[n](v), settle2(resolve3, reject, v.done, v.value);
+          return new Promise(function(resolve4, reject) {
+            v = o[n](v), settle2(resolve4, reject, v.done, v.value);
           });
         };
       }
-      function settle2(resolve3, reject, d, v) {
+      function settle2(resolve4, reject, d, v) {
         Promise.resolve(v).then(function(v2) {
-          resolve3({ value: v2, done: d });
+          resolve4({ value: v2, done: d });
         }, reject);
       }
     };
@@ -32753,9 +32753,9 @@ function isStreamComplete(stream3) {
   if (stream3.readable === false) {
     return Promise.resolve();
   }
-  return new Promise((resolve3) => {
+  return new Promise((resolve4) => {
     const handler = () => {
-      resolve3();
+      resolve4();
       stream3.removeListener("close", handler);
       stream3.removeListener("end", handler);
       stream3.removeListener("error", handler);
@@ -32796,7 +32796,7 @@ function getDecodedResponseStream(stream3, headers) {
   return stream3;
 }
 function streamToText(stream3) {
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const buffer3 = [];
     stream3.on("data", (chunk) => {
       if (Buffer.isBuffer(chunk)) {
@@ -32806,7 +32806,7 @@ function streamToText(stream3) {
       }
     });
     stream3.on("end", () => {
-      resolve3(Buffer.concat(buffer3).toString("utf8"));
+      resolve4(Buffer.concat(buffer3).toString("utf8"));
     });
     stream3.on("error", (e) => {
       if (e && e?.name === "AbortError") {
@@ -32988,8 +32988,8 @@ var init_nodeHttpClient = __esm({
           headers: request.headers.toJSON({ preserveCase: true }),
           ...request.requestOverrides
         };
-        return new Promise((resolve3, reject) => {
-          const req = isInsecure ? http2.request(options, resolve3) : https2.request(options, resolve3);
+        return new Promise((resolve4, reject) => {
+          const req = isInsecure ? http2.request(options, resolve4) : https2.request(options, resolve4);
           req.once("error", (err) => {
             reject(new RestError(err.message, { code: err.code ?? RestError.REQUEST_SEND_ERROR, request }));
           });
@@ -33152,7 +33152,7 @@ var init_delay = __esm({
 
 // node_modules/@typespec/ts-http-runtime/dist/esm/util/helpers.js
 function delay(delayInMs, value, options) {
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     let timer = void 0;
     let onAborted = void 0;
     const rejectOnAbort = () => {
@@ -33175,7 +33175,7 @@ function delay(delayInMs, value, options) {
     }
     timer = setTimeout(() => {
       removeListeners();
-      resolve3(value);
+      resolve4(value);
     }, delayInMs);
     if (options?.abortSignal) {
       options.abortSignal.addEventListener("abort", onAborted);
@@ -34365,8 +34365,8 @@ var require_helpers = __commonJS({
     function req(url2, opts = {}) {
       const href = typeof url2 === "string" ? url2 : url2.href;
       const req2 = (href.startsWith("https:") ? https3 : http3).request(url2, opts);
-      const promise = new Promise((resolve3, reject) => {
-        req2.once("response", resolve3).once("error", reject).end();
+      const promise = new Promise((resolve4, reject) => {
+        req2.once("response", resolve4).once("error", reject).end();
       });
       req2.then = promise.then.bind(promise);
       return req2;
@@ -34543,7 +34543,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault(require_src());
     var debug2 = (0, debug_1.default)("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve4, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read2() {
@@ -34609,7 +34609,7 @@ var require_parse_proxy_response = __commonJS({
           }
           debug2("got proxy server response: %o %o", firstLine, headers);
           cleanup();
-          resolve3({
+          resolve4({
             connect: {
               statusCode,
               statusText,
@@ -35698,7 +35698,7 @@ var init_esm6 = __esm({
 // node_modules/@azure/core-util/dist/esm/createAbortablePromise.js
 function createAbortablePromise(buildPromise, options) {
   const { cleanupBeforeAbort, abortSignal, abortErrorMsg } = options ?? {};
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     function rejectOnAbort() {
       reject(new AbortError2(abortErrorMsg ?? "The operation was aborted."));
     }
@@ -35716,7 +35716,7 @@ function createAbortablePromise(buildPromise, options) {
     try {
       buildPromise((x) => {
         removeListeners();
-        resolve3(x);
+        resolve4(x);
       }, (x) => {
         removeListeners();
         reject(x);
@@ -35737,8 +35737,8 @@ var init_createAbortablePromise = __esm({
 function delay2(timeInMs, options) {
   let token;
   const { abortSignal, abortErrorMsg } = options ?? {};
-  return createAbortablePromise((resolve3) => {
-    token = setTimeout(resolve3, timeInMs);
+  return createAbortablePromise((resolve4) => {
+    token = setTimeout(resolve4, timeInMs);
   }, {
     cleanupBeforeAbort: () => clearTimeout(token),
     abortSignal,
@@ -44650,7 +44650,7 @@ var init_BufferScheduler = __esm({
        *
        */
       async do() {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve4, reject) => {
           this.readable.on("data", (data) => {
             data = typeof data === "string" ? Buffer.from(data, this.encoding) : data;
             this.appendUnresolvedData(data);
@@ -44678,11 +44678,11 @@ var init_BufferScheduler = __esm({
             if (this.isStreamEnd && this.executingOutgoingHandlers === 0) {
               if (this.unresolvedLength > 0 && this.unresolvedLength < this.bufferSize) {
                 const buffer3 = this.shiftBufferFromUnresolvedDataArray();
-                this.outgoingHandler(() => buffer3.getReadableStream(), buffer3.size, this.offset).then(resolve3).catch(reject);
+                this.outgoingHandler(() => buffer3.getReadableStream(), buffer3.size, this.offset).then(resolve4).catch(reject);
               } else if (this.unresolvedLength >= this.bufferSize) {
                 return;
               } else {
-                resolve3();
+                resolve4();
               }
             }
           });
@@ -44821,8 +44821,8 @@ var init_crc64 = __esm({
         NativeCRC642 = NativeCRC642 || {};
         var Module = typeof NativeCRC642 != "undefined" ? NativeCRC642 : {};
         var readyPromiseResolve, readyPromiseReject;
-        Module["ready"] = new Promise(function(resolve3, reject) {
-          readyPromiseResolve = resolve3;
+        Module["ready"] = new Promise(function(resolve4, reject) {
+          readyPromiseResolve = resolve4;
           readyPromiseReject = reject;
         });
         ["_malloc", "_free", "_emscripten_bind_VoidPtr___destroy___0", "_emscripten_bind_Crc64Hash_Crc64Hash_0", "_emscripten_bind_Crc64Hash_OnAppend_2", "_emscripten_bind_Crc64Hash_OnFinal_3", "_emscripten_bind_Crc64Hash___destroy___0", "_fflush", "onRuntimeInitialized"].forEach((prop) => {
@@ -47763,7 +47763,7 @@ function getURLQueries(url2) {
   return queries;
 }
 async function delay3(timeInMs, aborter, abortError) {
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     let timeout;
     const abortHandler = () => {
       if (timeout !== void 0) {
@@ -47775,7 +47775,7 @@ async function delay3(timeInMs, aborter, abortError) {
       if (aborter !== void 0) {
         aborter.removeEventListener("abort", abortHandler);
       }
-      resolve3();
+      resolve4();
     };
     timeout = setTimeout(resolveHandler, timeInMs);
     if (aborter !== void 0) {
@@ -65946,7 +65946,7 @@ var init_AvroReadableFromStream = __esm({
           this._position += chunk.length;
           return this.toUint8Array(chunk);
         } else {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve4, reject) => {
             const cleanUp = () => {
               this._readable.removeListener("readable", readableCallback);
               this._readable.removeListener("error", rejectCallback);
@@ -65961,7 +65961,7 @@ var init_AvroReadableFromStream = __esm({
               if (callbackChunk) {
                 this._position += callbackChunk.length;
                 cleanUp();
-                resolve3(this.toUint8Array(callbackChunk));
+                resolve4(this.toUint8Array(callbackChunk));
               }
             };
             const rejectCallback = () => {
@@ -66695,8 +66695,8 @@ var init_poller3 = __esm({
         this.stopped = true;
         this.pollProgressCallbacks = [];
         this.operation = operation;
-        this.promise = new Promise((resolve3, reject) => {
-          this.resolve = resolve3;
+        this.promise = new Promise((resolve4, reject) => {
+          this.resolve = resolve4;
           this.reject = reject;
         });
         this.promise.catch(() => {
@@ -67149,8 +67149,8 @@ var init_Batch = __esm({
           return Promise.resolve();
         }
         this.parallelExecute();
-        return new Promise((resolve3, reject) => {
-          this.emitter.on("finish", resolve3);
+        return new Promise((resolve4, reject) => {
+          this.emitter.on("finish", resolve4);
           this.emitter.on("error", (error3) => {
             this.state = BatchStates.Error;
             reject(error3);
@@ -67199,12 +67199,12 @@ import util3 from "node:util";
 async function streamToBuffer(stream3, buffer3, offset, end, encoding) {
   let pos = 0;
   const count = end - offset;
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const timeout = setTimeout(() => reject(new Error(`The operation cannot be completed in timeout.`)), REQUEST_TIMEOUT);
     stream3.on("readable", () => {
       if (pos >= count) {
         clearTimeout(timeout);
-        resolve3();
+        resolve4();
         return;
       }
       let chunk = stream3.read();
@@ -67223,7 +67223,7 @@ async function streamToBuffer(stream3, buffer3, offset, end, encoding) {
       if (pos < count) {
         reject(new Error(`Stream drains before getting enough data needed. Data read: ${pos}, data need: ${count}`));
       }
-      resolve3();
+      resolve4();
     });
     stream3.on("error", (msg) => {
       clearTimeout(timeout);
@@ -67232,7 +67232,7 @@ async function streamToBuffer(stream3, buffer3, offset, end, encoding) {
   });
 }
 async function readStreamToLocalFile(rs, file) {
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const ws = fs5.createWriteStream(file);
     rs.on("error", (err) => {
       reject(err);
@@ -67240,7 +67240,7 @@ async function readStreamToLocalFile(rs, file) {
     ws.on("error", (err) => {
       reject(err);
     });
-    ws.on("close", resolve3);
+    ws.on("close", resolve4);
     rs.pipe(ws);
   });
 }
@@ -68182,7 +68182,7 @@ var init_Clients = __esm({
        * @returns The SAS URI consisting of the URI to the resource represented by this client, followed by the generated SAS token.
        */
       generateSasUrl(options) {
-        return new Promise((resolve3) => {
+        return new Promise((resolve4) => {
           if (!(this.credential instanceof StorageSharedKeyCredential)) {
             throw new RangeError("Can only generate the SAS when the client is initialized with a shared key credential");
           }
@@ -68193,7 +68193,7 @@ var init_Clients = __esm({
             versionId: this._versionId,
             ...options
           }, this.credential).toString();
-          resolve3(appendToURLQuery(this.url, sas));
+          resolve4(appendToURLQuery(this.url, sas));
         });
       }
       /**
@@ -68232,7 +68232,7 @@ var init_Clients = __esm({
        * @returns The SAS URI consisting of the URI to the resource represented by this client, followed by the generated SAS token.
        */
       generateUserDelegationSasUrl(options, userDelegationKey) {
-        return new Promise((resolve3) => {
+        return new Promise((resolve4) => {
           const sas = generateBlobSASQueryParameters({
             containerName: this._containerName,
             blobName: this._name,
@@ -68240,7 +68240,7 @@ var init_Clients = __esm({
             versionId: this._versionId,
             ...options
           }, userDelegationKey, this.accountName).toString();
-          resolve3(appendToURLQuery(this.url, sas));
+          resolve4(appendToURLQuery(this.url, sas));
         });
       }
       /**
@@ -70202,11 +70202,11 @@ var init_uploadUtils = __esm({
     init_errors4();
     __awaiter12 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -70222,7 +70222,7 @@ var init_uploadUtils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -70335,7 +70335,7 @@ function isRetryableStatusCode(statusCode) {
 }
 function sleep(milliseconds) {
   return __awaiter13(this, void 0, void 0, function* () {
-    return new Promise((resolve3) => setTimeout(resolve3, milliseconds));
+    return new Promise((resolve4) => setTimeout(resolve4, milliseconds));
   });
 }
 function retry(name_1, method_1, getStatusCode_1) {
@@ -70414,11 +70414,11 @@ var init_requestUtils = __esm({
     init_constants();
     __awaiter13 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -70434,7 +70434,7 @@ var init_requestUtils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -70635,11 +70635,11 @@ var init_downloadUtils = __esm({
     init_requestUtils();
     __awaiter14 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -70655,7 +70655,7 @@ var init_downloadUtils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -70757,8 +70757,8 @@ var init_downloadUtils = __esm({
     };
     promiseWithTimeout = (timeoutMs, promise) => __awaiter14(void 0, void 0, void 0, function* () {
       let timeoutHandle;
-      const timeoutPromise = new Promise((resolve3) => {
-        timeoutHandle = setTimeout(() => resolve3("timeout"), timeoutMs);
+      const timeoutPromise = new Promise((resolve4) => {
+        timeoutHandle = setTimeout(() => resolve4("timeout"), timeoutMs);
       });
       return Promise.race([promise, timeoutPromise]).then((result) => {
         clearTimeout(timeoutHandle);
@@ -71187,11 +71187,11 @@ var init_cacheHttpClient = __esm({
     init_user_agent();
     __awaiter15 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -71207,7 +71207,7 @@ var init_cacheHttpClient = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -74473,8 +74473,8 @@ var require_deferred = __commonJS({
        */
       constructor(preventUnhandledRejectionWarning = true) {
         this._state = DeferredState.PENDING;
-        this._promise = new Promise((resolve3, reject) => {
-          this._resolve = resolve3;
+        this._promise = new Promise((resolve4, reject) => {
+          this._resolve = resolve4;
           this._reject = reject;
         });
         if (preventUnhandledRejectionWarning) {
@@ -74689,11 +74689,11 @@ var require_unary_call = __commonJS({
     "use strict";
     var __awaiter21 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -74709,7 +74709,7 @@ var require_unary_call = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -74758,11 +74758,11 @@ var require_server_streaming_call = __commonJS({
     "use strict";
     var __awaiter21 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -74778,7 +74778,7 @@ var require_server_streaming_call = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -74828,11 +74828,11 @@ var require_client_streaming_call = __commonJS({
     "use strict";
     var __awaiter21 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -74848,7 +74848,7 @@ var require_client_streaming_call = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -74897,11 +74897,11 @@ var require_duplex_streaming_call = __commonJS({
     "use strict";
     var __awaiter21 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -74917,7 +74917,7 @@ var require_duplex_streaming_call = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -74965,11 +74965,11 @@ var require_test_transport = __commonJS({
     "use strict";
     var __awaiter21 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -74985,7 +74985,7 @@ var require_test_transport = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -75182,11 +75182,11 @@ var require_test_transport = __commonJS({
       responseTrailer: "test"
     };
     function delay4(ms, abort) {
-      return (v) => new Promise((resolve3, reject) => {
+      return (v) => new Promise((resolve4, reject) => {
         if (abort === null || abort === void 0 ? void 0 : abort.aborted) {
           reject(new rpc_error_1.RpcError("user cancel", "CANCELLED"));
         } else {
-          const id = setTimeout(() => resolve3(v), ms);
+          const id = setTimeout(() => resolve4(v), ms);
           if (abort) {
             abort.addEventListener("abort", (ev) => {
               clearTimeout(id);
@@ -76160,11 +76160,11 @@ var init_cacheTwirpClient = __esm({
     init_util5();
     __awaiter16 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -76180,7 +76180,7 @@ var init_cacheTwirpClient = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -76309,7 +76309,7 @@ var init_cacheTwirpClient = __esm({
       }
       sleep(milliseconds) {
         return __awaiter16(this, void 0, void 0, function* () {
-          return new Promise((resolve3) => setTimeout(resolve3, milliseconds));
+          return new Promise((resolve4) => setTimeout(resolve4, milliseconds));
         });
       }
       getExponentialRetryTimeMilliseconds(attempt) {
@@ -76524,11 +76524,11 @@ var init_tar = __esm({
     init_constants();
     __awaiter17 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -76544,7 +76544,7 @@ var init_tar = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -76952,11 +76952,11 @@ var init_cache3 = __esm({
     init_constants();
     __awaiter18 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve4) {
+          resolve4(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve4, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -76972,7 +76972,7 @@ var init_cache3 = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -84352,7 +84352,6 @@ init_src();
 
 // actions/sign-digest/main.ts
 init_src();
-import { join as join12 } from "node:path";
 
 // packages/oci/src/index.ts
 init_digest();
@@ -84395,6 +84394,26 @@ function registryOf(image) {
 // packages/oci/src/inputs.ts
 var imageInput = () => checkedString(imageProblem, "registry/repository, for example ghcr.io/owner/app");
 var digestInput = () => checkedString(digestProblem, "the digest output of the step before, for example sha256:2c26b46b\u2026");
+function platformsProblem(value) {
+  let parsed;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return `must be the platforms output of push-layout, a JSON object such as {"linux/amd64":"sha256:\u2026"}, got ${show(value)}`;
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+    return `must be a JSON object of platform to manifest digest, got ${show(value)}`;
+  for (const [platform2, digest] of Object.entries(parsed)) {
+    if (!/^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/.test(platform2))
+      return `${show(platform2)} is not a platform (os/architecture[/variant])`;
+    const problem = typeof digest === "string" ? digestProblem(digest) : `${show(String(digest))} is not a digest`;
+    if (problem) return `${platform2}: ${problem}`;
+  }
+  return void 0;
+}
+var platformsInput = () => optionalCheckedString(platformsProblem).transform(
+  (value) => value === void 0 ? void 0 : JSON.parse(value)
+);
 
 // packages/oci/src/layout.ts
 init_src();
@@ -84553,11 +84572,11 @@ import { ok as ok2 } from "assert";
 init_core();
 var __awaiter19 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve4) {
+      resolve4(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve4, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -84573,7 +84592,7 @@ var __awaiter19 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -84615,7 +84634,7 @@ var RetryHelper = class {
   }
   sleep(seconds) {
     return __awaiter19(this, void 0, void 0, function* () {
-      return new Promise((resolve3) => setTimeout(resolve3, seconds * 1e3));
+      return new Promise((resolve4) => setTimeout(resolve4, seconds * 1e3));
     });
   }
 };
@@ -84623,11 +84642,11 @@ var RetryHelper = class {
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 var __awaiter20 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve4) {
+      resolve4(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve4, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -84643,7 +84662,7 @@ var __awaiter20 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -85175,7 +85194,12 @@ function verifyArgs(options) {
   if (options.signer.key !== void 0) {
     args.push("--key", options.signer.key);
   } else {
-    args.push("--certificate-identity", options.signer.identity, "--certificate-oidc-issuer", options.signer.issuer);
+    args.push(
+      options.signer.identityRegExp ? "--certificate-identity-regexp" : "--certificate-identity",
+      options.signer.identity,
+      "--certificate-oidc-issuer",
+      options.signer.issuer
+    );
     const source = options.signer.source ?? {};
     if (source.repository) args.push("--certificate-github-workflow-repository", source.repository);
     if (source.ref) args.push("--certificate-github-workflow-ref", source.ref);
@@ -85405,11 +85429,68 @@ async function installCosign(ctx, request, setup, install = ensureTool) {
 
 // packages/signing/src/inputs.ts
 init_src();
+
+// packages/signing/src/key.ts
+init_src();
+import { accessSync, constants as constants4, mkdirSync as mkdirSync2, statSync as statSync3, writeFileSync as writeFileSync6 } from "node:fs";
+import { join as join11, resolve as resolve3 } from "node:path";
+var KMS_URI = /^(awskms|gcpkms|azurekms|hashivault):\/\/./;
+var NOT_A_FILE = /^(?:(?:awskms|gcpkms|azurekms|hashivault|k8s|env|gitlab):\/\/|pkcs11:)/;
+function keyReferenceProblem(key, half) {
+  if (NOT_A_FILE.test(key)) return void 0;
+  const path13 = resolve3(key);
+  const fix = half === "private" ? `write the key from a secret in an earlier step (printf '%s' "$COSIGN_PRIVATE_KEY" > cosign.key), or give env://COSIGN_PRIVATE_KEY to read it from that variable, or a KMS URI (awskms://, gcpkms://, azurekms://, hashivault://, k8s://)` : "give sign-digest's public-key output, a cosign.pub committed to the repository, or the KMS URI that signed (awskms://, gcpkms://, azurekms://, hashivault://, k8s://)";
+  let isFile;
+  try {
+    isFile = statSync3(path13).isFile();
+  } catch {
+    return `the ${half} key file ${show(key)} does not exist (looked for ${path13}): ${fix}`;
+  }
+  if (!isFile) return `${show(key)} is not a file (${path13}): ${fix}`;
+  try {
+    accessSync(path13, constants4.R_OK);
+  } catch {
+    return `the ${half} key file ${show(key)} is not readable by this job (${path13}): check its permissions`;
+  }
+  return void 0;
+}
+function isKmsUri(key) {
+  return KMS_URI.test(key);
+}
+async function publicKeyOf(ctx, cosign, key) {
+  if (isKmsUri(key)) return { verifyKey: key, kms: key };
+  const result = await cosign.runChecked(["public-key", "--key", key], "Exporting the public key", { silent: true });
+  const pem = result.stdout.toString("utf8").trim();
+  mkdirSync2(ctx.tempDir, { recursive: true });
+  const file = join11(ctx.tempDir, "sign-digest-cosign.pub");
+  writeFileSync6(file, `${pem}
+`);
+  return { verifyKey: file, pem };
+}
+
+// packages/signing/src/inputs.ts
 var noWhitespace = (what) => (value) => /\s/.test(value) ? `${what} must not contain whitespace, got ${show(value)}` : void 0;
 var serviceUrl = (value) => /^https:\/\/\S+$/.test(value) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/\S*)?$/.test(value) ? void 0 : `must be an https:// URL (plain http only to 127.0.0.1 or localhost), got ${show(value)}`;
-var identityInput = () => optionalCheckedString(noWhitespace("the identity"));
+var REGEXP_HINT = /[*?^$|\\[\](){}]|\.\+/;
+function identityRegExpHint(value) {
+  const found = REGEXP_HINT.exec(value)?.[0];
+  if (!found) return void 0;
+  return `${show(value)} looks like a regular expression (it holds ${show(found)}), but certificate-identity is matched exactly (cosign --certificate-identity, Kyverno subject), so only a certificate naming literally that text would pass. Give the pattern as certificate-identity-regexp instead, anchored (^https://github\\.com/org/.*$), or the exact identity here`;
+}
+var identityRegExpProblem = (value) => {
+  const whitespace = noWhitespace("the identity pattern")(value);
+  if (whitespace) return whitespace;
+  try {
+    new RegExp(value);
+  } catch (error3) {
+    return `must be a regular expression (Go RE2 syntax, as cosign and Kyverno read it), got ${show(value)}: ${error3.message}`;
+  }
+  return void 0;
+};
+var identityInput = () => optionalCheckedString((value) => noWhitespace("the identity")(value) ?? identityRegExpHint(value));
+var identityRegExpInput = () => optionalCheckedString(identityRegExpProblem);
 var issuerInput = () => optionalCheckedString(serviceUrl);
-var keyInput = () => optionalCheckedString(noWhitespace("a key reference"));
+var keyInput = (half = "private") => optionalCheckedString((value) => noWhitespace("a key reference")(value) ?? keyReferenceProblem(value, half));
 var sourceRepositoryInput = () => optionalCheckedString(
   (value) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/.test(value) ? void 0 : `must be a GitHub repository as owner/name, got ${show(value)}`
 );
@@ -85443,28 +85524,25 @@ function sigstoreInstanceOf(input) {
   };
 }
 
-// packages/signing/src/key.ts
-import { mkdirSync as mkdirSync2, writeFileSync as writeFileSync6 } from "node:fs";
-import { join as join11 } from "node:path";
-var KMS_URI = /^(awskms|gcpkms|azurekms|hashivault):\/\/./;
-function isKmsUri(key) {
-  return KMS_URI.test(key);
-}
-async function publicKeyOf(ctx, cosign, key) {
-  if (isKmsUri(key)) return { verifyKey: key, kms: key };
-  const result = await cosign.runChecked(["public-key", "--key", key], "Exporting the public key", { silent: true });
-  const pem = result.stdout.toString("utf8").trim();
-  mkdirSync2(ctx.tempDir, { recursive: true });
-  const file = join11(ctx.tempDir, "sign-digest-cosign.pub");
-  writeFileSync6(file, `${pem}
-`);
-  return { verifyKey: file, pem };
-}
-
 // packages/signing/src/kyverno.ts
 var import_yaml = __toESM(require_dist4(), 1);
 import { createHash as createHash3 } from "node:crypto";
 var REKOR_URL = "https://rekor.sigstore.dev";
+var POLICY_KIND_CHOICES = ["auto", "ImageValidatingPolicy", "ClusterPolicy"];
+var KEYLESS_IMAGE_VALIDATING_POLICY = "Kyverno 1.19's ImageValidatingPolicy checks a keyless signature by subject and issuer only: its cosign attestor never reads keyless.additionalExtensions, so it cannot bind the source repository (githubWorkflowRepository), and a signature made by any repository that runs the same workflow file (every caller of a reusable workflow) would pass";
+var UNLOGGED_ATTESTATIONS_IMAGE_VALIDATING_POLICY = "Kyverno 1.19's ImageValidatingPolicy refuses every legacy attestation it verifies without a transparency log (its cosign attestor fails the attestation with 'cosign bundle verification failed' whenever the log is ignored; only the image signature has that exception), so with transparency-log: false and the evidence required it would refuse every image, the clean ones too";
+function choosePolicyKind(choice, context3) {
+  const { signer, bundleFormat, transparencyLog, evidence } = context3;
+  const unloggedEvidence = signer === "key" && bundleFormat === "legacy" && !transparencyLog && Boolean(evidence);
+  if (choice === "ImageValidatingPolicy") {
+    if (signer === "keyless") return { refused: KEYLESS_IMAGE_VALIDATING_POLICY };
+    if (unloggedEvidence) return { refused: UNLOGGED_ATTESTATIONS_IMAGE_VALIDATING_POLICY };
+  }
+  if (signer === "keyless" && bundleFormat === "new") return {};
+  if (choice !== "auto") return { kind: choice };
+  const imageValidating = signer === "key" && !transparencyLog && !unloggedEvidence;
+  return { kind: imageValidating ? "ImageValidatingPolicy" : "ClusterPolicy" };
+}
 function defaultImageReferences(image) {
   return [image, `${image}:*`, `${image}@*`];
 }
@@ -85494,7 +85572,7 @@ function rekorOf(instance) {
   return { url: instance?.rekorUrl ?? REKOR_URL };
 }
 function keylessEntry(signer, instance) {
-  const subject = signer.match === "any-ref" || /[*?]/.test(signer.identity) ? {
+  const subject = signer.match === "regexp" ? { subjectRegExp: signer.identity } : signer.match === "any-ref" || /[*?]/.test(signer.identity) ? {
     subjectRegExp: signer.match === "any-ref" ? anyRefPattern(signer.identity) : `^${escapeRegExp(signer.identity)}$`
   } : { subject: signer.identity };
   const additionalExtensions = sourceExtensions(signer.source);
@@ -85522,19 +85600,10 @@ function buildClusterPolicy(options) {
     throw new Error("A keyless type: SigstoreBundle policy cannot bind the source repository; write none.");
   }
   const entry = options.signer.kind === "keyless" ? keylessEntry(options.signer, options.instance) : keyEntry(options.signer, options.instance);
-  const source = options.signer.kind === "keyless" ? options.signer.source : void 0;
-  const signedBy = options.signer.kind === "keyless" ? `${options.signer.identity} (issuer ${options.signer.issuer})${source?.repository ? ` run by ${source.repository}` : ""}` : "the signing key";
   return {
     apiVersion: "kyverno.io/v1",
     kind: "ClusterPolicy",
-    metadata: {
-      name: options.name ?? policyName(options.image),
-      annotations: {
-        "policies.kyverno.io/title": `Verify ${options.image}`,
-        "policies.kyverno.io/category": "Software Supply Chain Security",
-        "policies.kyverno.io/description": `Admits ${options.image} only when signed by ${signedBy}; generated by golden-image sign-digest.`
-      }
-    },
+    metadata: metadataOf(options),
     spec: {
       webhookTimeoutSeconds: 30,
       rules: [
@@ -85556,6 +85625,62 @@ function buildClusterPolicy(options) {
       ]
     }
   };
+}
+function metadataOf(options) {
+  const signer = options.signer;
+  const signedBy = signer.kind === "keyless" ? `${signer.match === "regexp" ? "an identity matching " : ""}${signer.identity} (issuer ${signer.issuer})${signer.source?.repository ? ` run by ${signer.source.repository}` : ""}` : "the signing key";
+  return {
+    name: options.name ?? policyName(options.image),
+    annotations: {
+      "policies.kyverno.io/title": `Verify ${options.image}`,
+      "policies.kyverno.io/category": "Software Supply Chain Security",
+      "policies.kyverno.io/description": `Admits ${options.image} only when signed by ${signedBy}; generated by golden-image sign-digest.`
+    }
+  };
+}
+var IVP_ATTESTOR = "signer";
+function everyImage(predicate) {
+  return `variables.podImages.all(image, ${predicate})`;
+}
+function ivpKey(signer, instance) {
+  const ctlog = instance && !instance.transparencyLog ? { insecureIgnoreTlog: true } : { url: instance?.rekorUrl ?? REKOR_URL };
+  const key = signer.kms ? { kms: signer.kms } : { data: `${(signer.pem ?? "").trim()}
+` };
+  return { key, ctlog };
+}
+function buildImageValidatingPolicy(options) {
+  const signer = options.signer;
+  if (signer.kind === "keyless") throw new Error(KEYLESS_IMAGE_VALIDATING_POLICY);
+  return {
+    apiVersion: "policies.kyverno.io/v1",
+    kind: "ImageValidatingPolicy",
+    metadata: metadataOf(options),
+    spec: {
+      webhookConfiguration: { timeoutSeconds: 30 },
+      failurePolicy: "Fail",
+      validationActions: ["Deny"],
+      matchConstraints: {
+        resourceRules: [
+          { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] }
+        ]
+      },
+      matchImageReferences: options.imageReferences.map((glob) => ({ glob })),
+      validationConfigurations: { mutateDigest: true, verifyDigest: true, required: true },
+      variables: [
+        { name: "podImages", expression: "images.containers + images.initContainers + images.ephemeralContainers" }
+      ],
+      attestors: [{ name: IVP_ATTESTOR, cosign: ivpKey(signer, options.instance) }],
+      validations: [
+        {
+          expression: everyImage(`verifyImageSignatures(image, [attestors.${IVP_ATTESTOR}]) > 0`),
+          message: `${options.image} must be signed by the signing key (${options.bundleFormat === "new" ? "a Sigstore bundle" : "a cosign signature"}); this image is not`
+        }
+      ]
+    }
+  };
+}
+function buildPolicy(kind, options) {
+  return kind === "ImageValidatingPolicy" ? buildImageValidatingPolicy(options) : buildClusterPolicy(options);
 }
 function policyYaml(policy) {
   return (0, import_yaml.stringify)(policy, { lineWidth: 0 });
@@ -85637,16 +85762,18 @@ function identityFromClaims(claims) {
 
 // packages/signing/src/sign.ts
 init_src();
-import { mkdirSync as mkdirSync3, readFileSync, writeFileSync as writeFileSync7 } from "node:fs";
-import { dirname as dirname9 } from "node:path";
+import { mkdirSync as mkdirSync3, readFileSync as readFileSync2, writeFileSync as writeFileSync7 } from "node:fs";
+import { dirname as dirname9, join as join12 } from "node:path";
 
 // packages/signing/src/verify.ts
 init_src();
 
 // packages/signing/src/signer.ts
 init_src();
+import { readFileSync } from "node:fs";
 var KEYLESS_ONLY = [
   "certificate-identity",
+  "certificate-identity-regexp",
   "certificate-oidc-issuer",
   "source-repository",
   "source-ref",
@@ -85654,7 +85781,14 @@ var KEYLESS_ONLY = [
   "fulcio-url"
 ];
 function checkKeyInputs(input, what) {
-  if (!input.key) return;
+  checkIdentityInputs(input);
+  if (!input.key) {
+    if (input["public-key"])
+      throw new UserError(
+        inputProblem("public-key", 'is the public half of "key", which is empty: give both, or neither (keyless)')
+      );
+    return;
+  }
   const misplaced = KEYLESS_ONLY.filter((name) => input[name]);
   if (misplaced.length > 0) {
     throw new UserError(
@@ -85665,6 +85799,20 @@ function checkKeyInputs(input, what) {
     );
   }
 }
+function checkIdentityInputs(input) {
+  if (input["certificate-identity"] && input["certificate-identity-regexp"]) {
+    throw new UserError(
+      inputProblem(
+        "certificate-identity-regexp",
+        "give either certificate-identity (matched exactly) or certificate-identity-regexp (a pattern), not both"
+      )
+    );
+  }
+}
+function unanchoredNote(pattern) {
+  if (!pattern || pattern.startsWith("^") && pattern.endsWith("$")) return void 0;
+  return `certificate-identity-regexp ${JSON.stringify(pattern)} is not anchored with ^ and $: cosign and Kyverno match it anywhere in the certificate identity, so an identity that merely contains a match passes too (https://github.com/evil/x/.github/workflows/y.yml@refs/heads/https://github.com/org/...). Anchor it: ^\u2026$.`;
+}
 function prepareSigningCredentials(ctx, key, signs = true) {
   if (!key) {
     if (signs) requireGithubOidc(ctx.env);
@@ -85673,10 +85821,11 @@ function prepareSigningCredentials(ctx, key, signs = true) {
 }
 async function signerFromInputs(ctx, cosign, input, fetchIdToken = fetchGithubIdToken) {
   if (input.key) {
-    const publicKey = await publicKeyOf(ctx, cosign, input.key);
+    const publicKey = input["public-key"] ? givenPublicKey(input["public-key"]) : await publicKeyOf(ctx, cosign, input.key);
     return { signer: { key: publicKey.verifyKey }, publicKey, notes: [] };
   }
-  let identity = input["certificate-identity"];
+  const pattern = input["certificate-identity-regexp"];
+  let identity = pattern ?? input["certificate-identity"];
   let issuer = input["certificate-oidc-issuer"];
   let repository = input["source-repository"];
   let caller;
@@ -85684,18 +85833,32 @@ async function signerFromInputs(ctx, cosign, input, fetchIdToken = fetchGithubId
     const token = await fetchIdToken(ctx.env, SIGSTORE_AUDIENCE);
     ctx.secret(token);
     const predicted = identityFromClaims(decodeJwtClaims(token));
+    if (pattern && !new RegExp(pattern).test(predicted.identity)) {
+      throw new UserError(
+        inputProblem(
+          "certificate-identity-regexp",
+          `${JSON.stringify(pattern)} does not match ${predicted.identity}, the identity this job's OIDC token will be certified as: the signature would fail its own verification. Nothing was signed`
+        )
+      );
+    }
     identity ??= predicted.identity;
     issuer ??= predicted.issuer;
     caller = predicted.caller;
     repository ??= predicted.repository;
   }
   const notes = [];
+  const unanchored = unanchoredNote(pattern);
+  if (unanchored) notes.push(unanchored);
   const source = bindSource({ ...input, "source-repository": repository }, ctx.env, notes);
   return {
-    signer: { identity, issuer, ...source ? { source } : {} },
+    signer: { identity, ...pattern ? { identityRegExp: true } : {}, issuer, ...source ? { source } : {} },
     ...caller ? { caller } : {},
     notes
   };
+}
+function givenPublicKey(ref) {
+  if (isKmsUri(ref)) return { verifyKey: ref, kms: ref };
+  return { verifyKey: ref, pem: readFileSync(ref, "utf8").trim() };
 }
 function bindSource(input, env, notes) {
   const repository = input["source-repository"] ?? env.GITHUB_REPOSITORY;
@@ -85708,6 +85871,9 @@ function bindSource(input, env, notes) {
   return Object.values(source).some(Boolean) ? Object.fromEntries(Object.entries(source).filter(([, v]) => v)) : void 0;
 }
 function signerOf(options) {
+  if (typeof options.identityRegExp === "string") {
+    return signerOf({ ...options, identity: options.identityRegExp, identityRegExp: true });
+  }
   if (options.key) {
     if (options.identity || options.issuer) {
       throw new UserError(
@@ -85718,17 +85884,22 @@ function signerOf(options) {
   }
   if (!options.identity || !options.issuer) {
     throw new UserError(
-      'Signature verification needs both "certificate-identity" and "certificate-oidc-issuer" (keyless), or "key".'
+      'Signature verification needs both "certificate-identity" (or "certificate-identity-regexp") and "certificate-oidc-issuer" (keyless), or "key".'
     );
   }
   const source = options.source && Object.values(options.source).some(Boolean) ? options.source : void 0;
-  return { identity: options.identity, issuer: options.issuer, ...source ? { source } : {} };
+  return {
+    identity: options.identity,
+    ...options.identityRegExp ? { identityRegExp: true } : {},
+    issuer: options.issuer,
+    ...source ? { source } : {}
+  };
 }
 function describeBinding(signer) {
   if (signer.key !== void 0) return `any signature made with the key ${signer.key}`;
   const source = signer.source ?? {};
   const bound2 = [
-    `identity ${signer.identity}`,
+    signer.identityRegExp ? `identity matching ${signer.identity}` : `identity ${signer.identity}`,
     `issuer ${signer.issuer}`,
     ...source.repository ? [`source repository ${source.repository}`] : [],
     ...source.ref ? [`ref ${source.ref}`] : [],
@@ -85802,14 +85973,36 @@ function countSignatures(stdout) {
 
 // packages/signing/src/sign.ts
 async function signDigest(ctx, cosign, options) {
+  const resolving = Promise.resolve(options.signer);
+  resolving.catch(() => void 0);
   const imageRef = `${options.image}@${options.digest}`;
   const version4 = await cosign.version();
   ctx.info(`cosign ${version4.text}`);
   await cosign.requireSigningFormat();
-  const { signer, publicKey, caller } = options.signer;
-  const notes = [...options.signer.notes];
-  const args = await cosign.signArgs(imageRef, { recursive: options.recursive, key: options.key });
-  await ctx.group(`Signing ${imageRef}`, () => cosign.runChecked(args, `Signing ${imageRef}`));
+  const { kind, refused } = choosePolicyKind(options.policyKind ?? "auto", {
+    signer: options.key ? "key" : "keyless",
+    bundleFormat: cosign.bundleFormat,
+    transparencyLog: (cosign.setup.instance ?? PUBLIC_GOOD).transparencyLog
+  });
+  if (refused) throw new UserError(`${policyKindProblem(refused)} Nothing was signed.`);
+  const targets = signTargets(options);
+  const what = targets.alsoSign.length > 0 ? `${imageRef} and ${targets.alsoSign.length} platform manifest(s)` : imageRef;
+  const calls = await Promise.all(
+    [imageRef, ...targets.alsoSign].map(
+      (ref) => cosign.signArgs(ref, { recursive: targets.recursive, key: targets.key })
+    )
+  );
+  const [resolved, signed] = await Promise.allSettled([
+    resolving,
+    ctx.group(
+      `Signing ${what}`,
+      () => Promise.all(calls.map((args) => cosign.runChecked(args, `Signing ${args.at(-1)}`)))
+    )
+  ]);
+  if (resolved.status === "rejected") throw resolved.reason;
+  if (signed.status === "rejected") throw signed.reason;
+  const { signer, publicKey, caller } = resolved.value;
+  const notes = [...resolved.value.notes];
   await cosign.verifyInstance(signer);
   if (options.verify) {
     await ctx.group(
@@ -85820,21 +86013,22 @@ async function signDigest(ctx, cosign, options) {
     ctx.warning("verify: false, so the signature was not checked after signing.");
   }
   let policy = "";
+  let policyFile = "";
   const instance = cosign.setup.instance ?? PUBLIC_GOOD;
-  if (signer.key === void 0 && cosign.bundleFormat === "new") {
+  if (!kind) {
     notes.push(
-      "No Kyverno policy was written: Kyverno verifies a keyless Sigstore bundle (type: SigstoreBundle) by subject and issuer only, ignoring additionalExtensions, so it cannot tell your signatures from those of any other repository that runs the same workflow file, and it ignores roots (public-good trust root only). Sign with bundle-format: legacy for Kyverno admission (type: Cosign binds the source repository)."
+      "No Kyverno policy was written: Kyverno verifies a keyless Sigstore bundle (ClusterPolicy type: SigstoreBundle, and any ImageValidatingPolicy) by subject and issuer only, ignoring additionalExtensions, so it cannot tell your signatures from those of any other repository that runs the same workflow file, and it ignores roots (public-good trust root only). Sign with bundle-format: legacy for Kyverno admission (type: Cosign binds the source repository)."
     );
   } else {
     const policySigner = signer.key === void 0 ? {
       kind: "keyless",
       identity: signer.identity,
       issuer: signer.issuer,
-      match: options.identityMatch,
+      match: signer.identityRegExp ? "regexp" : options.identityMatch,
       source: signer.source
     } : { kind: "key", pem: publicKey?.pem, kms: publicKey?.kms };
     policy = policyYaml(
-      buildClusterPolicy({
+      buildPolicy(kind, {
         image: options.image,
         imageReferences: options.imageReferences,
         bundleFormat: cosign.bundleFormat,
@@ -85842,36 +86036,49 @@ async function signDigest(ctx, cosign, options) {
         instance: policyInstance(instance)
       })
     );
-    mkdirSync3(dirname9(options.policyFile), { recursive: true });
-    writeFileSync7(options.policyFile, policy);
+    policyFile = options.policyFile ?? join12(ctx.tempDir, "sign-digest", `kyverno-${kind.toLowerCase()}.yaml`);
+    mkdirSync3(dirname9(policyFile), { recursive: true });
+    writeFileSync7(policyFile, policy);
   }
   return {
     imageRef,
+    alsoSigned: targets.alsoSign,
     version: version4,
     signature: cosign.signatureLocation(options.image, options.digest),
     identity: signer.identity,
+    ...signer.identityRegExp ? { identityRegExp: true } : {},
     issuer: signer.issuer,
     source: signer.source,
     caller,
     verifyKey: signer.key,
     verified: options.verify,
     verifyCommand: await cosign.verifyCommand(imageRef, signer),
-    policyFile: policy ? options.policyFile : "",
+    policyFile,
     policy,
+    ...policy ? { policyKind: kind } : {},
     notes
   };
+}
+function signTargets(options) {
+  if (!options.recursive || !options.platforms) return { recursive: options.recursive, key: options.key, alsoSign: [] };
+  const children = [...new Set(Object.values(options.platforms))].filter((digest) => digest !== options.digest);
+  return { recursive: false, key: options.key, alsoSign: children.map((digest) => `${options.image}@${digest}`) };
+}
+function policyKindProblem(refused) {
+  const keyless = refused === KEYLESS_IMAGE_VALIDATING_POLICY;
+  return `Input "kyverno-policy-kind": ImageValidatingPolicy cannot be written ${keyless ? "for a keyless signature" : "here"}. ${refused}. ` + (keyless ? "Use kyverno-policy-kind: auto or ClusterPolicy (its keyless attestor checks additionalExtensions), or sign with a key." : "Use kyverno-policy-kind: auto or ClusterPolicy, or sign with a transparency log, or as Sigstore bundles (bundle-format: new).");
 }
 function policyInstance(instance) {
   if (isPublicGood(instance)) return void 0;
   let rootsPem;
-  if (instance.certificateChain) rootsPem = readFileSync(instance.certificateChain, "utf8");
+  if (instance.certificateChain) rootsPem = readFileSync2(instance.certificateChain, "utf8");
   else if (instance.trustedRoot) rootsPem = fulcioChainOf(instance.trustedRoot);
   return { rootsPem, rekorUrl: instance.rekorUrl, transparencyLog: instance.transparencyLog, ctLog: instance.ctLog };
 }
 function fulcioChainOf(trustedRootFile) {
   let parsed;
   try {
-    parsed = JSON.parse(readFileSync(trustedRootFile, "utf8"));
+    parsed = JSON.parse(readFileSync2(trustedRootFile, "utf8"));
   } catch (error3) {
     throw new UserError(
       `Input "trusted-root": ${trustedRootFile} is not a readable JSON file: ${error3.message}`
@@ -85894,7 +86101,12 @@ ${body2}
   return pems.join("");
 }
 function signerOptions(signer) {
-  return signer.key !== void 0 ? { key: signer.key } : { identity: signer.identity, issuer: signer.issuer, source: signer.source };
+  return signer.key !== void 0 ? { key: signer.key } : {
+    identity: signer.identity,
+    identityRegExp: signer.identityRegExp,
+    issuer: signer.issuer,
+    source: signer.source
+  };
 }
 
 // actions/sign-digest/main.ts
@@ -85903,14 +86115,17 @@ var inputs = {
   digest: digestInput(),
   "bundle-format": enumInput(["legacy", "new"], "legacy"),
   recursive: booleanInput(true),
+  platforms: platformsInput(),
   key: keyInput(),
   verify: booleanInput(true),
   "certificate-identity": identityInput(),
+  "certificate-identity-regexp": identityRegExpInput(),
   "certificate-oidc-issuer": issuerInput(),
   ...sourceInputSpec(),
   ...sigstoreInputSpec(),
   "policy-image-references": listInput({ check: noWhitespace("an image reference pattern") }),
   "policy-identity-match": enumInput(["exact", "any-ref"], "exact"),
+  "kyverno-policy-kind": enumInput(POLICY_KIND_CHOICES, "auto"),
   "kyverno-policy-file": optionalString(),
   ...registryInputSpec(),
   ...toolInputSpec("cosign")
@@ -85919,6 +86134,7 @@ async function main(ctx, deps = {}) {
   maskSecretInputs(ctx, "password");
   const input = parseInputs(inputs, ctx.input);
   checkKeyInputs(input, "signing");
+  checkPolicyInputs(input);
   const request = toolRequest("cosign", input);
   checkCosignRequest(request, input["bundle-format"]);
   prepareSigningCredentials(ctx, input.key);
@@ -85939,16 +86155,19 @@ async function main(ctx, deps = {}) {
     input,
     (authFile) => cosign.withRegistryAuth(authFile, async (cosign2) => {
       await cosign2.requireSigningFormat();
+      const signer = signerFromInputs(ctx, cosign2, input, deps.fetchIdToken);
       return signDigest(ctx, cosign2, {
         image: input.image,
         digest: input.digest,
         recursive: input.recursive,
+        platforms: input.platforms,
         key: input.key,
         verify: input.verify,
-        signer: await signerFromInputs(ctx, cosign2, input, deps.fetchIdToken),
+        signer: input.key ? signer : await signer,
         imageReferences: references.length > 0 ? references : defaultImageReferences(input.image),
         identityMatch: input["policy-identity-match"],
-        policyFile: input["kyverno-policy-file"] ?? join12(ctx.tempDir, "sign-digest", "kyverno-clusterpolicy.yaml")
+        policyKind: input["kyverno-policy-kind"],
+        policyFile: input["kyverno-policy-file"]
       });
     })
   );
@@ -85956,7 +86175,8 @@ async function main(ctx, deps = {}) {
   ctx.output("digest", input.digest);
   ctx.output("signature", result.signature);
   ctx.output("bundle-format", input["bundle-format"]);
-  ctx.output("certificate-identity", result.identity ?? "");
+  ctx.output("certificate-identity", result.identityRegExp ? "" : result.identity ?? "");
+  ctx.output("certificate-identity-regexp", result.identityRegExp ? result.identity ?? "" : "");
   ctx.output("certificate-oidc-issuer", result.issuer ?? "");
   ctx.output("source-repository", result.source?.repository ?? "");
   ctx.output("source-ref", result.source?.ref ?? "");
@@ -85964,16 +86184,40 @@ async function main(ctx, deps = {}) {
   ctx.output("public-key", result.verifyKey ?? "");
   ctx.output("verify-command", result.verifyCommand);
   ctx.output("kyverno-policy", result.policyFile);
+  ctx.output("kyverno-policy-kind", result.policyKind ?? "");
   ctx.info(`Signed ${result.imageRef}; verify with: ${result.verifyCommand}`);
   await ctx.summary(summary2(result, input["bundle-format"], isPublicGood(sigstoreInstanceOf(input))));
 }
+function checkPolicyInputs(input) {
+  const { refused } = choosePolicyKind(input["kyverno-policy-kind"], {
+    signer: input.key ? "key" : "keyless",
+    bundleFormat: input["bundle-format"],
+    transparencyLog: input["transparency-log"]
+  });
+  if (refused) throw new UserError(`${policyKindProblem(refused)} Nothing was signed.`);
+  if (input["certificate-identity-regexp"] && input["policy-identity-match"] === "any-ref") {
+    throw new UserError(
+      inputProblem(
+        "policy-identity-match",
+        "any-ref widens an exact certificate-identity to any git ref; with certificate-identity-regexp the policy uses your pattern as given (subjectRegExp), so leave policy-identity-match at exact"
+      )
+    );
+  }
+}
 function summary2(result, bundleFormat, publicGood) {
   const signer = result.identity ? [
-    ["Certificate identity", summary_exports.code(result.identity)],
+    [result.identityRegExp ? "Certificate identity (pattern)" : "Certificate identity", summary_exports.code(result.identity)],
     ["OIDC issuer", summary_exports.code(result.issuer ?? "")],
     [
       "Verification binds",
-      summary_exports.code(describeBinding({ identity: result.identity, issuer: result.issuer ?? "", source: result.source }))
+      summary_exports.code(
+        describeBinding({
+          identity: result.identity,
+          identityRegExp: result.identityRegExp,
+          issuer: result.issuer ?? "",
+          source: result.source
+        })
+      )
     ]
   ] : [["Key", summary_exports.code(result.verifyKey ?? "")]];
   if (!publicGood)
@@ -85984,6 +86228,12 @@ function summary2(result, bundleFormat, publicGood) {
     summary_exports.heading("sign-digest"),
     summary_exports.facts([
       ["Signed", summary_exports.code(result.imageRef)],
+      ...result.alsoSigned.length > 0 ? [
+        [
+          "Also signed",
+          `${result.alsoSigned.map((ref) => summary_exports.code(ref)).join(", ")} (the platform manifests; attestation manifests are covered by the index's signature)`
+        ]
+      ] : [],
       ...signer,
       ["Signature", summary_exports.code(result.signature)],
       ["Format", `${bundleFormat} (cosign ${result.version.text})`],
@@ -85994,7 +86244,7 @@ function summary2(result, bundleFormat, publicGood) {
 `),
     summary_exports.heading("Verify it yourself", 3),
     summary_exports.codeBlock(result.verifyCommand, "sh"),
-    ...result.policy ? [summary_exports.heading(`Kyverno ClusterPolicy (${result.policyFile})`, 3), summary_exports.codeBlock(result.policy, "yaml")] : []
+    ...result.policy ? [summary_exports.heading(`Kyverno ${result.policyKind} (${result.policyFile})`, 3), summary_exports.codeBlock(result.policy, "yaml")] : []
   ].join("\n");
 }
 

@@ -210,7 +210,10 @@ export async function benchChain(
     };
 
     // (b): the root action's bundle, its scans pulling the same offline DB by digest from the local registry.
-    const golden = async (run: number, attest: boolean) => {
+    // BENCH_BASELINE=FILE: another build of dist/chain/index.js (git show REV:dist/chain/index.js > FILE), run as
+    // (b) attest: false beside the current one, alternating, for a before/after on the same machine and minute.
+    const baseline = process.env.BENCH_BASELINE;
+    const golden = async (run: number, attest: boolean, entry?: string, extra: Record<string, string> = {}) => {
       writeFileSync(join(ctxDir, 'stamp.txt'), `golden ${attest} ${run} ${Date.now()}\n`);
       const runnerTemp = tempDir('golden-image-bench-runner-');
       writeFileSync(wrappers.log, '');
@@ -218,14 +221,14 @@ export async function benchChain(
       const result = await runBundledAction(
         'chain',
         {
-          image: `${registry.host}/bench/golden${attest ? '-attested' : ''}`,
+          image: `${registry.host}/bench/golden${attest ? '-attested' : ''}${entry ? '-baseline' : ''}${Object.keys(extra).length ? '-extra' : ''}`,
           context: ctxDir,
           platforms: PLATFORMS.join(','),
           provenance: 'mode=max',
           sbom: 'false',
           'cache-from': 'none',
           'cache-to': 'none',
-          tags: `sha-${(0xbe0000 + run * 16 + (attest ? 1 : 0)).toString(16)}${'0'.repeat(4)}`,
+          tags: `sha-${(0xbe0000 + run * 16 + (attest ? 1 : 0) + (entry ? 2 : 0) + (Object.keys(extra).length ? 4 : 0)).toString(16)}${'0'.repeat(4)}`,
           'rolling-tags': 'latest',
           push: 'true',
           'scan-repo': 'false',
@@ -237,8 +240,9 @@ export async function benchChain(
           'install-tools': 'false',
           // the same offline DB, pulled by digest from the local registry (the step's own DB work is timed)
           'db-repository': goldenDb,
+          ...extra,
         },
-        { env: { ...baseEnv, RUNNER_TEMP: runnerTemp, GITHUB_SHA: '0'.repeat(40) } },
+        { env: { ...baseEnv, RUNNER_TEMP: runnerTemp, GITHUB_SHA: '0'.repeat(40) }, ...(entry ? { entry } : {}) },
       );
       const wall = performance.now() - started;
       if (result.exitCode !== 0) throw new Error(`the root action failed:\n${result.log.slice(-4000)}`);
@@ -252,8 +256,12 @@ export async function benchChain(
     // One warm-up of each, so the BuildKit state, the page cache and the registry are in the same state for both.
     await usual(0);
     await golden(0, false);
+    if (baseline) await golden(0, false, baseline);
     const a: number[] = [];
     const b: number[] = [];
+    const before: number[] = [];
+    const beforeAttested: number[] = [];
+    const noWindow: number[] = [];
     const bAttested: number[] = [];
     const phases = new Map<string, number[]>();
     const usualPhases = new Map<string, number[]>();
@@ -269,9 +277,15 @@ export async function benchChain(
     let scannedByA: string | undefined;
     let lastB: Awaited<ReturnType<typeof golden>> | undefined;
     for (let run = 1; run <= runs; run++) {
-      const order = run % 2 === 1 ? ['a', 'b', 'c'] : ['c', 'b', 'a'];
-      for (const which of order) {
-        if (which === 'a') {
+      const order = [...(baseline ? ['y', 'z'] : []), 'a', 'b', 'c', 'w'];
+      for (const which of run % 2 === 1 ? order : order.reverse()) {
+        if (which === 'y') {
+          beforeAttested.push((await golden(run, true, baseline)).wall);
+        } else if (which === 'z') {
+          before.push((await golden(run, false, baseline)).wall);
+        } else if (which === 'w') {
+          noWindow.push((await golden(run, false, undefined, { 'tag-race-window-ms': '0' })).wall);
+        } else if (which === 'a') {
           const result = await usual(run);
           a.push(result.wall);
           scannedByA = result.scanned;
@@ -298,6 +312,13 @@ export async function benchChain(
       `| (a) \`docker buildx build --push\`, \`trivy image\` on the pushed reference, \`cosign sign\` by digest | ${s(ma)} | ${a.map(s).join(', ')} | 1.00 |`,
       `| (b) the root action, \`attest: false\` (the same release, plus the suite's checks) | ${s(mb)} | ${b.map(s).join(', ')} | ${(mb / ma).toFixed(2)} (goal <= 1.15) |`,
       `| (b) the root action, defaults (also SBOM and scan-result attestations, checked before promotion) | ${s(mc)} | ${bAttested.map(s).join(', ')} | ${(mc / ma).toFixed(2)} |`,
+      `| (b) \`attest: false\`, \`tag-race-window-ms: 0\` (a concurrency group serialises releases of the image) | ${s(median(noWindow))} | ${noWindow.map(s).join(', ')} | ${(median(noWindow) / ma).toFixed(2)} |`,
+      ...(baseline
+        ? [
+            `| before (BENCH_BASELINE ${baseline}): \`attest: false\` | ${s(median(before))} | ${before.map(s).join(', ')} | ${(median(before) / ma).toFixed(2)} |`,
+            `| before: defaults | ${s(median(beforeAttested))} | ${beforeAttested.map(s).join(', ')} | ${(median(beforeAttested) / ma).toFixed(2)} |`,
+          ]
+        : []),
       '',
       `(b) with attest: false takes ${s(mb - ma)} more than (a), most of it a fixed cost (below), not a share of the build: the ratio`,
       `is <= 1.15 for a release whose (a) takes ${s((mb - ma) / 0.15)} or more (a build of minutes: 1.0x), and far above it for this`,
@@ -336,7 +357,7 @@ export async function benchChain(
       '- the layout verified before the scan and again before the push, every blob hashed once after the build; skopeo checks every blob it uploads against its digest',
       `- tags read back after writing: ${count('skopeo', 'inspect')} registry reads by skopeo (the tag look-ups before the push included); (a) read nothing back`,
       `- the signature verified after signing (${count('cosign', 'verify')} cosign verify), and again before the rolling tag moved; (a) did not verify`,
-      `- signed with --recursive (the index and each platform manifest); (a) signed the index only`,
+      `- signed the index and each platform manifest (${count('cosign', 'sign --yes')} cosign sign, not BuildKit's attestation manifests); (a) signed the index only`,
       '- one immutable tag pushed first and never moved, the rolling tag moved only to the signed digest and read back',
     );
   } finally {

@@ -147,14 +147,16 @@ const metacharRows: Case[] = [
     message: /is not valid|has no tag|with no tag|holds the placeholder/,
   },
   { action: 'push-layout', input: 'digest', value: '', message: 'must be "sha256:" followed by 64' },
-  // Without whitespace the identity is accepted as data; keyless signing then needs the OIDC token this job lacks.
+  // Without whitespace the identity is accepted as data, unless it holds a character of a regular expression (; $ | …
+  // are refused as such, pointing at certificate-identity-regexp); keyless signing then needs the OIDC token this job
+  // lacks.
   {
     action: 'sign-digest',
     input: 'certificate-identity',
     value: '',
     with: () => ({ key: '' }),
     message:
-      /Input "certificate-identity": the identity must not contain whitespace|Keyless signing needs a GitHub OIDC token/,
+      /Input "certificate-identity": (the identity must not contain whitespace|.* looks like a regular expression)|Keyless signing needs a GitHub OIDC token/,
     unnamed: true,
   },
   { action: 'sign-digest', input: 'certificate-oidc-issuer', value: '', message: 'must be an https:// URL' },
@@ -520,9 +522,8 @@ const specific: [string, Case][] = [
       input: 'certificate-identity',
       value: () => `https://x/$(touch\${IFS}${join(marker.dir, 'identity')})`,
       with: () => ({ key: '', 'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com' }),
-      message: 'is not in the registry: push it first',
-      unnamed: true,
-      tools: ['skopeo'],
+      // $( ) { } are the characters of a regular expression, not of a GitHub identity: refused, naming the regexp input
+      message: 'looks like a regular expression (it holds "$"), but certificate-identity is matched exactly',
     },
   ],
   [
@@ -619,14 +620,17 @@ describe('hostile values that are data, not commands', () => {
     const payloads = marker.payloads('policy').filter((payload) => !/\s/.test(payload));
     const run = await runInProcess(
       'sign-digest',
-      { ...base('sign-digest'), image, 'policy-image-references': payloads.join('\n') },
+      { ...base('sign-digest'), image, 'transparency-log': 'false', 'policy-image-references': payloads.join('\n') },
       f.env,
     );
     expect(run.error).toBeUndefined();
     const policy = parse(readFileSync(run.recorded.outputs['kyverno-policy'] ?? '', 'utf8')) as {
-      spec: { rules: { verifyImages: { imageReferences: string[] }[] }[] };
+      kind: string;
+      spec: { matchImageReferences: { glob: string }[] };
     };
-    expect(policy.spec.rules[0]?.verifyImages[0]?.imageReferences).toEqual(payloads);
+    // a key, a legacy signature and no log: an ImageValidatingPolicy, whose globs are matchImageReferences
+    expect(policy.kind).toBe('ImageValidatingPolicy');
+    expect(policy.spec.matchImageReferences.map((reference) => reference.glob)).toEqual(payloads);
     expect(marker.touched()).toEqual([]);
   });
 });

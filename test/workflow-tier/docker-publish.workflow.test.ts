@@ -130,7 +130,9 @@ describe('events', () => {
 
   test('a schedule: latest, nightly and nightly-YYYYMMDD move to the signed digest', async () => {
     const repo = caller(
-      callerWith(`image: \${{ vars.REGISTRY }}/acme/nightly\nplatforms: linux/amd64\nscan-repo: false`),
+      callerWith(
+        `image: \${{ vars.REGISTRY }}/acme/nightly\nplatforms: linux/amd64\nscan-repo: false\nenvironment: nightly`,
+      ),
     );
     const result = await run(env, repo, 'schedule');
     expectSucceeded(result);

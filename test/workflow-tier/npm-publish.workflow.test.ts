@@ -33,6 +33,7 @@ jobs:
       registry: \${{ vars.NPM_REGISTRY }}
       node-version: '20'
       install-command: ''
+      environment: npm
     secrets:
       npm-token: \${{ secrets.NPM_TOKEN }}
 ${REPORT_JOB('release')}`;

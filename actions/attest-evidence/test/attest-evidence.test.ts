@@ -1,12 +1,17 @@
 // Every input is checked before anything runs: no tool is started for a bad one.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '@golden-image/kit';
-import { createTestContext, RecordingRunner } from '@golden-image/testkit';
+import { createTestContext, RecordingRunner, tempDir } from '@golden-image/testkit';
 import { describe, expect, test } from '@jest/globals';
 import { useDoublesOnPath } from '../../../test/doubles/lib/harness.js';
 import { main } from '../main.js';
 
 const digest = `sha256:${'a'.repeat(64)}`;
-const base = { image: 'ghcr.io/octo-org/app', digest, key: '/keys/cosign.key', 'install-tools': 'false' };
+// a key file must exist before anything runs; its content is never read by these refusals
+const key = join(tempDir('golden-image-attest-key-'), 'cosign.key');
+writeFileSync(key, 'not read\n');
+const base = { image: 'ghcr.io/octo-org/app', digest, key, 'install-tools': 'false' };
 
 async function run(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
   const runner = new RecordingRunner();

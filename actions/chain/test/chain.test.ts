@@ -76,7 +76,7 @@ const today = new Date().toISOString().slice(0, 10).replaceAll('-', '');
 describe('the root action: the whole chain in one step', () => {
   test('gates, builds two platforms with buildah, scans each, pushes, signs, promotes; every tag reads back', async () => {
     const image = `${registry.host}/chain/sample`;
-    const { run, recorded, runner, calls } = chain({ image });
+    const { run, recorded, runner, calls, env } = chain({ image });
     await run();
     const digest = recorded.outputs.digest ?? '';
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -115,8 +115,8 @@ describe('the root action: the whole chain in one step', () => {
     expect(recorded.summary).toContain(
       'scan-repo → build-oci → scan-layout → push-layout → sign-digest → attest-evidence → promote-tags',
     );
-    // The race guard's window passes while the digest is signed: push-layout's tags are read back after signing
-    // and before anything trusts a tag (the evidence, the promotion).
+    // The race guard's window passes while the digest is signed, attested and verified (all by digest): push-layout's
+    // tags are read back inside promote-tags, after its checks and before its first tag moves.
     const banners = recorded.logs.filter((line) => line.startsWith('\n━━ '));
     expect(banners.map((line) => line.trim())).toEqual([
       '━━ scan-repo ━━',
@@ -124,16 +124,47 @@ describe('the root action: the whole chain in one step', () => {
       '━━ scan-layout ━━',
       '━━ push-layout ━━',
       '━━ sign-digest ━━',
-      '━━ push-layout: read every tag back ━━',
       '━━ attest-evidence ━━',
       '━━ promote-tags ━━',
+      '━━ push-layout: read every tag back ━━',
     ]);
+    const log = recorded.logs.join('\n');
+    expect(log.indexOf('━━ push-layout: read every tag back ━━')).toBeLessThan(log.indexOf(' -> sha256:'));
     expect(recorded.logs.join('\n')).not.toContain('Waiting 1500 ms before reading the new tags back');
     expect(recorded.summary).toMatch(/\| push-layout \(read-back\) \| \d+\.\d\d \|/);
     // the policy also requires the SBOM and the scan result, which promote-tags checked before moving a tag
     expect(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8')).toContain(
       'type: https://cosign.sigstore.dev/attestation/vuln/v1',
     );
+    // a key with the transparency log (the default): a ClusterPolicy (an ImageValidatingPolicy cannot be checked offline)
+    expect(recorded.outputs['kyverno-policy-kind']).toBe('ClusterPolicy');
+    // signed: the index and its two platform manifests by name, one cosign each (not the attestation manifests)
+    const cosign = readFileSync(env.COSIGN_DOUBLE_LOG as string, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { argv: string[] }).argv);
+    const sign = cosign.filter((argv) => argv[0] === 'sign');
+    expect(sign.flat()).not.toContain('--recursive');
+    const platforms = Object.values(JSON.parse(recorded.outputs.platforms ?? '{}')) as string[];
+    expect(sign.map((argv) => argv.at(-1)).sort()).toEqual([digest, ...platforms].map((d) => `${image}@${d}`).sort());
+    // the public key derived once, by sign-digest; attest-evidence was handed it
+    expect(cosign.filter((argv) => argv[0] === 'public-key')).toHaveLength(1);
+  });
+
+  test('rolling-tags that look immutable are moved as rolling tags, as rolling-tags says, with a warning; a key without a log and without attestations: an ImageValidatingPolicy', async () => {
+    const image = `${registry.host}/chain/rolling-immutable`;
+    const { run, recorded } = chain({
+      image,
+      'rolling-tags': 'v9.9.9',
+      'scan-repo': 'false',
+      attest: 'false',
+      'transparency-log': 'false',
+    });
+    await run();
+    expect(recorded.outputs['kyverno-policy-kind']).toBe('ImageValidatingPolicy');
+    expect(recorded.warnings.join('\n')).toMatch(/rolling-tags holds v9\.9\.9, which the tag rule calls immutable/);
+    const skopeo = new Skopeo(new RecordingRunner(), { tlsVerify: false });
+    expect(await skopeo.digestOf(`${image}:v9.9.9`)).toBe(recorded.outputs.digest);
   });
 
   test('a failing image gate stops the chain: nothing is pushed, signed or tagged', async () => {
@@ -201,6 +232,9 @@ describe('the root action: the whole chain in one step', () => {
     expect(recorded.outputs.tags?.split('\n')).toEqual(
       expect.arrayContaining([`${images[0]}:sha-c4a1b2c`, `${images[1]}:sha-c4a1b2c`, `${images[1]}:latest`]),
     );
+    // no transparency log and the evidence required, legacy signatures: the ClusterPolicy (Kyverno's
+    // ImageValidatingPolicy refuses every unlogged legacy attestation)
+    expect(recorded.outputs['kyverno-policy-kind']).toBe('ClusterPolicy');
   });
 
   test('attest: false signs and promotes without attestations (no attest-evidence step, nothing required)', () => {
@@ -230,6 +264,14 @@ describe('the root action: the whole chain in one step', () => {
     const promote = plan(release).find((step) => step.name === 'promote-tags');
     expect(promote?.inputs({})['require-attestations']).toBeUndefined();
     expect(plan({ ...release, attest: true }).map((step) => step.name)).toContain('attest-evidence');
+    // the race guard's window reaches push-layout when given (a concurrency group serialises releases)
+    const push = plan({ ...release, tagRaceWindowMs: '0' }).find((step) => step.name === 'push-layout');
+    expect(push?.inputs({})['tag-race-window-ms']).toBe('0');
+    expect(
+      plan(release)
+        .find((step) => step.name === 'push-layout')
+        ?.inputs({})['tag-race-window-ms'],
+    ).toBeUndefined();
   });
 
   test('builder set to a setup-buildx-action builder name: what builder means here, before anything runs', async () => {
@@ -249,6 +291,12 @@ describe('the root action: the whole chain in one step', () => {
     [{ severity: 'HIGHEST' }, 'scan-layout: Input "severity"'],
     [{ platforms: 'linux' }, 'build-oci: Input "platforms"'],
     [{ key: '' }, 'permissions: id-token: write'],
+    [{ key: '/nonexistent/cosign.key' }, 'Input "key": the private key file "/nonexistent/cosign.key" does not exist'],
+    [{ 'kyverno-policy-kind': 'Policy' }, 'Input "kyverno-policy-kind": must be one of auto, ImageValidatingPolicy'],
+    [
+      { 'kyverno-policy-kind': 'ImageValidatingPolicy', 'transparency-log': 'false' },
+      'Input "kyverno-policy-kind": ImageValidatingPolicy cannot be written here. Kyverno 1.19\'s ImageValidatingPolicy refuses every legacy attestation',
+    ],
   ])('bad input %j is refused before anything runs', async (bad, message) => {
     const { run, runner, calls } = chain({ image: `${registry.host}/chain/never`, ...bad });
     await expect(run()).rejects.toThrow(message);

@@ -110,10 +110,41 @@ describe('promote-tags against a real registry', () => {
         'require-signature': 'true',
         'certificate-identity': 'https://github.com/o/r/.github/workflows/x.yml@refs/heads/main',
       },
-      'needs both "certificate-identity" and "certificate-oidc-issuer"',
+      'needs both "certificate-identity" (or "certificate-identity-regexp") and "certificate-oidc-issuer"',
     ],
     [{ 'cosign-version': 'latest' }, 'Input "cosign-version": must be an exact release version'],
     [{ image: 'Localhost:5000/x' }, 'Input "image": must be lowercase'],
+    // the traps of issue 20: each explained by name, with the fix
+    [
+      { tags: 'latest,sha-1a2b3c4' },
+      'Input "tags": sha-1a2b3c4 is an immutable tag by the tag rule (immutable: sha-<7 to 64 hex> and full versions',
+    ],
+    [{ tags: 'v1.2.3,1.2.3-rc.1' }, 'or set allow-immutable-tags: true to move it anyway. No tag was moved'],
+    [
+      {
+        'require-signature': 'true',
+        'certificate-identity': 'https://github.com/octo-org/.*',
+        'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com',
+      },
+      'Input "certificate-identity": "https://github.com/octo-org/.*" looks like a regular expression (it holds "*"), but certificate-identity is matched exactly (cosign --certificate-identity, Kyverno subject), so only a certificate naming literally that text would pass. Give the pattern as certificate-identity-regexp',
+    ],
+    [
+      {
+        'require-signature': 'true',
+        'certificate-identity': 'https://github.com/o/r/.github/workflows/x.yml@refs/heads/main',
+        'certificate-identity-regexp': '^https://github\\.com/o/.*$',
+        'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com',
+      },
+      'give either certificate-identity (matched exactly) or certificate-identity-regexp (a pattern), not both',
+    ],
+    [
+      { 'certificate-identity-regexp': '^https://(github' },
+      'Input "certificate-identity-regexp": must be a regular expression',
+    ],
+    [
+      { 'require-signature': 'true', key: '/nonexistent/cosign.pub' },
+      `Input "key": the public key file "/nonexistent/cosign.pub" does not exist (looked for /nonexistent/cosign.pub): give sign-digest's public-key output`,
+    ],
   ])('bad input %j is refused before any registry call', async (bad, message) => {
     const { run, runner } = promote({
       image: 'localhost:1/x',
@@ -123,6 +154,19 @@ describe('promote-tags against a real registry', () => {
     });
     await expect(run()).rejects.toThrow(message);
     expect(runner.calls.filter((call) => call.args.includes('copy') || call.args.includes('inspect'))).toHaveLength(0);
+  });
+});
+
+describe('promote-tags and the tag rule', () => {
+  test('allow-immutable-tags: true moves an immutable-looking tag, with a warning that says what it is', async () => {
+    const image = `${registry.host}/promote/immutable`;
+    const digest = await pushed(image, 'immutable');
+    const { run, recorded } = promote({ image, digest, tags: 'sha-abcdef0', 'allow-immutable-tags': 'true' });
+    await run();
+    expect(await new Skopeo(new RecordingRunner(), { tlsVerify: false }).digestOf(`${image}:sha-abcdef0`)).toBe(digest);
+    expect(recorded.warnings.join('\n')).toMatch(
+      /sha-abcdef0 is an immutable tag by the tag rule .*allow-immutable-tags is true/,
+    );
   });
 });
 
@@ -169,5 +213,36 @@ describe('promote-tags requires a signature by default', () => {
     const skopeo = new Skopeo(new RecordingRunner(), { tlsVerify: false });
     expect(await skopeo.digestOf(`${image}:latest`)).toBeUndefined();
     expect(await skopeo.digestOf(`${image}:nightly`)).toBeUndefined();
+  });
+
+  test('certificate-identity-regexp verifies with --certificate-identity-regexp; an unanchored pattern is warned about', async () => {
+    const image = `${registry.host}/regexp/app`;
+    const digest = await pushed(image, 'regexp');
+    const box = sandbox();
+    const { run, recorded } = promote(
+      {
+        image,
+        digest,
+        tags: 'latest',
+        'require-signature': 'true',
+        'certificate-identity-regexp': 'https://github\\.com/octo-org/',
+        'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com',
+        'source-repository': 'octo-org/app',
+        'install-tools': 'false',
+      },
+      box.env,
+    );
+    // nothing signed it: the check runs, with the pattern, and refuses
+    await expect(run()).rejects.toThrow(
+      /Signature check failed .*identity matching https:\/\/github\\.com\/octo-org\//s,
+    );
+    const verify = box.calls().find((argv) => argv[0] === 'verify') ?? [];
+    expect(verify.slice(1, 5)).toEqual([
+      '--certificate-identity-regexp',
+      'https://github\\.com/octo-org/',
+      '--certificate-oidc-issuer',
+      'https://token.actions.githubusercontent.com',
+    ]);
+    expect(recorded.warnings.join('\n')).toMatch(/is not anchored with \^ and \$/);
   });
 });

@@ -149,7 +149,7 @@ export const runSignDigest = (inputs: Record<string, string>, env: NodeJS.Proces
 
 export const runPromoteTags = (inputs: Record<string, string>, env: NodeJS.ProcessEnv, installTool?: Installer) =>
   run(
-    (ctx) => promoteTags(ctx, new Date(), installTool),
+    (ctx) => promoteTags(ctx, new Date(), installTool ? { installTool } : {}),
     { 'install-tools': 'false', 'tls-verify': 'false', engine: 'skopeo', ...inputs },
     env,
   );

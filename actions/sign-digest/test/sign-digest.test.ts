@@ -107,6 +107,98 @@ describe('keyless signing (GitHub OIDC)', () => {
     ).rejects.toThrow(/signed, but no signature matches/);
   });
 
+  test('certificate-identity-regexp: verified with --certificate-identity-regexp, bound the same way, written as subjectRegExp', async () => {
+    const box = await keyless(reusableClaims());
+    const pattern = '^https://github\\.com/octo-org/shared-workflows/\\.github/workflows/sign\\.yml@refs/tags/v.+$';
+    const { recorded, error } = await runSignDigest({ 'certificate-identity-regexp': pattern }, box);
+    expect(error).toBeUndefined();
+    expect(box.calls()[2]).toEqual([
+      'verify',
+      '--certificate-identity-regexp',
+      pattern,
+      '--certificate-oidc-issuer',
+      ISSUER,
+      '--certificate-github-workflow-repository',
+      'octo-org/app',
+      ref,
+    ]);
+    expect(recorded.outputs['certificate-identity']).toBe('');
+    expect(recorded.outputs['certificate-identity-regexp']).toBe(pattern);
+    expect(recorded.outputs['verify-command']).toContain(`--certificate-identity-regexp '${pattern}'`);
+    const policy = parse(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8'));
+    expect(keylessEntry(policy).keyless).toMatchObject({
+      subjectRegExp: pattern,
+      issuer: ISSUER,
+      additionalExtensions: { githubWorkflowRepository: 'octo-org/app' },
+    });
+    expect(recorded.warnings).toEqual([]);
+    // the pasted command passes too
+    expect(runPasted(recorded.outputs['verify-command'] ?? '', box).status).toBe(0);
+  });
+
+  test.each([
+    [
+      { 'certificate-identity': 'https://github.com/octo-org/.*' },
+      /^Input "certificate-identity": "https:\/\/github.com\/octo-org\/\.\*" looks like a regular expression .* Give the pattern as certificate-identity-regexp/,
+    ],
+    [
+      { 'certificate-identity-regexp': '^https://github\\.com/evil-org/.*$' },
+      /^Input "certificate-identity-regexp": "\^https:.*evil-org.*" does not match https:\/\/github\.com\/octo-org\/app\/\.github\/workflows\/release\.yml@refs\/heads\/main, the identity this job's OIDC token will be certified as.*Nothing was signed/,
+    ],
+    [
+      { 'certificate-identity-regexp': '^https://github\\.com/octo-org/.*$', 'policy-identity-match': 'any-ref' },
+      /^Input "policy-identity-match": any-ref widens an exact certificate-identity/,
+    ],
+    [
+      { 'kyverno-policy-kind': 'ImageValidatingPolicy' },
+      /^Input "kyverno-policy-kind": ImageValidatingPolicy cannot be written for a keyless signature\. .*never reads keyless\.additionalExtensions.*Use kyverno-policy-kind: auto or ClusterPolicy.*Nothing was signed\.$/s,
+    ],
+  ])('keyless %j is refused before anything is signed, naming the input and the fix', async (inputs, message) => {
+    const box = await keyless();
+    const { error } = await runSignDigest(inputs, box);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error?.message).toMatch(message);
+    expect(box.calls().filter((argv) => argv[0] === 'sign')).toEqual([]);
+  });
+
+  test('platforms (push-layout output): the digest and its platform manifests by name, one cosign each, not --recursive', async () => {
+    const box = await keyless();
+    const amd64 = `sha256:${'a1'.repeat(32)}`;
+    const arm64 = `sha256:${'b2'.repeat(32)}`;
+    const platforms = JSON.stringify({ 'linux/amd64': amd64, 'linux/arm64': arm64 });
+    const { recorded, error } = await runSignDigest({ platforms }, box);
+    expect(error).toBeUndefined();
+    expect(
+      box
+        .calls()
+        .filter((argv) => argv[0] === 'sign')
+        .sort(),
+    ).toEqual(
+      [
+        ['sign', '--yes', ref],
+        ['sign', '--yes', `${image}@${amd64}`],
+        ['sign', '--yes', `${image}@${arm64}`],
+      ].sort(),
+    );
+    expect(recorded.summary).toContain('Also signed');
+    // a single-platform image: its one manifest is the digest, signed once
+    expect((await runSignDigest({ platforms: JSON.stringify({ 'linux/amd64': digest }) }, box)).error).toBeUndefined();
+    // recursive: false signs the digest alone whatever platforms says
+    expect((await runSignDigest({ platforms, recursive: 'false' }, box)).error).toBeUndefined();
+    expect(
+      box
+        .calls()
+        .filter((argv) => argv[0] === 'sign')
+        .slice(3),
+    ).toEqual([
+      ['sign', '--yes', ref],
+      ['sign', '--yes', ref],
+    ]);
+    expect((await runSignDigest({ platforms: '{"linux/amd64":"sha256:nope"}' }, box)).error?.message).toMatch(
+      /^Input "platforms": linux\/amd64: /,
+    );
+  });
+
   test('no OIDC in the job: fails first, says to add permissions: id-token: write, cosign never runs', async () => {
     const box = sandbox();
     const { error, recorded } = await runSignDigest({}, box);
@@ -245,40 +337,90 @@ describe('key-based signing', () => {
     return join(box.dir, 'cosign.key');
   }
 
-  test('signs with the key, verifies with its exported public key, policy carries keys.publicKeys; no OIDC needed', async () => {
+  test('signs with the key while its public key is exported, verifies with it; the policy holds the key; no OIDC needed', async () => {
     const box = sandbox();
     const key = keyPair(box, 'hunter2');
     box.env.COSIGN_PASSWORD = 'hunter2';
     const { error, recorded } = await runSignDigest({ key }, box);
     expect(error).toBeUndefined();
     const pub = recorded.outputs['public-key'] ?? '';
-    expect(box.calls()).toEqual([
-      ['version'],
-      ['public-key', '--key', key],
-      ['sign', '--yes', '--recursive', '--key', key, ref],
-      ['verify', '--key', pub, ref],
-    ]);
+    const calls = box.calls();
+    // cosign public-key and cosign sign run at once (each decrypts the key, on its own core), then the verification
+    expect(calls[0]).toEqual(['version']);
+    expect(calls.slice(1, 3).sort()).toEqual(
+      [
+        ['public-key', '--key', key],
+        ['sign', '--yes', '--recursive', '--key', key, ref],
+      ].sort(),
+    );
+    expect(calls.slice(3)).toEqual([['verify', '--key', pub, ref]]);
     expect(readFileSync(pub, 'utf8')).toBe(readFileSync(join(box.dir, 'cosign.pub'), 'utf8'));
     expect(recorded.outputs['certificate-identity']).toBe('');
     expect(recorded.outputs['verify-command']).toBe(`cosign verify --key ${pub} ${ref}`);
+    // with the transparency log (the default), a ClusterPolicy: an ImageValidatingPolicy cannot be checked offline then
+    expect(recorded.outputs['kyverno-policy-kind']).toBe('ClusterPolicy');
+    expect(recorded.outputs['kyverno-policy']).toMatch(/kyverno-clusterpolicy\.yaml$/);
     const entry = keylessEntry(parse(readFileSync(recorded.outputs['kyverno-policy'] ?? '', 'utf8')));
     expect(entry.keys.publicKeys).toBe(readFileSync(join(box.dir, 'cosign.pub'), 'utf8'));
     expect(recorded.secrets).toContain('hunter2');
     expect(everythingPrinted(recorded)).not.toContain('hunter2');
   });
 
-  test('a wrong key password fails before anything is signed', async () => {
+  test('a key without a transparency log: an ImageValidatingPolicy (auto), or the ClusterPolicy when asked', async () => {
+    const box = sandbox({ COSIGN_PASSWORD: 'hunter2' });
+    const key = keyPair(box, 'hunter2');
+    const auto = await runSignDigest({ key, 'transparency-log': 'false' }, box);
+    expect(auto.error).toBeUndefined();
+    expect(auto.recorded.outputs['kyverno-policy-kind']).toBe('ImageValidatingPolicy');
+    expect(auto.recorded.outputs['kyverno-policy']).toMatch(/kyverno-imagevalidatingpolicy\.yaml$/);
+    const policy = parse(readFileSync(auto.recorded.outputs['kyverno-policy'] ?? '', 'utf8'));
+    expect(policy.spec.attestors[0].cosign).toEqual({
+      key: { data: readFileSync(join(box.dir, 'cosign.pub'), 'utf8') },
+      ctlog: { insecureIgnoreTlog: true },
+    });
+    expect(auto.recorded.summary).toContain('Kyverno ImageValidatingPolicy');
+    const asked = await runSignDigest(
+      { key, 'transparency-log': 'false', 'kyverno-policy-kind': 'ClusterPolicy' },
+      box,
+    );
+    expect(asked.recorded.outputs['kyverno-policy-kind']).toBe('ClusterPolicy');
+    const entry = keylessEntry(parse(readFileSync(asked.recorded.outputs['kyverno-policy'] ?? '', 'utf8')));
+    expect(entry.keys.publicKeys).toBe(readFileSync(join(box.dir, 'cosign.pub'), 'utf8'));
+  });
+
+  test('a wrong key password fails, cosign public-key saying why, and nothing is signed', async () => {
     const box = sandbox();
     const key = keyPair(box, 'right');
     box.env.COSIGN_PASSWORD = 'wrong';
     const { error } = await runSignDigest({ key }, box);
     expect(error?.message).toMatch(/Exporting the public key failed.*decryption failed/s);
-    expect(box.calls().map((argv) => argv[0])).toEqual(['version', 'public-key']);
+    expect(
+      box
+        .calls()
+        .map((argv) => argv[0])
+        .sort(),
+    ).toEqual(['public-key', 'sign', 'version']);
+    // the double keeps what sign pushed in its state: nothing
+    const state = join(box.dir, 'state');
+    expect(existsSync(state) ? readFileSync(join(state, 'signatures.jsonl'), 'utf8') : '').toBe('');
+  });
+
+  test('a key file that is not there is refused by name before anything runs, with the fix', async () => {
+    const box = sandbox();
+    const { error } = await runSignDigest({ key: join(box.dir, 'missing.key') }, box);
+    expect(error?.message).toMatch(
+      /^Input "key": the private key file ".*missing\.key" does not exist \(looked for .*\): write the key from a secret/,
+    );
+    expect(box.calls()).toEqual([]);
+    // KMS URIs and env:// pass through to cosign
+    const kms = await runSignDigest({ key: 'awskms:///alias/release', 'bundle-format': 'nonsense' }, box);
+    expect(kms.error?.message).not.toMatch(/Input "key"/);
   });
 
   test('key and certificate identity together are refused as inputs', async () => {
     const box = sandbox();
-    const { error } = await runSignDigest({ key: 'cosign.key', 'certificate-identity': DIRECT }, box);
+    const key = keyPair(box, 'x');
+    const { error } = await runSignDigest({ key, 'certificate-identity': DIRECT }, box);
     expect(error?.message).toMatch(/^Input "key"/);
     expect(box.calls()).toEqual([]);
   });

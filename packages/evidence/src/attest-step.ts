@@ -11,7 +11,7 @@ import type { AttachedEvidence, EvidenceItem } from './attach.js';
 import type { Attachments } from './attachments.js';
 import { readEvidenceDir, writeEvidenceDir } from './evidence-dir.js';
 import { EVIDENCE, type EvidenceKind } from './kinds.js';
-import { requireEvidenceInPolicy } from './kyverno-attestations.js';
+import { policyKindOf, requireEvidenceInPolicy } from './kyverno-attestations.js';
 import { evidenceItems, type PredicateContext, prepareEvidence } from './prepare.js';
 import type { EvidenceRequirement } from './requirement.js';
 import { rescanDigest } from './rescan.js';
@@ -225,7 +225,8 @@ export async function writeKyvernoPolicy(
   policy: string,
   requirement: EvidenceRequirement,
 ): Promise<string> {
-  const target = file ?? join(ctx.tempDir, 'attest-evidence', 'kyverno-clusterpolicy.yaml');
+  const kind = (policyKindOf(policy) ?? 'ClusterPolicy').toLowerCase();
+  const target = file ?? join(ctx.tempDir, 'attest-evidence', `kyverno-${kind}.yaml`);
   await mkdir(dirname(target), { recursive: true });
   await writeFile(target, requireEvidenceInPolicy(policy, requirement));
   return target;

@@ -33,7 +33,14 @@ export {
 export { checkEvidenceCovers, readEvidenceDir, writeEvidenceDir } from './evidence-dir.js';
 export { type AttestProvenance, githubProvenance, type ProvenanceMode } from './github-provenance.js';
 export { EVIDENCE, EVIDENCE_KINDS, type EvidenceKind, type EvidenceType, isEvidenceKind } from './kinds.js';
-export { attestationsBlock, evidenceConditions, requireEvidenceInPolicy } from './kyverno-attestations.js';
+export {
+  attestationsBlock,
+  evidenceConditions,
+  evidencePolicyProblem,
+  evidenceValidations,
+  policyKindOf,
+  requireEvidenceInPolicy,
+} from './kyverno-attestations.js';
 export { evidenceItems, type PredicateContext, type PrepareOptions, prepareEvidence } from './prepare.js';
 export { type RequireEvidenceOptions, requireEvidence } from './promotion.js';
 export { pushedPlatforms } from './pushed-platforms.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '@golden-image/kit';
 import { emptyCounts, IgnoreRules } from '@golden-image/scanners';
-import { buildClusterPolicy, type CosignVersion, policyYaml } from '@golden-image/signing';
+import { buildClusterPolicy, buildImageValidatingPolicy, type CosignVersion, policyYaml } from '@golden-image/signing';
 import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
 import { cycloneDxErrors } from '../../../test/doubles/fidelity/cyclonedx.js';
@@ -12,6 +12,7 @@ import {
   durationMs,
   indexSbom,
   parseStatements,
+  policyKindOf,
   readScanReport,
   requireEvidenceInPolicy,
   type Statement,
@@ -332,15 +333,16 @@ describe('what promotion and admission demand', () => {
     expect(scanProblems({ ...statement('x', clean), predicate: {} }, requirement, now)).toHaveLength(2);
   });
 
+  /** What sign-digest was given, for a key. */
+  const signedBy = {
+    image,
+    imageReferences: [image, `${image}:*`, `${image}@*`],
+    bundleFormat: 'legacy',
+    signer: { kind: 'key', pem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' },
+  } as const;
+
   test("sign-digest's policy gains both attestations, checked by the same attestors", () => {
-    const signed = policyYaml(
-      buildClusterPolicy({
-        image,
-        imageReferences: [image, `${image}:*`, `${image}@*`],
-        bundleFormat: 'legacy',
-        signer: { kind: 'key', pem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' },
-      }),
-    );
+    const signed = policyYaml(buildClusterPolicy(signedBy));
     const policy = parse(requireEvidenceInPolicy(signed, requirement));
     const verify = policy.spec.rules[0].verifyImages[0];
     expect(verify.attestations.map((a: { type: string }) => a.type)).toEqual([
@@ -355,5 +357,40 @@ describe('what promotion and admission demand', () => {
       '{{ invocation.parameters.findings.HIGH }}',
     ]);
     expect(() => requireEvidenceInPolicy('kind: ConfigMap\n', requirement)).toThrow(/no verifyImages entry/);
+  });
+
+  test("sign-digest's ImageValidatingPolicy gains both attestations and their conditions as CEL, checked by its own attestor", () => {
+    const signed = policyYaml(buildImageValidatingPolicy(signedBy));
+    const once = requireEvidenceInPolicy(signed, requirement);
+    const policy = parse(once);
+    expect(policyKindOf(once)).toBe('ImageValidatingPolicy');
+    expect(policy.spec.attestations).toEqual([
+      { name: 'sbom', intoto: { type: 'https://cyclonedx.org/bom' } },
+      { name: 'vuln', intoto: { type: 'https://cosign.sigstore.dev/attestation/vuln/v1' } },
+    ]);
+    const validations = policy.spec.validations as { expression: string; message: string }[];
+    // the signature first, then each kind verified before its payload is read
+    expect(validations.map((v) => v.message)).toEqual([
+      expect.stringMatching(/must be signed by the signing key/),
+      'no CycloneDX SBOM attestation (https://cyclonedx.org/bom) signed like the image',
+      'the SBOM attestation is not a CycloneDX document',
+      'no vulnerability scan result attestation (https://cosign.sigstore.dev/attestation/vuln/v1) signed like the image',
+      'the scan result is older than 168h: rescan the digest',
+      'the scan found CRITICAL findings',
+      'the scan found HIGH findings',
+    ]);
+    expect(validations[1]?.expression).toBe(
+      'variables.podImages.all(image, verifyAttestationSignatures(image, attestations.sbom, [attestors.signer]) > 0)',
+    );
+    expect(validations[4]?.expression).toContain(
+      "time.now() - timestamp(extractPayload(image, attestations.vuln).predicate.metadata.scanFinishedOn) <= duration('168h')",
+    );
+    expect(validations[6]?.expression).toContain(
+      'int(extractPayload(image, attestations.vuln).predicate.invocation.parameters.findings.HIGH) == 0',
+    );
+    // extending twice replaces the attestations and their validations rather than listing them twice
+    const twice = parse(requireEvidenceInPolicy(once, requirement));
+    expect(twice.spec.attestations).toHaveLength(2);
+    expect(twice.spec.validations).toEqual(policy.spec.validations);
   });
 });

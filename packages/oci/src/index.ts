@@ -1,5 +1,5 @@
 export { DIGEST_PATTERN, digestProblem, isDigest, sha256Digest, sha256File } from './digest.js';
-export { digestInput, imageInput, resolveTags } from './inputs.js';
+export { digestInput, imageInput, platformsInput, platformsProblem, resolveTags } from './inputs.js';
 export {
   type Descriptor,
   describeVerification,

@@ -16,10 +16,14 @@ export interface SourceBinding {
   trigger?: string;
 }
 
-/** How the verifier proves who signed: a certificate identity and issuer (keyless), or a public key / KMS URI. */
+/**
+ * How the verifier proves who signed: a certificate identity and issuer (keyless), or a public key / KMS URI. A keyless
+ * identity is exact unless `identityRegExp` is set: then `identity` is a regular expression
+ * (cosign --certificate-identity-regexp, Kyverno subjectRegExp; both match it anywhere unless it is anchored).
+ */
 export type Signer =
-  | { identity: string; issuer: string; source?: SourceBinding; key?: undefined }
-  | { key: string; identity?: undefined; issuer?: undefined; source?: undefined };
+  | { identity: string; identityRegExp?: boolean; issuer: string; source?: SourceBinding; key?: undefined }
+  | { key: string; identity?: undefined; identityRegExp?: undefined; issuer?: undefined; source?: undefined };
 
 /** A Sigstore instance. Every field empty or true: the public-good instance (fulcio.sigstore.dev, rekor.sigstore.dev). */
 export interface SigstoreInstance {
@@ -100,7 +104,12 @@ export function verifyArgs(options: VerifyArgsOptions): string[] {
   if (options.signer.key !== undefined) {
     args.push('--key', options.signer.key);
   } else {
-    args.push('--certificate-identity', options.signer.identity, '--certificate-oidc-issuer', options.signer.issuer);
+    args.push(
+      options.signer.identityRegExp ? '--certificate-identity-regexp' : '--certificate-identity',
+      options.signer.identity,
+      '--certificate-oidc-issuer',
+      options.signer.issuer,
+    );
     const source = options.signer.source ?? {};
     if (source.repository) args.push('--certificate-github-workflow-repository', source.repository);
     if (source.ref) args.push('--certificate-github-workflow-ref', source.ref);

@@ -30,6 +30,8 @@ export {
 } from './cosign-abilities.js';
 export {
   identityInput,
+  identityRegExpHint,
+  identityRegExpInput,
   issuerInput,
   keyInput,
   noWhitespace,
@@ -37,20 +39,31 @@ export {
   sigstoreInstanceOf,
   sourceInputSpec,
 } from './inputs.js';
-export { isKmsUri, type PublicKey, publicKeyOf } from './key.js';
+export { isKmsUri, keyReferenceProblem, type PublicKey, publicKeyOf } from './key.js';
 export {
   anyRefPattern,
   buildClusterPolicy,
+  buildImageValidatingPolicy,
+  buildPolicy,
+  choosePolicyKind,
   defaultImageReferences,
   escapeRegExp,
+  everyImage,
   type IdentityMatch,
+  IVP_ATTESTOR,
+  KEYLESS_IMAGE_VALIDATING_POLICY,
+  POLICY_KIND_CHOICES,
+  type PolicyContext,
   type PolicyInstance,
+  type PolicyKind,
+  type PolicyKindChoice,
   type PolicyOptions,
   type PolicySigner,
   policyName,
   policyYaml,
   REKOR_URL,
   sourceExtensions,
+  UNLOGGED_ATTESTATIONS_IMAGE_VALIDATING_POLICY,
 } from './kyverno.js';
 export {
   decodeJwtClaims,
@@ -64,8 +77,15 @@ export {
   SIGSTORE_AUDIENCE,
 } from './oidc.js';
 export { shellCommand, shellQuote } from './shell.js';
-export { fulcioChainOf, type SignDigestOptions, type SignDigestResult, signDigest } from './sign.js';
 export {
+  fulcioChainOf,
+  policyKindProblem,
+  type SignDigestOptions,
+  type SignDigestResult,
+  signDigest,
+} from './sign.js';
+export {
+  checkIdentityInputs,
   checkKeyInputs,
   describeBinding,
   prepareSigningCredentials,
@@ -73,6 +93,7 @@ export {
   type SignerInputs,
   signerFromInputs,
   signerOf,
+  unanchoredNote,
   verifierFromInputs,
 } from './signer.js';
 export { bundlesTookOver, type VerifiedSignature, type VerifySignatureOptions, verifySignature } from './verify.js';

@@ -1,13 +1,17 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type ActionContext, UserError } from '@golden-image/kit';
 import { isPublicGood, PUBLIC_GOOD, type Signer, type SigstoreInstance, type SourceBinding } from './args.js';
 import type { Cosign } from './cosign.js';
 import type { CosignVersion } from './cosign-abilities.js';
 import {
-  buildClusterPolicy,
+  buildPolicy,
+  choosePolicyKind,
   type IdentityMatch,
+  KEYLESS_IMAGE_VALIDATING_POLICY,
   type PolicyInstance,
+  type PolicyKind,
+  type PolicyKindChoice,
   type PolicySigner,
   policyYaml,
 } from './kyverno.js';
@@ -21,18 +25,33 @@ export interface SignDigestOptions {
   /** Key reference or KMS URI; keyless when absent. */
   key?: string;
   verify: boolean;
-  /** Who signs, as signerFromInputs worked it out. */
-  signer: ResolvedSigner;
+  /**
+   * Who signs, as signerFromInputs works it out. A promise is awaited while cosign signs: a key's public half is
+   * derived (cosign public-key, which decrypts the key as cosign sign does) on the other core meanwhile.
+   */
+  signer: ResolvedSigner | Promise<ResolvedSigner>;
+  /**
+   * With recursive: the platform manifests to sign beside the digest (push-layout's platforms output), by name instead
+   * of --recursive, which also signs every attestation manifest of the index (see signTargets).
+   */
+  platforms?: Record<string, string>;
   imageReferences: readonly string[];
-  identityMatch: IdentityMatch;
-  policyFile: string;
+  identityMatch: Exclude<IdentityMatch, 'regexp'>;
+  /** The form of the Kyverno policy; auto when absent (choosePolicyKind). */
+  policyKind?: PolicyKindChoice;
+  /** Where to write it; $RUNNER_TEMP/sign-digest/kyverno-<kind>.yaml when absent. */
+  policyFile?: string;
 }
 
 export interface SignDigestResult {
   imageRef: string;
+  /** The platform manifests signed beside it by name (platforms given); empty with --recursive or a single manifest. */
+  alsoSigned: string[];
   version: CosignVersion;
   signature: string;
   identity?: string;
+  /** `identity` is a pattern (certificate-identity-regexp). */
+  identityRegExp?: boolean;
   issuer?: string;
   /** Keyless: what every verification binds besides identity and issuer. */
   source?: SourceBinding;
@@ -44,6 +63,8 @@ export interface SignDigestResult {
   verifyCommand: string;
   policyFile: string;
   policy: string;
+  /** The form written; absent when none was (keyless bundles). */
+  policyKind?: PolicyKind;
   /** Things the caller should know, said in the summary too. */
   notes: string[];
 }
@@ -54,15 +75,40 @@ export async function signDigest(
   cosign: Cosign,
   options: SignDigestOptions,
 ): Promise<SignDigestResult> {
+  const resolving = Promise.resolve(options.signer);
+  resolving.catch(() => undefined); // handled below, after signing; never an unhandled rejection meanwhile
   const imageRef = `${options.image}@${options.digest}`;
   const version = await cosign.version();
   ctx.info(`cosign ${version.text}`);
   await cosign.requireSigningFormat();
-  const { signer, publicKey, caller } = options.signer;
-  const notes = [...options.signer.notes];
+  const { kind, refused } = choosePolicyKind(options.policyKind ?? 'auto', {
+    signer: options.key ? 'key' : 'keyless',
+    bundleFormat: cosign.bundleFormat,
+    transparencyLog: (cosign.setup.instance ?? PUBLIC_GOOD).transparencyLog,
+  });
+  if (refused) throw new UserError(`${policyKindProblem(refused)} Nothing was signed.`);
 
-  const args = await cosign.signArgs(imageRef, { recursive: options.recursive, key: options.key });
-  await ctx.group(`Signing ${imageRef}`, () => cosign.runChecked(args, `Signing ${imageRef}`));
+  const targets = signTargets(options);
+  const what =
+    targets.alsoSign.length > 0 ? `${imageRef} and ${targets.alsoSign.length} platform manifest(s)` : imageRef;
+  // One cosign per reference, at once: cosign decrypts the key (scrypt) for every reference it signs, in one process
+  // or not, so separate processes spread that over the cores (beside cosign public-key, which decrypts it too).
+  const calls = await Promise.all(
+    [imageRef, ...targets.alsoSign].map((ref) =>
+      cosign.signArgs(ref, { recursive: targets.recursive, key: targets.key }),
+    ),
+  );
+  const [resolved, signed] = await Promise.allSettled([
+    resolving,
+    ctx.group(`Signing ${what}`, () =>
+      Promise.all(calls.map((args) => cosign.runChecked(args, `Signing ${args.at(-1)}`))),
+    ),
+  ]);
+  // The key's own problem (a wrong COSIGN_PASSWORD: cosign public-key says so plainly) before cosign sign's.
+  if (resolved.status === 'rejected') throw resolved.reason;
+  if (signed.status === 'rejected') throw signed.reason;
+  const { signer, publicKey, caller } = resolved.value;
+  const notes = [...resolved.value.notes];
   await cosign.verifyInstance(signer);
 
   if (options.verify) {
@@ -74,12 +120,13 @@ export async function signDigest(
   }
 
   let policy = '';
+  let policyFile = '';
   const instance = cosign.setup.instance ?? PUBLIC_GOOD;
-  if (signer.key === undefined && cosign.bundleFormat === 'new') {
+  if (!kind) {
     // Kyverno 1.19 verifies a keyless SigstoreBundle against subject and issuer only (additionalExtensions are not
     // read on that path) and only with the public-good TUF trust root (roots are not read either).
     notes.push(
-      'No Kyverno policy was written: Kyverno verifies a keyless Sigstore bundle (type: SigstoreBundle) by subject and ' +
+      'No Kyverno policy was written: Kyverno verifies a keyless Sigstore bundle (ClusterPolicy type: SigstoreBundle, and any ImageValidatingPolicy) by subject and ' +
         'issuer only, ignoring additionalExtensions, so it cannot tell your signatures from those of any other ' +
         'repository that runs the same workflow file, and it ignores roots (public-good trust root only). Sign with ' +
         'bundle-format: legacy for Kyverno admission (type: Cosign binds the source repository).',
@@ -91,12 +138,12 @@ export async function signDigest(
             kind: 'keyless',
             identity: signer.identity,
             issuer: signer.issuer,
-            match: options.identityMatch,
+            match: signer.identityRegExp ? 'regexp' : options.identityMatch,
             source: signer.source,
           }
         : { kind: 'key', pem: publicKey?.pem, kms: publicKey?.kms };
     policy = policyYaml(
-      buildClusterPolicy({
+      buildPolicy(kind, {
         image: options.image,
         imageReferences: options.imageReferences,
         bundleFormat: cosign.bundleFormat,
@@ -104,25 +151,57 @@ export async function signDigest(
         instance: policyInstance(instance),
       }),
     );
-    mkdirSync(dirname(options.policyFile), { recursive: true });
-    writeFileSync(options.policyFile, policy);
+    policyFile = options.policyFile ?? join(ctx.tempDir, 'sign-digest', `kyverno-${kind.toLowerCase()}.yaml`);
+    mkdirSync(dirname(policyFile), { recursive: true });
+    writeFileSync(policyFile, policy);
   }
 
   return {
     imageRef,
+    alsoSigned: targets.alsoSign,
     version,
     signature: cosign.signatureLocation(options.image, options.digest),
     identity: signer.identity,
+    ...(signer.identityRegExp ? { identityRegExp: true } : {}),
     issuer: signer.issuer,
     source: signer.source,
     caller,
     verifyKey: signer.key,
     verified: options.verify,
     verifyCommand: await cosign.verifyCommand(imageRef, signer),
-    policyFile: policy ? options.policyFile : '',
+    policyFile,
     policy,
+    ...(policy ? { policyKind: kind } : {}),
     notes,
   };
+}
+
+/**
+ * What sign-digest signs. recursive with the platforms known: the digest and each platform manifest, named (each by
+ * its own cosign, at once; cosign loads the key once per reference either way). recursive without them: --recursive, which walks
+ * the index and also signs BuildKit's attestation manifests (platform unknown/unknown): nothing runs them, nothing
+ * checks their signatures (the admission policies and promote-tags verify the digest a Pod or a tag names), and the
+ * index's signature already covers their digests, so signing them only costs a key load and an upload each.
+ */
+export function signTargets(options: Pick<SignDigestOptions, 'image' | 'digest' | 'recursive' | 'platforms' | 'key'>): {
+  recursive: boolean;
+  key?: string;
+  alsoSign: string[];
+} {
+  if (!options.recursive || !options.platforms) return { recursive: options.recursive, key: options.key, alsoSign: [] };
+  const children = [...new Set(Object.values(options.platforms))].filter((digest) => digest !== options.digest);
+  return { recursive: false, key: options.key, alsoSign: children.map((digest) => `${options.image}@${digest}`) };
+}
+
+/** The refusal of kyverno-policy-kind: ImageValidatingPolicy for a keyless signer, naming the input and the fix. */
+export function policyKindProblem(refused: string): string {
+  const keyless = refused === KEYLESS_IMAGE_VALIDATING_POLICY;
+  return (
+    `Input "kyverno-policy-kind": ImageValidatingPolicy cannot be written ${keyless ? 'for a keyless signature' : 'here'}. ${refused}. ` +
+    (keyless
+      ? 'Use kyverno-policy-kind: auto or ClusterPolicy (its keyless attestor checks additionalExtensions), or sign with a key.'
+      : 'Use kyverno-policy-kind: auto or ClusterPolicy, or sign with a transparency log, or as Sigstore bundles (bundle-format: new).')
+  );
 }
 
 /** What the policy needs of the instance: the CA chain's PEM text (the file is read here), never a path. */
@@ -160,11 +239,17 @@ export function fulcioChainOf(trustedRootFile: string): string {
 
 function signerOptions(signer: Signer): {
   identity?: string;
+  identityRegExp?: boolean;
   issuer?: string;
   key?: string;
   source?: SourceBinding;
 } {
   return signer.key !== undefined
     ? { key: signer.key }
-    : { identity: signer.identity, issuer: signer.issuer, source: signer.source };
+    : {
+        identity: signer.identity,
+        identityRegExp: signer.identityRegExp,
+        issuer: signer.issuer,
+        source: signer.source,
+      };
 }

@@ -1,6 +1,7 @@
 // Who signed, worked out once from an action's inputs: by sign-digest and attest-evidence (which sign, and so may
 // ask the GitHub OIDC token what identity Fulcio will certify) and by promote-tags and its evidence checks (which
 // only verify, and so must be told).
+import { readFileSync } from 'node:fs';
 import { type ActionContext, inputProblem, UserError } from '@golden-image/kit';
 import type { Signer, SourceBinding } from './args.js';
 import type { Cosign } from './cosign.js';
@@ -17,7 +18,10 @@ import {
 /** The signer inputs sign-digest, attest-evidence and promote-tags share (identityInput, sourceInputSpec, …). */
 export interface SignerInputs {
   key?: string;
+  /** The public half of `key`, when the step is given it (sign-digest's public-key output): not derived again. */
+  'public-key'?: string;
   'certificate-identity'?: string;
+  'certificate-identity-regexp'?: string;
   'certificate-oidc-issuer'?: string;
   'source-repository'?: string;
   'source-ref'?: string;
@@ -28,6 +32,7 @@ export interface SignerInputs {
 /** The inputs that only mean something for a keyless signature. */
 const KEYLESS_ONLY = [
   'certificate-identity',
+  'certificate-identity-regexp',
   'certificate-oidc-issuer',
   'source-repository',
   'source-ref',
@@ -40,7 +45,14 @@ const KEYLESS_ONLY = [
  * the message ("signing", "attestations").
  */
 export function checkKeyInputs(input: SignerInputs, what: 'signing' | 'attestations'): void {
-  if (!input.key) return;
+  checkIdentityInputs(input);
+  if (!input.key) {
+    if (input['public-key'])
+      throw new UserError(
+        inputProblem('public-key', 'is the public half of "key", which is empty: give both, or neither (keyless)'),
+      );
+    return;
+  }
   const misplaced = KEYLESS_ONLY.filter((name) => input[name]);
   if (misplaced.length > 0) {
     throw new UserError(
@@ -50,6 +62,28 @@ export function checkKeyInputs(input: SignerInputs, what: 'signing' | 'attestati
       ),
     );
   }
+}
+
+/** certificate-identity is exact, certificate-identity-regexp a pattern: one or the other. */
+export function checkIdentityInputs(input: SignerInputs): void {
+  if (input['certificate-identity'] && input['certificate-identity-regexp']) {
+    throw new UserError(
+      inputProblem(
+        'certificate-identity-regexp',
+        'give either certificate-identity (matched exactly) or certificate-identity-regexp (a pattern), not both',
+      ),
+    );
+  }
+}
+
+/** A note when an identity pattern is not anchored: cosign and Kyverno match it anywhere in the identity. */
+export function unanchoredNote(pattern: string | undefined): string | undefined {
+  if (!pattern || (pattern.startsWith('^') && pattern.endsWith('$'))) return undefined;
+  return (
+    `certificate-identity-regexp ${JSON.stringify(pattern)} is not anchored with ^ and $: cosign and Kyverno match it ` +
+    'anywhere in the certificate identity, so an identity that merely contains a match passes too ' +
+    '(https://github.com/evil/x/.github/workflows/y.yml@refs/heads/https://github.com/org/...). Anchor it: ^…$.'
+  );
 }
 
 /**
@@ -88,10 +122,13 @@ export async function signerFromInputs(
   fetchIdToken: IdTokenFetcher = fetchGithubIdToken,
 ): Promise<ResolvedSigner> {
   if (input.key) {
-    const publicKey = await publicKeyOf(ctx, cosign, input.key);
+    const publicKey = input['public-key']
+      ? givenPublicKey(input['public-key'])
+      : await publicKeyOf(ctx, cosign, input.key);
     return { signer: { key: publicKey.verifyKey }, publicKey, notes: [] };
   }
-  let identity = input['certificate-identity'];
+  const pattern = input['certificate-identity-regexp'];
+  let identity = pattern ?? input['certificate-identity'];
   let issuer = input['certificate-oidc-issuer'];
   let repository = input['source-repository'];
   let caller: string | undefined;
@@ -99,18 +136,35 @@ export async function signerFromInputs(
     const token = await fetchIdToken(ctx.env, SIGSTORE_AUDIENCE);
     ctx.secret(token);
     const predicted = identityFromClaims(decodeJwtClaims(token));
+    if (pattern && !new RegExp(pattern).test(predicted.identity)) {
+      throw new UserError(
+        inputProblem(
+          'certificate-identity-regexp',
+          `${JSON.stringify(pattern)} does not match ${predicted.identity}, the identity this job's OIDC token will be ` +
+            'certified as: the signature would fail its own verification. Nothing was signed',
+        ),
+      );
+    }
     identity ??= predicted.identity;
     issuer ??= predicted.issuer;
     caller = predicted.caller;
     repository ??= predicted.repository;
   }
   const notes: string[] = [];
+  const unanchored = unanchoredNote(pattern);
+  if (unanchored) notes.push(unanchored);
   const source = bindSource({ ...input, 'source-repository': repository }, ctx.env, notes);
   return {
-    signer: { identity, issuer, ...(source ? { source } : {}) },
+    signer: { identity, ...(pattern ? { identityRegExp: true } : {}), issuer, ...(source ? { source } : {}) },
     ...(caller ? { caller } : {}),
     notes,
   };
+}
+
+/** A public key the step was given (a .pub file, or a KMS URI): its PEM is read, not derived. */
+function givenPublicKey(ref: string): PublicKey {
+  if (isKmsUri(ref)) return { verifyKey: ref, kms: ref };
+  return { verifyKey: ref, pem: readFileSync(ref, 'utf8').trim() };
 }
 
 /**
@@ -121,8 +175,10 @@ export async function signerFromInputs(
 export function verifierFromInputs(ctx: ActionContext, input: SignerInputs, requiredBy: string): Signer {
   let signer: Signer;
   try {
+    checkIdentityInputs(input);
     signer = signerOf({
       identity: input['certificate-identity'],
+      identityRegExp: input['certificate-identity-regexp'],
       issuer: input['certificate-oidc-issuer'],
       key: input.key,
       source: input.key
@@ -136,7 +192,7 @@ export function verifierFromInputs(ctx: ActionContext, input: SignerInputs, requ
   } catch (error) {
     throw new UserError(
       `${inputProblem(requiredBy, 'is true, so the signer must be named')}: ${(error as Error).message} ` +
-        `Pass the certificate-identity and certificate-oidc-issuer outputs of sign-digest (or key), or set ${requiredBy}: false.`,
+        `Pass the certificate-identity and certificate-oidc-issuer outputs of sign-digest (or key, or a pattern as certificate-identity-regexp), or set ${requiredBy}: false.`,
     );
   }
   if (input.key && (input['source-repository'] || input['source-ref'] || input['source-trigger'])) {
@@ -148,6 +204,8 @@ export function verifierFromInputs(ctx: ActionContext, input: SignerInputs, requ
     );
   }
   if (signer.key === undefined) {
+    const unanchored = unanchoredNote(input['certificate-identity-regexp']);
+    if (unanchored) ctx.warning(unanchored);
     const from = input['source-repository'] ? 'the source-repository input' : "GITHUB_REPOSITORY, the run's own";
     if (signer.source?.repository) {
       ctx.info(`The signature check binds ${describeBinding(signer)} (source repository from ${from}).`);
@@ -180,10 +238,15 @@ function bindSource(input: SignerInputs, env: NodeJS.ProcessEnv, notes: string[]
 /** The signer a verification is pinned to; throws a UserError unless exactly one of key / identity+issuer is given. */
 export function signerOf(options: {
   identity?: string;
+  /** A pattern instead of the exact identity (certificate-identity-regexp); a string here, a flag on the Signer. */
+  identityRegExp?: string | boolean;
   issuer?: string;
   key?: string;
   source?: SourceBinding;
 }): Signer {
+  if (typeof options.identityRegExp === 'string') {
+    return signerOf({ ...options, identity: options.identityRegExp, identityRegExp: true });
+  }
   if (options.key) {
     if (options.identity || options.issuer) {
       throw new UserError(
@@ -194,11 +257,16 @@ export function signerOf(options: {
   }
   if (!options.identity || !options.issuer) {
     throw new UserError(
-      'Signature verification needs both "certificate-identity" and "certificate-oidc-issuer" (keyless), or "key".',
+      'Signature verification needs both "certificate-identity" (or "certificate-identity-regexp") and "certificate-oidc-issuer" (keyless), or "key".',
     );
   }
   const source = options.source && Object.values(options.source).some(Boolean) ? options.source : undefined;
-  return { identity: options.identity, issuer: options.issuer, ...(source ? { source } : {}) };
+  return {
+    identity: options.identity,
+    ...(options.identityRegExp ? { identityRegExp: true } : {}),
+    issuer: options.issuer,
+    ...(source ? { source } : {}),
+  };
 }
 
 /** One line for people: what a verification with this signer accepts, and what it leaves open. */
@@ -206,7 +274,7 @@ export function describeBinding(signer: Signer): string {
   if (signer.key !== undefined) return `any signature made with the key ${signer.key}`;
   const source = signer.source ?? {};
   const bound = [
-    `identity ${signer.identity}`,
+    signer.identityRegExp ? `identity matching ${signer.identity}` : `identity ${signer.identity}`,
     `issuer ${signer.issuer}`,
     ...(source.repository ? [`source repository ${source.repository}`] : []),
     ...(source.ref ? [`ref ${source.ref}`] : []),

@@ -9,6 +9,8 @@ export interface VerifySignatureOptions {
   imageRef: string;
   /** Keyless: the exact certificate identity (SAN) and OIDC issuer. */
   identity?: string;
+  /** Keyless: `identity` is a regular expression (--certificate-identity-regexp). */
+  identityRegExp?: boolean;
   issuer?: string;
   /** Keyless: the source repository (and ref, trigger) the certificate must name. */
   source?: SourceBinding;

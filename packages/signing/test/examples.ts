@@ -1,6 +1,6 @@
 // The example policies of examples/kyverno, as sign-digest writes them for a fork; shared by the fast test that keeps
 // the files in step and the real Kyverno tier that evaluates them.
-import { buildClusterPolicy, defaultImageReferences, type PolicyOptions, policyYaml } from '../src/index.js';
+import { buildPolicy, defaultImageReferences, type PolicyKind, type PolicyOptions, policyYaml } from '../src/index.js';
 
 export const EXAMPLE = {
   image: 'ghcr.io/your-fork/app',
@@ -41,22 +41,50 @@ const keyless = (match: 'exact' | 'any-ref') =>
   }) as const;
 const offline = { transparencyLog: false, ctLog: false };
 
-/** file name -> what sign-digest was given. */
-export const EXAMPLES: Record<string, PolicyOptions> = {
-  'keyless.yaml': { ...base, bundleFormat: 'legacy', signer: keyless('exact') },
-  'keyless-any-ref.yaml': { ...base, bundleFormat: 'legacy', signer: keyless('any-ref') },
-  'keyless-private-instance.yaml': {
-    ...base,
-    bundleFormat: 'legacy',
-    signer: keyless('exact'),
-    instance: { ...offline, rootsPem: EXAMPLE.roots },
+export interface Example {
+  kind: PolicyKind;
+  options: PolicyOptions;
+}
+
+const key = { kind: 'key', pem: EXAMPLE.pem } as const;
+
+/** file name -> the form and what sign-digest was given (kyverno-policy-kind: auto unless the name says otherwise). */
+export const EXAMPLES: Record<string, Example> = {
+  'keyless.yaml': { kind: 'ClusterPolicy', options: { ...base, bundleFormat: 'legacy', signer: keyless('exact') } },
+  'keyless-any-ref.yaml': {
+    kind: 'ClusterPolicy',
+    options: { ...base, bundleFormat: 'legacy', signer: keyless('any-ref') },
   },
-  'key.yaml': { ...base, bundleFormat: 'legacy', signer: { kind: 'key', pem: EXAMPLE.pem } },
-  'key-sigstore-bundle.yaml': { ...base, bundleFormat: 'new', signer: { kind: 'key', pem: EXAMPLE.pem } },
+  'keyless-private-instance.yaml': {
+    kind: 'ClusterPolicy',
+    options: {
+      ...base,
+      bundleFormat: 'legacy',
+      signer: keyless('exact'),
+      instance: { ...offline, rootsPem: EXAMPLE.roots },
+    },
+  },
+  // a key with the public transparency log: auto keeps the ClusterPolicy (neither form can be checked offline)
+  'key.yaml': { kind: 'ClusterPolicy', options: { ...base, bundleFormat: 'legacy', signer: key } },
+  'key-sigstore-bundle.yaml': { kind: 'ClusterPolicy', options: { ...base, bundleFormat: 'new', signer: key } },
+  // the same, kyverno-policy-kind: ImageValidatingPolicy
+  'key-imagevalidatingpolicy.yaml': {
+    kind: 'ImageValidatingPolicy',
+    options: { ...base, bundleFormat: 'legacy', signer: key },
+  },
+  // a key without a transparency log: auto writes the ImageValidatingPolicy
+  'key-no-log.yaml': {
+    kind: 'ImageValidatingPolicy',
+    options: { ...base, bundleFormat: 'legacy', signer: key, instance: { transparencyLog: false, ctLog: true } },
+  },
+  'key-sigstore-bundle-no-log.yaml': {
+    kind: 'ImageValidatingPolicy',
+    options: { ...base, bundleFormat: 'new', signer: key, instance: { transparencyLog: false, ctLog: true } },
+  },
 };
 
 export function examplePolicy(file: string): string {
-  const options = EXAMPLES[file];
-  if (!options) throw new Error(`no example ${file}`);
-  return policyYaml(buildClusterPolicy(options));
+  const example = EXAMPLES[file];
+  if (!example) throw new Error(`no example ${file}`);
+  return policyYaml(buildPolicy(example.kind, example.options));
 }

@@ -6,6 +6,8 @@ import { parse } from 'yaml';
 import {
   anyRefPattern,
   buildClusterPolicy,
+  buildImageValidatingPolicy,
+  choosePolicyKind,
   defaultImageReferences,
   escapeRegExp,
   type PolicyOptions,
@@ -49,6 +51,22 @@ const validateStrict = ajv.compile(strict(schema) as object);
 function errorsOf(policy: unknown): string {
   const ok = validate(policy) && validateStrict(policy);
   return ok ? '' : ajv.errorsText([...(validate.errors ?? []), ...(validateStrict.errors ?? [])]);
+}
+
+// The ImageValidatingPolicy CRD of Kyverno 1.19.1; the suite writes its v1 (served, GA) version.
+const ivpCrd = parse(readFileSync(`${KYVERNO}imagevalidatingpolicies.crd.yaml`, 'utf8'));
+const ivpV1 = ivpCrd.spec.versions.find((v: { name: string }) => v.name === 'v1');
+const validateIvp = ajv.compile(ivpV1.schema.openAPIV3Schema);
+const validateIvpStrict = ajv.compile(strict(ivpV1.schema.openAPIV3Schema) as object);
+
+function ivpErrorsOf(policy: unknown): string {
+  const ok = validateIvp(policy) && validateIvpStrict(policy);
+  return ok ? '' : ajv.errorsText([...(validateIvp.errors ?? []), ...(validateIvpStrict.errors ?? [])]);
+}
+
+/** Either form, by its kind. */
+function anyErrorsOf(policy: { kind?: string }): string {
+  return policy.kind === 'ImageValidatingPolicy' ? ivpErrorsOf(policy) : errorsOf(policy);
 }
 
 const image = 'ghcr.io/octo-org/app';
@@ -178,12 +196,17 @@ describe('Kyverno ClusterPolicy', () => {
     }
   });
 
-  test('every example in examples/kyverno validates too', () => {
+  test('every example in examples/kyverno validates too, each against the schema of its kind', () => {
     const dir = fileURLToPath(new URL('../../../examples/kyverno/', import.meta.url));
     const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
     expect(files.length).toBeGreaterThanOrEqual(4);
-    for (const file of files)
-      expect(`${file}: ${errorsOf(parse(readFileSync(`${dir}${file}`, 'utf8')))}`).toBe(`${file}: `);
+    const kinds = new Set<string>();
+    for (const file of files) {
+      const policy = parse(readFileSync(`${dir}${file}`, 'utf8'));
+      kinds.add(policy.kind);
+      expect(`${file}: ${anyErrorsOf(policy)}`).toBe(`${file}: `);
+    }
+    expect([...kinds].sort()).toEqual(['ClusterPolicy', 'ImageValidatingPolicy']);
   });
 
   test('a policy name is a DNS label of at most 63 characters, distinct per image', () => {
@@ -193,6 +216,129 @@ describe('Kyverno ClusterPolicy', () => {
     expect(policyName(long)).toMatch(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/);
     expect(policyName(long)).not.toBe(policyName(other));
     expect(errorsOf(policy({ image: long, imageReferences: defaultImageReferences(long) }))).toBe('');
+  });
+});
+
+describe('Kyverno ImageValidatingPolicy', () => {
+  const ivp = (overrides: Partial<PolicyOptions>) =>
+    parse(
+      policyYaml(
+        buildImageValidatingPolicy({
+          image,
+          imageReferences: defaultImageReferences(image),
+          bundleFormat: 'legacy',
+          signer: { kind: 'key', pem: PEM },
+          ...overrides,
+        }),
+      ),
+    );
+
+  test('the schema is v1 of Kyverno 1.19.1 and rejects what it should (the check can fail)', () => {
+    expect(ivpV1.served).toBe(true);
+    const bad = ivp({});
+    bad.spec.validationActions = ['Enforce'];
+    expect(validateIvp(bad)).toBe(false);
+    const misspelt = ivp({});
+    misspelt.spec.validationConfigurations.mutateDigests = true;
+    expect(validateIvpStrict(misspelt)).toBe(false);
+  });
+
+  test('a key, legacy signature: Pods only, the image by name, tag or digest, pinned, digest required, verified, Deny', () => {
+    const p = ivp({});
+    expect(ivpErrorsOf(p)).toBe('');
+    expect(p.apiVersion).toBe('policies.kyverno.io/v1');
+    expect(p.spec).toEqual({
+      webhookConfiguration: { timeoutSeconds: 30 },
+      failurePolicy: 'Fail',
+      validationActions: ['Deny'],
+      matchConstraints: {
+        resourceRules: [
+          { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'] },
+        ],
+      },
+      matchImageReferences: [{ glob: image }, { glob: `${image}:*` }, { glob: `${image}@*` }],
+      validationConfigurations: { mutateDigest: true, verifyDigest: true, required: true },
+      variables: [
+        { name: 'podImages', expression: 'images.containers + images.initContainers + images.ephemeralContainers' },
+      ],
+      attestors: [{ name: 'signer', cosign: { key: { data: PEM }, ctlog: { url: 'https://rekor.sigstore.dev' } } }],
+      validations: [
+        {
+          expression: 'variables.podImages.all(image, verifyImageSignatures(image, [attestors.signer]) > 0)',
+          message: `${image} must be signed by the signing key (a cosign signature); this image is not`,
+        },
+      ],
+    });
+  });
+
+  test('no transparency log: insecureIgnoreTlog (Kyverno then fetches nothing); a private Rekor; a KMS key by URI', () => {
+    expect(ivp({ instance: { transparencyLog: false, ctLog: false } }).spec.attestors[0].cosign.ctlog).toEqual({
+      insecureIgnoreTlog: true,
+    });
+    const rekor = ivp({ instance: { transparencyLog: true, ctLog: true, rekorUrl: 'https://rekor.internal.example' } });
+    expect(rekor.spec.attestors[0].cosign.ctlog).toEqual({ url: 'https://rekor.internal.example' });
+    const kms = ivp({ signer: { kind: 'key', kms: 'awskms:///alias/release' } });
+    expect(ivpErrorsOf(kms)).toBe('');
+    expect(kms.spec.attestors[0].cosign.key).toEqual({ kms: 'awskms:///alias/release' });
+    expect(ivpErrorsOf(ivp({ bundleFormat: 'new' }))).toBe('');
+  });
+
+  test('keyless is refused: Kyverno 1.19 reads no additionalExtensions there, so it cannot bind the source repository', () => {
+    expect(() => ivp({ signer: { kind: 'keyless', identity, issuer, match: 'exact' } })).toThrow(
+      /never reads keyless.additionalExtensions.*every caller of a reusable workflow/,
+    );
+  });
+
+  test('auto: an ImageValidatingPolicy where the real Kyverno CLI verified it offline as the ClusterPolicy; a ClusterPolicy elsewhere; none for keyless bundles', () => {
+    const key = { signer: 'key', transparencyLog: false } as const;
+    const choose = (
+      choice: 'auto' | 'ImageValidatingPolicy' | 'ClusterPolicy',
+      context: Parameters<typeof choosePolicyKind>[1],
+    ) => choosePolicyKind(choice, context);
+    // a key, no log: legacy signatures and bundles; not legacy attestations (Kyverno refuses them unlogged)
+    expect(choose('auto', { ...key, bundleFormat: 'legacy' })).toEqual({ kind: 'ImageValidatingPolicy' });
+    expect(choose('auto', { ...key, bundleFormat: 'new' })).toEqual({ kind: 'ImageValidatingPolicy' });
+    expect(choose('auto', { ...key, bundleFormat: 'new', evidence: true })).toEqual({ kind: 'ImageValidatingPolicy' });
+    expect(choose('auto', { ...key, bundleFormat: 'legacy', evidence: true })).toEqual({ kind: 'ClusterPolicy' });
+    expect(choose('ImageValidatingPolicy', { ...key, bundleFormat: 'legacy', evidence: true }).refused).toMatch(
+      /refuses every legacy attestation it verifies without a transparency log/,
+    );
+    // a key with the log on: neither form can be evaluated offline (TUF), so the ClusterPolicy stays
+    expect(choose('auto', { signer: 'key', transparencyLog: true, bundleFormat: 'legacy' })).toEqual({
+      kind: 'ClusterPolicy',
+    });
+    expect(choose('ImageValidatingPolicy', { signer: 'key', transparencyLog: true, bundleFormat: 'legacy' })).toEqual({
+      kind: 'ImageValidatingPolicy',
+    });
+    // keyless: only the ClusterPolicy binds the source repository; nothing binds it for keyless bundles
+    const keyless = { signer: 'keyless', transparencyLog: true } as const;
+    expect(choose('auto', { ...keyless, bundleFormat: 'legacy' })).toEqual({ kind: 'ClusterPolicy' });
+    expect(choose('auto', { ...keyless, bundleFormat: 'new' })).toEqual({});
+    expect(choose('ClusterPolicy', { ...keyless, bundleFormat: 'new' })).toEqual({});
+    expect(choose('ImageValidatingPolicy', { ...keyless, bundleFormat: 'legacy' }).refused).toMatch(
+      /additionalExtensions/,
+    );
+    expect(choose('ClusterPolicy', { ...key, bundleFormat: 'legacy' })).toEqual({ kind: 'ClusterPolicy' });
+  });
+
+  test("has the shape of Kyverno's own conformance ImageValidatingPolicy (cosign attestor, in-toto attestation, extractPayload)", () => {
+    const conformance = parse(
+      readFileSync(`${KYVERNO}conformance-ivpol-cosign-attestation-extract.policy.yaml`, 'utf8'),
+    );
+    expect(ivpErrorsOf({ ...conformance, apiVersion: 'policies.kyverno.io/v1' })).toBe('');
+    const ours = ivp({});
+    expect(ours.kind).toBe(conformance.kind);
+    for (const key of ['webhookConfiguration', 'failurePolicy', 'validationActions', 'matchConstraints'])
+      expect(ours.spec).toHaveProperty(key);
+    expect(ours.spec.failurePolicy).toBe(conformance.spec.failurePolicy);
+    expect(ours.spec.validationActions).toEqual(conformance.spec.validationActions);
+    expect(ours.spec.matchConstraints.resourceRules[0].resources).toEqual(
+      conformance.spec.matchConstraints.resourceRules[0].resources,
+    );
+    // its payload is read as extractPayload(...).predicate.<field>, as the suite's evidence validations read it
+    expect(conformance.spec.validations[1].expression).toMatch(
+      /extractPayload\(image, attestations\.slsa\)\.predicate\./,
+    );
   });
 });
 
@@ -228,6 +374,14 @@ describe('regular-expression escaping', () => {
       ),
     ).toBe(false);
     expect(re.test('https://github.com/octo-org/app-fork/.github/workflows/release.yml@refs/heads/main')).toBe(false);
+  });
+
+  test('a certificate-identity-regexp is written as given, as subjectRegExp', () => {
+    const pattern = '^https://github\\.com/octo-org/[^/]+/\\.github/workflows/release\\.yml@refs/tags/v.+$';
+    const p = policy({ signer: { kind: 'keyless', identity: pattern, issuer, match: 'regexp' } });
+    expect(errorsOf(p)).toBe('');
+    expect(verifyImagesOf(p).attestors[0].entries[0].keyless).toMatchObject({ subjectRegExp: pattern, issuer });
+    expect(verifyImagesOf(p).attestors[0].entries[0].keyless.subject).toBeUndefined();
   });
 
   test('an identity holding a glob character is written as an anchored, escaped subjectRegExp, not a glob subject', () => {

@@ -6,6 +6,7 @@ export {
   startWorkflowEnvironment,
   type WorkflowEnvironment,
 } from './act/environment.js';
+export { type ExpressionContext, evaluateTemplate } from './act/expression.js';
 export {
   type CallerRepository,
   callerRepository,

@@ -64,13 +64,14 @@ function probePolicy(glob: string): string {
 /**
  * `kyverno apply POLICY --resource POD --registry --policy-report`: the real Kyverno CLI evaluates the policy against
  * a Pod running `image`, offline (no cluster), reading signatures from the registry. HOME is a fresh directory, so
- * no local docker login or TUF cache leaks in; `env` is added (DOCKER_CONFIG for registry credentials).
+ * no local docker login or TUF cache leaks in; `env` is added (DOCKER_CONFIG for registry credentials); `args` are more
+ * flags (-v=6: Kyverno's own log, where an ImageValidatingPolicy says why a verification failed).
  */
 export function kyvernoApply(
   kyverno: string,
   policyYaml: string,
   image: string,
-  options: { expectImage?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { expectImage?: string; env?: NodeJS.ProcessEnv; args?: readonly string[] } = {},
 ): KyvernoOutcome {
   const dir = tempDir('golden-image-kyverno-');
   const policy = join(dir, 'policy.yaml');
@@ -79,7 +80,18 @@ export function kyvernoApply(
   writeFileSync(pod, podYaml(image));
   const result = spawnSync(
     kyverno,
-    ['apply', policy, '--resource', pod, '--registry', '--remove-color', '--policy-report', '--output-format', 'json'],
+    [
+      'apply',
+      policy,
+      '--resource',
+      pod,
+      '--registry',
+      '--remove-color',
+      '--policy-report',
+      '--output-format',
+      'json',
+      ...(options.args ?? []),
+    ],
     {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, HOME: dir, ...options.env },

@@ -20,7 +20,11 @@ export interface StepResult {
 export async function runBundledAction(
   action: string,
   inputs: Record<string, string>,
-  options: { env?: NodeJS.ProcessEnv; echo?: boolean } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    echo?: boolean /** another bundle to run (a benchmark's baseline) */;
+    entry?: string;
+  } = {},
 ): Promise<StepResult> {
   const dir = mkdtempSync(join(tmpdir(), `golden-image-step-${action}-`));
   const outputFile = join(dir, 'output');
@@ -37,7 +41,8 @@ export async function runBundledAction(
   });
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   const entry =
-    action === '.' ? join(repoRoot, 'dist', 'chain', 'index.js') : join(repoRoot, 'dist', action, 'index.js');
+    options.entry ??
+    (action === '.' ? join(repoRoot, 'dist', 'chain', 'index.js') : join(repoRoot, 'dist', action, 'index.js'));
   const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const collect = (chunk: Buffer) => {

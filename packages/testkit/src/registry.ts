@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,26 +104,34 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   }
   const config = join(dir, 'config.yml');
   writeFileSync(config, `${lines.join('\n')}\n`);
-  const child = spawn(registryBinary(), ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const accessLog: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => accessLog.push(...chunk.toString().split('\n').filter(Boolean)));
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
+  // The registry writes its access log and its errors to files, not pipes: a test that blocks this process (a
+  // spawnSync of kyverno or cosign reading from the registry) would otherwise stop reading a pipe, the registry would
+  // block writing its log once 64 KiB are pending, and both would wait for each other until the test timed out.
+  const outFile = join(dir, 'registry.out');
+  const errFile = join(dir, 'registry.err');
+  const out = openSync(outFile, 'a');
+  const err = openSync(errFile, 'a');
+  const child = spawn(registryBinary(), ['serve', config], { stdio: ['ignore', out, err] });
+  closeSync(out);
+  closeSync(err);
+  const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+  const stderr = () => read(errFile);
   await waitUntilUp('registry', () => accepts(port, address), {
     child,
     up: `listen on ${port}`,
     timeoutMs: 15_000,
     intervalMs: 50,
-    output: () => stderr,
+    output: stderr,
   });
   return {
     host: `localhost:${port}`,
     port,
     storage,
     caCert,
-    requests: (pattern) => accessLog.filter((line) => pattern.test(line)),
+    requests: (pattern) =>
+      read(outFile)
+        .split('\n')
+        .filter((line) => line !== '' && pattern.test(line)),
     stop: () => stopChild(child),
   };
 }
