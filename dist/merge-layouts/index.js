@@ -786,21 +786,29 @@ var init_errors = __esm({
 // packages/kit/src/runner.ts
 import { spawn } from "node:child_process";
 import { constants as osConstants } from "node:os";
-var ExecRunner;
+var toJobLog, ExecRunner;
 var init_runner = __esm({
   "packages/kit/src/runner.ts"() {
     "use strict";
     init_io();
     init_errors();
+    toJobLog = (text, stream) => {
+      (stream === "stdout" ? process.stdout : process.stderr).write(text);
+    };
     ExecRunner = class {
+      /** echo: where command lines and tool output go (tests keep them with what the step recorded). */
+      constructor(echoTo = toJobLog) {
+        this.echoTo = echoTo;
+      }
+      echoTo;
       async run(tool, args, options = {}) {
         const path3 = await which(tool, false);
         if (!path3) {
           throw new UserError(`"${tool}" was not found on PATH. Install it on the runner before this step.`);
         }
         const echo = !(options.silent ?? false);
-        if (echo) process.stdout.write(`[command]${path3} ${args.join(" ")}
-`);
+        if (echo) this.echoTo(`[command]${path3} ${args.join(" ")}
+`, "stdout");
         const stdout = [];
         const stderr = [];
         const child = spawn(path3, [...args], {
@@ -810,11 +818,11 @@ var init_runner = __esm({
         });
         child.stdout.on("data", (chunk) => {
           stdout.push(chunk);
-          if (echo) process.stdout.write(chunk);
+          if (echo) this.echoTo(chunk, "stdout");
         });
         child.stderr.on("data", (chunk) => {
           stderr.push(chunk);
-          if (echo) process.stderr.write(chunk);
+          if (echo) this.echoTo(chunk, "stderr");
         });
         const exitCode = await new Promise((resolve2, reject) => {
           child.on("error", reject);

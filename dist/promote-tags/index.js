@@ -21246,21 +21246,29 @@ function lastLines(text, count = 5) {
   const lines = text.trim().split("\n").filter(Boolean);
   return lines.slice(-count).join("\n") || "(no output on stderr)";
 }
-var ExecRunner;
+var toJobLog, ExecRunner;
 var init_runner = __esm({
   "packages/kit/src/runner.ts"() {
     "use strict";
     init_io();
     init_errors();
+    toJobLog = (text, stream3) => {
+      (stream3 === "stdout" ? process.stdout : process.stderr).write(text);
+    };
     ExecRunner = class {
+      /** echo: where command lines and tool output go (tests keep them with what the step recorded). */
+      constructor(echoTo = toJobLog) {
+        this.echoTo = echoTo;
+      }
+      echoTo;
       async run(tool, args, options = {}) {
         const path13 = await which(tool, false);
         if (!path13) {
           throw new UserError(`"${tool}" was not found on PATH. Install it on the runner before this step.`);
         }
         const echo = !(options.silent ?? false);
-        if (echo) process.stdout.write(`[command]${path13} ${args.join(" ")}
-`);
+        if (echo) this.echoTo(`[command]${path13} ${args.join(" ")}
+`, "stdout");
         const stdout = [];
         const stderr = [];
         const child2 = spawn2(path13, [...args], {
@@ -21270,11 +21278,11 @@ var init_runner = __esm({
         });
         child2.stdout.on("data", (chunk) => {
           stdout.push(chunk);
-          if (echo) process.stdout.write(chunk);
+          if (echo) this.echoTo(chunk, "stdout");
         });
         child2.stderr.on("data", (chunk) => {
           stderr.push(chunk);
-          if (echo) process.stderr.write(chunk);
+          if (echo) this.echoTo(chunk, "stderr");
         });
         const exitCode = await new Promise((resolve4, reject) => {
           child2.on("error", reject);

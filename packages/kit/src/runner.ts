@@ -25,14 +25,24 @@ export interface ToolRunner {
   run(tool: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
 }
 
+/** Where a runner echoes command lines and tool output: the job log (this process's stdout and stderr). */
+export type EchoSink = (text: string | Buffer, stream: 'stdout' | 'stderr') => void;
+
+const toJobLog: EchoSink = (text, stream) => {
+  (stream === 'stdout' ? process.stdout : process.stderr).write(text);
+};
+
 export class ExecRunner implements ToolRunner {
+  /** echo: where command lines and tool output go (tests keep them with what the step recorded). */
+  constructor(private readonly echoTo: EchoSink = toJobLog) {}
+
   async run(tool: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const path = await io.which(tool, false);
     if (!path) {
       throw new UserError(`"${tool}" was not found on PATH. Install it on the runner before this step.`);
     }
     const echo = !(options.silent ?? false);
-    if (echo) process.stdout.write(`[command]${path} ${args.join(' ')}\n`);
+    if (echo) this.echoTo(`[command]${path} ${args.join(' ')}\n`, 'stdout');
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     // stdin is /dev/null: a tool that prompts (cosign without --yes) reads end-of-file and fails instead of
@@ -45,11 +55,11 @@ export class ExecRunner implements ToolRunner {
     });
     child.stdout.on('data', (chunk: Buffer) => {
       stdout.push(chunk);
-      if (echo) process.stdout.write(chunk);
+      if (echo) this.echoTo(chunk, 'stdout');
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr.push(chunk);
-      if (echo) process.stderr.write(chunk);
+      if (echo) this.echoTo(chunk, 'stderr');
     });
     const exitCode = await new Promise<number>((resolve, reject) => {
       child.on('error', reject);

@@ -12,6 +12,8 @@ export interface Recorded {
   errors: string[];
   summary: string;
   secrets: string[];
+  /** The command lines and output of the tools the step ran, as the job log would show them. */
+  toolOutput: string;
 }
 
 /**
@@ -23,7 +25,15 @@ export function createTestContext(
   inputs: Record<string, string>,
   options: { runner?: ToolRunner; env?: NodeJS.ProcessEnv; tempDir?: string } = {},
 ): { ctx: ActionContext; recorded: Recorded } {
-  const recorded: Recorded = { outputs: {}, logs: [], warnings: [], errors: [], summary: '', secrets: [] };
+  const recorded: Recorded = {
+    outputs: {},
+    logs: [],
+    warnings: [],
+    errors: [],
+    summary: '',
+    secrets: [],
+    toolOutput: '',
+  };
   const ctx: ActionContext = {
     input: (name) => inputs[name] ?? '',
     output: (name, value) => {
@@ -40,17 +50,24 @@ export function createTestContext(
       recorded.logs.push(`::group::${name}`);
       return fn();
     },
-    runner: new DoubleControlsRunner(options.runner ?? new ExecRunner(), () => ctx.env),
+    runner: new DoubleControlsRunner(
+      options.runner ??
+        new ExecRunner((text) => {
+          recorded.toolOutput += text.toString();
+        }),
+      () => ctx.env,
+    ),
     env: options.env ?? process.env,
     tempDir: options.tempDir ?? mkdtempSync(join(tmpdir(), 'golden-image-test-')),
   };
   return { ctx, recorded };
 }
 
-/** Everything the action printed or wrote, for "no secret leaked" checks. */
+/** Everything the action printed or wrote, tools' output included, for "no secret leaked" checks. */
 export function everythingPrinted(recorded: Recorded): string {
   return [
     ...recorded.logs,
+    recorded.toolOutput,
     ...recorded.warnings,
     ...recorded.errors,
     recorded.summary,
