@@ -137,11 +137,11 @@ var init_summary = __esm({
   "node_modules/@actions/core/lib/summary.js"() {
     __awaiter = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve4) {
-          resolve4(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve4, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -157,7 +157,7 @@ var init_summary = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -512,11 +512,11 @@ var init_io_util = __esm({
   "node_modules/@actions/io/lib/io-util.js"() {
     __awaiter2 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve4) {
-          resolve4(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve4, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -532,7 +532,7 @@ var init_io_util = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -615,11 +615,11 @@ var init_io = __esm({
     init_io_util();
     __awaiter3 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve4) {
-          resolve4(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve4, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -635,7 +635,7 @@ var init_io = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -737,11 +737,11 @@ var init_core = __esm({
     init_platform();
     __awaiter4 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve4) {
-          resolve4(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve4, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -757,7 +757,7 @@ var init_core = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -828,9 +828,9 @@ var init_runner = __esm({
           stderr.push(chunk);
           if (echo) this.echoTo(chunk, "stderr");
         });
-        const exitCode = await new Promise((resolve4, reject) => {
+        const exitCode = await new Promise((resolve5, reject) => {
           child.on("error", reject);
-          child.on("close", (code2, signal) => resolve4(code2 ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
+          child.on("close", (code2, signal) => resolve5(code2 ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
         });
         return { exitCode, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString("utf8") };
       }
@@ -3452,7 +3452,7 @@ function isRef(value) {
 function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
 }
-function isRecursive(inst, stack, resolve4) {
+function isRecursive(inst, stack, resolve5) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -3462,7 +3462,7 @@ function isRecursive(inst, stack, resolve4) {
   let result = NONE;
   const check = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve4);
+      const answer = isRecursive(child, stack, resolve5);
       if (answer > result)
         result = answer;
     }
@@ -3473,7 +3473,7 @@ function isRecursive(inst, stack, resolve4) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve5) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -3537,7 +3537,7 @@ function isRecursive(inst, stack, resolve4) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve5 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -6169,8 +6169,7 @@ var init_digest = __esm({
 init_src();
 
 // actions/build-oci/main.ts
-import { existsSync as existsSync3, statSync } from "node:fs";
-import { join as join8, resolve as resolve3 } from "node:path";
+import { resolve as resolve4 } from "node:path";
 
 // packages/image-build/src/annotations.ts
 init_src();
@@ -7180,6 +7179,66 @@ function originAnnotations(origin, annotations, levels) {
   return added;
 }
 
+// packages/image-build/src/request-paths.ts
+init_src();
+import { existsSync as existsSync3, statSync } from "node:fs";
+import { join as join8, resolve as resolve3 } from "node:path";
+function pathProblems(context, file, secrets, localContexts, builder) {
+  const problems = [];
+  if (!existsSync3(context) || !statSync(context).isDirectory()) {
+    problems.push(
+      inputProblem("context", `${show(context)} is not a directory; give the build context, for example . or ./app`)
+    );
+    return problems;
+  }
+  if (file !== void 0) {
+    if (!existsSync3(file) || !statSync(file).isFile())
+      problems.push(inputProblem("file", `${show(file)} does not exist or is not a file`));
+  } else {
+    const names = builder === "buildah" ? ["Containerfile", "Dockerfile"] : ["Dockerfile"];
+    if (!names.some((name) => existsSync3(join8(context, name)))) {
+      problems.push(
+        inputProblem(
+          "file",
+          `is unset and ${show(context)} holds no ${names.join(" or ")}; give the Dockerfile's path`
+        )
+      );
+    }
+  }
+  for (const secret of secrets) {
+    if (!existsSync3(secret.src) || !statSync(secret.src).isFile())
+      problems.push(
+        inputProblem(
+          secret.input,
+          `secret ${show(secret.id)}: the file ${show(secret.src)} does not exist or is not a file`
+        )
+      );
+  }
+  for (const [entry, path3] of localContexts) {
+    if (!existsSync3(path3) || !statSync(path3).isDirectory())
+      problems.push(inputProblem("build-contexts", `${show(entry)}: ${show(path3)} is not a directory`));
+  }
+  return problems;
+}
+function absoluteAfterEquals(entry, workspace, local) {
+  const eq = entry.indexOf("=");
+  if (eq === -1) return entry;
+  const value = entry.slice(eq + 1);
+  if (!local(value)) return entry;
+  return `${entry.slice(0, eq)}=${value.split(",").map((path3) => resolve3(workspace, path3)).join(",")}`;
+}
+function absoluteSecret(entry, workspace) {
+  const secret = parseSecret(entry);
+  return secret.src ? `id=${secret.id},src=${resolve3(workspace, secret.src)}` : entry;
+}
+function sourceDateEpoch(env) {
+  const raw = env.SOURCE_DATE_EPOCH;
+  if (raw === void 0 || raw === "") return void 0;
+  if (!/^\d{1,12}$/.test(raw))
+    throw new UserError(`SOURCE_DATE_EPOCH must be whole seconds since 1970, got ${show(raw)}.`);
+  return Number(raw);
+}
+
 // packages/image-build/src/summary.ts
 init_src();
 function buildSummary(result, title = "build-oci") {
@@ -7277,66 +7336,11 @@ function builderInput() {
     return NEVER;
   });
 }
-function pathProblems(context, file, secrets, localContexts, builder) {
-  const problems = [];
-  if (!existsSync3(context) || !statSync(context).isDirectory()) {
-    problems.push(
-      inputProblem("context", `${show(context)} is not a directory; give the build context, for example . or ./app`)
-    );
-    return problems;
-  }
-  if (file !== void 0) {
-    if (!existsSync3(file) || !statSync(file).isFile())
-      problems.push(inputProblem("file", `${show(file)} does not exist or is not a file`));
-  } else {
-    const names = builder === "buildah" ? ["Containerfile", "Dockerfile"] : ["Dockerfile"];
-    if (!names.some((name) => existsSync3(join8(context, name)))) {
-      problems.push(
-        inputProblem(
-          "file",
-          `is unset and ${show(context)} holds no ${names.join(" or ")}; give the Dockerfile's path`
-        )
-      );
-    }
-  }
-  for (const secret of secrets) {
-    if (!existsSync3(secret.src) || !statSync(secret.src).isFile())
-      problems.push(
-        inputProblem(
-          secret.input,
-          `secret ${show(secret.id)}: the file ${show(secret.src)} does not exist or is not a file`
-        )
-      );
-  }
-  for (const [entry, path3] of localContexts) {
-    if (!existsSync3(path3) || !statSync(path3).isDirectory())
-      problems.push(inputProblem("build-contexts", `${show(entry)}: ${show(path3)} is not a directory`));
-  }
-  return problems;
-}
-function absoluteAfterEquals(entry, workspace, local) {
-  const eq = entry.indexOf("=");
-  if (eq === -1) return entry;
-  const value = entry.slice(eq + 1);
-  if (!local(value)) return entry;
-  return `${entry.slice(0, eq)}=${value.split(",").map((path3) => resolve3(workspace, path3)).join(",")}`;
-}
-function absoluteSecret(entry, workspace) {
-  const secret = parseSecret(entry);
-  return secret.src ? `id=${secret.id},src=${resolve3(workspace, secret.src)}` : entry;
-}
-function sourceDateEpoch(env) {
-  const raw = env.SOURCE_DATE_EPOCH;
-  if (raw === void 0 || raw === "") return void 0;
-  if (!/^\d{1,12}$/.test(raw))
-    throw new UserError(`SOURCE_DATE_EPOCH must be whole seconds since 1970, got ${show(raw)}.`);
-  return Number(raw);
-}
 async function main(ctx) {
   const input = parseInputs(inputs, ctx.input);
   const workspace = ctx.env.GITHUB_WORKSPACE || process.cwd();
-  const context = resolve3(workspace, input.context);
-  const file = input.file === void 0 ? void 0 : resolve3(workspace, input.file);
+  const context = resolve4(workspace, input.context);
+  const file = input.file === void 0 ? void 0 : resolve4(workspace, input.file);
   const builder = input.builder;
   const cache = defaultCache(
     defaultCacheScope(context, file, input.target, workspace, uniquePlatforms(input.platforms))
@@ -7344,11 +7348,11 @@ async function main(ctx) {
   const secretFiles = [];
   for (const entry of input.secrets) {
     const secret = parseSecret(entry);
-    if (secret.src) secretFiles.push({ input: "secrets", id: secret.id ?? "", src: resolve3(workspace, secret.src) });
+    if (secret.src) secretFiles.push({ input: "secrets", id: secret.id ?? "", src: resolve4(workspace, secret.src) });
   }
   const fromFiles = input["secret-files"].map((entry) => parseSecretFile(entry));
   for (const secret of fromFiles)
-    secretFiles.push({ input: "secret-files", id: secret.id ?? "", src: resolve3(workspace, secret.file ?? "") });
+    secretFiles.push({ input: "secret-files", id: secret.id ?? "", src: resolve4(workspace, secret.file ?? "") });
   const buildContexts = input["build-contexts"].map((entry) => absoluteAfterEquals(entry, workspace, isLocalContext));
   const localContexts = buildContexts.map((entry, i) => [input["build-contexts"][i] ?? "", entry.slice(entry.indexOf("=") + 1)]).filter(([entry]) => isLocalContext(entry.slice(entry.indexOf("=") + 1)));
   const request = {
@@ -7358,7 +7362,7 @@ async function main(ctx) {
     buildArgs: input["build-args"],
     secrets: [
       ...input.secrets.map((entry) => absoluteSecret(entry, workspace)),
-      ...fromFiles.map((secret) => `id=${secret.id},src=${resolve3(workspace, secret.file ?? "")}`)
+      ...fromFiles.map((secret) => `id=${secret.id},src=${resolve4(workspace, secret.file ?? "")}`)
     ],
     labels: input.labels,
     annotations: input.annotations,
@@ -7386,7 +7390,7 @@ async function main(ctx) {
       )
     );
   if (builder === "buildah") problems.push(...buildahProblems(request));
-  const layoutPath = input["layout-path"] === void 0 ? void 0 : resolve3(workspace, input["layout-path"]);
+  const layoutPath = input["layout-path"] === void 0 ? void 0 : resolve4(workspace, input["layout-path"]);
   if (builder === "buildx" && layoutPath && /[,"]/.test(layoutPath)) {
     problems.push(
       inputProblem(

@@ -7,6 +7,13 @@ export { prepareLayoutDir } from './layout-dir.js';
 export { type BuildxMetadata, type BuildxResultMetadata, buildDigest, parseBuildxMetadata } from './metadata.js';
 export { buildOrigin, originAnnotations } from './origin.js';
 export { checkPlatforms, normalizePlatform, uniquePlatforms } from './platforms.js';
+export {
+  absoluteAfterEquals,
+  absoluteSecret,
+  pathProblems,
+  type SecretFile,
+  sourceDateEpoch,
+} from './request-paths.js';
 export { buildSecretsInput, writeBuildSecrets } from './secret-files.js';
 export { buildSummary } from './summary.js';
 export type { BuildContext, BuildRequest, BuildResult } from './types.js';
