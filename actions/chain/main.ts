@@ -6,21 +6,16 @@ import {
   inputProblem,
   listInput,
   maskSecretInputs,
-  md,
   optionalString,
   parseInputs,
   stepContext,
   UserError,
 } from '@golden-image/kit';
 import { imagesInput, isImmutableTag, releaseTags, singleRegistryProblem, TAG_RULE } from '@golden-image/oci';
-import {
-  choosePolicyKind,
-  keyInput,
-  POLICY_KIND_CHOICES,
-  policyKindProblem,
-  requireGithubOidc,
-} from '@golden-image/signing';
-import { type Outputs, plan, type Release } from './plan.js';
+import { keyInput, POLICY_KIND_CHOICES, requireGithubOidc } from '@golden-image/signing';
+import { type Outputs, plan } from './plan.js';
+import { checkSteps, releaseOf } from './release.js';
+import { PULL_REQUEST_EVENTS, report } from './report.js';
 
 /** The root (Marketplace) action: the whole chain in one step, through the six actions' own code. */
 export const inputs = {
@@ -80,13 +75,9 @@ export const inputs = {
   'tool-mirror': optionalString(),
 };
 
-type Input = ReturnType<typeof parseInputs<typeof inputs>>;
+export type Input = ReturnType<typeof parseInputs<typeof inputs>>;
 
 /** Stands in for a value an earlier step hands on, so every step's inputs can be checked before anything runs. */
-const PLACEHOLDERS: Record<string, string> = { 'layout-path': '/placeholder', digest: `sha256:${'0'.repeat(64)}` };
-
-const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target'];
-
 /** Report outputs of the scan steps, under the root action's names. */
 const REPORTS: Record<string, [string, string][]> = {
   'scan-repo': [
@@ -185,155 +176,4 @@ export async function main(ctx: ActionContext, now: Date = new Date()): Promise<
   } finally {
     await secrets.remove();
   }
-}
-
-/**
- * The form of the Kyverno policy, decided here where it is known whether attest-evidence will require the evidence
- * (sign-digest alone assumes not); refused before anything runs when the form asked for cannot hold what is signed.
- */
-function policyKindOf(input: Input): string | undefined {
-  if (!input.sign) return undefined;
-  const { kind, refused } = choosePolicyKind(input['kyverno-policy-kind'], {
-    signer: input.key ? 'key' : 'keyless',
-    bundleFormat: 'legacy',
-    transparencyLog: !['false', 'False', 'FALSE'].includes(input['transparency-log'] ?? ''),
-    evidence: input.attest,
-  });
-  if (refused) throw new UserError(policyKindProblem(refused));
-  return kind;
-}
-
-function releaseOf(
-  input: Input,
-  push: boolean,
-  tags: { immutable: string[]; rolling: string[] },
-  secretSpecs: string[],
-): Release {
-  const tools = { 'install-tools': String(input['install-tools']), 'tool-mirror': input['tool-mirror'] };
-  return {
-    images: input.image,
-    ...tags,
-    push,
-    scanRepo: input['scan-repo'],
-    sign: input.sign,
-    attest: input.attest,
-    key: input.key,
-    policyKind: policyKindOf(input),
-    scanRepoPath: input['scan-repo-path'] ?? '.',
-    build: {
-      context: input.context,
-      file: input.file,
-      platforms: joined(input.platforms, ','),
-      'build-args': joined(input['build-args']),
-      secrets: joined(secretSpecs),
-      'secret-files': joined(input['secret-files']),
-      ssh: joined(input.ssh),
-      'build-contexts': joined(input['build-contexts']),
-      'no-cache': String(input['no-cache']),
-      pull: String(input.pull),
-      target: input.target,
-      labels: joined(input.labels),
-      annotations: joined(input.annotations),
-      'cache-from': joined(input['cache-from']),
-      'cache-to': joined(input['cache-to']),
-      provenance: input.provenance,
-      sbom: input.sbom,
-      builder: input.builder,
-    },
-    gates: {
-      severity: input.severity,
-      'ignore-unfixed': String(input['ignore-unfixed']),
-      trivyignores: joined(input.trivyignores, ','),
-    },
-    scanners: { 'db-repository': input['db-repository'], 'java-db-repository': input['java-db-repository'] },
-    skipDirs: joined(input['skip-dirs'], ','),
-    imageScanners: joined(input.scanners, ','),
-    repoGate: { 'block-uncalled': String(input['block-uncalled']), 'osv-offline-db': input['osv-offline-db'] },
-    sigstore: {
-      'fulcio-url': input['fulcio-url'],
-      'rekor-url': input['rekor-url'],
-      'transparency-log': input['transparency-log'],
-      'ct-log': input['ct-log'],
-      'certificate-chain': input['certificate-chain'],
-      'trusted-root': input['trusted-root'],
-    },
-    registry: { 'tls-verify': String(input['tls-verify']), username: input.username, password: input.password },
-    tools,
-    allowOverwrite: input['allow-overwrite'],
-    tagRaceWindowMs: input['tag-race-window-ms'],
-  };
-}
-
-/** A list input handed on to a step: one entry per line (or `separator`), or unset when empty. */
-function joined(entries: readonly string[], separator = '\n'): string | undefined {
-  return entries.length > 0 ? entries.join(separator) : undefined;
-}
-
-function checkSteps(release: Release): void {
-  const problems: string[] = [];
-  for (const step of plan(release)) {
-    const raw = step.inputs({});
-    try {
-      parseInputs(step.spec, (name) => raw[name] ?? PLACEHOLDERS[name] ?? '');
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      problems.push(...error.message.split('\n').map((line) => `${step.name}: ${line}`));
-    }
-  }
-  if (problems.length > 0) throw new UserError(problems.join('\n'));
-}
-
-async function report(
-  ctx: ActionContext,
-  release: Release,
-  took: [string, number][],
-  outputs: Record<string, Outputs>,
-  event: string | undefined,
-): Promise<void> {
-  const promoted = Object.entries(outputs).filter(([name]) => name.startsWith('promote-tags'));
-  const signed = Object.entries(outputs).filter(([name]) => name.startsWith('sign-digest'));
-  const digest = outputs['push-layout']?.digest ?? outputs['scan-layout']?.digest ?? outputs['build-oci']?.digest;
-  const imageRefs = release.push ? release.images.map((image) => `${image}@${digest}`).join('\n') : '';
-  const results: [string, string][] = [
-    ['digest', digest ?? ''],
-    ['image-ref', imageRefs],
-    ['layout-path', outputs['build-oci']?.['layout-path'] ?? ''],
-    ['platforms', outputs['push-layout']?.platforms ?? outputs['build-oci']?.platforms ?? ''],
-    ['tags', [outputs['push-layout']?.tags, ...promoted.map(([, out]) => out.tags)].filter(Boolean).join('\n')],
-    ['kept-tags', outputs['push-layout']?.['kept-tags'] ?? ''],
-    ['pushed', String(release.push)],
-    [
-      'verify-command',
-      signed
-        .map(([, out]) => out['verify-command'])
-        .filter(Boolean)
-        .join('\n'),
-    ],
-    // attest-evidence's copy of the policy also requires the SBOM and the scan result.
-    [
-      'kyverno-policy',
-      Object.entries(outputs).find(([name]) => name.startsWith('attest-evidence'))?.[1]['kyverno-policy'] ||
-        (signed[0]?.[1]['kyverno-policy'] ?? ''),
-    ],
-    ['kyverno-policy-kind', signed[0]?.[1]['kyverno-policy-kind'] ?? ''],
-  ];
-  for (const [name, value] of results) ctx.output(name, value);
-  const names = took.map(([name]) => name).filter((name) => !name.endsWith('(read-back)'));
-  const lines = [md.heading('golden-image chain'), `${names.join(' → ')}: every step passed.\n`];
-  if (!release.push) {
-    lines.push(
-      `**Nothing was pushed, signed or tagged**: push is off${PULL_REQUEST_EVENTS.includes(event ?? '') ? ` on ${event} events (set push: true to publish from them)` : ''}. The image was built and scanned.\n`,
-    );
-  }
-  if (release.push) lines.push(`Tag rule: ${TAG_RULE}.\n`);
-  lines.push(md.facts(results.filter(([, value]) => value).map(([name, value]) => [name, md.code(value)])), '');
-  lines.push(
-    md.heading('Where the time went', 3),
-    md.table(
-      ['step', 'seconds'],
-      took.map(([name, ms]) => [name, (ms / 1000).toFixed(2)]),
-    ),
-    '',
-  );
-  await ctx.summary(lines.join('\n'));
 }
