@@ -1,83 +1,21 @@
-import { buildSecretsInput, writeBuildSecrets } from '@golden-image/image-build';
+import { writeBuildSecrets } from '@golden-image/image-build';
 import {
   type ActionContext,
-  booleanInput,
-  enumInput,
   inputProblem,
-  listInput,
   maskSecretInputs,
-  optionalString,
   parseInputs,
   stepContext,
   UserError,
 } from '@golden-image/kit';
-import { imagesInput, isImmutableTag, releaseTags, singleRegistryProblem, TAG_RULE } from '@golden-image/oci';
-import { keyInput, POLICY_KIND_CHOICES, requireGithubOidc } from '@golden-image/signing';
+import { isImmutableTag, releaseTags, singleRegistryProblem, TAG_RULE } from '@golden-image/oci';
+import { requireGithubOidc } from '@golden-image/signing';
+import { inputs } from './inputs.js';
 import { type Outputs, plan } from './plan.js';
 import { checkSteps, releaseOf } from './release.js';
 import { PULL_REQUEST_EVENTS, report } from './report.js';
 
-/** The root (Marketplace) action: the whole chain in one step, through the six actions' own code. */
-export const inputs = {
-  image: imagesInput(),
-  context: optionalString(),
-  file: optionalString(),
-  // Lists are checked entry by entry by the step that takes them (build-oci), with the same input names.
-  platforms: listInput({}),
-  'build-args': listInput({ lines: true }),
-  'build-secrets': buildSecretsInput(),
-  'secret-files': listInput({ lines: true }),
-  ssh: listInput({ lines: true }),
-  'build-contexts': listInput({ lines: true }),
-  'no-cache': booleanInput(false),
-  pull: booleanInput(false),
-  target: optionalString(),
-  labels: listInput({ lines: true }),
-  annotations: listInput({ lines: true }),
-  'cache-from': listInput({ lines: true }),
-  'cache-to': listInput({ lines: true }),
-  provenance: optionalString(),
-  sbom: optionalString(),
-  // Checked by build-oci (its explanation of a setup-buildx-action builder name included).
-  builder: optionalString(),
-  tags: listInput({}),
-  'rolling-tags': listInput({}),
-  push: enumInput(['auto', 'true', 'false'], 'auto'),
-  'allow-overwrite': booleanInput(false),
-  // Checked by push-layout (0 to 60000).
-  'tag-race-window-ms': optionalString(),
-  severity: optionalString(),
-  'ignore-unfixed': booleanInput(false),
-  trivyignores: listInput({}),
-  'skip-dirs': listInput({}),
-  scanners: listInput({}),
-  'scan-repo': booleanInput(true),
-  'scan-repo-path': optionalString(),
-  'block-uncalled': booleanInput(true),
-  'osv-offline-db': optionalString(),
-  'db-repository': optionalString(),
-  'java-db-repository': optionalString(),
-  sign: booleanInput(true),
-  attest: booleanInput(true),
-  key: keyInput(),
-  'kyverno-policy-kind': enumInput(POLICY_KIND_CHOICES, 'auto'),
-  // The private Sigstore instance, checked by sign-digest, attest-evidence and promote-tags.
-  'fulcio-url': optionalString(),
-  'rekor-url': optionalString(),
-  'transparency-log': optionalString(),
-  'ct-log': optionalString(),
-  'certificate-chain': optionalString(),
-  'trusted-root': optionalString(),
-  'tls-verify': booleanInput(true),
-  username: optionalString(),
-  password: optionalString(),
-  'install-tools': booleanInput(true),
-  'tool-mirror': optionalString(),
-};
+export { inputs };
 
-export type Input = ReturnType<typeof parseInputs<typeof inputs>>;
-
-/** Stands in for a value an earlier step hands on, so every step's inputs can be checked before anything runs. */
 /** Report outputs of the scan steps, under the root action's names. */
 const REPORTS: Record<string, [string, string][]> = {
   'scan-repo': [
@@ -93,6 +31,7 @@ const REPORTS: Record<string, [string, string][]> = {
   ],
 };
 
+/** The root (Marketplace) action: the whole chain in one step, through the six actions' own code. */
 export async function main(ctx: ActionContext, now: Date = new Date()): Promise<void> {
   maskSecretInputs(ctx, 'password');
   const input = parseInputs(inputs, ctx.input);

@@ -2,9 +2,10 @@
 // anything runs.
 import { parseInputs, UserError } from '@golden-image/kit';
 import { choosePolicyKind, policyKindProblem } from '@golden-image/signing';
-import type { Input } from './main.js';
+import type { Input } from './inputs.js';
 import { plan, type Release } from './plan.js';
 
+/** Stands in for a value an earlier step hands on, so every step's inputs can be checked before anything runs. */
 const PLACEHOLDERS: Record<string, string> = { 'layout-path': '/placeholder', digest: `sha256:${'0'.repeat(64)}` };
 
 /**

@@ -1,6 +1,6 @@
-import { abilitiesOf, type CosignVersion } from './cosign-abilities.js';
+import { abilitiesOf, type BundleFormat, type CosignVersion } from './cosign-abilities.js';
 
-export type BundleFormat = 'legacy' | 'new';
+export type { BundleFormat };
 
 /**
  * GitHub facts a keyless certificate carries besides its identity (Fulcio's GitHub extensions), checked with

@@ -1,7 +1,9 @@
 // What each cosign release can do: ONE table, read by every argv builder and every gate of the suite.
 import { inputProblem } from '@golden-image/kit';
 import { PINS } from '@golden-image/tools';
-import type { BundleFormat } from './args.js';
+
+/** How a signature or attestation is stored: legacy (the .sig/.att tags) or new (Sigstore bundles as referrers). */
+export type BundleFormat = 'legacy' | 'new';
 
 export interface CosignVersion {
   major: number;
