@@ -15,5 +15,8 @@ export default {
   // (*.workflow.test.ts, workflows run by nektos/act) with `npm run test:workflow` (jest.workflow.config.js).
   testPathIgnorePatterns: ['/node_modules/', '\\.real\\.test\\.ts$', '\\.workflow\\.test\\.ts$'],
   testTimeout: 120000,
+  // Each run writes its temporary files under a directory of its own, removed at the end.
+  globalSetup: '<rootDir>/script/jest-tmpdir-setup.cjs',
+  globalTeardown: '<rootDir>/script/jest-tmpdir-teardown.cjs',
   reporters: ['default', '<rootDir>/script/jest-closing-line.cjs'],
 };

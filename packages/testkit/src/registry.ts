@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ export interface TestRegistry {
   caCert?: string;
   /** Access-log lines (`"METHOD /v2/... HTTP/1.1" STATUS`) matching the pattern, since the registry started. */
   requests(pattern: RegExp): string[];
+  /** Stops the registry and removes its storage and files. */
   stop(): Promise<void>;
 }
 
@@ -132,6 +133,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       read(outFile)
         .split('\n')
         .filter((line) => line !== '' && pattern.test(line)),
-    stop: () => stopChild(child),
+    stop: async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopChild, waitUntilUp } from './child.js';
@@ -18,6 +18,7 @@ export interface TestNpmRegistry {
   storage: string;
   /** Verdaccio's own log (warnings and errors), for failure messages. */
   log(): string;
+  /** Stops Verdaccio and removes its storage and files. */
   stop(): Promise<void>;
 }
 
@@ -85,7 +86,19 @@ export async function startVerdaccio(options: NpmRegistryOptions = {}): Promise<
       { child, up: `answer ${url}-/ping`, timeoutMs: 30_000, output: () => output, killOnTimeout: false },
     );
     const token = await login(url, user, password);
-    return { url, port, token, user, password, storage, log: () => output, stop: () => stopChild(child) };
+    return {
+      url,
+      port,
+      token,
+      user,
+      password,
+      storage,
+      log: () => output,
+      stop: async () => {
+        await stopChild(child);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   } catch (error) {
     await stopChild(child);
     throw error;
