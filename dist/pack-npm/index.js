@@ -18506,6 +18506,9 @@ init_src();
 // packages/oci-registry/src/inputs.ts
 init_src();
 
+// packages/oci-registry/src/push.ts
+init_src();
+
 // packages/npm/src/registry-http.ts
 init_src();
 

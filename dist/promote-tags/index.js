@@ -88825,6 +88825,9 @@ var registryInputSpec = () => ({
   password: optionalString()
 });
 
+// packages/oci-registry/src/push.ts
+init_src();
+
 // actions/promote-tags/main.ts
 var inputs = {
   image: imageInput(),

@@ -38437,6 +38437,9 @@ init_src();
 // packages/oci-registry/src/inputs.ts
 init_src();
 
+// packages/oci-registry/src/push.ts
+init_src();
+
 // packages/npm/src/registry-http.ts
 init_lib();
 init_src();

@@ -9182,6 +9182,12 @@ var SkopeoError = class extends UserError {
 };
 var MIN_SKOPEO = "1.6.0";
 var OCI11_SKOPEO = "1.11.0";
+function checkPushesUnchanged(version2, oci11Fields) {
+  if (oci11Fields.length === 0 || !import_semver.default.lt(version2, OCI11_SKOPEO)) return;
+  throw new UserError(
+    `skopeo ${version2} cannot push this layout unchanged: ${oci11Fields.join("; ")}. skopeo before ${OCI11_SKOPEO} does not know these OCI 1.1 fields, drops them when it writes the index, and so would change its digest (--preserve-digests then refuses). Use skopeo 1.11 or newer (ubuntu-24.04 runners ship 1.13), or build the image without the artifacts in its index (attach SBOMs and signatures after the push, as sign-digest does). Nothing was pushed.`
+  );
+}
 var Skopeo = class {
   constructor(runner, options) {
     this.runner = runner;
@@ -9448,6 +9454,126 @@ var registryInputSpec = () => ({
   password: optionalString()
 });
 
+// packages/oci-registry/src/push.ts
+init_src();
+function placeholderProblem(entry) {
+  const placeholder = /\{[^}]*\}/.exec(entry)?.[0];
+  if (!placeholder) return void 0;
+  return `${show(entry)} holds the placeholder ${placeholder}, which push-layout does not expand: it writes immutable tags exactly as given. {date} is expanded by promote-tags (its tags input) and by the root action and the reusable workflow (rolling-tags); a dated tag such as nightly-{date} is a rolling tag, so give it there`;
+}
+var ROLLING_NAMES = ["latest", "edge", "nightly", "stable", "main", "master"];
+function checkTagKinds(log, tags, allowOverwrite) {
+  const rolling = tags.filter((tag) => ROLLING_NAMES.includes(tag));
+  if (rolling.length > 0 && !allowOverwrite) {
+    throw new UserError(
+      inputProblem(
+        "tags",
+        `${rolling.join(", ")} ${rolling.length > 1 ? "are rolling tags" : "is a rolling tag"}, but push-layout pushes immutable tags, which never move: ${rolling[0]} would stay on this build, and every later push of another commit would be refused. Give an immutable tag here (sha-<commit>, for example sha-1a2b3c4, or a version such as 1.2.3), and move ${rolling.join(", ")} with promote-tags after sign-digest (the root action and the reusable workflow do both); or set allow-overwrite: true to move these tags on every push, before anything is signed. Nothing was pushed.`
+      )
+    );
+  }
+  if (!tags.some(isImmutableTag)) {
+    log.warning(
+      `No tag in "tags" (${tags.join(", ")}) is immutable by the tag rule (${TAG_RULE}). push-layout keeps them immutable anyway: a later push of another commit to them is refused unless allow-overwrite is true.`
+    );
+  }
+}
+function acceptPlans(log, images, planned, digest) {
+  const taken = [];
+  for (const [i, image] of images.entries()) {
+    for (const plan of planned[i] ?? []) {
+      const ref = tagRef(image, plan.tag);
+      if (plan.state === "new") log.info(`${ref}: new`);
+      else if (plan.state === "ours") log.info(`${ref}: already ${digest} (re-run)`);
+      else if (plan.state === "overwrite")
+        log.warning(`${ref} points at ${plan.current}; overwriting it because allow-overwrite is true.`);
+      else if (plan.state === "kept")
+        log.info(
+          `${ref}: stays on ${plan.current}, an earlier build of the same commit (${plan.why}); this build is pushed by digest.`
+        );
+      else taken.push(`${ref} already points at ${plan.current}: ${plan.why}`);
+    }
+  }
+  if (taken.length > 0) {
+    throw new UserError(
+      `Refusing to move immutable tags:
+${taken.join("\n")}
+Use a new tag (for example sha-<commit>), or set allow-overwrite: true if moving it is intended. Nothing was pushed.`
+    );
+  }
+  return new Map(images.map((image, i) => [image, planned[i] ?? []]));
+}
+async function pushAndClaim(skopeo, layoutPath, digest, plans, options) {
+  const byDigest = options.settleMs > 0 || plans.size > 1;
+  for (const [image, imagePlans] of plans) {
+    if (byDigest || writable(imagePlans).length === 0) await skopeo.pushLayoutToDigest(layoutPath, image, digest);
+  }
+  let settleUntil = performance.now();
+  for (const [image, imagePlans] of plans) {
+    let pushed = byDigest || imagePlans.some((plan) => plan.state === "ours");
+    const claim2 = await claimTags(skopeo, image, digest, writable(imagePlans), {
+      allowOverwrite: options.allowOverwrite,
+      settleMs: options.settleMs,
+      known: new Map(imagePlans.map((plan) => [plan.tag, currentDigest(plan, digest)])),
+      write: async (tag) => {
+        if (pushed) return skopeo.pushIndexOnly(layoutPath, image, tag, { once: true });
+        await skopeo.pushLayout(layoutPath, image, tag, { once: true });
+        pushed = true;
+      },
+      log: options.log,
+      deferSettle: options.deferSettle
+    });
+    settleUntil = Math.max(settleUntil, claim2.settleUntil);
+  }
+  return settleUntil;
+}
+function readBackOf(plans, digest) {
+  const result = { expected: [], tags: [], kept: [] };
+  for (const [image, imagePlans] of plans) {
+    if (writable(imagePlans).length === 0) result.expected.push([digestRef(image, digest), digest, false]);
+    for (const plan of imagePlans) {
+      const ref = tagRef(image, plan.tag);
+      if (plan.state === "kept") {
+        result.kept.push(ref);
+        result.expected.push([ref, plan.current, false]);
+      } else {
+        result.tags.push(ref);
+        result.expected.push([ref, digest, true]);
+      }
+    }
+  }
+  return result;
+}
+async function readBackTags(reader, readBack, digest, settleUntil, log) {
+  const wait = settleUntil - performance.now();
+  if (wait > 0) {
+    log(`Waiting ${Math.ceil(wait)} ms more, until the race guard's window has passed.`);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  const found = await Promise.all(readBack.expected.map(([ref]) => reader.digestOf(ref)));
+  const wrong = [];
+  for (const [i, [ref, want, claimed]] of readBack.expected.entries()) {
+    const got = found[i];
+    if (got === want) log(`${ref} -> ${got}`);
+    else if (claimed && got !== void 0) wrong.push(takenMessage(ref, got, digest, imageOf(ref)));
+    else wrong.push(`${ref} resolves to ${got ?? "nothing"} (expected ${want})`);
+  }
+  if (wrong.length > 0) {
+    throw new UserError(`The registry does not hold what was pushed (expected ${digest}):
+${wrong.join("\n")}`);
+  }
+}
+function writable(plans) {
+  return plans.filter((plan) => plan.state !== "kept" && plan.state !== "taken").map((plan) => plan.tag);
+}
+function currentDigest(plan, digest) {
+  if (plan.state === "new") return void 0;
+  return plan.state === "ours" ? digest : plan.current;
+}
+function imageOf(ref) {
+  return ref.slice(0, ref.lastIndexOf(":"));
+}
+
 // packages/oci-registry/src/tag-plan.ts
 async function planTags(skopeo, image, digest, tags, options) {
   const raws = await Promise.all(tags.map((tag) => skopeo.rawManifest(tagRef(image, tag))));
@@ -9463,7 +9589,6 @@ async function planTags(skopeo, image, digest, tags, options) {
 }
 
 // actions/push-layout/main.ts
-var import_semver2 = __toESM(require_semver2(), 1);
 var inputs = {
   "layout-path": requiredString("the layout-path output of build-oci"),
   digest: digestInput(),
@@ -9473,28 +9598,6 @@ var inputs = {
   "tag-race-window-ms": integerInput(TAG_SETTLE_MS, 0, 6e4),
   ...registryInputSpec()
 };
-function placeholderProblem(entry) {
-  const placeholder = /\{[^}]*\}/.exec(entry)?.[0];
-  if (!placeholder) return void 0;
-  return `${show(entry)} holds the placeholder ${placeholder}, which push-layout does not expand: it writes immutable tags exactly as given. {date} is expanded by promote-tags (its tags input) and by the root action and the reusable workflow (rolling-tags); a dated tag such as nightly-{date} is a rolling tag, so give it there`;
-}
-var ROLLING_NAMES = ["latest", "edge", "nightly", "stable", "main", "master"];
-function checkTagKinds(ctx, tags, allowOverwrite) {
-  const rolling = tags.filter((tag) => ROLLING_NAMES.includes(tag));
-  if (rolling.length > 0 && !allowOverwrite) {
-    throw new UserError(
-      inputProblem(
-        "tags",
-        `${rolling.join(", ")} ${rolling.length > 1 ? "are rolling tags" : "is a rolling tag"}, but push-layout pushes immutable tags, which never move: ${rolling[0]} would stay on this build, and every later push of another commit would be refused. Give an immutable tag here (sha-<commit>, for example sha-1a2b3c4, or a version such as 1.2.3), and move ${rolling.join(", ")} with promote-tags after sign-digest (the root action and the reusable workflow do both); or set allow-overwrite: true to move these tags on every push, before anything is signed. Nothing was pushed.`
-      )
-    );
-  }
-  if (!tags.some(isImmutableTag)) {
-    ctx.warning(
-      `No tag in "tags" (${tags.join(", ")}) is immutable by the tag rule (${TAG_RULE}). push-layout keeps them immutable anyway: a later push of another commit to them is refused unless allow-overwrite is true.`
-    );
-  }
-}
 async function main(ctx, deps = {}) {
   maskSecretInputs(ctx, "password");
   const input = parseInputs(inputs, ctx.input);
@@ -9504,12 +9607,13 @@ async function main(ctx, deps = {}) {
   const several = (input.username || input.password) && singleRegistryProblem(images);
   if (several) throw new UserError(inputProblem("username", several));
   return withAuthFile(ctx, images[0], input, async (authFile) => {
-    const skopeo = new Skopeo(ctx.runner, {
+    const skopeoWith = (file) => new Skopeo(ctx.runner, {
       tlsVerify: input["tls-verify"],
-      authFile,
+      authFile: file,
       env: ctx.env,
       onRetry: (message) => ctx.info(`Retrying: ${message}`)
     });
+    const skopeo = skopeoWith(authFile);
     const layout = await ctx.group("Verify the layout", async () => {
       const verified = await verifyLayout(input["layout-path"], input.digest);
       ctx.info(describeVerification(verified));
@@ -9526,141 +9630,41 @@ async function main(ctx, deps = {}) {
       )
     );
     const [version2, all] = await Promise.all([skopeo.version(), planning]);
-    if (layout.oci11Fields.length > 0 && import_semver2.default.lt(version2, OCI11_SKOPEO)) {
-      throw new UserError(
-        `skopeo ${version2} cannot push this layout unchanged: ${layout.oci11Fields.join("; ")}. skopeo before ${OCI11_SKOPEO} does not know these OCI 1.1 fields, drops them when it writes the index, and so would change its digest (--preserve-digests then refuses). Use skopeo 1.11 or newer (ubuntu-24.04 runners ship 1.13), or build the image without the artifacts in its index (attach SBOMs and signatures after the push, as sign-digest does). Nothing was pushed.`
-      );
-    }
-    const plans = await ctx.group("Check the tags", async () => {
-      const taken = [];
-      for (const [i, image] of images.entries()) {
-        for (const plan of all[i] ?? []) {
-          const ref = tagRef(image, plan.tag);
-          if (plan.state === "new") ctx.info(`${ref}: new`);
-          else if (plan.state === "ours") ctx.info(`${ref}: already ${layout.digest} (re-run)`);
-          else if (plan.state === "overwrite")
-            ctx.warning(`${ref} points at ${plan.current}; overwriting it because allow-overwrite is true.`);
-          else if (plan.state === "kept")
-            ctx.info(
-              `${ref}: stays on ${plan.current}, an earlier build of the same commit (${plan.why}); this build is pushed by digest.`
-            );
-          else taken.push(`${ref} already points at ${plan.current}: ${plan.why}`);
-        }
-      }
-      if (taken.length > 0) {
-        throw new UserError(
-          `Refusing to move immutable tags:
-${taken.join("\n")}
-Use a new tag (for example sha-<commit>), or set allow-overwrite: true if moving it is intended. Nothing was pushed.`
-        );
-      }
-      return new Map(images.map((image, i) => [image, all[i] ?? []]));
-    });
+    checkPushesUnchanged(version2, layout.oci11Fields);
+    const plans = await ctx.group("Check the tags", async () => acceptPlans(ctx, images, all, layout.digest));
     const view = await singleImageView(layout, ctx.tempDir);
-    let settleUntil = performance.now();
+    let settleUntil;
     try {
-      await ctx.group(`Push with skopeo ${version2}`, async () => {
-        const byDigest = input["tag-race-window-ms"] > 0 || images.length > 1;
-        for (const image of images) {
-          const toWrite = writable(plans.get(image) ?? []);
-          if (byDigest || toWrite.length === 0) await skopeo.pushLayoutToDigest(view.path, image, layout.digest);
-        }
-        for (const image of images) {
-          const imagePlans = plans.get(image) ?? [];
-          let pushed = byDigest || imagePlans.some((plan) => plan.state === "ours");
-          const claim2 = await claimTags(skopeo, image, layout.digest, writable(imagePlans), {
-            allowOverwrite: input["allow-overwrite"],
-            settleMs: input["tag-race-window-ms"],
-            known: new Map(imagePlans.map((plan) => [plan.tag, currentDigest(plan, layout.digest)])),
-            write: async (tag) => {
-              if (pushed) return skopeo.pushIndexOnly(view.path, image, tag, { once: true });
-              await skopeo.pushLayout(view.path, image, tag, { once: true });
-              pushed = true;
-            },
-            log: (message) => ctx.info(message),
-            deferSettle: deps.deferReadBack !== void 0
-          });
-          settleUntil = Math.max(settleUntil, claim2.settleUntil);
-        }
-      });
+      settleUntil = await ctx.group(
+        `Push with skopeo ${version2}`,
+        () => pushAndClaim(skopeo, view.path, layout.digest, plans, {
+          allowOverwrite: input["allow-overwrite"],
+          settleMs: input["tag-race-window-ms"],
+          deferSettle: deps.deferReadBack !== void 0,
+          log: (message) => ctx.info(message)
+        })
+      );
     } finally {
       await view.remove();
     }
-    const refs = [];
-    const kept = [];
-    const expected = [];
-    for (const image of images) {
-      if (writable(plans.get(image) ?? []).length === 0)
-        expected.push([digestRef(image, layout.digest), layout.digest, false]);
-      for (const plan of plans.get(image) ?? []) {
-        const ref = tagRef(image, plan.tag);
-        if (plan.state === "kept") {
-          kept.push(ref);
-          expected.push([ref, plan.current, false]);
-        } else {
-          refs.push(ref);
-          expected.push([ref, layout.digest, true]);
-        }
-      }
-    }
-    const readBack = (reader) => ctx.group("Read every tag back", async () => {
-      const wait = settleUntil - performance.now();
-      if (wait > 0) {
-        ctx.info(`Waiting ${Math.ceil(wait)} ms more, until the race guard's window has passed.`);
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-      const found = await Promise.all(expected.map(([ref]) => reader.digestOf(ref)));
-      const wrong = [];
-      for (const [i, [ref, digest, claimed]] of expected.entries()) {
-        const got = found[i];
-        if (got === digest) ctx.info(`${ref} -> ${got}`);
-        else if (claimed && got !== void 0) wrong.push(takenMessage(ref, got, layout.digest, imageOf(ref)));
-        else wrong.push(`${ref} resolves to ${got ?? "nothing"} (expected ${digest})`);
-      }
-      if (wrong.length > 0) {
-        throw new UserError(
-          `The registry does not hold what was pushed (expected ${layout.digest}):
-${wrong.join("\n")}`
-        );
-      }
-    });
+    const expected = readBackOf(plans, layout.digest);
+    const readBack = (reader) => ctx.group(
+      "Read every tag back",
+      () => readBackTags(reader, expected, layout.digest, settleUntil, (message) => ctx.info(message))
+    );
     if (deps.deferReadBack) {
-      deps.deferReadBack(
-        () => withAuthFile(
-          ctx,
-          images[0],
-          input,
-          (later) => readBack(
-            new Skopeo(ctx.runner, {
-              tlsVerify: input["tls-verify"],
-              authFile: later,
-              env: ctx.env,
-              onRetry: (message) => ctx.info(`Retrying: ${message}`)
-            })
-          )
-        )
-      );
+      deps.deferReadBack(() => withAuthFile(ctx, images[0], input, (later) => readBack(skopeoWith(later))));
     } else {
       await readBack(skopeo);
     }
     const platforms = platformDigests(layout.manifests);
     ctx.output("digest", layout.digest);
     ctx.output("image-ref", images.map((image) => digestRef(image, layout.digest)).join("\n"));
-    ctx.output("tags", refs.join("\n"));
-    if (kept.length > 0) ctx.output("kept-tags", kept.join("\n"));
+    ctx.output("tags", expected.tags.join("\n"));
+    if (expected.kept.length > 0) ctx.output("kept-tags", expected.kept.join("\n"));
     ctx.output("platforms", JSON.stringify(platforms));
     await ctx.summary(summary2(images, layout, plans, skopeo.retries, platforms, deps.deferReadBack !== void 0));
   });
-}
-function writable(plans) {
-  return plans.filter((plan) => plan.state !== "kept" && plan.state !== "taken").map((plan) => plan.tag);
-}
-function currentDigest(plan, digest) {
-  if (plan.state === "new") return void 0;
-  return plan.state === "ours" ? digest : plan.current;
-}
-function imageOf(ref) {
-  return ref.slice(0, ref.lastIndexOf(":"));
 }
 function summary2(images, layout, plans, retries, platforms, deferred = false) {
   const rows = [];

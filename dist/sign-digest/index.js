@@ -84503,6 +84503,9 @@ var registryInputSpec = () => ({
   password: optionalString()
 });
 
+// packages/oci-registry/src/push.ts
+init_src();
+
 // packages/signing/src/cosign-abilities.ts
 init_src();
 

@@ -4,6 +4,17 @@ export { classifyFailure, type Failure, fatalLine, hintFor, neutralLine } from '
 export { Imagetools } from './imagetools.js';
 export { registryInputSpec } from './inputs.js';
 export {
+  acceptPlans,
+  checkTagKinds,
+  type PushOptions,
+  type PushPlans,
+  placeholderProblem,
+  pushAndClaim,
+  type ReadBack,
+  readBackOf,
+  readBackTags,
+} from './push.js';
+export {
   backoffMs,
   DEFAULT_RETRY_POLICY,
   type RetryEvent,
@@ -13,6 +24,6 @@ export {
   scaledPolicy,
   withRetries,
 } from './retry.js';
-export { MIN_SKOPEO, OCI11_SKOPEO, type RegistryOptions, Skopeo, SkopeoError } from './skopeo.js';
+export { checkPushesUnchanged, MIN_SKOPEO, OCI11_SKOPEO, type RegistryOptions, Skopeo, SkopeoError } from './skopeo.js';
 export type { TagEngine } from './tag-engine.js';
 export { planTags, type TagPlan } from './tag-plan.js';

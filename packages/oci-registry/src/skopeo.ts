@@ -43,6 +43,17 @@ export const MIN_SKOPEO = '1.6.0';
  */
 export const OCI11_SKOPEO = '1.11.0';
 
+/** Refuses a layout with OCI 1.1 fields (verifyLayout's oci11Fields) for a skopeo that would rewrite its index. */
+export function checkPushesUnchanged(version: string, oci11Fields: readonly string[]): void {
+  if (oci11Fields.length === 0 || !semver.lt(version, OCI11_SKOPEO)) return;
+  throw new UserError(
+    `skopeo ${version} cannot push this layout unchanged: ${oci11Fields.join('; ')}. ` +
+      `skopeo before ${OCI11_SKOPEO} does not know these OCI 1.1 fields, drops them when it writes the index, and so would change its digest ` +
+      '(--preserve-digests then refuses). Use skopeo 1.11 or newer (ubuntu-24.04 runners ship 1.13), or build the image without the ' +
+      'artifacts in its index (attach SBOMs and signatures after the push, as sign-digest does). Nothing was pushed.',
+  );
+}
+
 /** skopeo, the suite's registry client: copies layouts and tags by digest and reads manifests back. */
 export class Skopeo implements TagEngine {
   readonly name = 'skopeo';
