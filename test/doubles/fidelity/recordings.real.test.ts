@@ -55,9 +55,13 @@ const SHAPES: Record<RecordedTool, (report: Json) => unknown> = {
     format: r.bomFormat,
     spec: r.specVersion,
     tools: r.metadata?.tools,
-    // A file component is named by its path on the recording machine: compared by what it is, not where.
+    // A file component is named by its path in the run's scratch directory (golden-image-record-syft-XXXXXX when
+    // recorded, golden-image-recording-check-syft-XXXXXX here, under whatever TMPDIR): compared by what it is, not where.
     components: (r.components ?? [])
-      .map((c: Json) => `${c.type} ${String(c.name).replace(/^\/tmp\/[^/]+\//, '<work>/')}@${c.version ?? ''}`)
+      .map(
+        (c: Json) =>
+          `${c.type} ${String(c.name).replace(/^\/.*\/golden-image-record(?:ing-check)?-[^/]+\//, '<work>/')}@${c.version ?? ''}`,
+      )
       .sort(),
   }),
 };
