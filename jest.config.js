@@ -16,7 +16,7 @@ export default {
   testPathIgnorePatterns: ['/node_modules/', '\\.real\\.test\\.ts$', '\\.workflow\\.test\\.ts$'],
   testTimeout: 120000,
   // Each run writes its temporary files under a directory of its own, removed at the end.
-  globalSetup: '<rootDir>/script/jest-tmpdir-setup.cjs',
-  globalTeardown: '<rootDir>/script/jest-tmpdir-teardown.cjs',
+  globalSetup: '<rootDir>/script/tmpdir-setup.cjs',
+  globalTeardown: '<rootDir>/script/tmpdir-teardown.cjs',
   reporters: ['default', '<rootDir>/script/jest-closing-line.cjs'],
 };

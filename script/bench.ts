@@ -1,5 +1,6 @@
 // npm run bench: prints the suite's speed and size figures. Goals are printed beside the figures; nothing here
 // fails on a slow machine (these machines are noisy), and no test asserts a time.
+import './own-tmpdir.ts';
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';

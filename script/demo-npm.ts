@@ -1,6 +1,7 @@
 // npm run demo:npm: the npm chain on a sample package against a local registry (Verdaccio): pack-npm, scan-npm,
 // publish-npm, then the read-back and a consumer install. Through the bundled actions when dist/ has them (as the
 // runner runs them), else in-process. Scanners that cannot run here are skipped with the reason; nothing is faked.
+import './own-tmpdir.ts';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

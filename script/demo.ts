@@ -2,6 +2,7 @@
 // bundled actions exactly as the runner runs them (INPUT_* variables, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY).
 // Scanners and cosign: downloaded (pinned, checksummed) where github.com is reachable, else the real binaries of
 // `npm run tools:real` when they are there; a step whose tool is neither says so and is skipped. Nothing is faked.
+import './own-tmpdir.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -7,6 +7,7 @@
 //   real Fulcio, so the whole chain runs, signing included.
 // At the end it prints each job's result and, for every image pushed, the digest and the tags that point at it.
 // It needs the real tools (`npm run tools:real`), root (BuildKit), and skopeo, runc and the docker CLI from apt.
+import './own-tmpdir.ts';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';

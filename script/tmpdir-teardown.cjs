@@ -1,4 +1,4 @@
-// Jest global teardown: removes the run's temporary directory made by jest-tmpdir-setup.cjs.
+// Removes the run's temporary directory made by tmpdir-setup.cjs (jest's globalTeardown; own-tmpdir.ts at exit).
 const { rmSync } = require('node:fs');
 
 module.exports = async () => {
