@@ -7,7 +7,7 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
 module.exports = async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'golden-image-tests-'));
+  const dir = mkdtempSync(join(tmpdir(), 'golden-image-run-'));
   chmodSync(dir, 0o1777);
   globalThis.goldenImageRunTmp = dir;
   process.env.TMPDIR = dir;

@@ -1,4 +1,4 @@
-import { inputProblem, show, UserError } from '@golden-image/kit';
+import { type ActionContext, inputProblem, show, UserError } from '@golden-image/kit';
 import { digestRef, isImmutableTag, TAG_RULE, tagRef } from '@golden-image/oci';
 import { claimTags, takenMessage } from './claim.js';
 import type { Skopeo } from './skopeo.js';
@@ -10,7 +10,7 @@ import type { TagPlan } from './tag-plan.js';
 /** Each image's tag plans, in the order of the "image" input. */
 export type PushPlans = Map<string, TagPlan[]>;
 
-type Log = { info: (message: string) => void; warning: (message: string) => void };
+type Log = Pick<ActionContext, 'info' | 'warning'>;
 
 /** push-layout writes its tags as given: a `{date}` (or any `{…}`) is another step's placeholder. */
 export function placeholderProblem(entry: string): string | undefined {
